@@ -1,0 +1,72 @@
+// What a profile and the command line each say, before merging and resolving into a Plan.
+// The profile loader produces a SandboxSpec; the CLI produces another; mergeSpecs puts the CLI on top.
+import type { MountOp, Origin } from './types';
+
+export interface EnvSpec {
+  /** Start from an empty environment (then only `keep` survives from the host). */
+  clear: boolean;
+  /** Host variables kept when clear is set; glob patterns like "SLURM_*" allowed. */
+  keep: string[];
+  set: Record<string, string>;
+  unset: string[];
+}
+
+/** Limits as users write them: sizes in bytes, cpus as a fraction of CPUs, pids as a count. */
+export interface LimitsSpec {
+  memory?: number;
+  memorySwap?: number;
+  cpus?: number;
+  pids?: number;
+  /** 'strict': fail when limits can't be enforced; 'best-effort': run without them and say so. */
+  mode: 'strict' | 'best-effort';
+  origin: Origin;
+}
+
+export interface SandboxSpec {
+  shareNet?: boolean;
+  uid?: number;
+  gid?: number;
+  hostname?: string;
+  cwd?: string;
+  mounts: MountOp[];
+  env: EnvSpec;
+  /** Capability names ("CAP_NET_ADMIN" or "net_admin") kept inside. */
+  capAdd: string[];
+  newSession?: boolean;
+  dieWithParent?: boolean;
+  asPid1?: boolean;
+  keepFds: number[];
+  /** The seccomp section as written (a profile's, or --seccomp FILE's), compiled by lib/seccomp. */
+  seccomp: { policy: unknown; origin: Origin } | null;
+  limits: LimitsSpec | null;
+}
+
+export function emptySpec(): SandboxSpec {
+  return { mounts: [], env: { clear: false, keep: [], set: {}, unset: [] }, capAdd: [], keepFds: [], seccomp: null, limits: null };
+}
+
+/** Layer `top` over `base`: lists append, maps merge, scalars of `top` win. */
+export function mergeSpecs(base: SandboxSpec, top: SandboxSpec): SandboxSpec {
+  const pick = <K extends keyof SandboxSpec>(k: K): SandboxSpec[K] => (top[k] !== undefined ? top[k] : base[k]);
+  return {
+    shareNet: pick('shareNet'),
+    uid: pick('uid'),
+    gid: pick('gid'),
+    hostname: pick('hostname'),
+    cwd: pick('cwd'),
+    mounts: [...base.mounts, ...top.mounts],
+    env: {
+      clear: base.env.clear || top.env.clear,
+      keep: [...base.env.keep, ...top.env.keep],
+      set: { ...base.env.set, ...top.env.set },
+      unset: [...base.env.unset, ...top.env.unset],
+    },
+    capAdd: [...base.capAdd, ...top.capAdd],
+    newSession: pick('newSession'),
+    dieWithParent: pick('dieWithParent'),
+    asPid1: pick('asPid1'),
+    keepFds: [...base.keepFds, ...top.keepFds],
+    seccomp: top.seccomp ?? base.seccomp,
+    limits: top.limits ? { ...(base.limits ?? {}), ...top.limits } : base.limits,
+  };
+}

@@ -1,0 +1,66 @@
+// The plan: the plain, serialisable object that TypeScript builds and the C stage executes.
+// native/PLAN.md documents the wire form; lib/native/serialize.ts writes it.
+
+/** Where an entry came from, for error messages: "--bind /data" or "browser.json5:12:5". */
+export type Origin = string;
+
+export type MountOp =
+  /** bind, ro-bind, dev-bind and their -try forms. Read-only binds are read-only recursively. */
+  | { op: 'bind'; src: string; dst: string; readOnly: boolean; devices: boolean; optional: boolean; origin: Origin }
+  /** A fresh tmpfs; size in bytes (0: the kernel's default), mode as a number (0o755). */
+  | { op: 'tmpfs'; dst: string; size: number; mode: number; origin: Origin }
+  | { op: 'proc'; dst: string; origin: Origin }
+  | { op: 'dev'; dst: string; origin: Origin }
+  | { op: 'mqueue'; dst: string; origin: Origin }
+  | { op: 'dir'; dst: string; mode: number; origin: Origin }
+  | { op: 'symlink'; target: string; dst: string; origin: Origin }
+  /** Contents read from an inherited descriptor: a plain file (--file) or a bind-mounted one (--bind-data, --ro-bind-data). */
+  | { op: 'data'; fd: number; dst: string; mode: number; mount: boolean; readOnly: boolean; origin: Origin }
+  | { op: 'chmod'; mode: number; path: string; origin: Origin }
+  | { op: 'remount-ro'; dst: string; origin: Origin };
+
+export type MountOpName = MountOp['op'];
+
+export interface Namespaces {
+  /** user, mount, pid, ipc, uts and cgroup namespaces are always new; only the network can be shared. */
+  net: boolean;
+}
+
+export interface CgroupPlan {
+  /** Absolute path of the leaf cgroup the program is born in (created by TypeScript, removed by the monitor). */
+  leaf: string;
+  /** What the monitor reports at exit when memory.events oom_kill or pids.events max grew: e.g. "--memory 2G". */
+  memoryLabel: string | null;
+  pidsLabel: string | null;
+  /** Parent leaves created only for this sandbox (removed after the leaf, innermost first). */
+  removeAlso: string[];
+}
+
+export interface Plan {
+  version: 1;
+  namespaces: Namespaces;
+  /** uid and gid inside; the one-entry map sends them to the caller's own. */
+  uid: number;
+  gid: number;
+  hostname: string;
+  /** Working directory inside. */
+  cwd: string;
+  mounts: MountOp[];
+  /** The program's whole environment, KEY=VALUE. */
+  env: string[];
+  /** argv[0] is looked up in the sandbox's PATH (from env) unless it contains a slash. */
+  argv: string[];
+  /** Capability numbers kept inside (bounding, permitted, effective, inheritable, ambient). */
+  capabilities: number[];
+  /** Run the program in a new session (setsid), so TIOCSTI can't reach the outer terminal. */
+  newSession: boolean;
+  /** Kill the sandbox when the process that started sandbox dies. */
+  dieWithParent: boolean;
+  /** Run the program as pid 1 instead of under our init. */
+  asPid1: boolean;
+  /** Descriptors (besides 0-2) the program inherits. */
+  keepFds: number[];
+  /** Classic BPF program (struct sock_filter[], native byte order), base64; null: no filter. */
+  seccomp: { bpf: string; origin: Origin } | null;
+  cgroup: CgroupPlan | null;
+}
