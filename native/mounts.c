@@ -148,7 +148,7 @@ static const char *const dev_nodes[] = { "null", "zero", "full", "random", "uran
 
 static void build_dev(const char *dst, const char *origin, const int *nodes) {
   char p[PATH_MAX], t[PATH_MAX];
-  mount_tmpfs(dst, 0, 0755, origin, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC);
+  mount_tmpfs(dst, 0, 0755, origin, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC);
   for (size_t i = 0; i < N_DEV_NODES; i++) {
     if (nodes[i] < 0) continue; /* the host lacks it (e.g. no /dev/tty) */
     snprintf(p, sizeof p, "%s/%s", strcmp(dst, "/") ? dst : "", dev_nodes[i]);

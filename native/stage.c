@@ -211,7 +211,9 @@ static void exec_program(const struct plan *plan) {
     if (n == 0) snprintf(full, sizeof full, "%s", cmd); /* empty entry: current directory */
     else snprintf(full, sizeof full, "%.*s/%s", (int)n, p, cmd);
     execve(full, argv, envp);
-    if (errno == EACCES) saw_eacces = 1;
+    struct stat st;
+    /* EACCES counts only for a file that exists: an unreadable PATH directory is "not found" */
+    if (errno == EACCES) { if (stat(full, &st) == 0) saw_eacces = 1; }
     else if (errno != ENOENT && errno != ENOTDIR && errno != ELOOP && errno != ENAMETOOLONG)
       die_errno(126, "%s", cmd);
     if (!*e) break;
