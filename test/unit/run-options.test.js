@@ -1,0 +1,99 @@
+// The `sandbox run` command line, the plan builder and the wire form: pure, no privileges.
+'use strict';
+const t = require('tap');
+const { parseRunArgs } = require('../../dist/lib/cli/run-options');
+const { buildPlan, buildEnv } = require('../../dist/lib/plan/build');
+const { serializePlan } = require('../../dist/lib/native/serialize');
+const { parseSize, parseMode } = require('../../dist/lib/plan/units');
+const { SandboxError } = require('../../dist/lib/errors');
+
+const caller = { uid: 1000, gid: 1000, cwd: '/home/u', env: { PATH: '/usr/bin', HOME: '/home/u', SECRET: 'x' } };
+const none = { seccomp: null, cgroup: null };
+
+t.test('options in order, the first non-option starts the command', async (t) => {
+  const r = parseRunArgs(['--ro-bind', '/', '/', '--tmpfs', '/tmp', 'firefox-esr', '--headless', '--bind', 'x'], '/');
+  t.same(r.command, ['firefox-esr', '--headless', '--bind', 'x']);
+  t.same(r.spec.mounts.map((m) => m.op), ['bind', 'tmpfs']);
+  t.same(parseRunArgs(['--', '--weird'], '/').command, ['--weird']);
+  t.same(parseRunArgs(['--hostname=box', 'true'], '/').spec.hostname, 'box');
+});
+
+t.test('--size and --perms apply to the next operation', async (t) => {
+  const r = parseRunArgs(['--size', '64M', '--perms', '0700', '--tmpfs', '/a', '--tmpfs', '/b', 'true'], '/');
+  t.same(r.spec.mounts.map((m) => [m.size, m.mode]), [[64 * 1024 * 1024, 0o700], [0, 0o755]]);
+  t.throws(() => parseRunArgs(['--size', '1M', 'true'], '/'), /--size: must come before/);
+});
+
+t.test('relative sources resolve against the current directory; destinations must be absolute', async (t) => {
+  const r = parseRunArgs(['--bind', 'data', '/data', 'true'], '/home/u');
+  t.equal(r.spec.mounts[0].src, '/home/u/data');
+  t.throws(() => parseRunArgs(['--bind', '/a', 'rel', 'true'], '/'), /--bind \/a rel: destination 'rel' must be an absolute path/);
+  t.throws(() => parseRunArgs(['--tmpfs', '/a/../b', 'true'], '/'), /must not contain/);
+  t.equal(parseRunArgs(['--tmpfs', '/a//b/', 'true'], '/').spec.mounts[0].dst, '/a/b');
+});
+
+t.test('bad input: one line, exit code 125', async (t) => {
+  for (const [argv, msg] of [
+    [['--frob'], /^--frob: unknown option/],
+    [['--bind', '/a'], /^--bind: expects SRC DST$/],
+    [['--uid', 'x', 'true'], /^--uid x: 'x' is not a uid$/],
+    [['--perms', '999', '--tmpfs', '/a'], /not an octal mode/],
+    [['--size', 'lots', '--tmpfs', '/a'], /not a size/],
+    [['--cap-add', 'CAP_FLY', 'true'], /unknown capability/],
+    [['--hostname', 'a b', 'true'], /hostname/],
+    [['--bind-data', '1', '/x', 'true'], /descriptor number/],
+    [['--memory', '2X', 'true'], /not a size/],
+    [['--limits', 'maybe', 'true'], /strict or best-effort/],
+    [['--share-net=yes', 'true'], /takes no value/],
+  ]) {
+    const e = t.throws(() => parseRunArgs(argv, '/'));
+    t.ok(e instanceof SandboxError, argv.join(' '));
+    t.equal(e.exitCode, 125);
+    t.match(e.message, msg);
+    t.notMatch(e.message, /\n/);
+  }
+});
+
+t.test('bubblewrap flags that are always on are accepted', async (t) => {
+  t.same(parseRunArgs(['--unshare-all', '--unshare-user', '--die-with-parent', 'true'], '/').command, ['true']);
+});
+
+t.test('environment: kept, unset, set, cleared with a keep-list', async (t) => {
+  t.same(buildEnv({ clear: false, keep: [], set: { A: '1' }, unset: ['SECRET'] }, caller.env).sort(), ['A=1', 'HOME=/home/u', 'PATH=/usr/bin']);
+  t.same(buildEnv({ clear: true, keep: ['H*'], set: {}, unset: [] }, caller.env).sort(), ['HOME=/home/u', 'PATH=/usr/local/bin:/usr/bin:/bin']);
+});
+
+t.test('plan defaults: own ids, hostname sandbox, new session, die with parent, cwd fallback', async (t) => {
+  const p = buildPlan(parseRunArgs(['--tmpfs', '/home/u', 'true'], '/').spec, ['true'], caller, none);
+  t.equal(p.uid, 1000);
+  t.equal(p.hostname, 'sandbox');
+  t.equal(p.cwd, '/home/u', 'the caller\'s directory is under a mount of the plan');
+  t.ok(p.cwdFallback);
+  t.ok(p.newSession && p.dieWithParent && !p.asPid1 && p.namespaces.net);
+  const hidden = buildPlan(parseRunArgs(['--tmpfs', '/tmp', 'true'], '/').spec, ['true'], caller, none);
+  t.equal(hidden.cwd, '/');
+  t.throws(() => buildPlan(parseRunArgs([], '/').spec, [], caller, none), /no command given/);
+  t.throws(() => buildPlan(parseRunArgs(['--bind', '/definitely/not/here', '/x'], '/').spec, ['true'], caller, none), /^--bind \/definitely\/not\/here \/x: No such file or directory$/);
+  t.equal(buildPlan(parseRunArgs(['--bind-try', '/definitely/not/here', '/x'], '/').spec, ['true'], caller, none).mounts.length, 0);
+});
+
+t.test('the wire form: tokens and records as native/PLAN.md says', async (t) => {
+  const p = buildPlan(parseRunArgs(['--ro-bind', '/', '/', '--size', '1K', '--tmpfs', '/t', '--cap-add', 'CAP_NET_ADMIN', '--uid', '0', 'echo', 'a,b:c'], '/').spec, ['echo', 'a,b:c'], caller, none);
+  const b = serializePlan(p).toString('utf8');
+  t.match(b, /^12:sandbox-plan,1:1,/);
+  t.match(b, /4:bind,13:--ro-bind \/ \/,1:\/,1:\/,1:1,/);
+  t.match(b, /5:tmpfs,\d+:--tmpfs \/t,2:\/t,4:1024,3:493,/);
+  t.match(b, /3:cap,2:12,/);
+  t.match(b, /4:argv,5:a,b:c,/);
+  t.match(b, /3:end,$/);
+});
+
+t.test('units', async (t) => {
+  t.equal(parseSize('512M'), 512 * 1024 ** 2);
+  t.equal(parseSize('1.5G'), 1.5 * 1024 ** 3);
+  t.equal(parseSize('4096'), 4096);
+  t.equal(parseSize('-1'), undefined);
+  t.equal(parseMode('0755'), 0o755);
+  t.equal(parseMode('1777'), 0o1777);
+  t.equal(parseMode('8'), undefined);
+});

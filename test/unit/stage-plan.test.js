@@ -1,0 +1,63 @@
+// The C stage's plan parser fails closed: malformed plans get one line and exit 125, and nothing runs.
+'use strict';
+const t = require('tap');
+const fs = require('fs');
+const os = require('os');
+const path = require('path');
+const { spawnSync } = require('child_process');
+const { ROOT } = require('../lib/harness');
+
+const STAGE = path.join(ROOT, 'native', 'build', 'sandbox-stage');
+if (!fs.existsSync(STAGE)) {
+  t.skip('the C stage is not built');
+  process.exit(0);
+}
+const tok = (s) => `${Buffer.byteLength(s)}:${s},`;
+const plan = (...records) => records.flat().map(tok).join('');
+const ok = [['sandbox-plan', '1'], ['argv', '/bin/true']];
+
+function runStage(bytes) {
+  const f = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'plan-')), 'plan');
+  fs.writeFileSync(f, bytes);
+  const fd = fs.openSync(f, 'r');
+  const r = spawnSync(STAGE, ['--plan-fd', '3'], { stdio: ['ignore', 'pipe', 'pipe', fd], encoding: 'utf8' });
+  fs.closeSync(fd);
+  return r;
+}
+
+t.test('malformed plans', async (t) => {
+  const cases = [
+    ['empty', '', /expected a token length/],
+    ['wrong magic', plan(['not-a-plan', '1']), /not a sandbox plan/],
+    ['future version', plan(['sandbox-plan', '2']), /plan version 2/],
+    ['no end', plan(...ok), /expected a token length/],
+    ['trailing bytes', plan(...ok, ['end']) + 'x', /trailing bytes/],
+    ['unknown record', plan(...ok, ['format-disk', '1'], ['end']), /unknown record 'format-disk'/],
+    ['relative path', plan(...ok, ['tmpfs', 'o', 'tmp', '0', '493'], ['end']), /not a normalised absolute path/],
+    ['dotdot path', plan(...ok, ['tmpfs', 'o', '/a/../b', '0', '493'], ['end']), /not a normalised absolute path/],
+    ['bad number', plan(...ok, ['uid', '-1'], ['end']), /not a decimal number/],
+    ['huge number', plan(...ok, ['uid', '99999999999999999999999'], ['end']), /too large/],
+    ['bad mode', plan(...ok, ['dir', 'o', '/a', '99999'], ['end']), /out of range/],
+    ['bad bind flags', plan(...ok, ['bind', 'o', '/a', '/b', '8'], ['end']), /out of range/],
+    ['token past end', '999:abc,', /runs past the end/],
+    ['missing comma', '3:abc;', /expected ','/],
+    ['NUL in string', plan(['sandbox-plan', '1'], ['argv', 'a\0b'], ['end']), /NUL/],
+    ['no command', plan(['sandbox-plan', '1'], ['end']), /no command/],
+    ['seccomp not instructions', plan(...ok, ['seccomp', 'o', 'abc'], ['end']), /seccomp program of 3 bytes/],
+    ['env without =', plan(...ok, ['env', 'NOEQUALS'], ['end']), /env entry without NAME=/],
+    ['keep-fd below 3', plan(...ok, ['keep-fd', '1'], ['end']), /always kept/],
+  ];
+  for (const [name, bytes, msg] of cases) {
+    const r = runStage(bytes);
+    t.equal(r.status, 125, name);
+    t.match(r.stderr, msg, name);
+    t.equal(r.stderr.split('\n').filter(Boolean).length, 1, `${name}: one line`);
+    t.equal(r.stdout, '', `${name}: nothing ran`);
+  }
+});
+
+t.test('usage', async (t) => {
+  const r = spawnSync(STAGE, [], { encoding: 'utf8' });
+  t.equal(r.status, 125);
+  t.match(r.stderr, /usage: sandbox-stage --plan-fd N/);
+});
