@@ -111,5 +111,5 @@ export function baseFilterPolicy(loosen: SeccompPolicy['loosen'] = []): SeccompP
       });
     }
   }
-  return { defaultAction: { kind: 'allow' }, rules, loosen: [...loosen], format: 'sandbox', origin: 'base filter' };
+  return { defaultAction: { kind: 'allow' }, defaultOrigin: 'base filter (allows what it does not name)', rules, loosen: [...loosen], format: 'sandbox', origin: 'base filter' };
 }

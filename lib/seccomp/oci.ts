@@ -119,5 +119,5 @@ export function parseOciSeccomp(raw: unknown, locate: Locate): SeccompPolicy {
       text: `syscalls[${i}] ${formatAction(action)} ${shown}${cond}`,
     });
   });
-  return { defaultAction, rules, loosen: [], format: 'oci', origin: where };
+  return { defaultAction, defaultOrigin: locate(['defaultAction']), rules, loosen: [], format: 'oci', origin: where };
 }

@@ -65,6 +65,8 @@ export interface BaseLoosening {
 
 export interface SeccompPolicy {
   defaultAction: SeccompAction;
+  /** Where the default action was written. */
+  defaultOrigin: string;
   rules: SeccompRule[];
   /** Base-filter items this policy switches off, each with its reason. */
   loosen: BaseLoosening[];
@@ -250,7 +252,7 @@ export function parseSeccompSection(raw: unknown, locate: Locate): SeccompPolicy
     raw.rules.forEach((r, i) => rules.push(parseRule(r, locate, ['rules', i])));
   }
   const loosen = raw.loosenBase === undefined ? [] : parseLoosen(raw.loosenBase, locate, ['loosenBase']);
-  return { defaultAction, rules, loosen, format: 'sandbox', origin: where };
+  return { defaultAction, defaultOrigin: locate(['default']), rules, loosen, format: 'sandbox', origin: where };
 }
 
 /** Arch names Docker uses in includes/excludes (Go's GOARCH) and in architectures (SCMP_ARCH_*). */

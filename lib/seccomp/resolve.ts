@@ -129,6 +129,7 @@ export function mergeOverBase(base: SeccompPolicy, profile: SeccompPolicy | null
   if (!profile) return base;
   return {
     defaultAction: profile.defaultAction,
+    defaultOrigin: profile.defaultOrigin,
     rules: [...base.rules, ...profile.rules],
     loosen: profile.loosen,
     format: profile.format,
