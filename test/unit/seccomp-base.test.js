@@ -1,0 +1,82 @@
+'use strict';
+const t = require('tap');
+const h = require('./seccomp-helpers');
+const { baseFilterPolicy, BASE_ITEM_NAMES } = require('../../dist/seccomp/base');
+const { seccompForPlan, sandboxPolicy } = require('../../dist/seccomp/index');
+
+const EPERM = 0x50001, ENOSYS = 0x50026, EAFNOSUPPORT = 0x50000 | 97, ALLOW = 0x7fff0000;
+
+for (const arch of h.ARCHES) {
+  t.test(`base filter decisions on ${arch}`, async (t) => {
+    const c = h.compileFilter(baseFilterPolicy(), arch);
+    const r = (name, args = []) => h.run(c, arch, h.syscallNumber(arch, name), args).ret;
+    t.equal(r('ioctl', [0n, 0x5412n]), EPERM, 'TIOCSTI');
+    t.equal(r('ioctl', [0n, 0xdead_0000_5412n]), EPERM, 'TIOCSTI with garbage in the high half (the kernel ignores it)');
+    t.equal(r('ioctl', [0n, 0x541cn]), EPERM, 'TIOCLINUX');
+    t.equal(r('ioctl', [0n, 0x5413n]), ALLOW, 'TIOCGWINSZ');
+    t.equal(r('ioctl', [0x5412n, 0x5401n]), ALLOW, 'TCGETS, with 0x5412 as the fd');
+    t.equal(r('clone', [0x11n]), ALLOW, 'fork-like clone');
+    t.equal(r('clone', [0x3d0f00n]), ALLOW, 'thread clone');
+    t.equal(r('clone', [0x80n | 0x11n]), ALLOW, 'clone with 0x80 in the exit-signal byte (not CLONE_NEWTIME there)');
+    for (const f of [0x20000n, 0x02000000n, 0x04000000n, 0x08000000n, 0x10000000n, 0x20000000n, 0x40000000n]) {
+      t.equal(r('clone', [f | 0x11n]), EPERM, `clone 0x${f.toString(16)}`);
+      t.equal(r('unshare', [f]), EPERM, `unshare 0x${f.toString(16)}`);
+    }
+    t.equal(r('unshare', [0x80n]), EPERM, 'unshare CLONE_NEWTIME');
+    t.equal(r('unshare', [0x400n /* CLONE_FILES */]), ALLOW, 'unshare CLONE_FILES');
+    t.equal(r('unshare', [0x200n | 0x40000n /* CLONE_FS|CLONE_SYSVSEM */]), ALLOW, 'unshare CLONE_FS|CLONE_SYSVSEM');
+    t.equal(r('clone3'), ENOSYS, 'clone3 answers ENOSYS');
+    t.equal(r('setns'), EPERM, 'setns');
+    for (const n of ['add_key', 'keyctl', 'request_key', 'init_module', 'finit_module', 'delete_module', 'kexec_load', 'kexec_file_load',
+      'reboot', 'swapon', 'swapoff', 'bpf', 'perf_event_open', 'userfaultfd', 'acct', 'quotactl', 'quotactl_fd']) t.equal(r(n), EPERM, n);
+    if (arch === 'x86_64') {
+      t.equal(r('iopl'), EPERM, 'iopl');
+      t.equal(r('ioperm'), EPERM, 'ioperm');
+      t.equal(r('uselib'), ENOSYS, 'obsolete uselib answers ENOSYS');
+      t.equal(r('_sysctl'), ENOSYS, 'obsolete _sysctl answers ENOSYS');
+    }
+    for (const v of [0n, 8n, 0x20000n, 0x20008n, 0xffffffffn, 0xffff_ffff_0000_0008n]) t.equal(r('personality', [v]), ALLOW, `personality(0x${v.toString(16)})`);
+    for (const v of [0x400000n, 0x40000n, 1n, 0x0800000n]) t.equal(r('personality', [v]), EPERM, `personality(0x${v.toString(16)})`);
+    for (const af of [1n, 2n, 10n, 16n, 17n]) t.equal(r('socket', [af, 1n, 0n]), ALLOW, `socket(${af})`);
+    for (const af of [40n, 38n, 31n, 29n, 3n, 15n, 44n, 45n, 46n, 0x1_0000_0028n]) t.equal(r('socket', [af]), EAFNOSUPPORT, `socket(0x${af.toString(16)})`);
+    t.equal(r('socketpair', [40n]), EAFNOSUPPORT, 'socketpair(AF_VSOCK)');
+    t.equal(r('socketpair', [1n]), ALLOW, 'socketpair(AF_UNIX)');
+    for (const n of ['read', 'write', 'getppid', 'mmap', 'execve', 'mount', 'ptrace']) t.equal(r(n), ALLOW, `${n} allowed by the base filter alone`);
+  });
+}
+
+t.test('a profile cannot loosen the base filter except by naming an item with a reason', async (t) => {
+  const tight = h.parseText(`{ default: 'allow', rules: [{ allow: ['bpf', 'userfaultfd', 'clone3', 'ioctl'] }] }`);
+  const c = h.compileFilter(sandboxPolicy(tight), 'x86_64');
+  t.equal(h.run(c, 'x86_64', 321).ret, EPERM, 'allow bpf does not beat the base filter');
+  t.equal(h.run(c, 'x86_64', 323).ret, EPERM, 'nor userfaultfd');
+  t.equal(h.run(c, 'x86_64', 435).ret, ENOSYS, 'nor clone3');
+  t.equal(h.run(c, 'x86_64', 16, [0n, 0x5412n]).ret, EPERM, 'nor TIOCSTI');
+  const loose = h.parseText(`{ default: 'allow', loosenBase: [
+    { item: 'bpf', reason: 'runs bpftrace' }, { item: 'af-vsock', reason: 'talks to the VM host' }, { item: 'tiocsti', reason: 'test of a terminal emulator' } ] }`);
+  const l = h.compileFilter(sandboxPolicy(loose), 'x86_64');
+  t.equal(h.run(l, 'x86_64', 321).ret, ALLOW, 'bpf loosened');
+  t.equal(h.run(l, 'x86_64', 41, [40n]).ret, ALLOW, 'AF_VSOCK loosened');
+  t.equal(h.run(l, 'x86_64', 16, [0n, 0x5412n]).ret, ALLOW, 'TIOCSTI loosened');
+  t.equal(h.run(l, 'x86_64', 16, [0n, 0x541cn]).ret, EPERM, 'TIOCLINUX still blocked');
+  t.equal(h.run(l, 'x86_64', 41, [38n]).ret, EAFNOSUPPORT, 'AF_ALG still blocked');
+  const bad = h.parseText(`{\n  default: 'allow',\n  loosenBase: [{ item: 'everything', reason: 'because' }],\n}`, 'l.json5');
+  t.throws(() => sandboxPolicy(bad), { message: /^l\.json5:3:16: no base filter item "everything" \(items: tiocsti, tioclinux, namespaces/ });
+  t.ok(BASE_ITEM_NAMES.length >= 18);
+});
+
+t.test('seccompForPlan', async (t) => {
+  const none = seccompForPlan(null, 'x86_64', []);
+  t.equal(none.origin, 'base filter');
+  const bytes = Buffer.from(none.bpf, 'base64');
+  t.equal(bytes.length % 8, 0);
+  t.equal(h.runFilter(bytes, { nr: 321, arch: 0xc000003e }).ret, EPERM, 'bpf blocked with no profile');
+  const p = h.parseText(`{\n  default: 'errno',\n  rules: [{ allow: '@system-service' }],\n  loosenBase: [{ item: 'perf', reason: 'profiling' }],\n}`, 'app.json5');
+  const plan = seccompForPlan(p, 'aarch64', []);
+  t.equal(plan.origin, 'base filter (loosened: perf) + app.json5:1:1');
+  const b = Buffer.from(plan.bpf, 'base64');
+  t.equal(h.runFilter(b, { nr: 63, arch: 0xc00000b7 }).ret, ALLOW, 'read');
+  t.equal(h.runFilter(b, { nr: 40, arch: 0xc00000b7 }).ret, EPERM, 'mount: default errno');
+  t.equal(h.runFilter(b, { nr: 241, arch: 0xc00000b7 }).ret, EPERM, 'perf_event_open loosened in the base, but the profile does not allow it');
+  t.same(JSON.parse(JSON.stringify(plan)), plan, 'plain serialisable object');
+});
