@@ -46,9 +46,9 @@ if (process.env.SECCOMP_BENCH_CHILD) {
 const calls = Number(opt('--calls', '10000000'));
 const rounds = Number(opt('--rounds', '3'));
 execFileSync('npx', ['tsc', '-p', root], { stdio: 'inherit' });
-const { seccompForPlan, hostArch } = require(path.join(root, 'dist', 'seccomp', 'index'));
-const { parseSeccompSection } = require(path.join(root, 'dist', 'seccomp', 'policy'));
-const { jsonLocator } = require(path.join(root, 'dist', 'seccomp', 'json-locate'));
+const { seccompForPlan, hostArch } = require(path.join(root, 'dist', 'lib', 'seccomp', 'index'));
+const { parseSeccompSection } = require(path.join(root, 'dist', 'lib', 'seccomp', 'policy'));
+const { jsonLocator } = require(path.join(root, 'dist', 'lib', 'seccomp', 'json-locate'));
 const arch = hostArch();
 const tmp = fs.mkdtempSync('/tmp/seccomp-bench-');
 const cases = [['bare', 'bare']];

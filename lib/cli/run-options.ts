@@ -166,15 +166,19 @@ export const RUN_OPTIONS: Record<string, OptionDef> = {
       st.req.spec.capAdd.push(a[0]);
     },
   },
-  '--new-session': { args: [], help: 'run the program in a new session (the default)', run: (st) => { st.req.spec.newSession = true; } },
-  '--share-terminal': { args: [], help: 'keep the terminal\'s session (for interactive shells)', run: (st) => { st.req.spec.newSession = false; } },
+  '--new-session': { args: [], help: 'run the program in a new session, detached from the terminal', run: (st) => { st.req.spec.newSession = true; } },
+  '--share-terminal': { args: [], help: 'keep the terminal\'s session (the default; TIOCSTI and TIOCLINUX are filtered)', run: (st) => { st.req.spec.newSession = false; } },
   '--die-with-parent': { args: [], help: 'end the sandbox when its parent dies (the default)', run: (st) => { st.req.spec.dieWithParent = true; } },
   '--as-pid-1': { args: [], help: 'run the program as pid 1 (no init)', run: (st) => { st.req.spec.asPid1 = true; } },
   '--profile': { args: ['NAME'], help: 'a profile by name or path (default: default)', run: (st, a) => { st.req.profile = a[0]; } },
   '--no-profile': { args: [], help: 'only what the command line says', run: (st) => { st.req.profile = null; } },
   '--seccomp': {
     args: ['FILE'], help: 'a seccomp policy (JSON5, or Docker/OCI JSON)',
-    run: (st, a, f) => { st.req.spec.seccomp = { policy: { file: source(st, f, a, a[0]) }, origin: origin(f, a) }; },
+    run: (st, a, f) => {
+      const { loadSeccompFile } = require('./seccomp-command') as typeof import('./seccomp-command');
+      const { policy } = loadSeccompFile(source(st, f, a, a[0]));
+      if (policy) st.req.spec.seccomp = { policy, origin: origin(f, a) };
+    },
   },
   '--memory': { args: ['SIZE'], help: 'memory limit (512M, 2G)', run: (st, a, f) => setLimit(st, f, a, 'memory', parseSize(a[0]), 'a size (like 512M)') },
   '--memory-swap': { args: ['SIZE'], help: 'swap allowed beyond --memory (default 0)', run: (st, a, f) => setLimit(st, f, a, 'memorySwap', a[0] === '0' ? 0 : parseSize(a[0]), 'a size') },

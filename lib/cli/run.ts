@@ -1,4 +1,5 @@
 // `sandbox run`: options → spec (profile under the command line) → plan → hand-off to the C stage.
+import * as os from 'os';
 import { SandboxError } from '../errors';
 import { parseRunArgs, runHelp } from './run-options';
 import { buildPlan, type CallerContext } from '../plan/build';
@@ -27,17 +28,24 @@ function resolveSpec(profile: string | null | undefined, cli: SandboxSpec): Sand
   return cli;
 }
 
+/** The base filter always, with the profile's or --seccomp's policy over it. */
+function seccompFor(spec: SandboxSpec): Plan['seccomp'] {
+  const { seccompForPlan, hostArch } = require('../seccomp/index') as typeof import('../seccomp/index');
+  const arch = hostArch();
+  if (!arch) throw new SandboxError(`no seccomp syscall table for ${process.arch}: sandbox supports x86_64 and aarch64`);
+  return seccompForPlan(spec.seccomp?.policy ?? null, arch, spec.capAdd, os.release());
+}
+
 /** Decides everything and returns the plan; pure apart from reading the host (sources, profile files). */
 export function planFor(argv: string[], io: RunIo): { plan: Plan; printPlan: boolean } | { help: true } {
   const req = parseRunArgs(argv, process.cwd());
   if (req.help) return { help: true };
   const spec = resolveSpec(req.profile, req.spec);
-  if (spec.seccomp) throw new SandboxError(`${spec.seccomp.origin}: seccomp policies are not available in this build yet`);
   if (spec.limits) {
     if (spec.limits.mode === 'strict') throw new SandboxError(`${spec.limits.origin}: resource limits are not available in this build yet (use --limits best-effort to run without them)`);
     io.err('sandbox: resource limits are not applied: this build has no cgroup support yet (--limits best-effort)');
   }
-  const plan = buildPlan(spec, req.command, callerContext(), { seccomp: null, cgroup: null });
+  const plan = buildPlan(spec, req.command, callerContext(), { seccomp: seccompFor(spec), cgroup: null });
   log('plan: %d mounts, argv %o', plan.mounts.length, plan.argv);
   return { plan, printPlan: req.printPlan };
 }

@@ -86,7 +86,7 @@ export function buildPlan(spec: SandboxSpec, argv: string[], caller: CallerConte
     env: buildEnv(spec.env, caller.env),
     argv,
     capabilities: caps.sort((a, b) => a - b),
-    newSession: spec.newSession ?? true,
+    newSession: spec.newSession ?? false,
     dieWithParent: spec.dieWithParent ?? true,
     asPid1: spec.asPid1 ?? false,
     keepFds: [...new Set(spec.keepFds)].sort((a, b) => a - b),

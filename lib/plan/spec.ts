@@ -1,6 +1,7 @@
 // What a profile and the command line each say, before merging and resolving into a Plan.
 // The profile loader produces a SandboxSpec; the CLI produces another; mergeSpecs puts the CLI on top.
 import type { MountOp, Origin } from './types';
+import type { SeccompPolicy } from '../seccomp/policy';
 
 export interface EnvSpec {
   /** Start from an empty environment (then only `keep` survives from the host). */
@@ -36,8 +37,8 @@ export interface SandboxSpec {
   dieWithParent?: boolean;
   asPid1?: boolean;
   keepFds: number[];
-  /** The seccomp section as written (a profile's, or --seccomp FILE's), compiled by lib/seccomp. */
-  seccomp: { policy: unknown; origin: Origin } | null;
+  /** A profile's seccomp section or --seccomp FILE, parsed; lib/seccomp compiles it over the base filter. */
+  seccomp: { policy: SeccompPolicy; origin: Origin } | null;
   limits: LimitsSpec | null;
 }
 

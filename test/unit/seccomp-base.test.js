@@ -1,8 +1,8 @@
 'use strict';
 const t = require('tap');
 const h = require('./seccomp-helpers');
-const { baseFilterPolicy, BASE_ITEM_NAMES } = require('../../dist/seccomp/base');
-const { seccompForPlan, sandboxPolicy } = require('../../dist/seccomp/index');
+const { baseFilterPolicy, BASE_ITEM_NAMES } = require('../../dist/lib/seccomp/base');
+const { seccompForPlan, sandboxPolicy } = require('../../dist/lib/seccomp/index');
 
 const EPERM = 0x50001, ENOSYS = 0x50026, EAFNOSUPPORT = 0x50000 | 97, ALLOW = 0x7fff0000;
 

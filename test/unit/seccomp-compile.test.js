@@ -3,10 +3,10 @@ const t = require('tap');
 const path = require('path');
 const fs = require('fs');
 const h = require('./seccomp-helpers');
-const { baseFilterPolicy } = require('../../dist/seccomp/base');
-const { sandboxPolicy } = require('../../dist/seccomp/index');
-const { SECCOMP_DATA } = require('../../dist/seccomp/bpf');
-const { AUDIT_ARCH } = require('../../dist/seccomp/arch');
+const { baseFilterPolicy } = require('../../dist/lib/seccomp/base');
+const { sandboxPolicy } = require('../../dist/lib/seccomp/index');
+const { SECCOMP_DATA } = require('../../dist/lib/seccomp/bpf');
+const { AUDIT_ARCH } = require('../../dist/lib/seccomp/arch');
 
 const PROFILE = `{
   default: 'errno', errno: 'EACCES',
@@ -134,7 +134,7 @@ t.test('precedence: strictest matching rule wins, then the first written', async
 t.test('long jumps: a policy too big for 8-bit offsets', async (t) => {
   const rules = [];
   let n = 0;
-  for (const name of Object.keys(require('../../dist/seccomp/tables/x86_64').SYSCALLS_X86_64)) {
+  for (const name of Object.keys(require('../../dist/lib/seccomp/tables/x86_64').SYSCALLS_X86_64)) {
     if (!h.syscallNumber('aarch64', name)) continue;
     rules.push(`{deny: '${name}', errno: ${1 + (n % 120)}, args: [{arg: ${n % 6}, op: '==', value: ${n * 7919}}, {arg: ${(n + 1) % 6}, op: '<', value: '0x${(n + 1).toString(16)}00000000'}]}`);
     if (++n >= 200) break;

@@ -3,7 +3,7 @@ const t = require('tap');
 const fs = require('fs');
 const path = require('path');
 const h = require('./seccomp-helpers');
-const { sandboxPolicy, seccompForPlan } = require('../../dist/seccomp/index');
+const { sandboxPolicy, seccompForPlan } = require('../../dist/lib/seccomp/index');
 
 const repoRoot = path.join(__dirname, '..', '..');
 const file = path.join(repoRoot, '..', 'shared', 'testdata', 'seccomp', 'docker-default.json');

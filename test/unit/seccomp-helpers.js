@@ -1,12 +1,12 @@
 // Shared helpers for the seccomp tests (not a test file itself).
 'use strict';
-const { compileFilter } = require('../../dist/seccomp/compile');
-const { runFilter, decodeProgram, checkProgram } = require('../../dist/seccomp/interpret');
-const { decide, effectiveChain } = require('../../dist/seccomp/resolve');
-const { retValue, describeRet } = require('../../dist/seccomp/bpf');
-const { NATIVE_AUDIT_ARCH, maxSyscall, syscallNumber } = require('../../dist/seccomp/arch');
-const { jsonLocator } = require('../../dist/seccomp/json-locate');
-const { parseSeccompSection } = require('../../dist/seccomp/policy');
+const { compileFilter } = require('../../dist/lib/seccomp/compile');
+const { runFilter, decodeProgram, checkProgram } = require('../../dist/lib/seccomp/interpret');
+const { decide, effectiveChain } = require('../../dist/lib/seccomp/resolve');
+const { retValue, describeRet } = require('../../dist/lib/seccomp/bpf');
+const { NATIVE_AUDIT_ARCH, maxSyscall, syscallNumber } = require('../../dist/lib/seccomp/arch');
+const { jsonLocator } = require('../../dist/lib/seccomp/json-locate');
+const { parseSeccompSection } = require('../../dist/lib/seccomp/policy');
 const JSON5 = require('json5');
 
 const ARCHES = ['x86_64', 'aarch64'];

@@ -1,10 +1,10 @@
 'use strict';
 const t = require('tap');
 const h = require('./seccomp-helpers');
-const { unknownGroupMembers, GROUPS, expandGroup } = require('../../dist/seccomp/groups');
-const { formatGroups, explainSyscall } = require('../../dist/seccomp/explain');
-const { sandboxPolicy } = require('../../dist/seccomp/index');
-const { runSeccompCommand } = require('../../dist/cli/seccomp-command');
+const { unknownGroupMembers, GROUPS, expandGroup } = require('../../dist/lib/seccomp/groups');
+const { formatGroups, explainSyscall } = require('../../dist/lib/seccomp/explain');
+const { sandboxPolicy } = require('../../dist/lib/seccomp/index');
+const { runSeccompCommand } = require('../../dist/lib/cli/seccomp-command');
 const fs = require('fs');
 const os = require('os');
 const path = require('path');
