@@ -220,7 +220,14 @@ export function parseJson5(file: string, text: string): unknown {
     const msg = String(err.message ?? e)
       .replace(/^JSON5:\s*/, '')
       .replace(/ at \d+:\d+$/, '');
-    throw new SandboxError(`${file}:${err.lineNumber ?? 1}:${err.columnNumber ?? 1}: JSON5 syntax error: ${msg}`);
+    let line = err.lineNumber ?? 1;
+    let col = err.columnNumber ?? 1;
+    // json5 reports a bad line break as column 0 of the next line; point at the end of the line it ends.
+    if (col < 1 && line > 1) {
+      line -= 1;
+      col = (text.split('\n')[line - 1] ?? '').length + 1;
+    }
+    throw new SandboxError(`${file}:${line}:${Math.max(col, 1)}: JSON5 syntax error: ${msg}`);
   }
 }
 

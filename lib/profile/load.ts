@@ -81,7 +81,8 @@ export function readChain(file: string, ctx: ProfileContext): ProfileDoc[] {
         target = path.resolve(path.dirname(f), ext.value);
         if (!ctx.exists(target)) target = undefined;
       } else if (NAME_RE.test(ext.value)) {
-        target = findByName(ext.value, ctx, f);
+        // A user profile may extend the shipped one of its own name; only a file naming itself is a cycle.
+        target = findByName(ext.value, ctx, f) ?? (findByName(ext.value, ctx) === f ? f : undefined);
       }
       if (!target) throw new SandboxError(`${ext.at}: found extends ${JSON.stringify(ext.value)}, which names no profile; expected ${notFound(ext.value, ctx)}`);
       const loop = [...stack, f];

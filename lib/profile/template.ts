@@ -20,7 +20,7 @@ export const SPECIAL_VARIABLES = ['CWD', 'PROGRAM', 'PROGRAM_DIR'] as const;
 
 const NAME = /^[A-Za-z_][A-Za-z0-9_]*/;
 
-/** Returns the parsed template, or a description of what is wrong (the caller adds the position). */
+/** Returns the parsed template, or what was expected instead (the caller adds the position). */
 export function parseTemplate(text: string, at: string): Template | { error: string } {
   const parts: TemplatePart[] = [];
   let lit = '';
@@ -29,7 +29,7 @@ export function parseTemplate(text: string, at: string): Template | { error: str
     parts.push({ kind: 'home' });
     i = 1;
   } else if (text.startsWith('~')) {
-    return { error: 'expected "~" or "~/..." (other users\' homes can\'t be named with ~)' };
+    return { error: '"~" or "~/..." (other users\' homes can\'t be named with ~)' };
   }
   while (i < text.length) {
     const c = text[i];
@@ -47,18 +47,18 @@ export function parseTemplate(text: string, at: string): Template | { error: str
     lit = '';
     if (text[i + 1] === '{') {
       const close = text.indexOf('}', i + 2);
-      if (close < 0) return { error: 'expected a closing "}" after "${"' };
+      if (close < 0) return { error: 'a closing "}" after "${"' };
       const inner = text.slice(i + 2, close);
       const m = NAME.exec(inner);
-      if (!m) return { error: `expected a variable name in "\${${inner}}"` };
+      if (!m) return { error: `a variable name in "\${${inner}}"` };
       const rest = inner.slice(m[0].length);
       if (rest === '') parts.push({ kind: 'var', name: m[0] });
       else if (rest.startsWith(':-')) parts.push({ kind: 'var', name: m[0], fallback: rest.slice(2) });
-      else return { error: `expected \${NAME} or \${NAME:-default}, not "\${${inner}}"` };
+      else return { error: `\${NAME} or \${NAME:-default}, not "\${${inner}}"` };
       i = close + 1;
     } else {
       const m = NAME.exec(text.slice(i + 1));
-      if (!m) return { error: 'expected $NAME, ${NAME}, ${NAME:-default} or $$ after "$"' };
+      if (!m) return { error: '$NAME, ${NAME}, ${NAME:-default} or $$ after "$"' };
       parts.push({ kind: 'var', name: m[0] });
       i += 1 + m[0].length;
     }
