@@ -114,7 +114,7 @@ export function parseSize(v: unknown): number | null {
   if (typeof v === 'number') return Number.isSafeInteger(v) && v >= 0 ? v : null;
   if (typeof v !== 'string') return null;
   const m = /^(\d+(?:\.\d+)?)\s*(?:([KMGT])(?:i?B)?|B)?$/i.exec(v.trim());
-  if (!m) return null;
+  if (!m || (!m[2] && m[1].includes('.'))) return null;
   const scale = { K: 1, M: 2, G: 3, T: 4 }[(m[2] ?? '').toUpperCase() as 'K'] ?? 0;
   const bytes = Math.round(parseFloat(m[1]) * 1024 ** scale);
   return Number.isSafeInteger(bytes) ? bytes : null;
