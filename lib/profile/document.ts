@@ -199,8 +199,9 @@ export class DocumentReader {
     return v as number;
   }
 
-  template(v: unknown, path: JsonPath, expected = 'a path'): Template {
+  template(v: unknown, path: JsonPath, expected = 'a path', allowEmpty = false): Template {
     const s = this.string(v, path, expected);
+    if (s === '' && !allowEmpty) this.wrong(v, path, expected);
     const t = parseTemplate(s, this.at(path));
     if ('error' in t) this.fail(path, JSON.stringify(s), t.error);
     return t;
@@ -382,7 +383,7 @@ function readEnv(r: DocumentReader, v: unknown, doc: ProfileDoc): void {
     for (const [name, value] of Object.entries(set as Record<string, unknown>)) {
       const p = ['env', 'set', name];
       if (!ENV_NAME.test(name)) r.fail(p, `variable name "${name}"`, 'letters, digits and "_", not starting with a digit', true);
-      doc.env.set[name] = r.marked(value === null ? null : r.template(value, p, 'a string, or null to remove an inherited value'), p);
+      doc.env.set[name] = r.marked(value === null ? null : r.template(value, p, 'a string, or null to remove an inherited value', true), p);
     }
   }
 }
