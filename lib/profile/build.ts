@@ -226,6 +226,22 @@ function socketOps(doc: ProfileDoc, ctx: ProfileContext): { ops: MountOp[]; env:
   return { ops, env };
 }
 
+/** Entries left after `drop`, matching destinations expanded where they can be (unset variables stay as written): for `profile show`. */
+export function entriesAfterDrops(entries: FsEntry[], ctx: ProfileContext): FsEntry[] {
+  const x = new Expander(ctx);
+  const dstOf = (e: FsEntry): string => {
+    const t = e.dst ?? e.path;
+    const r = expandTemplate(t, x.vars);
+    return path.posix.normalize('value' in r ? r.value : t.text).replace(/(.)\/+$/, '$1');
+  };
+  let kept: FsEntry[] = [];
+  for (const e of entries) {
+    if (e.op === 'drop') kept = kept.filter((k) => dstOf(k) !== dstOf(e));
+    else kept.push(e);
+  }
+  return kept;
+}
+
 export function buildSpec(doc: ProfileDoc, name: string, ctx: ProfileContext): BuiltProfile {
   const x = new Expander(ctx);
   const spec = emptySpec();

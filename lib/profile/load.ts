@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { SandboxError } from '../errors';
 import type { SandboxSpec } from '../plan/spec';
-import { buildSpec } from './build';
+import { buildSpec, entriesAfterDrops } from './build';
 import { readFileOf, type ProfileContext } from './context';
 import { readProfileText, type Locate, type ProfileDoc } from './document';
 import { mergeChain } from './merge';
@@ -99,15 +99,22 @@ export function readChain(file: string, ctx: ProfileContext): ProfileDoc[] {
   return order;
 }
 
-/** Parses, validates and merges without looking at the host: what `profile check` does. */
+/** Parses, validates and merges (applying `drop`) without probing the host: what `profile check` and `show` do. */
 export function resolveProfile(nameOrPath: string, ctx: ProfileContext): ResolvedProfile {
+  const r = resolveWithDrops(nameOrPath, ctx);
+  return { ...r, doc: { ...r.doc, filesystem: entriesAfterDrops(r.doc.filesystem, ctx) } };
+}
+
+/** The merged profile with its `drop` entries still in the filesystem list (buildSpec applies them). */
+function resolveWithDrops(nameOrPath: string, ctx: ProfileContext): ResolvedProfile {
   const file = findProfile(nameOrPath, ctx);
   const chain = readChain(file, ctx);
-  return { name: profileName(file), file, chain: chain.map((d) => d.file), doc: mergeChain(chain) };
+  const doc = mergeChain(chain);
+  return { name: profileName(file), file, chain: chain.map((d) => d.file), doc };
 }
 
 export function loadProfile(nameOrPath: string, ctx: ProfileContext): LoadedProfile {
-  const resolved = resolveProfile(nameOrPath, ctx);
+  const resolved = resolveWithDrops(nameOrPath, ctx);
   const built = buildSpec(resolved.doc, resolved.name, ctx);
   const loaded: LoadedProfile = {
     name: resolved.name,
