@@ -1,0 +1,94 @@
+// Test harness: runs `sandbox` as an unprivileged user (uid 65534 through setpriv when the tests run as
+// root), and makes sure that user can reach the checkout wherever it was cloned.
+'use strict';
+const fs = require('fs');
+const os = require('os');
+const path = require('path');
+const { spawnSync, spawn } = require('child_process');
+
+const ROOT = path.resolve(__dirname, '..', '..');
+const SANDBOX = path.join(ROOT, 'bin', 'sandbox');
+const TEST_UID = 65534;
+const TEST_GID = 65534;
+const IS_ROOT = process.getuid() === 0;
+/** Enough of the host for ordinary programs: the whole root read-only, a fresh /dev and /proc. */
+const BASE = ['--ro-bind', '/', '/', '--dev', '/dev', '--proc', '/proc'];
+
+/** The command line that runs cmd as the unprivileged test user. */
+function asUser(cmd, args) {
+  // tap's process-info hook puts an --import into NODE_OPTIONS of every child; the launcher must not load it
+  const clean = ['-u', 'NODE_OPTIONS', cmd, ...args];
+  if (!IS_ROOT) return ['env', clean];
+  return ['setpriv', ['--reuid', String(TEST_UID), '--regid', String(TEST_GID), '--clear-groups', 'env', ...clean]];
+}
+
+let reachChecked = false;
+/** The test user must traverse every parent of the checkout: add o+x where it's missing (root only). */
+function ensureCheckoutReachable() {
+  if (reachChecked || !IS_ROOT) return;
+  reachChecked = true;
+  for (let dir = ROOT; ; dir = path.dirname(dir)) {
+    const st = fs.statSync(dir);
+    if (!(st.mode & 0o001)) {
+      fs.chmodSync(dir, st.mode | 0o001);
+      process.stderr.write(`# harness: added o+x to ${dir} so uid ${TEST_UID} can reach the checkout\n`);
+    }
+    if (dir === '/') break;
+  }
+}
+
+/** A scratch directory owned by the test user. */
+function userTmpdir(prefix = 'sbx-test-') {
+  const d = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  fs.chmodSync(d, 0o755);
+  if (IS_ROOT) fs.chownSync(d, TEST_UID, TEST_GID);
+  return d;
+}
+
+function cleanEnv(extra = {}) {
+  return { PATH: '/usr/local/bin:/usr/bin:/bin', HOME: os.tmpdir(), LANG: 'C.UTF-8', ...extra };
+}
+
+/** Run `sandbox run ARGS` as the test user; returns {status, signal, stdout, stderr}. */
+function sandbox(args, opts = {}) {
+  return sandboxCli(['run', ...args], opts);
+}
+
+/** Run `sandbox ARGS` (any subcommand) as the test user. */
+function sandboxCli(args, opts = {}) {
+  ensureCheckoutReachable();
+  const [cmd, argv] = asUser(SANDBOX, args);
+  const r = spawnSync(cmd, argv, {
+    cwd: opts.cwd ?? os.tmpdir(),
+    env: opts.env ?? cleanEnv(),
+    input: opts.input,
+    stdio: opts.stdio,
+    timeout: opts.timeout ?? 30000,
+    encoding: 'utf8',
+  });
+  if (r.error) throw r.error;
+  return r;
+}
+
+/** Start `sandbox run ARGS` as the test user without waiting. */
+function sandboxAsync(args, opts = {}) {
+  ensureCheckoutReachable();
+  const [cmd, argv] = asUser(SANDBOX, ['run', ...args]);
+  return spawn(cmd, argv, { cwd: opts.cwd ?? os.tmpdir(), env: opts.env ?? cleanEnv(), stdio: opts.stdio ?? ['ignore', 'pipe', 'pipe'], detached: opts.detached });
+}
+
+/** Why sandboxes can't run here, or null when they can. */
+function cannotLaunch() {
+  if (!fs.existsSync(path.join(ROOT, 'native', 'build', 'sandbox-stage'))) return 'the C stage is not built (npm install)';
+  if (IS_ROOT && spawnSync('which', ['setpriv']).status !== 0) return 'setpriv is missing (util-linux)';
+  const [cmd, argv] = asUser('unshare', ['-Ur', 'true']);
+  const r = spawnSync(cmd, argv, { encoding: 'utf8' });
+  if (r.status !== 0) return `unprivileged user namespaces are not available: ${(r.stderr || '').trim()}`;
+  return null;
+}
+
+function have(program) {
+  return spawnSync('sh', ['-c', `command -v ${program}`], { encoding: 'utf8' }).status === 0;
+}
+
+module.exports = { ROOT, SANDBOX, BASE, sandboxCli, TEST_UID, TEST_GID, IS_ROOT, asUser, sandbox, sandboxAsync, userTmpdir, cleanEnv, cannotLaunch, have, ensureCheckoutReachable };
