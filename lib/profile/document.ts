@@ -3,6 +3,7 @@
 // other files; `extends` is only recorded. All errors are one line: FILE:LINE:COL: found X, expected Y.
 import JSON5 from 'json5';
 import { SandboxError } from '../errors';
+import { capabilityNumber } from '../plan/capabilities';
 import { scanPositions, type JsonPath, type PositionMap } from './positions';
 import { parseTemplate, type Template } from './template';
 import {
@@ -292,6 +293,7 @@ export function readProfileText(file: string, text: string): ProfileDoc {
           const s = r.string(e, [key, i], 'a capability name like "CAP_NET_ADMIN" or "net_admin"');
           const name = s.startsWith('!') ? s.slice(1) : s;
           if (!CAP_NAME.test(name)) r.wrong(e, [key, i], 'a capability name like "CAP_NET_ADMIN" or "net_admin"');
+          if (capabilityNumber(name) === undefined) r.wrong(e, [key, i], 'a capability the kernel knows, like "CAP_NET_ADMIN" (see capabilities(7))');
           doc.capabilities.push(r.marked((s.startsWith('!') ? '!' : '') + capabilityName(name), [key, i]));
         });
         break;

@@ -67,6 +67,7 @@ t.test('wrong types', async (t) => {
   t.equal(errorOf(t, '{ home: "ram" }'), 'P:1:9: found "ram", expected one of "none", "tmpfs", "persist", "host"');
   t.equal(errorOf(t, '{ home: { share: ["../etc"] } }'), 'P:1:19: found "../etc", expected a path inside the home like "Downloads" (relative, without "." or "..")');
   t.equal(errorOf(t, '{ capabilities: ["net admin"] }'), 'P:1:18: found "net admin", expected a capability name like "CAP_NET_ADMIN" or "net_admin"');
+  t.equal(errorOf(t, '{ capabilities: ["net_admin", "!cap_fly"] }'), 'P:1:31: found "!cap_fly", expected a capability the kernel knows, like "CAP_NET_ADMIN" (see capabilities(7))');
   t.equal(errorOf(t, '[]'), 'P:1:1: found a list, expected an object (a profile)');
   t.equal(errorOf(t, '{ seccomp: [] }'), 'P:1:12: found a list, expected an object (the seccomp policy) or null');
 });
