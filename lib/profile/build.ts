@@ -254,7 +254,6 @@ export function buildSpec(doc: ProfileDoc, name: string, ctx: ProfileContext): B
   if (doc.dieWithParent) spec.dieWithParent = doc.dieWithParent.value;
   if (doc.asPid1) spec.asPid1 = doc.asPid1.value;
 
-  // Home first, so that filesystem entries under $HOME (a project dir, ~/Downloads) land on top of it.
   const home = homeOps(doc, name, x, ctx);
   let kept: { entry: FsEntry; dst: string; ops: MountOp[] }[] = [];
   for (const entry of doc.filesystem) {
@@ -266,7 +265,18 @@ export function buildSpec(doc: ProfileDoc, name: string, ctx: ProfileContext): B
     kept.push({ entry, dst: r?.dst ?? '', ops: r?.ops ?? [] });
   }
   const sockets = socketOps(doc, ctx);
-  spec.mounts = [...home.ops, ...kept.flatMap((k) => k.ops), ...deviceOps(doc, ctx), ...sockets.ops];
+  // The home goes after the entries that would cover it (a tmpfs /tmp or /home above $HOME) and before
+  // the rest, so that entries under $HOME (a project dir, ~/Downloads) land on top of it.
+  const homeDst = home.ops[0]?.op === 'bind' || home.ops[0]?.op === 'tmpfs' ? home.ops[0].dst : null;
+  const covers = (k: { dst: string; ops: MountOp[] }): boolean =>
+    homeDst !== null && k.ops.length > 0 && (k.dst === '/' ? homeDst !== '/' : homeDst.startsWith(k.dst + '/'));
+  spec.mounts = [
+    ...kept.filter(covers).flatMap((k) => k.ops),
+    ...home.ops,
+    ...kept.filter((k) => !covers(k)).flatMap((k) => k.ops),
+    ...deviceOps(doc, ctx),
+    ...sockets.ops,
+  ];
 
   const set: Record<string, string> = { ...sockets.env };
   for (const [k, v] of Object.entries(doc.env.set)) if (v.value) set[k] = x.text(v.value, false) as string;

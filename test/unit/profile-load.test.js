@@ -193,6 +193,14 @@ t.test('home modes', async (t) => {
   t.equal(P.loadProfile('p', ctx).persistHome, '/home/u/.local/share/sandbox/homes/p');
 });
 
+t.test('the home is mounted after the entries that would cover it and before the rest', async (t) => {
+  const { ctx } = setup(t, {
+    env: { HOME: '/tmp/h' },
+    shipped: { 'o.json5': '{ home: "tmpfs", filesystem: [ { "ro-bind": "/usr" }, { tmpfs: "/tmp" }, { bind: "/data", dst: "/tmp/h/data" }, { tmpfs: "/tmp/h" } ] }' },
+  });
+  t.same(P.loadProfile('o', ctx).spec.mounts.map((m) => `${m.op} ${m.dst}`), ['tmpfs /tmp', 'tmpfs /tmp/h', 'bind /usr', 'bind /tmp/h/data', 'tmpfs /tmp/h']);
+});
+
 t.test('devices bind what exists', async (t) => {
   const { ctx } = setup(t, {
     paths: ['/dev/nvidiactl', '/dev/nvidia-uvm', '/dev/dri'],
