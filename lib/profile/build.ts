@@ -1,0 +1,300 @@
+// From a merged profile to a SandboxSpec: variables expanded, `drop` applied, and the home, device sets
+// and sockets turned into mount operations and environment settings, each carrying the file:line:col
+// of the profile entry it came from. Reads the host only through the ProfileContext probes.
+import path from 'node:path';
+import { SandboxError } from '../errors';
+import type { MountOp } from '../plan/types';
+import { emptySpec, type SandboxSpec } from '../plan/spec';
+import type { FsEntry, ProfileDoc, Want } from './document';
+import { dataHome, listDirOf, readLinkOf, type ProfileContext } from './context';
+import { expandTemplate, type Template } from './template';
+import { DEVICE_SETS, type DeviceName, type SocketName } from './tables';
+
+export interface BuiltProfile {
+  spec: SandboxSpec;
+  persistHome?: string;
+  /** The filesystem entries left after `drop`, as written (for `profile show`). */
+  filesystem: FsEntry[];
+}
+
+const SPECIAL_HINT: Record<string, string> = {
+  PROGRAM: 'the program\'s path, known only when a program is run',
+  PROGRAM_DIR: 'the program\'s directory, known only when a program is run',
+};
+
+class Expander {
+  readonly vars: Record<string, string | undefined>;
+  constructor(ctx: ProfileContext) {
+    this.vars = { ...ctx.env, CWD: ctx.cwd, PROGRAM: ctx.programPath, PROGRAM_DIR: ctx.programPath ? path.dirname(ctx.programPath) : undefined };
+  }
+
+  /** The expanded text; null when a variable is unset and the entry is optional. */
+  text(t: Template, optional: boolean): string | null {
+    const r = expandTemplate(t, this.vars);
+    if ('value' in r) return r.value;
+    if (optional) return null;
+    const what = SPECIAL_HINT[r.unset] ?? `${r.unset} in the environment, a default (\${${r.unset}:-...}) or optional: true`;
+    throw new SandboxError(`${t.at}: found ${JSON.stringify(t.text)} with ${r.unset} unset, expected ${what}`);
+  }
+
+  path(t: Template, optional: boolean): string | null {
+    const s = this.text(t, optional);
+    if (s === null) return null;
+    if (!path.isAbsolute(s)) {
+      const from = s === t.text ? '' : ` (from ${JSON.stringify(t.text)})`;
+      throw new SandboxError(`${t.at}: found ${JSON.stringify(s)}${from}, expected an absolute path`);
+    }
+    const n = path.posix.normalize(s);
+    return n.length > 1 ? n.replace(/\/+$/, '') : n;
+  }
+}
+
+function fsOps(e: FsEntry, x: Expander, ctx: ProfileContext): { dst: string; ops: MountOp[] } | null {
+  const origin = e.at;
+  const main = x.path(e.path, e.optional);
+  if (main === null) return null;
+  switch (e.op) {
+    case 'bind':
+    case 'ro-bind':
+    case 'dev-bind': {
+      const dst = e.dst ? x.path(e.dst, e.optional) : main;
+      if (dst === null) return null;
+      if (main === '/' && e.op !== 'ro-bind') {
+        const from = e.path.text === '/' ? '' : ` (from ${JSON.stringify(e.path.text)})`;
+        throw new SandboxError(`${e.path.at}: found a read-write bind of the host's /${from}, expected a narrower directory (run sandbox from a project directory, or use --no-profile)`);
+      }
+      return { dst, ops: [{ op: 'bind', src: main, dst, readOnly: e.op === 'ro-bind', devices: e.op === 'dev-bind', optional: e.optional, origin }] };
+    }
+    case 'tmpfs':
+      return { dst: main, ops: [{ op: 'tmpfs', dst: main, size: e.size ?? 0, mode: e.mode ?? 0o755, origin }] };
+    case 'proc':
+    case 'dev':
+    case 'mqueue':
+    case 'remount-ro':
+      return { dst: main, ops: [{ op: e.op, dst: main, origin }] };
+    case 'dir':
+      return { dst: main, ops: [{ op: 'dir', dst: main, mode: e.mode ?? 0o755, origin }] };
+    case 'chmod':
+      return { dst: main, ops: [{ op: 'chmod', path: main, mode: e.mode ?? 0o755, origin }] };
+    case 'symlink': {
+      const target = x.text(e.target as Template, e.optional);
+      if (target === null) return null;
+      return { dst: main, ops: [{ op: 'symlink', target, dst: main, origin }] };
+    }
+    case 'mirror': {
+      const link = readLinkOf(ctx)(main);
+      if (link !== null) return { dst: main, ops: [{ op: 'symlink', target: link, dst: main, origin }] };
+      if (ctx.exists(main)) return { dst: main, ops: [{ op: 'bind', src: main, dst: main, readOnly: true, devices: false, optional: e.optional, origin }] };
+      if (e.optional) return null;
+      throw new SandboxError(`${e.path.at}: found no ${main} on this host, expected it for "mirror" (or optional: true)`);
+    }
+    case 'drop':
+      return { dst: main, ops: [] };
+  }
+}
+
+function homeOps(doc: ProfileDoc, name: string, x: Expander, ctx: ProfileContext): { ops: MountOp[]; persistHome?: string } {
+  const home = doc.home;
+  if (!home) return { ops: [] };
+  const base = home.base?.value ?? (home.share.length > 0 ? 'tmpfs' : 'none');
+  const at = home.base?.at ?? home.at;
+  if (base === 'none') {
+    if (home.share.length > 0) throw new SandboxError(`${home.share[0].at}: found a home share with home base "none", expected base "tmpfs", "persist" or "host"`);
+    return { ops: [] };
+  }
+  const h = x.vars.HOME;
+  if (!h || !path.isAbsolute(h)) throw new SandboxError(`${at}: found HOME ${h ? `"${h}"` : 'unset'}, expected an absolute HOME in the environment for home "${base}"`);
+  const dst = path.posix.normalize(h);
+  const ops: MountOp[] = [];
+  let persistHome: string | undefined;
+  const readOnly = home.readOnly?.value;
+  if (base === 'tmpfs') ops.push({ op: 'tmpfs', dst, size: 0, mode: 0o700, origin: at });
+  else if (base === 'host') ops.push({ op: 'bind', src: dst, dst, readOnly: readOnly ?? true, devices: false, optional: false, origin: at });
+  else {
+    const data = dataHome(ctx);
+    if (!data) throw new SandboxError(`${at}: found neither XDG_DATA_HOME nor HOME set, expected one of them for home "persist"`);
+    persistHome = path.join(data, 'sandbox', 'homes', name);
+    ops.push({ op: 'bind', src: persistHome, dst, readOnly: readOnly ?? false, devices: false, optional: false, origin: at });
+  }
+  for (const s of home.share) {
+    const p = path.posix.join(dst, s.path);
+    ops.push({ op: 'bind', src: p, dst: p, readOnly: s.readOnly, devices: false, optional: s.optional, origin: s.at });
+  }
+  return { ops, persistHome };
+}
+
+const wantedHint = (kind: string, name: string): string => `write "${name}": "optional" in ${kind} to run without it`;
+
+function deviceOps(doc: ProfileDoc, ctx: ProfileContext): MountOp[] {
+  const ops: MountOp[] = [];
+  const devNames = listDirOf(ctx)('/dev');
+  for (const [name, want] of Object.entries(doc.devices) as [DeviceName, { value: Want; at: string }][]) {
+    if (want.value === false) continue;
+    const set = DEVICE_SETS[name];
+    const found = [
+      ...set.paths.filter((p) => ctx.exists(p)),
+      ...devNames.filter((n) => set.patterns.some((re: RegExp) => re.test(n))).sort().map((n) => `/dev/${n}`),
+    ];
+    if (found.length === 0 && want.value === true) {
+      const what = [...set.paths, ...set.patterns.map((re: RegExp) => `/dev/${re.source.replace(/^\^|\$$/g, '').replace('\\d+', 'N')}`)].join(', ');
+      throw new SandboxError(`${want.at}: found none of ${what} on this host, expected them for device set "${name}"; ${wantedHint('devices', name)}`);
+    }
+    for (const p of found) ops.push({ op: 'bind', src: p, dst: p, readOnly: false, devices: true, optional: true, origin: want.at });
+  }
+  return ops;
+}
+
+type SocketFound = { path: string; env: Record<string, string> } | { missing: string };
+
+function findSocket(name: SocketName, env: Record<string, string | undefined>, exists: (p: string) => boolean): SocketFound {
+  const runtime = env.XDG_RUNTIME_DIR;
+  const inRuntime = (rel: string, what: string): string | { missing: string } =>
+    path.isAbsolute(rel) ? rel : runtime ? path.join(runtime, rel) : { missing: `XDG_RUNTIME_DIR is unset, so ${what} has no place` };
+  const withRuntime = (p: string, e: Record<string, string>): Record<string, string> =>
+    runtime && p.startsWith(runtime + '/') ? { XDG_RUNTIME_DIR: runtime, ...e } : e;
+  let p: string | { missing: string };
+  let setEnv: Record<string, string> = {};
+  switch (name) {
+    case 'x11': {
+      const d = env.DISPLAY;
+      if (!d) return { missing: 'DISPLAY is unset' };
+      const m = /^(?:unix)?:(\d+)(?:\.\d+)?$/.exec(d);
+      if (!m) return { missing: `DISPLAY=${d} is not a local display` };
+      p = `/tmp/.X11-unix/X${m[1]}`;
+      setEnv = { DISPLAY: `:${m[1]}` };
+      break;
+    }
+    case 'wayland': {
+      const w = env.WAYLAND_DISPLAY || 'wayland-0';
+      p = inRuntime(w, `the Wayland socket ${w}`);
+      setEnv = { WAYLAND_DISPLAY: w };
+      break;
+    }
+    case 'pulseaudio': {
+      const server = env.PULSE_SERVER;
+      p = server && server.startsWith('unix:') ? server.slice(5) : inRuntime('pulse/native', 'the PulseAudio socket');
+      if (typeof p === 'string') setEnv = { PULSE_SERVER: `unix:${p}` };
+      break;
+    }
+    case 'pipewire': {
+      const remote = env.PIPEWIRE_REMOTE || 'pipewire-0';
+      p = inRuntime(remote, `the PipeWire socket ${remote}`);
+      if (env.PIPEWIRE_REMOTE) setEnv = { PIPEWIRE_REMOTE: env.PIPEWIRE_REMOTE };
+      break;
+    }
+    case 'dbus-session': {
+      const addr = env.DBUS_SESSION_BUS_ADDRESS;
+      if (addr) {
+        const unix = addr.split(';').filter((a) => a.startsWith('unix:'));
+        const withPath = unix.map((a) => /(?:^unix:|,)path=([^,]+)/.exec(a)).find((m) => m);
+        if (withPath) p = decodeURIComponent(withPath[1]);
+        else if (unix.some((a) => /abstract=/.test(a))) return { missing: 'DBUS_SESSION_BUS_ADDRESS names an abstract socket, which no bind can carry into a sandbox' };
+        else return { missing: `DBUS_SESSION_BUS_ADDRESS=${addr} has no unix:path=` };
+      } else {
+        p = inRuntime('bus', 'the session bus socket');
+      }
+      if (typeof p === 'string') setEnv = { DBUS_SESSION_BUS_ADDRESS: `unix:path=${p}` };
+      break;
+    }
+  }
+  if (typeof p !== 'string') return p;
+  if (!exists(p)) return { missing: `${p} does not exist` };
+  return { path: p, env: withRuntime(p, setEnv) };
+}
+
+const SOCKET_TITLE: Record<SocketName, string> = {
+  x11: 'X11 display socket',
+  wayland: 'Wayland socket',
+  pulseaudio: 'PulseAudio socket',
+  pipewire: 'PipeWire socket',
+  'dbus-session': 'D-Bus session bus socket',
+};
+
+function socketOps(doc: ProfileDoc, ctx: ProfileContext): { ops: MountOp[]; env: Record<string, string> } {
+  const ops: MountOp[] = [];
+  let env: Record<string, string> = {};
+  for (const [name, want] of Object.entries(doc.sockets) as [SocketName, { value: Want; at: string }][]) {
+    if (want.value === false) continue;
+    const r = findSocket(name, ctx.env, ctx.exists);
+    if ('missing' in r) {
+      if (want.value === 'optional') continue;
+      throw new SandboxError(`${want.at}: found no ${SOCKET_TITLE[name]} on this host (${r.missing}), expected one for sockets "${name}"; ${wantedHint('sockets', name)}`);
+    }
+    ops.push({ op: 'bind', src: r.path, dst: r.path, readOnly: false, devices: false, optional: false, origin: want.at });
+    env = { ...env, ...r.env };
+  }
+  return { ops, env };
+}
+
+/** Entries left after `drop`, matching destinations expanded where they can be (unset variables stay as written): for `profile show`. */
+export function entriesAfterDrops(entries: FsEntry[], ctx: ProfileContext): FsEntry[] {
+  const x = new Expander(ctx);
+  const dstOf = (e: FsEntry): string => {
+    const t = e.dst ?? e.path;
+    const r = expandTemplate(t, x.vars);
+    return path.posix.normalize('value' in r ? r.value : t.text).replace(/(.)\/+$/, '$1');
+  };
+  let kept: FsEntry[] = [];
+  for (const e of entries) {
+    if (e.op === 'drop') kept = kept.filter((k) => dstOf(k) !== dstOf(e));
+    else kept.push(e);
+  }
+  return kept;
+}
+
+export function buildSpec(doc: ProfileDoc, name: string, ctx: ProfileContext): BuiltProfile {
+  const x = new Expander(ctx);
+  const spec = emptySpec();
+  if (doc.network) spec.shareNet = doc.network.value === 'shared';
+  if (doc.uid) spec.uid = doc.uid.value;
+  if (doc.gid) spec.gid = doc.gid.value;
+  if (doc.hostname) spec.hostname = doc.hostname.value;
+  if (doc.cwd) spec.cwd = x.path(doc.cwd, false) as string;
+  if (doc.newSession) spec.newSession = doc.newSession.value;
+  if (doc.dieWithParent) spec.dieWithParent = doc.dieWithParent.value;
+  if (doc.asPid1) spec.asPid1 = doc.asPid1.value;
+
+  const home = homeOps(doc, name, x, ctx);
+  let kept: { entry: FsEntry; dst: string; ops: MountOp[] }[] = [];
+  for (const entry of doc.filesystem) {
+    const r = fsOps(entry, x, ctx);
+    if (entry.op === 'drop') {
+      if (r) kept = kept.filter((k) => k.dst !== r.dst);
+      continue;
+    }
+    kept.push({ entry, dst: r?.dst ?? '', ops: r?.ops ?? [] });
+  }
+  const sockets = socketOps(doc, ctx);
+  // The home goes after the entries that would cover it (a tmpfs /tmp or /home above $HOME) and before
+  // the rest, so that entries under $HOME (a project dir, ~/Downloads) land on top of it.
+  const homeDst = home.ops[0]?.op === 'bind' || home.ops[0]?.op === 'tmpfs' ? home.ops[0].dst : null;
+  const covers = (k: { dst: string; ops: MountOp[] }): boolean =>
+    homeDst !== null && k.ops.length > 0 && (k.dst === '/' ? homeDst !== '/' : homeDst.startsWith(k.dst + '/'));
+  spec.mounts = [
+    ...kept.filter(covers).flatMap((k) => k.ops),
+    ...home.ops,
+    ...kept.filter((k) => !covers(k)).flatMap((k) => k.ops),
+    ...deviceOps(doc, ctx),
+    ...sockets.ops,
+  ];
+
+  const set: Record<string, string> = { ...sockets.env };
+  for (const [k, v] of Object.entries(doc.env.set)) if (v.value) set[k] = x.text(v.value, false) as string;
+  spec.env = {
+    clear: doc.env.clear?.value ?? false,
+    keep: doc.env.keep.map((k) => k.value),
+    set,
+    unset: doc.env.unset.map((u) => u.value),
+  };
+  spec.capAdd = doc.capabilities.map((c) => c.value);
+  if (doc.seccomp) spec.seccomp = { policy: doc.seccomp.policy, origin: doc.seccomp.at };
+  if (doc.limits) {
+    const l = doc.limits;
+    spec.limits = { mode: l.mode?.value ?? 'strict', origin: l.at };
+    if (l.memory) spec.limits.memory = l.memory.value;
+    if (l.memorySwap) spec.limits.memorySwap = l.memorySwap.value;
+    if (l.cpus) spec.limits.cpus = l.cpus.value;
+    if (l.pids) spec.limits.pids = l.pids.value;
+  }
+  return { spec, persistHome: home.persistHome, filesystem: kept.map((k) => k.entry) };
+}

@@ -1,0 +1,87 @@
+// What the profile loader may know about the caller and the host, passed in as data so that loading
+// stays a pure function in tests: the environment, ids, directories, and read-only file system probes.
+import fs from 'node:fs';
+import path from 'node:path';
+
+export interface ProfileContext {
+  env: Record<string, string | undefined>;
+  cwd: string;
+  uid: number;
+  gid: number;
+  /** Absolute path of the program about to run, for ${PROGRAM} and ${PROGRAM_DIR}. */
+  programPath?: string;
+  /** Does this host path exist (following symlinks)? */
+  exists: (p: string) => boolean;
+  /** Shipped profiles (the package's profiles/). */
+  shippedDir: string;
+  /** The user's profiles, which win by name: $XDG_CONFIG_HOME/sandbox/profiles. */
+  userDir: string;
+  /** Base of persistent homes; default $XDG_DATA_HOME or ~/.local/share. */
+  dataDir?: string;
+  /** Defaults to fs.readFileSync(p, 'utf8'). */
+  readFile?: (p: string) => string;
+  /** Names in a directory, [] when it can't be read. Defaults to fs.readdirSync. */
+  listDir?: (p: string) => string[];
+  /** A symlink's target, or null when p is not a symlink. Defaults to fs.readlinkSync. */
+  readLink?: (p: string) => string | null;
+}
+
+/** The package root: the nearest directory above this module holding package.json and profiles/. */
+export function packageRoot(from: string = __dirname): string {
+  for (let dir = from; ; dir = path.dirname(dir)) {
+    if (fs.existsSync(path.join(dir, 'package.json')) && fs.existsSync(path.join(dir, 'profiles'))) return dir;
+    if (path.dirname(dir) === dir) return path.resolve(from, '../../..');
+  }
+}
+
+export function shippedProfilesDir(): string {
+  return path.join(packageRoot(), 'profiles');
+}
+
+export function userProfilesDir(env: Record<string, string | undefined>): string {
+  const config = env.XDG_CONFIG_HOME || path.join(env.HOME || '/nonexistent', '.config');
+  return path.join(config, 'sandbox', 'profiles');
+}
+
+export function dataHome(ctx: Pick<ProfileContext, 'env' | 'dataDir'>): string | undefined {
+  if (ctx.dataDir) return ctx.dataDir;
+  if (ctx.env.XDG_DATA_HOME) return ctx.env.XDG_DATA_HOME;
+  return ctx.env.HOME ? path.join(ctx.env.HOME, '.local', 'share') : undefined;
+}
+
+/** The context of this process on this host. */
+export function hostProfileContext(programPath?: string): ProfileContext {
+  const env = { ...process.env };
+  return {
+    env,
+    cwd: process.cwd(),
+    uid: process.getuid ? process.getuid() : 0,
+    gid: process.getgid ? process.getgid() : 0,
+    programPath,
+    exists: (p) => fs.existsSync(p),
+    shippedDir: shippedProfilesDir(),
+    userDir: userProfilesDir(env),
+  };
+}
+
+export const readFileOf = (ctx: ProfileContext) => ctx.readFile ?? ((p: string) => fs.readFileSync(p, 'utf8'));
+
+export const listDirOf = (ctx: ProfileContext) =>
+  ctx.listDir ??
+  ((p: string) => {
+    try {
+      return fs.readdirSync(p);
+    } catch {
+      return [];
+    }
+  });
+
+export const readLinkOf = (ctx: ProfileContext) =>
+  ctx.readLink ??
+  ((p: string) => {
+    try {
+      return fs.readlinkSync(p);
+    } catch {
+      return null;
+    }
+  });

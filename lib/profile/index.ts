@@ -1,0 +1,12 @@
+// The profile subsystem's public surface: load a profile into a SandboxSpec, check or show one, list them.
+export { loadProfile, checkProfile, resolveProfile, findProfile, listProfiles, ensureProfileDirs, profileName, isProfilePath, readChain } from './load';
+export type { LoadedProfile, ResolvedProfile, ProfileListing } from './load';
+export { hostProfileContext, shippedProfilesDir, userProfilesDir, dataHome, packageRoot } from './context';
+export type { ProfileContext } from './context';
+export { readProfileText, parseSize, parseMode, capabilityName, DocumentReader } from './document';
+export type { Locate, ProfileDoc, FsEntry, Marked } from './document';
+export { formatResolvedProfile } from './show';
+export { parseTemplate, expandTemplate, SPECIAL_VARIABLES } from './template';
+export type { Template } from './template';
+export type { JsonPath } from './positions';
+export { scanPositions } from './positions';

@@ -1,0 +1,184 @@
+// Finding profiles by name or path, following `extends` (each file once, bases first, cycles refused),
+// and the entry points: loadProfile (to a SandboxSpec), checkProfile (validation only), listProfiles,
+// and ensureProfileDirs, the one function here that writes (the persistent home).
+import fs from 'node:fs';
+import path from 'node:path';
+import { SandboxError } from '../errors';
+import type { SandboxSpec } from '../plan/spec';
+import { buildSpec, entriesAfterDrops } from './build';
+import { readFileOf, type ProfileContext } from './context';
+import { readProfileText, type Locate, type ProfileDoc } from './document';
+import { mergeChain } from './merge';
+
+export interface ResolvedProfile {
+  name: string;
+  file: string;
+  /** Every file that contributed, most basic first (the order they were merged in). */
+  chain: string[];
+  /** The merged profile; every entry carries the file:line:col it came from. */
+  doc: ProfileDoc;
+}
+
+export interface LoadedProfile {
+  name: string;
+  file: string;
+  spec: SandboxSpec;
+  resolved: ResolvedProfile;
+  /** A directory to create (mode 0700) before launch: the persistent home. */
+  persistHome?: string;
+  /** Positions inside the merged seccomp section, for lib/seccomp's messages. */
+  seccompLocate?: Locate;
+}
+
+/** A value with a slash, or ending in .json5, is a path; anything else is a profile name. */
+export const isProfilePath = (s: string): boolean => s.includes('/') || s.endsWith('.json5');
+
+const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+
+/** The candidates for a name, user's first; `except` skips a file so a user profile can extend the shipped one of its own name. */
+function findByName(name: string, ctx: ProfileContext, except?: string): string | undefined {
+  for (const dir of [ctx.userDir, ctx.shippedDir]) {
+    const f = path.resolve(dir, `${name}.json5`);
+    if (f !== except && ctx.exists(f)) return f;
+  }
+  return undefined;
+}
+
+const notFound = (name: string, ctx: ProfileContext): string =>
+  `a profile name (a file NAME.json5 in ${ctx.userDir} or ${ctx.shippedDir}) or a path to a .json5 file`;
+
+/** Resolves what --profile says to a file, or throws naming the option. */
+export function findProfile(nameOrPath: string, ctx: ProfileContext): string {
+  if (isProfilePath(nameOrPath)) {
+    const f = path.resolve(ctx.cwd, nameOrPath);
+    if (!ctx.exists(f)) throw new SandboxError(`--profile ${nameOrPath}: found no file ${f}, expected a profile file`);
+    return f;
+  }
+  const f = NAME_RE.test(nameOrPath) ? findByName(nameOrPath, ctx) : undefined;
+  if (!f) throw new SandboxError(`--profile ${nameOrPath}: found no profile "${nameOrPath}", expected ${notFound(nameOrPath, ctx)}`);
+  return f;
+}
+
+export const profileName = (file: string): string => path.basename(file).replace(/\.json5$/, '');
+
+/** Reads a file and all it extends; returns the chain bases first, each file once. */
+export function readChain(file: string, ctx: ProfileContext): ProfileDoc[] {
+  const read = readFileOf(ctx);
+  const order: ProfileDoc[] = [];
+  const done = new Set<string>();
+  const visit = (f: string, stack: string[]): void => {
+    if (done.has(f)) return;
+    let text: string;
+    try {
+      text = read(f);
+    } catch (e) {
+      throw new SandboxError(`${f}: can't read the profile: ${(e as Error).message}`);
+    }
+    const doc = readProfileText(f, text);
+    for (const ext of doc.extends) {
+      let target: string | undefined;
+      if (isProfilePath(ext.value)) {
+        target = path.resolve(path.dirname(f), ext.value);
+        if (!ctx.exists(target)) target = undefined;
+      } else if (NAME_RE.test(ext.value)) {
+        // A user profile may extend the shipped one of its own name; only a file naming itself is a cycle.
+        target = findByName(ext.value, ctx, f) ?? (findByName(ext.value, ctx) === f ? f : undefined);
+      }
+      if (!target) throw new SandboxError(`${ext.at}: found extends ${JSON.stringify(ext.value)}, which names no profile; expected ${notFound(ext.value, ctx)}`);
+      const loop = [...stack, f];
+      if (loop.includes(target)) {
+        const cycle = [...loop.slice(loop.indexOf(target)), target].map((p) => path.basename(p)).join(' -> ');
+        throw new SandboxError(`${ext.at}: found extends ${JSON.stringify(ext.value)} making a cycle (${cycle}), expected a profile that doesn't extend itself`);
+      }
+      visit(target, loop);
+    }
+    done.add(f);
+    order.push(doc);
+  };
+  visit(file, []);
+  return order;
+}
+
+/** Parses, validates and merges (applying `drop`) without probing the host: what `profile check` and `show` do. */
+export function resolveProfile(nameOrPath: string, ctx: ProfileContext): ResolvedProfile {
+  const r = resolveWithDrops(nameOrPath, ctx);
+  return { ...r, doc: { ...r.doc, filesystem: entriesAfterDrops(r.doc.filesystem, ctx) } };
+}
+
+/** The merged profile with its `drop` entries still in the filesystem list (buildSpec applies them). */
+function resolveWithDrops(nameOrPath: string, ctx: ProfileContext): ResolvedProfile {
+  const file = findProfile(nameOrPath, ctx);
+  const chain = readChain(file, ctx);
+  const doc = mergeChain(chain);
+  return { name: profileName(file), file, chain: chain.map((d) => d.file), doc };
+}
+
+export function loadProfile(nameOrPath: string, ctx: ProfileContext): LoadedProfile {
+  const resolved = resolveWithDrops(nameOrPath, ctx);
+  const built = buildSpec(resolved.doc, resolved.name, ctx);
+  const loaded: LoadedProfile = {
+    name: resolved.name,
+    file: resolved.file,
+    spec: built.spec,
+    resolved: { ...resolved, doc: { ...resolved.doc, filesystem: built.filesystem } },
+  };
+  if (built.persistHome) loaded.persistHome = built.persistHome;
+  if (resolved.doc.seccomp) loaded.seccompLocate = resolved.doc.seccomp.locate;
+  return loaded;
+}
+
+/** Validates a file (and what it extends) without expanding anything; returns the resolved profile. */
+export function checkProfile(fileOrName: string, ctx: ProfileContext): ResolvedProfile {
+  return resolveProfile(fileOrName, ctx);
+}
+
+export interface ProfileListing {
+  name: string;
+  source: 'user' | 'shipped';
+  file: string;
+  description: string;
+  /** A shipped profile of the same name that this user profile hides. */
+  shadows?: string;
+  /** Set when the file doesn't parse or validate: the one-line error. */
+  error?: string;
+}
+
+export function listProfiles(ctx: ProfileContext): ProfileListing[] {
+  const read = readFileOf(ctx);
+  const names = (dir: string): string[] => {
+    try {
+      return fs.readdirSync(dir).filter((n) => n.endsWith('.json5')).map((n) => n.slice(0, -6)).filter((n) => NAME_RE.test(n));
+    } catch {
+      return [];
+    }
+  };
+  const shipped = new Set(names(ctx.shippedDir));
+  const out: ProfileListing[] = [];
+  const add = (name: string, source: 'user' | 'shipped', dir: string): void => {
+    const file = path.join(dir, `${name}.json5`);
+    const entry: ProfileListing = { name, source, file, description: '' };
+    if (source === 'user' && shipped.has(name)) entry.shadows = path.join(ctx.shippedDir, `${name}.json5`);
+    try {
+      entry.description = readProfileText(file, read(file)).description?.value ?? '';
+    } catch (e) {
+      entry.error = e instanceof SandboxError ? e.message : `${file}: ${(e as Error).message}`;
+    }
+    out.push(entry);
+  };
+  const user = names(ctx.userDir);
+  for (const n of user) add(n, 'user', ctx.userDir);
+  for (const n of shipped) if (!user.includes(n)) add(n, 'shipped', ctx.shippedDir);
+  return out.sort((a, b) => a.name.localeCompare(b.name));
+}
+
+/** Creates the persistent home (mode 0700) of a loaded profile; the only write of this module. */
+export function ensureProfileDirs(loaded: Pick<LoadedProfile, 'persistHome' | 'resolved'>): void {
+  if (!loaded.persistHome) return;
+  try {
+    fs.mkdirSync(loaded.persistHome, { recursive: true, mode: 0o700 });
+    fs.chmodSync(loaded.persistHome, 0o700);
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    throw new SandboxError(`${loaded.resolved.doc.home?.at ?? loaded.resolved.file}: can't create the persistent home ${loaded.persistHome}: ${err.code ?? err.message}`);
+  }
+}

@@ -1,0 +1,76 @@
+// How a profile combines with what it extends: lists append, maps merge, the child wins on scalars.
+// Removing inherited entries: "!NAME" in a string list (env.keep, env.unset, capabilities, home.share),
+// null for a map value (env.set, limits fields, the whole limits or seccomp section), false for a device
+// or socket, and {drop: PATH} in filesystem (applied after expansion, in lib/profile/build.ts).
+import type { Marked, ProfileDoc } from './document';
+
+function mergeNames(base: Marked<string>[], top: Marked<string>[]): Marked<string>[] {
+  let out = [...base];
+  for (const e of top) {
+    if (e.value.startsWith('!')) out = out.filter((b) => b.value !== e.value.slice(1));
+    else out.push(e);
+  }
+  return out;
+}
+
+const pick = <T>(top: T | undefined, base: T | undefined): T | undefined => (top !== undefined ? top : base);
+
+export function mergeDocs(base: ProfileDoc, top: ProfileDoc): ProfileDoc {
+  const set = { ...base.env.set };
+  for (const [k, v] of Object.entries(top.env.set)) {
+    if (v.value === null) delete set[k];
+    else set[k] = v;
+  }
+
+  let home = base.home;
+  if (top.home) {
+    let share = [...(base.home?.share ?? [])];
+    for (const s of top.home.share) {
+      if (s.remove) share = share.filter((b) => b.path !== s.path);
+      else share.push(s);
+    }
+    home = { base: pick(top.home.base, base.home?.base), readOnly: pick(top.home.readOnly, base.home?.readOnly), share, at: top.home.at };
+  }
+
+  let limits = base.limits;
+  if (top.limits === null) limits = undefined;
+  else if (top.limits) {
+    limits = { ...(base.limits ?? {}), at: top.limits.at };
+    for (const key of ['memory', 'memorySwap', 'cpus', 'pids', 'mode'] as const) {
+      const v = top.limits[key];
+      if (v === null) delete limits[key];
+      else if (v !== undefined) (limits as unknown as Record<string, unknown>)[key] = v;
+    }
+  }
+
+  const merged: ProfileDoc = {
+    file: top.file,
+    extends: [],
+    filesystem: [...base.filesystem, ...top.filesystem],
+    env: {
+      clear: pick(top.env.clear, base.env.clear),
+      keep: mergeNames(base.env.keep, top.env.keep),
+      set,
+      unset: mergeNames(base.env.unset, top.env.unset),
+    },
+    capabilities: mergeNames(base.capabilities, top.capabilities),
+    devices: { ...base.devices, ...top.devices },
+    sockets: { ...base.sockets, ...top.sockets },
+  };
+  for (const k of ['description', 'network', 'uid', 'gid', 'hostname', 'cwd', 'newSession', 'dieWithParent', 'asPid1'] as const) {
+    const v = pick(top[k], base[k]);
+    if (v !== undefined) (merged as unknown as Record<string, unknown>)[k] = v;
+  }
+  if (home) merged.home = home;
+  if (limits) merged.limits = limits;
+  const seccomp = top.seccomp === undefined ? base.seccomp : top.seccomp;
+  if (seccomp) merged.seccomp = seccomp;
+  if (merged.env.clear === undefined) delete merged.env.clear;
+  return merged;
+}
+
+/** Merges a linearised chain (most basic first); a lone "!NAME" with nothing to remove is simply dropped. */
+export function mergeChain(docs: ProfileDoc[]): ProfileDoc {
+  const empty: ProfileDoc = { file: docs[0].file, extends: [], filesystem: [], env: { keep: [], set: {}, unset: [] }, capabilities: [], devices: {}, sockets: {} };
+  return docs.reduce((acc, d) => mergeDocs(acc, d), empty);
+}

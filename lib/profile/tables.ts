@@ -1,0 +1,79 @@
+// The vocabulary of a profile: which keys each section allows, the filesystem operations and their keys,
+// the device sets and sockets. The validator reads these tables and a unit test compares them with
+// schema/profile.schema.json, so the editor schema and the validator can't drift apart.
+
+export const TOP_KEYS = [
+  'description',
+  'extends',
+  'namespaces',
+  'hostname',
+  'cwd',
+  'filesystem',
+  'env',
+  'capabilities',
+  'home',
+  'devices',
+  'sockets',
+  'seccomp',
+  'limits',
+  'newSession',
+  'dieWithParent',
+  'asPid1',
+] as const;
+
+export const NAMESPACES_KEYS = ['network', 'uid', 'gid'] as const;
+export const NETWORK_VALUES = ['shared', 'private'] as const;
+
+export const ENV_KEYS = ['clear', 'keep', 'set', 'unset'] as const;
+
+export const HOME_KEYS = ['base', 'readOnly', 'share'] as const;
+export const HOME_BASES = ['none', 'tmpfs', 'persist', 'host'] as const;
+export const HOME_SHARE_KEYS = ['path', 'readOnly', 'optional'] as const;
+
+export const LIMITS_KEYS = ['memory', 'memorySwap', 'cpus', 'pids', 'mode'] as const;
+export const LIMITS_MODES = ['strict', 'best-effort'] as const;
+
+/**
+ * Filesystem operations: the key naming the operation holds its main path (the source for binds, the
+ * place inside for the rest); the listed keys are the others it accepts. `mirror` and `drop` exist only
+ * in profiles: mirror copies a host symlink or read-only binds a real directory, drop removes earlier entries.
+ */
+export const FS_OPS = {
+  bind: ['dst', 'optional'],
+  'ro-bind': ['dst', 'optional'],
+  'dev-bind': ['dst', 'optional'],
+  tmpfs: ['size', 'mode', 'optional'],
+  proc: ['optional'],
+  dev: ['optional'],
+  mqueue: ['optional'],
+  dir: ['mode', 'optional'],
+  symlink: ['target', 'optional'],
+  chmod: ['mode', 'optional'],
+  'remount-ro': ['optional'],
+  mirror: ['optional'],
+  drop: [],
+} as const;
+
+export type FsOpName = keyof typeof FS_OPS;
+export const FS_OP_NAMES = Object.keys(FS_OPS) as FsOpName[];
+/** Keys an operation can't do without. */
+export const FS_REQUIRED: Partial<Record<FsOpName, string[]>> = { symlink: ['target'], chmod: ['mode'] };
+
+/** Device sets and the host paths each binds (those that exist); names ending in a pattern are matched in /dev. */
+export const DEVICE_SETS = {
+  dri: { paths: ['/dev/dri'], patterns: [] as RegExp[] },
+  snd: { paths: ['/dev/snd'], patterns: [] as RegExp[] },
+  video: { paths: [] as string[], patterns: [/^video\d+$/, /^media\d+$/] },
+  nvidia: {
+    paths: ['/dev/nvidiactl', '/dev/nvidia-uvm', '/dev/nvidia-uvm-tools', '/dev/nvidia-modeset', '/dev/nvidia-caps'],
+    patterns: [/^nvidia\d+$/],
+  },
+} as const;
+export type DeviceName = keyof typeof DEVICE_SETS;
+export const DEVICE_NAMES = Object.keys(DEVICE_SETS) as DeviceName[];
+
+export const SOCKET_NAMES = ['x11', 'wayland', 'pulseaudio', 'pipewire', 'dbus-session'] as const;
+export type SocketName = (typeof SOCKET_NAMES)[number];
+
+/** What a device or socket entry may say: wanted (error when the host lacks it), wanted if present, or off. */
+export const WANT_VALUES = [true, false, 'optional'] as const;

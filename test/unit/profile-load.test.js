@@ -1,0 +1,261 @@
+'use strict';
+// Loading profiles: the shipped set on this host, lookup order, extends and merge rules, removal of
+// inherited entries, variables, home modes, device sets, sockets, and the spec that comes out.
+const t = require('tap');
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+const dist = fs.existsSync(path.join(__dirname, '../../dist/lib')) ? '../../dist/lib' : '../../dist';
+const P = require(`${dist}/profile`);
+
+const SHIPPED = path.join(__dirname, '../../profiles');
+
+function setup(t, { shipped = {}, user = {}, env = {}, paths = [], dev = [], links = {}, programPath } = {}) {
+  const dir = t.testdir({ shipped, user });
+  const ctx = {
+    env: { HOME: '/home/u', XDG_RUNTIME_DIR: '/run/user/1000', ...env },
+    cwd: '/home/u/proj',
+    uid: 1000,
+    gid: 1000,
+    programPath,
+    exists: (p) => fs.existsSync(p) || paths.includes(p),
+    shippedDir: path.join(dir, 'shipped'),
+    userDir: path.join(dir, 'user'),
+    dataDir: path.join(dir, 'data'),
+    listDir: () => dev,
+    readLink: (p) => links[p] ?? null,
+  };
+  return { dir, ctx };
+}
+const mount = (spec, dst) => spec.mounts.filter((m) => m.dst === dst || m.path === dst);
+
+t.test('every shipped profile loads on this host, with this process\'s environment', async (t) => {
+  const ctx = P.hostProfileContext('/usr/bin/true');
+  t.equal(ctx.shippedDir, path.resolve(SHIPPED), 'the shipped dir is found from the compiled module');
+  const names = fs.readdirSync(SHIPPED).filter((n) => n.endsWith('.json5')).map((n) => n.slice(0, -6));
+  t.same(names.sort(), ['browser', 'build', 'default', 'desktop', 'hpc', 'minimal']);
+  // Run from a project-like directory so that ${CWD} is never "/".
+  ctx.cwd = fs.mkdtempSync(path.join(os.tmpdir(), 'proj-'));
+  ctx.userDir = path.join(ctx.cwd, 'no-user-profiles');
+  for (const name of names) {
+    const l = P.loadProfile(name, ctx);
+    t.equal(l.name, name);
+    t.ok(l.spec.mounts.length > 10, `${name}: ${l.spec.mounts.length} mounts`);
+    for (const m of l.spec.mounts) {
+      t.match(m.origin, /\.json5:\d+:\d+$/, `${name}: origin of ${m.op} ${m.dst ?? m.path}`);
+      for (const k of ['src', 'dst', 'path']) if (m[k] !== undefined) t.ok(path.isAbsolute(m[k]), `${name}: ${k} ${m[k]} absolute`);
+    }
+    t.equal(mount(l.spec, '/usr')[0].readOnly, true, `${name}: /usr read-only`);
+  }
+  const minimal = P.loadProfile('minimal', ctx).spec;
+  t.equal(minimal.shareNet, false);
+  t.same(mount(minimal, '/bin'), [{ op: 'symlink', target: 'usr/bin', dst: '/bin', origin: `${SHIPPED}/minimal.json5:10:5`.replace(SHIPPED, path.resolve(SHIPPED)) }], 'merged-/usr: /bin mirrored as a symlink');
+  t.equal(minimal.env.clear, true);
+  const def = P.loadProfile('default', ctx).spec;
+  t.equal(def.cwd, ctx.cwd);
+  t.match(mount(def, ctx.cwd), [{ op: 'bind', src: ctx.cwd, readOnly: false }]);
+  t.match(mount(def, '/tmp'), [{ op: 'tmpfs', mode: 0o1777 }]);
+  const hpc = P.loadProfile('hpc', ctx).spec;
+  t.equal(hpc.shareNet, true);
+  t.match(mount(hpc, '/tmp'), [{ op: 'bind', src: '/tmp', readOnly: false }], 'hpc drops minimal\'s tmpfs /tmp for the host\'s');
+  t.ok(hpc.env.keep.includes('SLURM_*') && hpc.env.keep.includes('PATH'));
+  const browser = P.loadProfile('browser', ctx);
+  t.equal(browser.spec.shareNet, true);
+  t.match(browser.persistHome, /\/sandbox\/homes\/browser$/);
+  t.match(mount(browser.spec, os.homedir() + '/Downloads'), [{ op: 'bind', optional: true, readOnly: false }]);
+  fs.rmSync(ctx.cwd, { recursive: true });
+});
+
+t.test('lookup: a user profile wins by name and may extend the shipped one of the same name', async (t) => {
+  const { ctx } = setup(t, {
+    shipped: { 'base.json5': '{ description: "shipped base", hostname: "shipped" }' },
+    user: { 'base.json5': '{ description: "mine", extends: "base", cwd: "/w" }' },
+  });
+  const l = P.loadProfile('base', ctx);
+  t.equal(l.file, path.join(ctx.userDir, 'base.json5'));
+  t.equal(l.spec.hostname, 'shipped', 'inherited from the shipped base');
+  t.equal(l.spec.cwd, '/w');
+  t.same(l.resolved.chain, [path.join(ctx.shippedDir, 'base.json5'), path.join(ctx.userDir, 'base.json5')]);
+  t.equal(l.resolved.doc.description.value, 'mine');
+  // Paths: relative to the cwd on the command line, relative to the file in extends.
+  fs.mkdirSync(path.join(ctx.userDir, 'sub'));
+  fs.writeFileSync(path.join(ctx.userDir, 'sub', 'x.json5'), '{ extends: "../base.json5" }');
+  const x = P.loadProfile(path.join(ctx.userDir, 'sub', 'x.json5'), ctx);
+  t.equal(x.name, 'x');
+  t.equal(x.spec.cwd, '/w');
+});
+
+t.test('merge rules: lists append, maps merge, the child wins on scalars; each file once', async (t) => {
+  const { ctx } = setup(t, {
+    shipped: {
+      'a.json5': `{ hostname: "a", namespaces: { network: "private", uid: 0 },
+        filesystem: [ { tmpfs: "/a" } ], capabilities: ["net_admin"],
+        env: { clear: true, keep: ["PATH"], set: { A: "1", B: "2" } },
+        limits: { memory: "1G", pids: 100 }, sockets: { x11: "optional" } }`,
+      'b.json5': `{ extends: "a", hostname: "b", filesystem: [ { tmpfs: "/b" } ], env: { keep: ["LANG"], set: { B: "b" } } }`,
+      'c.json5': `{ extends: "a", filesystem: [ { tmpfs: "/c" } ], limits: { memory: "2G", mode: "best-effort" } }`,
+      'd.json5': `{ extends: ["b", "c"], namespaces: { network: "shared" }, env: { set: { C: "3" } }, capabilities: ["CAP_SYS_PTRACE"] }`,
+    },
+  });
+  const l = P.loadProfile('d', ctx);
+  t.same(l.resolved.chain.map((f) => path.basename(f)), ['a.json5', 'b.json5', 'c.json5', 'd.json5'], 'the shared base once, first');
+  t.same(l.spec.mounts.map((m) => m.dst), ['/a', '/b', '/c']);
+  t.equal(l.spec.hostname, 'b');
+  t.equal(l.spec.shareNet, true);
+  t.equal(l.spec.uid, 0);
+  t.same(l.spec.capAdd, ['CAP_NET_ADMIN', 'CAP_SYS_PTRACE']);
+  t.same(l.spec.env, { clear: true, keep: ['PATH', 'LANG'], set: { A: '1', B: 'b', C: '3' }, unset: [] });
+  t.same(l.spec.limits, { mode: 'best-effort', origin: `${ctx.shippedDir}/c.json5:1:58`, memory: 2 * 1024 ** 3, pids: 100 });
+});
+
+t.test('removing inherited entries', async (t) => {
+  const { ctx } = setup(t, {
+    shipped: {
+      'base.json5': `{ filesystem: [ { tmpfs: "/tmp" }, { "ro-bind": "/usr" }, { bind: "/data", dst: "~/data" } ],
+        env: { keep: ["PATH", "SSH_*"], set: { A: "1" }, unset: ["X"] }, capabilities: ["net_raw"],
+        limits: { memory: "1G", pids: 10 }, seccomp: { defaultAction: "allow" },
+        home: { base: "tmpfs", share: ["Downloads", ".ssh"] }, devices: { dri: "optional" } }`,
+      'child.json5': `{ extends: "base", filesystem: [ { drop: "/tmp" }, { bind: "/tmp" }, { drop: "$HOME/data" } ],
+        env: { keep: ["!SSH_*"], set: { A: null }, unset: ["!X"] }, capabilities: ["!CAP_NET_RAW"],
+        limits: { memory: null }, seccomp: null, home: { share: ["!.ssh"] }, devices: { dri: false } }`,
+    },
+  });
+  const l = P.loadProfile('child', ctx);
+  t.same(l.spec.mounts.map((m) => `${m.op} ${m.dst}`), ['tmpfs /home/u', 'bind /home/u/Downloads', 'bind /usr', 'bind /tmp']);
+  t.same(l.spec.env, { clear: false, keep: ['PATH'], set: {}, unset: [] });
+  t.same(l.spec.capAdd, []);
+  t.same(l.spec.limits, { mode: 'strict', origin: `${ctx.shippedDir}/child.json5:3:17`, pids: 10 });
+  t.equal(l.spec.seccomp, null);
+  t.same(l.resolved.doc.filesystem.map((f) => f.op), ['ro-bind', 'bind'], 'show lists what survived');
+  const noLimits = setup(t, { shipped: { 'b.json5': '{ limits: { pids: 5 } }', 'c.json5': '{ extends: "b", limits: null }' } });
+  t.equal(P.loadProfile('c', noLimits.ctx).spec.limits, null);
+});
+
+t.test('variables', async (t) => {
+  const { ctx } = setup(t, {
+    env: { SCRATCH: '/scratch/u', EMPTY: '' },
+    programPath: '/opt/app/bin/app',
+    shipped: {
+      'v.json5': `{ cwd: "\${CWD}", filesystem: [
+        { bind: "~" , dst: "/h"},
+        { bind: "$SCRATCH/run", dst: "\${SCRATCH}/x/../y/" },
+        { bind: "\${NOPE:-/fallback}" },
+        { bind: "\${EMPTY:-/empty-means-unset}" },
+        { "ro-bind": "\${PROGRAM_DIR}/../lib", dst: "/app/lib" },
+        { "ro-bind": "\${PROGRAM}", dst: "/app/prog" },
+        { bind: "\${UNSET_OPTIONAL}/x", optional: true },
+        { symlink: "/cost$$", target: "rel/\${USER:-nobody}" },
+      ], env: { set: { WHERE: "\${CWD}:$HOME", LIT: "a$$b" } } }`,
+    },
+  });
+  const s = P.loadProfile('v', ctx).spec;
+  t.equal(s.cwd, '/home/u/proj');
+  t.same(s.mounts.map((m) => [m.src ?? m.target, m.dst]), [
+    ['/home/u', '/h'],
+    ['/scratch/u/run', '/scratch/u/y'],
+    ['/fallback', '/fallback'],
+    ['/empty-means-unset', '/empty-means-unset'],
+    ['/opt/app/lib', '/app/lib'],
+    ['/opt/app/bin/app', '/app/prog'],
+    ['rel/nobody', '/cost$'],
+  ], 'optional entries with unset variables are left out');
+  t.same(s.env.set, { WHERE: '/home/u/proj:/home/u', LIT: 'a$b' });
+});
+
+t.test('home modes', async (t) => {
+  const { ctx } = setup(t, {
+    shipped: {
+      't.json5': '{ home: "tmpfs" }',
+      'p.json5': '{ home: { base: "persist", share: [{ path: "Downloads", optional: true }] } }',
+      'h.json5': '{ home: "host" }',
+      'hw.json5': '{ home: { base: "host", readOnly: false } }',
+      's.json5': '{ home: { share: ["Music", { path: "Pictures", readOnly: true }] } }',
+      'n.json5': '{ home: "none" }',
+    },
+  });
+  t.same(P.loadProfile('t', ctx).spec.mounts, [{ op: 'tmpfs', dst: '/home/u', size: 0, mode: 0o700, origin: `${ctx.shippedDir}/t.json5:1:9` }]);
+  const p = P.loadProfile('p', ctx);
+  t.equal(p.persistHome, path.join(ctx.dataDir, 'sandbox/homes/p'));
+  t.match(p.spec.mounts, [{ op: 'bind', src: p.persistHome, dst: '/home/u', readOnly: false }, { src: '/home/u/Downloads', dst: '/home/u/Downloads', optional: true }]);
+  t.notOk(fs.existsSync(p.persistHome), 'loading writes nothing');
+  P.ensureProfileDirs(p);
+  t.equal(fs.statSync(p.persistHome).mode & 0o7777, 0o700, 'ensureProfileDirs creates it 0700');
+  P.ensureProfileDirs(p);
+  t.match(P.loadProfile('h', ctx).spec.mounts, [{ op: 'bind', src: '/home/u', dst: '/home/u', readOnly: true }]);
+  t.match(P.loadProfile('hw', ctx).spec.mounts, [{ op: 'bind', readOnly: false }]);
+  t.match(P.loadProfile('s', ctx).spec.mounts, [{ op: 'tmpfs', dst: '/home/u' }, { src: '/home/u/Music', readOnly: false }, { src: '/home/u/Pictures', readOnly: true }], 'shares without a base get a tmpfs home');
+  t.same(P.loadProfile('n', ctx).spec.mounts, []);
+  // XDG_DATA_HOME decides where persistent homes live when no dataDir is given.
+  delete ctx.dataDir;
+  ctx.env.XDG_DATA_HOME = '/data';
+  t.equal(P.loadProfile('p', ctx).persistHome, '/data/sandbox/homes/p');
+  delete ctx.env.XDG_DATA_HOME;
+  t.equal(P.loadProfile('p', ctx).persistHome, '/home/u/.local/share/sandbox/homes/p');
+});
+
+t.test('the home is mounted after the entries that would cover it and before the rest', async (t) => {
+  const { ctx } = setup(t, {
+    env: { HOME: '/tmp/h' },
+    shipped: { 'o.json5': '{ home: "tmpfs", filesystem: [ { "ro-bind": "/usr" }, { tmpfs: "/tmp" }, { bind: "/data", dst: "/tmp/h/data" }, { tmpfs: "/tmp/h" } ] }' },
+  });
+  t.same(P.loadProfile('o', ctx).spec.mounts.map((m) => `${m.op} ${m.dst}`), ['tmpfs /tmp', 'tmpfs /tmp/h', 'bind /usr', 'bind /tmp/h/data', 'tmpfs /tmp/h']);
+});
+
+t.test('devices bind what exists', async (t) => {
+  const { ctx } = setup(t, {
+    paths: ['/dev/nvidiactl', '/dev/nvidia-uvm', '/dev/dri'],
+    dev: ['nvidia0', 'nvidia1', 'nvidia-uvm', 'video0', 'null', 'nvidiactl'],
+    shipped: { 'd.json5': '{ devices: { nvidia: true, dri: true, video: "optional", snd: "optional" } }' },
+  });
+  const s = P.loadProfile('d', ctx).spec;
+  t.same(s.mounts.map((m) => `${m.op} ${m.src} ${m.devices}`), [
+    'bind /dev/nvidiactl true', 'bind /dev/nvidia-uvm true', 'bind /dev/nvidia0 true', 'bind /dev/nvidia1 true',
+    'bind /dev/dri true', 'bind /dev/video0 true',
+  ]);
+});
+
+t.test('sockets bind the host socket and set the variable', async (t) => {
+  const { ctx } = setup(t, {
+    env: { DISPLAY: ':1.0', WAYLAND_DISPLAY: 'wayland-1', DBUS_SESSION_BUS_ADDRESS: 'unix:path=/run/user/1000/bus,guid=abc' },
+    paths: ['/tmp/.X11-unix/X1', '/run/user/1000/wayland-1', '/run/user/1000/pulse/native', '/run/user/1000/bus'],
+    shipped: { 's.json5': '{ sockets: { x11: true, wayland: true, pulseaudio: true, pipewire: "optional", "dbus-session": true } }' },
+  });
+  const s = P.loadProfile('s', ctx).spec;
+  t.same(s.mounts.map((m) => m.src), ['/tmp/.X11-unix/X1', '/run/user/1000/wayland-1', '/run/user/1000/pulse/native', '/run/user/1000/bus']);
+  t.same(s.env.set, {
+    DISPLAY: ':1',
+    XDG_RUNTIME_DIR: '/run/user/1000',
+    WAYLAND_DISPLAY: 'wayland-1',
+    PULSE_SERVER: 'unix:/run/user/1000/pulse/native',
+    DBUS_SESSION_BUS_ADDRESS: 'unix:path=/run/user/1000/bus',
+  });
+  const opt = setup(t, { shipped: { 'o.json5': '{ sockets: { x11: "optional", wayland: "optional", pulseaudio: "optional", pipewire: "optional", "dbus-session": "optional" } }' } });
+  opt.ctx.exists = (p) => p.startsWith(opt.dir) && fs.existsSync(p);
+  opt.ctx.env = { HOME: '/home/u', DISPLAY: ':0', XDG_RUNTIME_DIR: '/nonexistent-runtime' };
+  const o = P.loadProfile('o', opt.ctx).spec;
+  t.same([o.mounts, o.env.set], [[], {}], 'optional sockets the host lacks are left out');
+});
+
+t.test('the seccomp section travels as written, with its origin and a locate function', async (t) => {
+  const { ctx } = setup(t, { shipped: { 's.json5': '{\n  seccomp: {\n    defaultAction: "errno",\n    allow: ["read"] } }' } });
+  const l = P.loadProfile('s', ctx);
+  t.same(l.spec.seccomp, { policy: { defaultAction: 'errno', allow: ['read'] }, origin: `${ctx.shippedDir}/s.json5:2:12` });
+  t.equal(l.seccompLocate(['allow', 0]), `${ctx.shippedDir}/s.json5:4:13`);
+  t.equal(l.seccompLocate(['nope']), `${ctx.shippedDir}/s.json5:2:12`, 'unknown paths fall back to the nearest parent');
+});
+
+t.test('sizes and modes', async (t) => {
+  t.equal(P.parseSize('512M'), 512 * 1024 ** 2);
+  t.equal(P.parseSize('1.5G'), 1.5 * 1024 ** 3);
+  t.equal(P.parseSize('2GiB'), 2 * 1024 ** 3);
+  t.equal(P.parseSize('4096'), 4096);
+  t.equal(P.parseSize(4096), 4096);
+  t.equal(P.parseSize('1.5'), null, 'no fractions of a byte');
+  t.equal(P.parseSize('1.5K'), 1536);
+  t.equal(P.parseSize('-1'), null);
+  t.equal(P.parseMode('0755'), 0o755);
+  t.equal(P.parseMode('1777'), 0o1777);
+  t.equal(P.parseMode('755'), 0o755);
+  t.equal(P.parseMode('0855'), null);
+  t.equal(P.parseMode(493), null);
+});
