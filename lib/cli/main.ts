@@ -13,6 +13,11 @@ with a seccomp filter and cgroup limits, as an ordinary user (no setuid, no daem
 
 Commands:
   run [OPTIONS] [--] PROGRAM [ARGS...]   run PROGRAM in a new sandbox (sandbox run --help)
+  profiles                               list the profiles: name, description, shipped or user
+  profile show NAME                      the fully resolved profile, each entry marked with its file
+  profile check FILE                     validate a profile
+  seccomp groups                         the syscall groups (@mount, @privileged, ...)
+  seccomp explain PROFILE SYSCALL        what the compiled filter does for SYSCALL, and which rule decided
   --help                                 this help
   --version                              the version
 
@@ -24,6 +29,22 @@ Examples:
 function version(): string {
   const pkg = JSON.parse(fs.readFileSync(path.join(__dirname, '..', '..', '..', 'package.json'), 'utf8')) as { version: string };
   return pkg.version;
+}
+
+/** `seccomp explain` takes a profile name, a profile file, or a bare seccomp policy file. */
+function profilePolicyLoader(nameOrPath: string): import('./seccomp-command').LoadedPolicy {
+  const { loadSeccompFile } = require('./seccomp-command') as typeof import('./seccomp-command');
+  const { loadProfile, hostProfileContext, findProfile } = require('../profile/index') as typeof import('../profile/index');
+  const ctx = hostProfileContext();
+  let isProfile = true;
+  try {
+    findProfile(nameOrPath, ctx);
+  } catch {
+    isProfile = false;
+  }
+  if (!isProfile || (/\.json$/.test(nameOrPath) && !/\.json5$/.test(nameOrPath))) return loadSeccompFile(nameOrPath);
+  const loaded = loadProfile(nameOrPath, ctx);
+  return { policy: loaded.spec.seccomp?.policy ?? null, keptCaps: loaded.spec.capAdd };
 }
 
 export function main(argv: string[], io: RunIo): number {
@@ -42,6 +63,15 @@ export function main(argv: string[], io: RunIo): number {
   if (unknownGlobal.length) throw new SandboxError(`--${unknownGlobal[0]}: unknown option (see sandbox --help)`);
   switch (cmd) {
     case 'run': return runCommand(sub, io);
+    case 'profiles':
+    case 'profile': {
+      const { runProfilesCommand } = require('./profile-command') as typeof import('./profile-command');
+      return runProfilesCommand([cmd, ...sub], io);
+    }
+    case 'seccomp': {
+      const { runSeccompCommand } = require('./seccomp-command') as typeof import('./seccomp-command');
+      return runSeccompCommand(sub, io, profilePolicyLoader);
+    }
     default: throw new SandboxError(`${cmd}: unknown command (see sandbox --help)`);
   }
 }

@@ -3,7 +3,7 @@ import * as os from 'os';
 import { SandboxError } from '../errors';
 import { parseRunArgs, runHelp } from './run-options';
 import { buildPlan, type CallerContext } from '../plan/build';
-import type { SandboxSpec } from '../plan/spec';
+import { mergeSpecs, type SandboxSpec } from '../plan/spec';
 import type { Plan } from '../plan/types';
 import { makeDebug } from '../debug';
 
@@ -23,9 +23,14 @@ function callerContext(): CallerContext {
   };
 }
 
-function resolveSpec(profile: string | null | undefined, cli: SandboxSpec): SandboxSpec {
-  if (typeof profile === 'string') throw new SandboxError(`--profile ${profile}: profiles are not available in this build yet`);
-  return cli;
+/** The profile (default: `default`) under the command line; --no-profile: the command line alone. */
+function resolveSpec(profile: string | null | undefined, cli: SandboxSpec, command: string[]): SandboxSpec {
+  if (profile === null) return cli;
+  const { loadProfile, hostProfileContext, ensureProfileDirs } = require('../profile/index') as typeof import('../profile/index');
+  const loaded = loadProfile(profile ?? 'default', hostProfileContext(command[0]));
+  log('profile %s from %s', loaded.name, loaded.file);
+  ensureProfileDirs(loaded);
+  return mergeSpecs(loaded.spec, cli);
 }
 
 /** The base filter always, with the profile's or --seccomp's policy over it. */
@@ -40,7 +45,7 @@ function seccompFor(spec: SandboxSpec): Plan['seccomp'] {
 export function planFor(argv: string[], io: RunIo): { plan: Plan; printPlan: boolean } | { help: true } {
   const req = parseRunArgs(argv, process.cwd());
   if (req.help) return { help: true };
-  const spec = resolveSpec(req.profile, req.spec);
+  const spec = resolveSpec(req.profile, req.spec, req.command);
   if (spec.limits) {
     if (spec.limits.mode === 'strict') throw new SandboxError(`${spec.limits.origin}: resource limits are not available in this build yet (use --limits best-effort to run without them)`);
     io.err('sandbox: resource limits are not applied: this build has no cgroup support yet (--limits best-effort)');

@@ -287,7 +287,7 @@ export function buildSpec(doc: ProfileDoc, name: string, ctx: ProfileContext): B
     unset: doc.env.unset.map((u) => u.value),
   };
   spec.capAdd = doc.capabilities.map((c) => c.value);
-  if (doc.seccomp) spec.seccomp = { policy: doc.seccomp.policy, origin: doc.seccomp.at };
+  if (doc.seccomp) spec.seccomp = { policy: parseProfileSeccomp(doc.seccomp.policy, doc.seccomp.locate), origin: doc.seccomp.at };
   if (doc.limits) {
     const l = doc.limits;
     spec.limits = { mode: l.mode?.value ?? 'strict', origin: l.at };
@@ -297,4 +297,10 @@ export function buildSpec(doc: ProfileDoc, name: string, ctx: ProfileContext): B
     if (l.pids) spec.limits.pids = l.pids.value;
   }
   return { spec, persistHome: home.persistHome, filesystem: kept.map((k) => k.entry) };
+}
+
+/** The seccomp section, checked by lib/seccomp with positions in the profile (loaded only when a profile has one). */
+export function parseProfileSeccomp(raw: unknown, locate: (path: (string | number)[]) => string): import('../seccomp/policy').SeccompPolicy {
+  const { parseSeccompSection } = require('../seccomp/policy') as typeof import('../seccomp/policy');
+  return parseSeccompSection(raw, locate);
 }

@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { SandboxError } from '../errors';
 import type { SandboxSpec } from '../plan/spec';
-import { buildSpec, entriesAfterDrops } from './build';
+import { buildSpec, entriesAfterDrops, parseProfileSeccomp } from './build';
 import { readFileOf, type ProfileContext } from './context';
 import { readProfileText, type Locate, type ProfileDoc } from './document';
 import { mergeChain } from './merge';
@@ -129,7 +129,9 @@ export function loadProfile(nameOrPath: string, ctx: ProfileContext): LoadedProf
 
 /** Validates a file (and what it extends) without expanding anything; returns the resolved profile. */
 export function checkProfile(fileOrName: string, ctx: ProfileContext): ResolvedProfile {
-  return resolveProfile(fileOrName, ctx);
+  const r = resolveProfile(fileOrName, ctx);
+  if (r.doc.seccomp) parseProfileSeccomp(r.doc.seccomp.policy, r.doc.seccomp.locate);
+  return r;
 }
 
 export interface ProfileListing {

@@ -14,7 +14,7 @@ if (why) {
 }
 
 /** A root with only /usr (and the merged-/usr links): the tmpfs root stays writable during setup. */
-const MINI = ['--ro-bind', '/usr', '/usr', '--symlink', 'usr/bin', '/bin', '--symlink', 'usr/lib', '/lib', '--symlink', 'usr/lib64', '/lib64', '--symlink', 'usr/sbin', '/sbin', '--proc', '/proc', '--dev', '/dev'];
+const MINI = ['--no-profile', '--ro-bind', '/usr', '/usr', '--symlink', 'usr/bin', '/bin', '--symlink', 'usr/lib', '/lib', '--symlink', 'usr/lib64', '/lib64', '--symlink', 'usr/sbin', '/sbin', '--proc', '/proc', '--dev', '/dev'];
 const sh = (script, extra = [], opts) => sandbox([...BASE, ...extra, '--', 'sh', '-c', script], opts);
 const lines = (s) => s.trim().split('\n').filter(Boolean);
 
@@ -61,11 +61,11 @@ t.test('new user, mount, pid, ipc, uts, cgroup and net namespaces; --share-net k
 });
 
 t.test('a fresh root holds only what the plan put there', async (t) => {
-  const r = sandbox(['--ro-bind', '/usr', '/usr', '--symlink', 'usr/bin', '/bin', '--symlink', 'usr/lib', '/lib',
+  const r = sandbox(['--no-profile', '--ro-bind', '/usr', '/usr', '--symlink', 'usr/bin', '/bin', '--symlink', 'usr/lib', '/lib',
     '--symlink', 'usr/lib64', '/lib64', '--proc', '/proc', '--', 'ls', '-A', '/']);
   t.equal(r.status, 0, r.stderr);
   t.same(lines(r.stdout).sort(), ['bin', 'lib', 'lib64', 'proc', 'usr']);
-  const w = sandbox(['--ro-bind', '/usr', '/usr', '--symlink', 'usr/bin', '/bin', '--symlink', 'usr/lib', '/lib',
+  const w = sandbox(['--no-profile', '--ro-bind', '/usr', '/usr', '--symlink', 'usr/bin', '/bin', '--symlink', 'usr/lib', '/lib',
     '--symlink', 'usr/lib64', '/lib64', '--', 'sh', '-c', 'mkdir /x 2>&1; echo $?']);
   t.match(w.stdout, /Read-only file system/, 'the root tmpfs itself is read-only');
   const home = sh('ls /work 2>&1; cat /proc/1/mountinfo | grep -c " / / "', ['--tmpfs', '/work']);
@@ -79,12 +79,12 @@ t.test('pivot_root: the old root is gone', async (t) => {
 });
 
 t.test('read-only binds are read-only recursively, submounts included', async (t) => {
-  const r = sandbox(['--ro-bind', '/', '/', '--', 'sh', '-c', 'touch /dev/shm/sbx-probe 2>&1; touch /tmp/sbx-probe 2>&1; echo done']);
+  const r = sandbox(['--no-profile', '--ro-bind', '/', '/', '--', 'sh', '-c', 'touch /dev/shm/sbx-probe 2>&1; touch /tmp/sbx-probe 2>&1; echo done']);
   t.equal(r.status, 0, r.stderr);
   t.match(r.stdout, /dev\/shm\/sbx-probe.*Read-only file system/);
   t.match(r.stdout, /tmp\/sbx-probe.*Read-only file system/);
   t.notOk(fs.existsSync('/dev/shm/sbx-probe'));
-  const m = sandbox(['--ro-bind', '/', '/', '--', 'cat', '/proc/self/mountinfo']);
+  const m = sandbox(['--no-profile', '--ro-bind', '/', '/', '--', 'cat', '/proc/self/mountinfo']);
   for (const line of lines(m.stdout)) {
     const opts = line.split(' ')[5];
     t.ok(opts.split(',').includes('ro'), `ro: ${line.split(' ')[4]}`);
@@ -156,9 +156,9 @@ t.test('every mount is nosuid; all but device nodes and devpts are nodev', async
 });
 
 t.test('--dev-bind keeps device access; --bind does not', async (t) => {
-  const ok = sandbox(['--ro-bind', '/', '/', '--tmpfs', '/tmp', '--dev-bind', '/dev/null', '/tmp/null', '--', 'sh', '-c', 'echo x > /tmp/null && echo written']);
+  const ok = sandbox(['--no-profile', '--ro-bind', '/', '/', '--tmpfs', '/tmp', '--dev-bind', '/dev/null', '/tmp/null', '--', 'sh', '-c', 'echo x > /tmp/null && echo written']);
   t.match(ok.stdout, /written/, ok.stderr);
-  const no = sandbox(['--ro-bind', '/', '/', '--tmpfs', '/tmp', '--bind', '/dev/null', '/tmp/null', '--', 'sh', '-c', 'echo x > /tmp/null 2>&1 || echo refused']);
+  const no = sandbox(['--no-profile', '--ro-bind', '/', '/', '--tmpfs', '/tmp', '--bind', '/dev/null', '/tmp/null', '--', 'sh', '-c', 'echo x > /tmp/null 2>&1 || echo refused']);
   t.match(no.stdout, /refused/);
 });
 
@@ -182,7 +182,7 @@ t.test('hostname, working directory and environment', async (t) => {
   t.equal(sh('pwd', ['--chdir', '/usr/lib']).stdout.trim(), '/usr/lib');
   const dir = userTmpdir();
   t.equal(sh('pwd', [], { cwd: dir }).stdout.trim(), dir, 'default: the caller\'s directory when visible');
-  const hidden = sandbox(['--ro-bind', '/usr', '/usr', '--symlink', 'usr/bin', '/bin', '--symlink', 'usr/lib', '/lib', '--symlink', 'usr/lib64', '/lib64', '--', 'pwd'], { cwd: dir });
+  const hidden = sandbox(['--no-profile', '--ro-bind', '/usr', '/usr', '--symlink', 'usr/bin', '/bin', '--symlink', 'usr/lib', '/lib', '--symlink', 'usr/lib64', '/lib64', '--', 'pwd'], { cwd: dir });
   t.equal(hidden.stdout.trim(), '/', 'else /');
   const missing = sh('pwd', ['--chdir', '/nonexistent']);
   t.equal(missing.status, 125);
@@ -209,7 +209,7 @@ t.test('exit status: code, 128+signal, 125, 126, 127', async (t) => {
   const ne = sandbox([...BASE, '--', '/etc/passwd']);
   t.equal(ne.status, 126);
   t.equal(ne.stderr, 'sandbox: /etc/passwd: Permission denied\n');
-  const bad = sandbox(['--bind', '/nope', '/x', '--', 'true']);
+  const bad = sandbox(['--no-profile', '--bind', '/nope', '/x', '--', 'true']);
   t.equal(bad.status, 125);
   t.equal(bad.stderr, 'sandbox: --bind /nope /x: No such file or directory\n');
   const opt = sandbox(['--frobnicate', '--', 'true']);

@@ -12,7 +12,7 @@ const TEST_UID = 65534;
 const TEST_GID = 65534;
 const IS_ROOT = process.getuid() === 0;
 /** Enough of the host for ordinary programs: the whole root read-only, a fresh /dev and /proc. */
-const BASE = ['--ro-bind', '/', '/', '--dev', '/dev', '--proc', '/proc'];
+const BASE = ['--no-profile', '--ro-bind', '/', '/', '--dev', '/dev', '--proc', '/proc'];
 
 /** The command line that runs cmd as the unprivileged test user. */
 function asUser(cmd, args) {

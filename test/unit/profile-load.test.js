@@ -236,12 +236,15 @@ t.test('sockets bind the host socket and set the variable', async (t) => {
   t.same([o.mounts, o.env.set], [[], {}], 'optional sockets the host lacks are left out');
 });
 
-t.test('the seccomp section travels as written, with its origin and a locate function', async (t) => {
-  const { ctx } = setup(t, { shipped: { 's.json5': '{\n  seccomp: {\n    defaultAction: "errno",\n    allow: ["read"] } }' } });
+t.test('the seccomp section is parsed by lib/seccomp, with its origin and positions in the profile', async (t) => {
+  const { ctx } = setup(t, { shipped: { 's.json5': '{\n  seccomp: {\n    default: "allow",\n    rules: [{ deny: ["ptrace"] }] } }' } });
   const l = P.loadProfile('s', ctx);
-  t.same(l.spec.seccomp, { policy: { defaultAction: 'errno', allow: ['read'] }, origin: `${ctx.shippedDir}/s.json5:2:12` });
-  t.equal(l.seccompLocate(['allow', 0]), `${ctx.shippedDir}/s.json5:4:13`);
+  t.equal(l.spec.seccomp.origin, `${ctx.shippedDir}/s.json5:2:12`);
+  t.equal(l.spec.seccomp.policy.defaultAction.kind, 'allow');
+  t.equal(l.seccompLocate(['rules', 0]), `${ctx.shippedDir}/s.json5:4:13`);
   t.equal(l.seccompLocate(['nope']), `${ctx.shippedDir}/s.json5:2:12`, 'unknown paths fall back to the nearest parent');
+  const bad = setup(t, { shipped: { 'b.json5': '{\n  seccomp: {\n    default: "allow",\n    rules: [{ deny: ["no_such_call"] }] } }' } });
+  t.throws(() => P.loadProfile('b', bad.ctx), new RegExp(`^${bad.ctx.shippedDir}/b.json5:4:\\d+: .*no_such_call`));
 });
 
 t.test('sizes and modes', async (t) => {

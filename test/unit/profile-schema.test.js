@@ -123,7 +123,7 @@ const GOOD = [
   '{ home: "persist" }',
   '{ home: { base: "host", readOnly: false, share: ["Downloads", "!Music", { path: ".ssh", readOnly: true, optional: true }] } }',
   '{ devices: { dri: true, snd: false, video: "optional", nvidia: "optional" }, sockets: { x11: true, wayland: false, pulseaudio: "optional", pipewire: true, "dbus-session": "optional" } }',
-  '{ seccomp: { anything: ["goes", "here"] }, limits: { memory: "2G", memorySwap: "1.5G", cpus: 1.5, pids: 256, mode: "best-effort" } }',
+  '{ seccomp: { default: "allow", rules: [{ deny: ["@mount"] }] }, limits: { memory: "2G", memorySwap: "1.5G", cpus: 1.5, pids: 256, mode: "best-effort" } }',
   '{ seccomp: null, limits: null }',
   '{ limits: { memory: null, mode: null, pids: null } }',
 ];

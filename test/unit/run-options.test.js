@@ -63,13 +63,13 @@ t.test('environment: kept, unset, set, cleared with a keep-list', async (t) => {
   t.same(buildEnv({ clear: true, keep: ['H*'], set: {}, unset: [] }, caller.env).sort(), ['HOME=/home/u', 'PATH=/usr/local/bin:/usr/bin:/bin']);
 });
 
-t.test('plan defaults: own ids, hostname sandbox, new session, die with parent, cwd fallback', async (t) => {
+t.test('plan defaults: own ids, hostname sandbox, terminal shared, die with parent, cwd fallback', async (t) => {
   const p = buildPlan(parseRunArgs(['--tmpfs', '/home/u', 'true'], '/').spec, ['true'], caller, none);
   t.equal(p.uid, 1000);
   t.equal(p.hostname, 'sandbox');
   t.equal(p.cwd, '/home/u', 'the caller\'s directory is under a mount of the plan');
   t.ok(p.cwdFallback);
-  t.ok(p.newSession && p.dieWithParent && !p.asPid1 && p.namespaces.net);
+  t.ok(!p.newSession && p.dieWithParent && !p.asPid1 && p.namespaces.net, 'shares the terminal (TIOCSTI is filtered), dies with its parent');
   const hidden = buildPlan(parseRunArgs(['--tmpfs', '/tmp', 'true'], '/').spec, ['true'], caller, none);
   t.equal(hidden.cwd, '/');
   t.throws(() => buildPlan(parseRunArgs([], '/').spec, [], caller, none), /no command given/);
