@@ -4,6 +4,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import minimist from 'minimist';
 import { SandboxError, EXIT } from '../errors';
+import { packageRoot } from '../paths';
 import { runCommand, type RunIo } from './run';
 
 const HELP = `Usage: sandbox COMMAND [OPTIONS]
@@ -27,7 +28,7 @@ Examples:
 `;
 
 function version(): string {
-  const pkg = JSON.parse(fs.readFileSync(path.join(__dirname, '..', '..', '..', 'package.json'), 'utf8')) as { version: string };
+  const pkg = JSON.parse(fs.readFileSync(path.join(packageRoot(), 'package.json'), 'utf8')) as { version: string };
   return pkg.version;
 }
 

@@ -3,16 +3,13 @@
 // started is the monitor, and Node's memory is gone.
 import * as fs from 'fs';
 import * as os from 'os';
-import * as path from 'path';
+import { stagePath } from '../paths';
 import { SandboxError } from '../errors';
 import { libc } from './libc';
 import { debugEnabled } from '../debug';
 
 const F_SETFD = 2;
 
-export function stagePath(): string {
-  return path.join(__dirname, '..', '..', '..', 'native', 'build', 'sandbox-stage');
-}
 
 function errnoName(n: number): string {
   const e = Object.entries(os.constants.errno).find(([, v]) => v === n);

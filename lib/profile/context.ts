@@ -1,5 +1,6 @@
 // What the profile loader may know about the caller and the host, passed in as data so that loading
 // stays a pure function in tests: the environment, ids, directories, and read-only file system probes.
+import * as os from 'os';
 import fs from 'node:fs';
 import path from 'node:path';
 
@@ -26,13 +27,9 @@ export interface ProfileContext {
   readLink?: (p: string) => string | null;
 }
 
-/** The package root: the nearest directory above this module holding package.json and profiles/. */
-export function packageRoot(from: string = __dirname): string {
-  for (let dir = from; ; dir = path.dirname(dir)) {
-    if (fs.existsSync(path.join(dir, 'package.json')) && fs.existsSync(path.join(dir, 'profiles'))) return dir;
-    if (path.dirname(dir) === dir) return path.resolve(from, '../../..');
-  }
-}
+export { packageRoot } from '../paths';
+
+import { packageRoot } from '../paths';
 
 export function shippedProfilesDir(): string {
   return path.join(packageRoot(), 'profiles');
@@ -52,6 +49,14 @@ export function dataHome(ctx: Pick<ProfileContext, 'env' | 'dataDir'>): string |
 /** The context of this process on this host. */
 export function hostProfileContext(programPath?: string): ProfileContext {
   const env = { ...process.env };
+  // `env -i` leaves HOME unset; the home the profile means is then the user's passwd entry.
+  if (!env.HOME) {
+    try {
+      env.HOME = os.userInfo().homedir;
+    } catch {
+      /* no passwd entry: profiles that need HOME say so */
+    }
+  }
   return {
     env,
     cwd: process.cwd(),

@@ -4,7 +4,10 @@
 import JSON5 from 'json5';
 import { SandboxError } from '../errors';
 import { capabilityNumber } from '../plan/capabilities';
-import { scanPositions, type JsonPath, type PositionMap } from './positions';
+import { positionMapFrom, scanPositionData, scanPositions, type JsonPath, type PositionMap, type ScannedPositions } from './positions';
+import * as fs from 'fs';
+import * as path from 'path';
+import { packageRoot } from '../paths';
 import { parseTemplate, type Template } from './template';
 import {
   DEVICE_NAMES,
@@ -243,9 +246,34 @@ export function capabilityName(s: string): string {
   return up.startsWith('CAP_') ? up : `CAP_${up}`;
 }
 
+/**
+ * Shipped profiles parsed at build time (dist/profiles.cache.json, written by scripts/bundle.js): json5
+ * reads a character at a time and costs milliseconds per launch. Used only when the text is identical.
+ */
+interface PreparedProfile { text: string; raw: unknown; positions: ScannedPositions }
+let prepared: Record<string, PreparedProfile> | null | undefined;
+
+function preparedFor(file: string, text: string): PreparedProfile | undefined {
+  if (prepared === undefined) {
+    try {
+      prepared = JSON.parse(fs.readFileSync(path.join(packageRoot(), 'dist', 'profiles.cache.json'), 'utf8')) as Record<string, PreparedProfile>;
+    } catch {
+      prepared = null;
+    }
+  }
+  const p = prepared?.[file];
+  return p && p.text === text ? p : undefined;
+}
+
+/** What the build-time cache holds for one file. */
+export function prepareProfileText(file: string, text: string): PreparedProfile {
+  return { text, raw: parseJson5(file, text), positions: scanPositionData(text) };
+}
+
 export function readProfileText(file: string, text: string): ProfileDoc {
-  const raw = parseJson5(file, text);
-  const r = new DocumentReader(file, scanPositions(text));
+  const pre = preparedFor(file, text);
+  const raw = pre ? pre.raw : parseJson5(file, text);
+  const r = new DocumentReader(file, pre ? positionMapFrom(pre.positions) : scanPositions(text));
   const top = r.object(raw, [], TOP_KEYS, 'a profile');
   const doc: ProfileDoc = { file, extends: [], filesystem: [], env: { keep: [], set: {}, unset: [] }, capabilities: [], devices: {}, sockets: {} };
 

@@ -19,7 +19,23 @@ const pathKey = (path: JsonPath): string => JSON.stringify(path);
 
 const isIdPart = (c: string): boolean => /[\p{L}\p{Nl}\p{Mn}\p{Mc}\p{Nd}\p{Pc}$_\\\u200C\u200D]/u.test(c);
 
+/** The scanner's findings as plain data, for the build-time cache of shipped profiles. */
+export interface ScannedPositions {
+  values: [string, Position][];
+  keys: [string, Position][];
+}
+
+export function positionMapFrom(scanned: ScannedPositions): PositionMap {
+  const values = new Map(scanned.values);
+  const keys = new Map(scanned.keys);
+  return { value: (path) => values.get(pathKey(path)), key: (path) => keys.get(pathKey(path)) };
+}
+
 export function scanPositions(text: string): PositionMap {
+  return positionMapFrom(scanPositionData(text));
+}
+
+export function scanPositionData(text: string): ScannedPositions {
   const values = new Map<string, Position>();
   const keys = new Map<string, Position>();
   // json5 counts only "\n" as a line break; so do we, so that our positions agree with its error positions.
@@ -132,8 +148,5 @@ export function scanPositions(text: string): PositionMap {
   };
 
   scanValue([]);
-  return {
-    value: (path) => values.get(pathKey(path)),
-    key: (path) => keys.get(pathKey(path)),
-  };
+  return { values: [...values], keys: [...keys] };
 }
