@@ -1,5 +1,8 @@
 // `sandbox run`: options → spec (profile under the command line) → plan → hand-off to the C stage.
+import * as fs from 'fs';
 import * as os from 'os';
+import * as path from 'path';
+import { packageRoot } from '../paths';
 import { SandboxError } from '../errors';
 import { parseRunArgs, runHelp } from './run-options';
 import { buildPlan, type CallerContext } from '../plan/build';
@@ -33,6 +36,21 @@ function resolveSpec(profile: string | null | undefined, cli: SandboxSpec, comma
   return mergeSpecs(loaded.spec, cli);
 }
 
+/** What no sandbox may write: the installed package and the user's sandbox configuration. */
+function ownFiles(): string[] {
+  const env = process.env;
+  const config = env.XDG_CONFIG_HOME || path.join(env.HOME || os.userInfo().homedir, '.config');
+  return [realpathOr(packageRoot()), realpathOr(path.join(config, 'sandbox'))];
+}
+
+function realpathOr(p: string): string {
+  try {
+    return fs.realpathSync(p);
+  } catch {
+    return p;
+  }
+}
+
 /** The base filter always, with the profile's or --seccomp's policy over it. */
 function seccompFor(spec: SandboxSpec): Plan['seccomp'] {
   const { seccompForPlan, hostArch } = require('../seccomp/index') as typeof import('../seccomp/index');
@@ -50,7 +68,7 @@ export function planFor(argv: string[], io: RunIo): { plan: Plan; printPlan: boo
     if (spec.limits.mode === 'strict') throw new SandboxError(`${spec.limits.origin}: resource limits are not available in this build yet (use --limits best-effort to run without them)`);
     io.err('sandbox: resource limits are not applied: this build has no cgroup support yet (--limits best-effort)');
   }
-  const plan = buildPlan(spec, req.command, callerContext(), { seccomp: seccompFor(spec), cgroup: null });
+  const plan = buildPlan(spec, req.command, callerContext(), { seccomp: seccompFor(spec), cgroup: null }, ownFiles());
   log('plan: %d mounts, argv %o', plan.mounts.length, plan.argv);
   return { plan, printPlan: req.printPlan };
 }

@@ -63,9 +63,32 @@ function pathVisibleInside(cwd: string, mounts: MountOp[]): boolean {
   });
 }
 
-export function buildPlan(spec: SandboxSpec, argv: string[], caller: CallerContext, extras: PlanExtras): Plan {
+/**
+ * sandbox's own files (its package and the user's profile directory) must stay read-only in every sandbox,
+ * or a program could weaken the next run. Wherever a writable bind shows one of them, bind it again
+ * read-only on top, at the end of the plan.
+ */
+export function protectOwnFiles(mounts: MountOp[], protectedPaths: string[]): MountOp[] {
+  const under = (p: string, dir: string) => dir === '/' || p === dir || p.startsWith(dir + '/');
+  const dstOf = (m: MountOp) => (m.op === 'chmod' ? m.path : m.dst);
+  const extra: MountOp[] = [];
+  for (const host of protectedPaths) {
+    mounts.forEach((m, i) => {
+      if (m.op !== 'bind' || m.readOnly || !under(host, m.src)) return;
+      const rel = m.src === '/' ? host : host.slice(m.src.length);
+      const inside = m.dst === '/' ? rel || '/' : m.dst + rel;
+      // a later mount over the same place decides what is seen there
+      if (mounts.slice(i + 1).some((later) => later.op !== 'chmod' && later.op !== 'symlink' && under(inside, dstOf(later)))) return;
+      if (!extra.some((e) => e.op === 'bind' && e.dst === inside))
+        extra.push({ op: 'bind', src: host, dst: inside, readOnly: true, devices: false, optional: true, origin: `read-only ${host} (sandbox's own files)` });
+    });
+  }
+  return [...mounts, ...extra];
+}
+
+export function buildPlan(spec: SandboxSpec, argv: string[], caller: CallerContext, extras: PlanExtras, protectedPaths: string[] = []): Plan {
   if (argv.length === 0) throw new SandboxError('no command given (usage: sandbox run [OPTIONS] [--] COMMAND [ARGS...])');
-  const mounts = checkSources(spec.mounts);
+  const mounts = protectOwnFiles(checkSources(spec.mounts), protectedPaths.filter((p) => fs.existsSync(p)));
   const caps: number[] = [];
   for (const name of spec.capAdd) {
     const n = capabilityNumber(name);

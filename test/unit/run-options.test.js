@@ -97,3 +97,16 @@ t.test('units', async (t) => {
   t.equal(parseMode('1777'), 0o1777);
   t.equal(parseMode('8'), undefined);
 });
+
+t.test('sandbox\'s own files are bound read-only again wherever a writable bind shows them', async (t) => {
+  const { protectOwnFiles } = require('../../dist/lib/plan/build');
+  const own = ['/opt/sandbox', '/home/u/.config/sandbox'];
+  const bind = (src, dst, readOnly = false) => ({ op: 'bind', src, dst, readOnly, devices: false, optional: false, origin: 'x' });
+  const added = (mounts) => protectOwnFiles(mounts, own).slice(mounts.length).map((m) => [m.src, m.dst, m.readOnly]);
+  t.same(added([bind('/home/u', '/home/u')]), [['/home/u/.config/sandbox', '/home/u/.config/sandbox', true]], 'home bound read-write');
+  t.same(added([bind('/opt/sandbox', '/opt/sandbox')]), [['/opt/sandbox', '/opt/sandbox', true]], 'run from its own checkout with cwd bound');
+  t.same(added([bind('/', '/')]), [['/opt/sandbox', '/opt/sandbox', true], ['/home/u/.config/sandbox', '/home/u/.config/sandbox', true]]);
+  t.same(added([bind('/home/u', '/data')]), [['/home/u/.config/sandbox', '/data/.config/sandbox', true]], 'bound elsewhere');
+  t.same(added([bind('/home/u', '/home/u', true)]), [], 'already read-only');
+  t.same(added([bind('/home/u', '/home/u'), { op: 'tmpfs', dst: '/home/u/.config', size: 0, mode: 0o755, origin: 'y' }]), [], 'hidden by a later tmpfs: nothing to re-expose');
+});
