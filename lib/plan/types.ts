@@ -45,6 +45,8 @@ export interface Plan {
   hostname: string;
   /** Working directory inside. */
   cwd: string;
+  /** When cwd is not visible inside, start in / instead of failing (the default cwd is the caller's, which may not be bound). */
+  cwdFallback: boolean;
   mounts: MountOp[];
   /** The program's whole environment, KEY=VALUE. */
   env: string[];

@@ -1,0 +1,68 @@
+// The command line of sandbox: subcommands, help, version, and the only place that prints errors and
+// sets the exit status. Everything below throws SandboxError.
+import * as fs from 'fs';
+import * as path from 'path';
+import minimist from 'minimist';
+import { SandboxError, EXIT } from '../errors';
+import { runCommand, type RunIo } from './run';
+
+const HELP = `Usage: sandbox COMMAND [OPTIONS]
+
+A rootless sandbox launcher: programs run in new namespaces on a root built from a profile,
+with a seccomp filter and cgroup limits, as an ordinary user (no setuid, no daemon).
+
+Commands:
+  run [OPTIONS] [--] PROGRAM [ARGS...]   run PROGRAM in a new sandbox (sandbox run --help)
+  --help                                 this help
+  --version                              the version
+
+Examples:
+  sandbox run --no-profile --ro-bind / / --dev /dev --proc /proc -- id
+  sandbox run --ro-bind /usr /usr --symlink usr/bin /bin --symlink usr/lib64 /lib64 --symlink usr/lib /lib sh -c 'ls /'
+`;
+
+function version(): string {
+  const pkg = JSON.parse(fs.readFileSync(path.join(__dirname, '..', '..', '..', 'package.json'), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
+export function main(argv: string[], io: RunIo): number {
+  // Only the global flags before the subcommand; stopEarly leaves the subcommand's own arguments alone.
+  const global = minimist(argv, { boolean: ['help', 'version'], alias: { h: 'help', V: 'version' }, stopEarly: true });
+  const [cmd, ...rest] = global._.map(String);
+  const sub = argv.slice(argv.indexOf(cmd) + 1);
+  void rest;
+  if (global.version) { io.out(`sandbox ${version()}`); return 0; }
+  if (global.help || cmd === undefined || cmd === 'help') {
+    if (cmd === undefined && !global.help) { io.err(HELP.trimEnd()); return EXIT.SANDBOX; }
+    io.out(HELP.trimEnd());
+    return 0;
+  }
+  const unknownGlobal = Object.keys(global).filter((k) => !['_', 'help', 'version', 'h', 'V'].includes(k));
+  if (unknownGlobal.length) throw new SandboxError(`--${unknownGlobal[0]}: unknown option (see sandbox --help)`);
+  switch (cmd) {
+    case 'run': return runCommand(sub, io);
+    default: throw new SandboxError(`${cmd}: unknown command (see sandbox --help)`);
+  }
+}
+
+/** The entry: prints one line for any error, sets process.exitCode, never a stack trace unless DEBUG asks. */
+export function entry(): void {
+  const io: RunIo = {
+    out: (t) => { process.stdout.write(t.endsWith('\n') ? t : t + '\n'); },
+    err: (t) => { process.stderr.write(t.endsWith('\n') ? t : t + '\n'); },
+  };
+  try {
+    process.exitCode = main(process.argv.slice(2), io);
+  } catch (e) {
+    if (e instanceof SandboxError) {
+      io.err(`sandbox: ${e.message}`);
+      process.exitCode = e.exitCode;
+    } else {
+      const msg = e instanceof Error ? e.message : String(e);
+      io.err(`sandbox: internal error: ${msg.split('\n')[0]}`);
+      if (/sandbox/.test(process.env.DEBUG ?? '') && e instanceof Error) process.stderr.write(`${e.stack}\n`);
+      process.exitCode = EXIT.SANDBOX;
+    }
+  }
+}

@@ -1,0 +1,241 @@
+// `sandbox run` options: bubblewrap's command line. Options come first and are read in order (a mount
+// option's place is its place in the plan); the first argument that is not an option starts the command.
+import * as path from 'path';
+import { SandboxError } from '../errors';
+import type { MountOp } from '../plan/types';
+import { emptySpec, type SandboxSpec, type LimitsSpec } from '../plan/spec';
+import { parseCount, parseCpus, parseMode, parseSize } from '../plan/units';
+import { capabilityNumber } from '../plan/capabilities';
+
+export interface RunRequest {
+  spec: SandboxSpec;
+  /** --profile NAME, --no-profile (null), or not said (undefined: the default profile). */
+  profile: string | null | undefined;
+  printPlan: boolean;
+  help: boolean;
+  command: string[];
+}
+
+interface State {
+  req: RunRequest;
+  cwd: string;
+  /** --size and --perms apply to the next operation that takes them */
+  nextSize?: number;
+  nextPerms?: number;
+}
+
+type Handler = (st: State, args: string[], flag: string) => void;
+interface OptionDef { args: string[]; help: string; run: Handler }
+
+function err(flag: string, args: string[], msg: string): never {
+  throw new SandboxError(`${[flag, ...args].join(' ')}: ${msg}`);
+}
+
+/** Destinations are inside the sandbox: absolute, normalised, no "..". */
+function dest(flag: string, args: string[], p: string): string {
+  if (!p.startsWith('/')) err(flag, args, `destination '${p}' must be an absolute path`);
+  if (p.split('/').includes('..')) err(flag, args, `destination '${p}' must not contain '..'`);
+  if (p.includes('\0')) err(flag, args, 'path contains a NUL byte');
+  return path.posix.normalize(p).replace(/(.)\/$/, '$1');
+}
+
+/** Sources are on the host: relative to the current directory, like bubblewrap. */
+function source(st: State, flag: string, args: string[], p: string): string {
+  if (p === '') err(flag, args, 'empty source path');
+  if (p.includes('\0')) err(flag, args, 'path contains a NUL byte');
+  const abs = path.posix.resolve(st.cwd, p);
+  return abs;
+}
+
+function origin(flag: string, args: string[]): string {
+  return [flag, ...args].join(' ');
+}
+
+function takePerms(st: State, fallback: number): number {
+  const m = st.nextPerms ?? fallback;
+  st.nextPerms = undefined;
+  return m;
+}
+
+function push(st: State, op: MountOp): void {
+  st.req.spec.mounts.push(op);
+}
+
+const bind = (readOnly: boolean, devices: boolean, optional: boolean): Handler => (st, a, f) =>
+  push(st, { op: 'bind', src: source(st, f, a, a[0]), dst: dest(f, a, a[1]), readOnly, devices, optional, origin: origin(f, a) });
+
+const data = (mount: boolean, readOnly: boolean): Handler => (st, a, f) => {
+  const fd = parseCount(a[0], 1 << 20);
+  if (fd === undefined || fd < 3) err(f, a, `'${a[0]}' is not a descriptor number (3 or more)`);
+  push(st, { op: 'data', fd, dst: dest(f, a, a[1]), mode: takePerms(st, readOnly ? 0o444 : 0o644), mount, readOnly, origin: origin(f, a) });
+  st.req.spec.keepFds.push(fd);
+};
+
+function limits(st: State): LimitsSpec {
+  st.req.spec.limits ??= { mode: 'strict', origin: '' };
+  return st.req.spec.limits;
+}
+
+function setLimit(st: State, f: string, a: string[], key: 'memory' | 'memorySwap' | 'cpus' | 'pids', v: number | undefined, what: string): void {
+  if (v === undefined) err(f, a, `'${a[0]}' is not ${what}`);
+  const l = limits(st);
+  l[key] = v;
+  l.origin = l.origin ? l.origin : origin(f, a);
+}
+
+export const RUN_OPTIONS: Record<string, OptionDef> = {
+  '--bind': { args: ['SRC', 'DST'], help: 'bind SRC on DST read-write', run: bind(false, false, false) },
+  '--bind-try': { args: ['SRC', 'DST'], help: 'same, skipped when SRC is missing', run: bind(false, false, true) },
+  '--ro-bind': { args: ['SRC', 'DST'], help: 'bind SRC on DST read-only (submounts too)', run: bind(true, false, false) },
+  '--ro-bind-try': { args: ['SRC', 'DST'], help: 'same, skipped when SRC is missing', run: bind(true, false, true) },
+  '--dev-bind': { args: ['SRC', 'DST'], help: 'bind SRC on DST with device access', run: bind(false, true, false) },
+  '--dev-bind-try': { args: ['SRC', 'DST'], help: 'same, skipped when SRC is missing', run: bind(false, true, true) },
+  '--tmpfs': {
+    args: ['DST'], help: 'mount a new tmpfs on DST (--size, --perms before it)',
+    run: (st, a, f) => {
+      const size = st.nextSize ?? 0;
+      st.nextSize = undefined;
+      push(st, { op: 'tmpfs', dst: dest(f, a, a[0]), size, mode: takePerms(st, 0o755), origin: origin(f, a) });
+    },
+  },
+  '--size': {
+    args: ['BYTES'], help: 'size of the next --tmpfs (512M, 2G or bytes)',
+    run: (st, a, f) => { st.nextSize = parseSize(a[0]) ?? err(f, a, `'${a[0]}' is not a size (like 64M or 1G)`); },
+  },
+  '--perms': {
+    args: ['OCTAL'], help: 'mode of the next --tmpfs, --dir, --file or --bind-data',
+    run: (st, a, f) => { st.nextPerms = parseMode(a[0]) ?? err(f, a, `'${a[0]}' is not an octal mode (like 0755)`); },
+  },
+  '--proc': { args: ['DST'], help: 'mount a new procfs on DST', run: (st, a, f) => push(st, { op: 'proc', dst: dest(f, a, a[0]), origin: origin(f, a) }) },
+  '--dev': { args: ['DST'], help: 'mount a minimal /dev on DST', run: (st, a, f) => push(st, { op: 'dev', dst: dest(f, a, a[0]), origin: origin(f, a) }) },
+  '--mqueue': { args: ['DST'], help: 'mount a new mqueue on DST', run: (st, a, f) => push(st, { op: 'mqueue', dst: dest(f, a, a[0]), origin: origin(f, a) }) },
+  '--dir': {
+    args: ['DST'], help: 'create a directory',
+    run: (st, a, f) => push(st, { op: 'dir', dst: dest(f, a, a[0]), mode: takePerms(st, 0o755), origin: origin(f, a) }),
+  },
+  '--symlink': {
+    args: ['TARGET', 'DST'], help: 'create a symbolic link DST pointing to TARGET',
+    run: (st, a, f) => {
+      if (a[0] === '' || a[0].includes('\0')) err(f, a, 'bad symlink target');
+      push(st, { op: 'symlink', target: a[0], dst: dest(f, a, a[1]), origin: origin(f, a) });
+    },
+  },
+  '--file': { args: ['FD', 'DST'], help: 'copy the contents of descriptor FD to a file DST', run: data(false, false) },
+  '--bind-data': { args: ['FD', 'DST'], help: 'bind a file holding the contents of FD on DST', run: data(true, false) },
+  '--ro-bind-data': { args: ['FD', 'DST'], help: 'same, read-only', run: data(true, true) },
+  '--chmod': {
+    args: ['OCTAL', 'PATH'], help: 'change the mode of PATH',
+    run: (st, a, f) => push(st, { op: 'chmod', mode: parseMode(a[0]) ?? err(f, a, `'${a[0]}' is not an octal mode`), path: dest(f, a, a[1]), origin: origin(f, a) }),
+  },
+  '--remount-ro': { args: ['DST'], help: 'make DST and its submounts read-only', run: (st, a, f) => push(st, { op: 'remount-ro', dst: dest(f, a, a[0]), origin: origin(f, a) }) },
+  '--share-net': { args: [], help: 'keep the host network (default: a new network namespace with only lo)', run: (st) => { st.req.spec.shareNet = true; } },
+  '--unshare-net': { args: [], help: 'a new network namespace (the default)', run: (st) => { st.req.spec.shareNet = false; } },
+  '--uid': {
+    args: ['UID'], help: 'uid inside (default: yours)',
+    run: (st, a, f) => { st.req.spec.uid = parseCount(a[0], 0xfffffffe) ?? err(f, a, `'${a[0]}' is not a uid`); },
+  },
+  '--gid': {
+    args: ['GID'], help: 'gid inside (default: yours)',
+    run: (st, a, f) => { st.req.spec.gid = parseCount(a[0], 0xfffffffe) ?? err(f, a, `'${a[0]}' is not a gid`); },
+  },
+  '--hostname': {
+    args: ['NAME'], help: 'hostname inside (default: sandbox)',
+    run: (st, a, f) => {
+      if (!/^[A-Za-z0-9]([A-Za-z0-9.-]{0,62})$/.test(a[0])) err(f, a, 'a hostname is 1 to 63 letters, digits, dots and dashes');
+      st.req.spec.hostname = a[0];
+    },
+  },
+  '--chdir': { args: ['DIR'], help: 'working directory inside (default: the current one if visible, else /)', run: (st, a, f) => { st.req.spec.cwd = dest(f, a, a[0]); } },
+  '--setenv': {
+    args: ['VAR', 'VALUE'], help: 'set an environment variable',
+    run: (st, a, f) => {
+      if (!/^[^=\0]+$/.test(a[0])) err(f, a, `'${a[0]}' is not a variable name`);
+      st.req.spec.env.set[a[0]] = a[1];
+      st.req.spec.env.unset = st.req.spec.env.unset.filter((v) => v !== a[0]);
+    },
+  },
+  '--unsetenv': {
+    args: ['VAR'], help: 'remove an environment variable',
+    run: (st, a) => { st.req.spec.env.unset.push(a[0]); delete st.req.spec.env.set[a[0]]; },
+  },
+  '--clearenv': { args: [], help: 'start from an empty environment', run: (st) => { st.req.spec.env.clear = true; } },
+  '--cap-add': {
+    args: ['CAP'], help: 'keep a capability inside (e.g. CAP_NET_ADMIN; useful with --uid 0)',
+    run: (st, a, f) => {
+      if (capabilityNumber(a[0]) === undefined) err(f, a, `unknown capability '${a[0]}'`);
+      st.req.spec.capAdd.push(a[0]);
+    },
+  },
+  '--new-session': { args: [], help: 'run the program in a new session (the default)', run: (st) => { st.req.spec.newSession = true; } },
+  '--share-terminal': { args: [], help: 'keep the terminal\'s session (for interactive shells)', run: (st) => { st.req.spec.newSession = false; } },
+  '--die-with-parent': { args: [], help: 'end the sandbox when its parent dies (the default)', run: (st) => { st.req.spec.dieWithParent = true; } },
+  '--as-pid-1': { args: [], help: 'run the program as pid 1 (no init)', run: (st) => { st.req.spec.asPid1 = true; } },
+  '--profile': { args: ['NAME'], help: 'a profile by name or path (default: default)', run: (st, a) => { st.req.profile = a[0]; } },
+  '--no-profile': { args: [], help: 'only what the command line says', run: (st) => { st.req.profile = null; } },
+  '--seccomp': {
+    args: ['FILE'], help: 'a seccomp policy (JSON5, or Docker/OCI JSON)',
+    run: (st, a, f) => { st.req.spec.seccomp = { policy: { file: source(st, f, a, a[0]) }, origin: origin(f, a) }; },
+  },
+  '--memory': { args: ['SIZE'], help: 'memory limit (512M, 2G)', run: (st, a, f) => setLimit(st, f, a, 'memory', parseSize(a[0]), 'a size (like 512M)') },
+  '--memory-swap': { args: ['SIZE'], help: 'swap allowed beyond --memory (default 0)', run: (st, a, f) => setLimit(st, f, a, 'memorySwap', a[0] === '0' ? 0 : parseSize(a[0]), 'a size') },
+  '--cpus': { args: ['N'], help: 'CPU limit as a number of CPUs (1.5)', run: (st, a, f) => setLimit(st, f, a, 'cpus', parseCpus(a[0]), 'a number of CPUs (like 1.5)') },
+  '--pids': { args: ['N'], help: 'limit on processes and threads', run: (st, a, f) => setLimit(st, f, a, 'pids', parseCount(a[0]), 'a count') },
+  '--limits': {
+    args: ['MODE'], help: 'strict (default: fail when limits can\'t apply) or best-effort',
+    run: (st, a, f) => {
+      if (a[0] !== 'strict' && a[0] !== 'best-effort') err(f, a, 'expected strict or best-effort');
+      limits(st).mode = a[0];
+    },
+  },
+  '--print-plan': { args: [], help: 'print the plan as JSON and run nothing', run: (st) => { st.req.printPlan = true; } },
+  '--help': { args: [], help: 'this help', run: (st) => { st.req.help = true; } },
+};
+
+/** bubblewrap flags that are always in force here, accepted so command lines carry over. */
+const ALWAYS_ON = ['--unshare-all', '--unshare-user', '--unshare-user-try', '--unshare-pid', '--unshare-ipc', '--unshare-uts', '--unshare-cgroup', '--unshare-cgroup-try'];
+
+export function parseRunArgs(argv: string[], cwd: string): RunRequest {
+  const st: State = { req: { spec: emptySpec(), profile: undefined, printPlan: false, help: false, command: [] }, cwd };
+  let i = 0;
+  while (i < argv.length) {
+    const arg = argv[i];
+    if (arg === '--') { i++; break; }
+    if (!arg.startsWith('-') || arg === '-') break;
+    let flag = arg;
+    let inline: string | undefined;
+    const eq = arg.indexOf('=');
+    if (arg.startsWith('--') && eq > 0) { flag = arg.slice(0, eq); inline = arg.slice(eq + 1); }
+    if (ALWAYS_ON.includes(flag) && inline === undefined) { i++; continue; }
+    const def = Object.prototype.hasOwnProperty.call(RUN_OPTIONS, flag) ? RUN_OPTIONS[flag] : undefined;
+    if (!def) throw new SandboxError(`${flag}: unknown option (see sandbox run --help)`);
+    let args: string[];
+    if (inline !== undefined) {
+      if (def.args.length !== 1) throw new SandboxError(`${flag}: takes ${def.args.length ? def.args.join(' ') : 'no value'}, not '=${inline}'`);
+      args = [inline];
+      i += 1;
+    } else {
+      args = argv.slice(i + 1, i + 1 + def.args.length);
+      if (args.length < def.args.length) throw new SandboxError(`${flag}: expects ${def.args.join(' ')}`);
+      i += 1 + def.args.length;
+    }
+    def.run(st, args, flag);
+  }
+  if (st.nextSize !== undefined) throw new SandboxError('--size: must come before the --tmpfs it sizes');
+  if (st.nextPerms !== undefined) throw new SandboxError('--perms: must come before the operation it applies to');
+  st.req.command = argv.slice(i);
+  return st.req;
+}
+
+export function runHelp(): string {
+  const lines = ['Usage: sandbox run [OPTIONS] [--] COMMAND [ARGS...]', '',
+    'Runs COMMAND in new namespaces (user, mount, pid, ipc, uts, cgroup, network) on a fresh root built',
+    'from the profile and the options, in the order given. The first argument that is not an option',
+    'starts the command. Exit status: the command\'s; 128+N if killed by signal N; 125 for an error of',
+    'sandbox itself; 126 if COMMAND cannot be executed; 127 if it is not found.', '', 'Options:'];
+  for (const [name, def] of Object.entries(RUN_OPTIONS)) {
+    const left = `  ${name}${def.args.length ? ' ' + def.args.join(' ') : ''}`;
+    lines.push(left.padEnd(30) + ' ' + def.help);
+  }
+  lines.push('', `Accepted for bubblewrap compatibility (always in force): ${ALWAYS_ON.join(' ')}`);
+  return lines.join('\n');
+}

@@ -1,0 +1,58 @@
+// The plan's wire form (native/PLAN.md): tokens LEN ':' BYTES ',' — records of a keyword and fixed fields.
+// The C stage parses exactly this; nothing here decides anything.
+import type { Plan, MountOp } from '../plan/types';
+
+class Writer {
+  private parts: Buffer[] = [];
+  token(v: string | number | Buffer): this {
+    const b = Buffer.isBuffer(v) ? v : Buffer.from(String(v), 'utf8');
+    this.parts.push(Buffer.from(`${b.length}:`, 'latin1'), b, Buffer.from(',', 'latin1'));
+    return this;
+  }
+  record(...fields: Array<string | number | Buffer>): this {
+    for (const f of fields) this.token(f);
+    return this;
+  }
+  done(): Buffer {
+    return Buffer.concat(this.parts);
+  }
+}
+
+const BIND_RO = 1, BIND_DEV = 2, BIND_TRY = 4, DATA_MOUNT = 1, DATA_RO = 2;
+
+function mountRecord(w: Writer, m: MountOp): void {
+  switch (m.op) {
+    case 'bind':
+      w.record('bind', m.origin, m.src, m.dst, (m.readOnly ? BIND_RO : 0) | (m.devices ? BIND_DEV : 0) | (m.optional ? BIND_TRY : 0));
+      break;
+    case 'tmpfs': w.record('tmpfs', m.origin, m.dst, m.size, m.mode); break;
+    case 'proc': case 'dev': case 'mqueue': case 'remount-ro': w.record(m.op, m.origin, m.dst); break;
+    case 'dir': w.record('dir', m.origin, m.dst, m.mode); break;
+    case 'symlink': w.record('symlink', m.origin, m.target, m.dst); break;
+    case 'data': w.record('data', m.origin, m.fd, m.dst, m.mode, (m.mount ? DATA_MOUNT : 0) | (m.readOnly ? DATA_RO : 0)); break;
+    case 'chmod': w.record('chmod', m.origin, m.mode, m.path); break;
+  }
+}
+
+export function serializePlan(plan: Plan): Buffer {
+  const w = new Writer();
+  w.record('sandbox-plan', plan.version);
+  w.record('share-net', plan.namespaces.net ? 0 : 1);
+  w.record('uid', plan.uid).record('gid', plan.gid);
+  w.record('hostname', plan.hostname).record('cwd', plan.cwd).record('cwd-fallback', plan.cwdFallback ? 1 : 0);
+  w.record('new-session', plan.newSession ? 1 : 0).record('die-with-parent', plan.dieWithParent ? 1 : 0).record('as-pid-1', plan.asPid1 ? 1 : 0);
+  for (const c of plan.capabilities) w.record('cap', c);
+  for (const fd of plan.keepFds) w.record('keep-fd', fd);
+  for (const m of plan.mounts) mountRecord(w, m);
+  for (const e of plan.env) w.record('env', e);
+  for (const a of plan.argv) w.record('argv', a);
+  if (plan.seccomp) w.record('seccomp', plan.seccomp.origin, Buffer.from(plan.seccomp.bpf, 'base64'));
+  if (plan.cgroup) {
+    w.record('cgroup', plan.cgroup.leaf);
+    if (plan.cgroup.memoryLabel) w.record('cgroup-memory-label', plan.cgroup.memoryLabel);
+    if (plan.cgroup.pidsLabel) w.record('cgroup-pids-label', plan.cgroup.pidsLabel);
+    for (const p of plan.cgroup.removeAlso) w.record('cgroup-remove', p);
+  }
+  w.record('end');
+  return w.done();
+}

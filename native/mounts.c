@@ -1,0 +1,414 @@
+/* Building the new root: every mount operation of the plan, in order, resolved inside the new root.
+ * Sources are cloned (open_tree) before anything is mounted, so a bind of "/" never sees our own tmpfs;
+ * destinations are opened with RESOLVE_IN_ROOT, so no symlink leads out of the new root. */
+#include "util.h"
+#include "mounts.h"
+
+#include <dirent.h>
+#include <limits.h>
+#include <sched.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+
+#define BASE "/tmp"                /* a tmpfs here holds the new root and data files until pivot_root */
+#define NEWROOT BASE "/root"
+
+static int newroot_fd(void) {
+  /* Reopened for each operation: a bind onto "/" stacks a mount over the tmpfs we started with. */
+  int fd = open(NEWROOT, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) die_errno(125, "open new root");
+  return fd;
+}
+
+static int open_in_root(const char *path, int flags) {
+  int root = newroot_fd();
+  const char *rel = path + strspn(path, "/");
+  int fd = sys_openat2(root, *rel ? rel : ".", (uint64_t)flags | O_CLOEXEC, 0, RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS);
+  int saved = errno;
+  close(root);
+  errno = saved;
+  return fd;
+}
+
+/* mkdir -p inside the new root; returns an O_PATH fd of the directory or -1 with errno. */
+static int mkdir_in_root(const char *path, unsigned mode) {
+  char prefix[PATH_MAX];
+  size_t len = strlen(path);
+  if (len >= sizeof prefix) { errno = ENAMETOOLONG; return -1; }
+  int cur = newroot_fd();
+  const char *c = path;
+  while (*c) {
+    while (*c == '/') c++;
+    if (!*c) break;
+    const char *e = strchrnul(c, '/');
+    char name[NAME_MAX + 1];
+    size_t n = (size_t)(e - c);
+    if (n > NAME_MAX) { close(cur); errno = ENAMETOOLONG; return -1; }
+    memcpy(name, c, n);
+    name[n] = 0;
+    if (mkdirat(cur, name, mode) < 0 && errno != EEXIST) { int s = errno; close(cur); errno = s; return -1; }
+    memcpy(prefix, path, (size_t)(e - path));
+    prefix[e - path] = 0;
+    close(cur);
+    cur = open_in_root(prefix, O_PATH | O_DIRECTORY);
+    if (cur < 0) return -1;
+    c = e;
+  }
+  return cur;
+}
+
+/* Split "/a/b/c" into a directory fd for "/a/b" (created) and "c". */
+static int parent_in_root(const char *path, char *name, size_t namelen) {
+  const char *slash = strrchr(path, '/');
+  size_t n = strlen(slash + 1);
+  if (n == 0 || n >= namelen) { errno = EINVAL; return -1; }
+  memcpy(name, slash + 1, n + 1);
+  char dir[PATH_MAX];
+  size_t dn = (size_t)(slash - path);
+  memcpy(dir, path, dn);
+  dir[dn] = 0;
+  return mkdir_in_root(dn ? dir : "/", 0755);
+}
+
+/* Make the destination exist as a directory or a file, and return an O_PATH fd to it. */
+static int make_dest(const char *dst, int want_dir, unsigned mode) {
+  if (want_dir) return mkdir_in_root(dst, mode);
+  int fd = open_in_root(dst, O_PATH);
+  if (fd >= 0) return fd;
+  char name[NAME_MAX + 1];
+  int parent = parent_in_root(dst, name, sizeof name);
+  if (parent < 0) return -1;
+  /* O_PATH parent: create through its /proc/self/fd link, still resolved without following name */
+  char p[64];
+  snprintf(p, sizeof p, "/proc/self/fd/%d", parent);
+  int dfd = open(p, O_DIRECTORY | O_RDONLY | O_CLOEXEC);
+  close(parent);
+  if (dfd < 0) return -1;
+  int f = openat(dfd, name, O_CREAT | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, mode);
+  if (f < 0 && errno != EEXIST) { int s = errno; close(dfd); errno = s; return -1; }
+  if (f >= 0) close(f);
+  close(dfd);
+  return open_in_root(dst, O_PATH);
+}
+
+static void attach(int tree, int dstfd, const char *origin, const char *dst) {
+  if (sys_move_mount(tree, "", dstfd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+    die_errno(125, "%s: mount on %s", origin, dst);
+}
+
+static int new_fs(const char *fstype, const char *origin, const char *const *opts) {
+  int fs = sys_fsopen(fstype, FSOPEN_CLOEXEC);
+  if (fs < 0) die_errno(125, "%s: fsopen %s", origin, fstype);
+  for (; opts && opts[0]; opts += 2) {
+    int rc = opts[1] ? sys_fsconfig(fs, FSCONFIG_SET_STRING, opts[0], opts[1], 0)
+                     : sys_fsconfig(fs, FSCONFIG_SET_FLAG, opts[0], NULL, 0);
+    if (rc < 0) die_errno(125, "%s: %s option %s", origin, fstype, opts[0]);
+  }
+  if (sys_fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0) die_errno(125, "%s: create %s", origin, fstype);
+  return fs;
+}
+
+/* A fresh filesystem of type fstype mounted at dst (a directory inside the new root). */
+static void mount_fresh(const char *fstype, const char *dst, const char *origin, const char *const *opts, unsigned attrs) {
+  int fs = new_fs(fstype, origin, opts);
+  int mnt = sys_fsmount(fs, FSMOUNT_CLOEXEC, attrs);
+  if (mnt < 0) die_errno(125, "%s: fsmount %s", origin, fstype);
+  close(fs);
+  int d = mkdir_in_root(dst, 0755);
+  if (d < 0) die_errno(125, "%s: create %s", origin, dst);
+  attach(mnt, d, origin, dst);
+  close(d);
+  close(mnt);
+}
+
+static void mount_tmpfs(const char *dst, uint64_t size, unsigned mode, const char *origin, unsigned attrs) {
+  char sz[32], md[16];
+  snprintf(sz, sizeof sz, "%llu", (unsigned long long)size);
+  snprintf(md, sizeof md, "%o", mode);
+  const char *opts[] = { "mode", md, size ? "size" : NULL, sz, NULL };
+  mount_fresh("tmpfs", dst, origin, opts, attrs);
+}
+
+/* Set attributes on every mount of a tree; flags the kernel locked are never cleared, only added to. */
+static void set_attrs(int fd, uint64_t attrs, int recursive, const char *origin, const char *what) {
+  if (sys_mount_setattr(fd, "", AT_EMPTY_PATH | (recursive ? AT_RECURSIVE : 0), attrs, 0) < 0)
+    die_errno(125, "%s: set mount flags on %s", origin, what);
+}
+
+/* A cloned mount tree of a host path, taken before our tmpfs exists. -1 with errno if the source is missing. */
+static int clone_tree(const char *src, int recursive) {
+  return sys_open_tree(AT_FDCWD, src, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | (recursive ? AT_RECURSIVE : 0));
+}
+
+static const char *const dev_nodes[] = { "null", "zero", "full", "random", "urandom", "tty" };
+#define N_DEV_NODES (sizeof dev_nodes / sizeof dev_nodes[0])
+
+static void build_dev(const char *dst, const char *origin, const int *nodes) {
+  char p[PATH_MAX], t[PATH_MAX];
+  mount_tmpfs(dst, 0, 0755, origin, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC);
+  for (size_t i = 0; i < N_DEV_NODES; i++) {
+    if (nodes[i] < 0) continue; /* the host lacks it (e.g. no /dev/tty) */
+    snprintf(p, sizeof p, "%s/%s", strcmp(dst, "/") ? dst : "", dev_nodes[i]);
+    int d = make_dest(p, 0, 0666);
+    if (d < 0) die_errno(125, "%s: create %s", origin, p);
+    int tree = sys_open_tree(nodes[i], "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH);
+    if (tree < 0) die_errno(125, "%s: clone /dev/%s", origin, dev_nodes[i]);
+    set_attrs(tree, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC, 0, origin, p);
+    attach(tree, d, origin, p);
+    close(tree);
+    close(d);
+  }
+  snprintf(p, sizeof p, "%s/pts", dst);
+  const char *pts_opts[] = { "newinstance", NULL, "ptmxmode", "0666", "mode", "620", NULL };
+  mount_fresh("devpts", p, origin, pts_opts, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC);
+  snprintf(p, sizeof p, "%s/shm", dst);
+  mount_tmpfs(p, 0, 01777, origin, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV);
+  static const char *const links[][2] = {
+    { "pts/ptmx", "ptmx" }, { "/proc/self/fd", "fd" }, { "/proc/self/fd/0", "stdin" },
+    { "/proc/self/fd/1", "stdout" }, { "/proc/self/fd/2", "stderr" }, { "/proc/kcore", "core" },
+  };
+  int dfd = open_in_root(dst, O_RDONLY | O_DIRECTORY);
+  if (dfd < 0) die_errno(125, "%s: open %s", origin, dst);
+  for (size_t i = 0; i < sizeof links / sizeof links[0]; i++) {
+    if (!strcmp(links[i][1], "core")) continue; /* kcore is masked: no link to it */
+    if (symlinkat(links[i][0], dfd, links[i][1]) < 0 && errno != EEXIST) {
+      snprintf(t, sizeof t, "%s/%s", dst, links[i][1]);
+      die_errno(125, "%s: symlink %s", origin, t);
+    }
+  }
+  close(dfd);
+}
+
+/* A fresh procfs; the parts that reach the host kernel are read-only or masked. */
+static void build_proc(const char *dst, const char *origin, int empty_file) {
+  static const char *const readonly[] = { "sys", "sysrq-trigger", "irq", "bus", "fs" };
+  static const char *const masked[] = { "kcore", "keys", "timer_list", "sched_debug", "kallsyms", "latency_stats", "acpi", "scsi" };
+  char p[PATH_MAX];
+  mount_fresh("proc", dst, origin, NULL, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC);
+  const char *base = strcmp(dst, "/") ? dst : "";
+  for (size_t i = 0; i < sizeof readonly / sizeof readonly[0]; i++) {
+    snprintf(p, sizeof p, "%s/%s", base, readonly[i]);
+    int fd = open_in_root(p, O_PATH);
+    if (fd < 0) continue;
+    int tree = sys_open_tree(fd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH | AT_RECURSIVE);
+    if (tree < 0) die_errno(125, "%s: clone %s", origin, p);
+    set_attrs(tree, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC, 1, origin, p);
+    attach(tree, fd, origin, p);
+    close(tree);
+    close(fd);
+  }
+  for (size_t i = 0; i < sizeof masked / sizeof masked[0]; i++) {
+    snprintf(p, sizeof p, "%s/%s", base, masked[i]);
+    int fd = open_in_root(p, O_PATH);
+    if (fd < 0) continue;
+    struct stat st;
+    if (fstat(fd, &st) < 0) die_errno(125, "%s: stat %s", origin, p);
+    if (S_ISDIR(st.st_mode)) {
+      const char *opts[] = { "size", "0", "mode", "0555", NULL };
+      int fs = new_fs("tmpfs", origin, opts);
+      int mnt = sys_fsmount(fs, FSMOUNT_CLOEXEC, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC);
+      if (mnt < 0) die_errno(125, "%s: mask %s", origin, p);
+      close(fs);
+      attach(mnt, fd, origin, p);
+      close(mnt);
+    } else {
+      int tree = sys_open_tree(empty_file, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH);
+      if (tree < 0) die_errno(125, "%s: mask %s", origin, p);
+      set_attrs(tree, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC, 0, origin, p);
+      attach(tree, fd, origin, p);
+      close(tree);
+    }
+    close(fd);
+  }
+}
+
+static void write_data_file(int out, int in, const char *origin) {
+  char buf[65536];
+  for (;;) {
+    ssize_t n = read(in, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) die_errno(125, "%s: read descriptor %d", origin, in);
+    if (n == 0) break;
+    for (ssize_t off = 0; off < n;) {
+      ssize_t w = write(out, buf + off, (size_t)(n - off));
+      if (w < 0 && errno == EINTR) continue;
+      if (w < 0) die_errno(125, "%s: write", origin);
+      off += w;
+    }
+  }
+}
+
+void build_root(const struct plan *plan) {
+  /* Phase 1: clone every source while the host tree is still whole. */
+  int *trees = calloc(plan->n_ops ? plan->n_ops : 1, sizeof(int));
+  int dev_nodes_fd[N_DEV_NODES];
+  int need_dev = 0;
+  if (!trees) die(125, "out of memory");
+  for (size_t i = 0; i < plan->n_ops; i++) {
+    const struct op *o = &plan->ops[i];
+    trees[i] = -1;
+    if (o->kind == OP_DEV) need_dev = 1;
+    if (o->kind != OP_BIND) continue;
+    trees[i] = clone_tree(o->u.bind.src, 1);
+    if (trees[i] < 0 && !((o->u.bind.flags & BIND_TRY) && (errno == ENOENT || errno == ENOTDIR || errno == EACCES)))
+      die_errno(125, "%s", o->origin);
+    if (trees[i] >= 0) debug("cloned %s", o->u.bind.src);
+  }
+  for (size_t i = 0; i < N_DEV_NODES; i++) {
+    char p[32];
+    snprintf(p, sizeof p, "/dev/%s", dev_nodes[i]);
+    dev_nodes_fd[i] = need_dev ? open(p, O_PATH | O_CLOEXEC) : -1;
+    if (need_dev && dev_nodes_fd[i] < 0 && strcmp(dev_nodes[i], "tty")) die_errno(125, "--dev: host %s", p);
+  }
+
+  /* Phase 2: a tmpfs at BASE holds the new root (its own tmpfs) and scratch files. */
+  const char *base_opts[] = { "mode", "0755", NULL };
+  int fs = new_fs("tmpfs", "new root", base_opts);
+  int mnt = sys_fsmount(fs, FSMOUNT_CLOEXEC, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV);
+  if (mnt < 0) die_errno(125, "mount the new root's base");
+  close(fs);
+  if (sys_move_mount(mnt, "", AT_FDCWD, BASE, MOVE_MOUNT_F_EMPTY_PATH) < 0) die_errno(125, "mount tmpfs on " BASE);
+  close(mnt);
+  if (mkdir(NEWROOT, 0755) < 0) die_errno(125, "mkdir " NEWROOT);
+  fs = new_fs("tmpfs", "new root", base_opts);
+  mnt = sys_fsmount(fs, FSMOUNT_CLOEXEC, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV);
+  if (mnt < 0 || sys_move_mount(mnt, "", AT_FDCWD, NEWROOT, MOVE_MOUNT_F_EMPTY_PATH) < 0) die_errno(125, "mount the new root");
+  close(fs);
+  close(mnt);
+  int root_mount = open(NEWROOT, O_PATH | O_DIRECTORY | O_CLOEXEC); /* the tmpfs itself, under whatever stacks on it */
+  if (root_mount < 0) die_errno(125, "open the new root");
+  int empty = open(BASE "/empty", O_CREAT | O_RDONLY | O_CLOEXEC, 0444);
+  if (empty < 0) die_errno(125, "create " BASE "/empty");
+
+  /* Phase 3: the operations, in plan order. */
+  for (size_t i = 0; i < plan->n_ops; i++) {
+    const struct op *o = &plan->ops[i];
+    int d;
+    switch (o->kind) {
+    case OP_BIND: {
+      if (trees[i] < 0) break; /* a -try source that is missing */
+      struct stat st;
+      if (fstat(trees[i], &st) < 0) die_errno(125, "%s", o->origin);
+      d = make_dest(o->u.bind.dst, S_ISDIR(st.st_mode), S_ISDIR(st.st_mode) ? 0755 : 0644);
+      if (d < 0) die_errno(125, "%s: create %s", o->origin, o->u.bind.dst);
+      uint64_t attrs = MOUNT_ATTR_NOSUID;
+      if (!(o->u.bind.flags & BIND_DEV)) attrs |= MOUNT_ATTR_NODEV;
+      if (o->u.bind.flags & BIND_RO) attrs |= MOUNT_ATTR_RDONLY;
+      set_attrs(trees[i], attrs, 1, o->origin, o->u.bind.dst);
+      attach(trees[i], d, o->origin, o->u.bind.dst);
+      close(d);
+      close(trees[i]);
+      debug("bind %s on %s (flags %u)", o->u.bind.src, o->u.bind.dst, o->u.bind.flags);
+      break;
+    }
+    case OP_TMPFS:
+      mount_tmpfs(o->u.tmpfs.dst, o->u.tmpfs.size, o->u.tmpfs.mode, o->origin, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV);
+      break;
+    case OP_PROC:
+      build_proc(o->u.path.dst, o->origin, empty);
+      break;
+    case OP_DEV:
+      build_dev(o->u.path.dst, o->origin, dev_nodes_fd);
+      break;
+    case OP_MQUEUE:
+      mount_fresh("mqueue", o->u.path.dst, o->origin, NULL, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC);
+      break;
+    case OP_DIR:
+      d = mkdir_in_root(o->u.dir.dst, o->u.dir.mode);
+      if (d < 0) die_errno(125, "%s", o->origin);
+      {
+        char p[64];
+        snprintf(p, sizeof p, "/proc/self/fd/%d", d);
+        if (chmod(p, o->u.dir.mode) < 0) die_errno(125, "%s: chmod", o->origin);
+      }
+      close(d);
+      break;
+    case OP_SYMLINK: {
+      char name[NAME_MAX + 1], p[64], buf[PATH_MAX];
+      int parent = parent_in_root(o->u.symlink.dst, name, sizeof name);
+      if (parent < 0) die_errno(125, "%s", o->origin);
+      snprintf(p, sizeof p, "/proc/self/fd/%d", parent);
+      int dfd = open(p, O_DIRECTORY | O_RDONLY | O_CLOEXEC);
+      if (dfd < 0) die_errno(125, "%s", o->origin);
+      if (symlinkat(o->u.symlink.target, dfd, name) < 0) {
+        ssize_t n = errno == EEXIST ? readlinkat(dfd, name, buf, sizeof buf - 1) : -1;
+        if (n < 0 || (size_t)n != strlen(o->u.symlink.target) || memcmp(buf, o->u.symlink.target, (size_t)n))
+          die_errno(125, "%s", o->origin);
+      }
+      close(dfd);
+      close(parent);
+      break;
+    }
+    case OP_DATA: {
+      const struct op_data *dd = &o->u.data;
+      if (dd->flags & DATA_MOUNT) {
+        char scratch[64];
+        snprintf(scratch, sizeof scratch, BASE "/data-%zu", i);
+        int f = open(scratch, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, dd->mode);
+        if (f < 0) die_errno(125, "%s: create scratch file", o->origin);
+        write_data_file(f, dd->fd, o->origin);
+        if (fchmod(f, dd->mode) < 0) die_errno(125, "%s: chmod", o->origin);
+        close(f);
+        int tree = clone_tree(scratch, 0);
+        if (tree < 0) die_errno(125, "%s: clone data file", o->origin);
+        set_attrs(tree, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | ((dd->flags & DATA_RO) ? MOUNT_ATTR_RDONLY : 0), 0, o->origin, dd->dst);
+        d = make_dest(dd->dst, 0, 0644);
+        if (d < 0) die_errno(125, "%s: create %s", o->origin, dd->dst);
+        attach(tree, d, o->origin, dd->dst);
+        close(tree);
+        close(d);
+      } else {
+        char name[NAME_MAX + 1], p[64];
+        int parent = parent_in_root(dd->dst, name, sizeof name);
+        if (parent < 0) die_errno(125, "%s", o->origin);
+        snprintf(p, sizeof p, "/proc/self/fd/%d", parent);
+        int dfd = open(p, O_DIRECTORY | O_RDONLY | O_CLOEXEC);
+        if (dfd < 0) die_errno(125, "%s", o->origin);
+        int f = openat(dfd, name, O_CREAT | O_TRUNC | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, dd->mode);
+        if (f < 0) die_errno(125, "%s: create %s", o->origin, dd->dst);
+        write_data_file(f, dd->fd, o->origin);
+        if (fchmod(f, dd->mode) < 0) die_errno(125, "%s: chmod", o->origin);
+        close(f);
+        close(dfd);
+        close(parent);
+      }
+      close(dd->fd);
+      break;
+    }
+    case OP_CHMOD: {
+      int fd = open_in_root(o->u.chmod.path, O_PATH);
+      if (fd < 0) die_errno(125, "%s", o->origin);
+      char p[64];
+      snprintf(p, sizeof p, "/proc/self/fd/%d", fd);
+      if (chmod(p, o->u.chmod.mode) < 0) die_errno(125, "%s", o->origin);
+      close(fd);
+      break;
+    }
+    case OP_REMOUNT_RO: {
+      int fd = open_in_root(o->u.path.dst, O_PATH);
+      if (fd < 0) die_errno(125, "%s", o->origin);
+      set_attrs(fd, MOUNT_ATTR_RDONLY, 1, o->origin, o->u.path.dst);
+      close(fd);
+      break;
+    }
+    }
+  }
+  free(trees);
+  for (size_t i = 0; i < N_DEV_NODES; i++)
+    if (dev_nodes_fd[i] >= 0) close(dev_nodes_fd[i]);
+  close(empty);
+
+  /* The root tmpfs itself is read-only for the program: only what the plan mounted is writable. */
+  set_attrs(root_mount, MOUNT_ATTR_RDONLY, 0, "new root", "/");
+  close(root_mount);
+
+  /* Phase 4: pivot into the new root and drop the old one. */
+  if (chdir(NEWROOT) < 0) die_errno(125, "chdir to the new root");
+  if (syscall(SYS_pivot_root, ".", ".") < 0) die_errno(125, "pivot_root");
+  if (umount2(".", MNT_DETACH) < 0) die_errno(125, "detach the old root");
+  if (chdir("/") < 0) die_errno(125, "chdir /");
+  debug("pivoted into the new root");
+}

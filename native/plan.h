@@ -1,0 +1,72 @@
+/* The plan as the C stage holds it: one struct per mount operation, process settings, argv.
+ * Parsed from the wire form described in PLAN.md; the parser validates every field and never decides policy. */
+#ifndef SANDBOX_PLAN_H
+#define SANDBOX_PLAN_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#define PLAN_VERSION 1
+#define PLAN_MAX_SIZE (64u << 20)
+#define PLAN_MAX_ITEMS 65536
+
+enum op_kind { OP_BIND, OP_TMPFS, OP_PROC, OP_DEV, OP_MQUEUE, OP_DIR, OP_SYMLINK, OP_DATA, OP_CHMOD, OP_REMOUNT_RO };
+
+#define BIND_RO 1u
+#define BIND_DEV 2u
+#define BIND_TRY 4u
+#define DATA_MOUNT 1u
+#define DATA_RO 2u
+
+struct op_bind { const char *src, *dst; unsigned flags; };
+struct op_tmpfs { const char *dst; uint64_t size; unsigned mode; };
+struct op_path { const char *dst; };                 /* proc, dev, mqueue, remount-ro */
+struct op_dir { const char *dst; unsigned mode; };
+struct op_symlink { const char *target, *dst; };
+struct op_data { int fd; const char *dst; unsigned mode; unsigned flags; };
+struct op_chmod { const char *path; unsigned mode; };
+
+struct op {
+  enum op_kind kind;
+  const char *origin; /* "--bind /data" or "profile.json5:12:5": prefixes every error */
+  union {
+    struct op_bind bind;
+    struct op_tmpfs tmpfs;
+    struct op_path path;
+    struct op_dir dir;
+    struct op_symlink symlink;
+    struct op_data data;
+    struct op_chmod chmod;
+  } u;
+};
+
+struct plan {
+  int share_net;
+  uid_t uid;
+  gid_t gid;
+  const char *hostname;
+  const char *cwd;
+  int cwd_fallback;     /* chdir("/") when cwd is not visible inside */
+  int new_session;
+  int die_with_parent;
+  int as_pid1;
+  uint64_t caps;        /* bit mask of capability numbers kept */
+  int *keep_fds; size_t n_keep_fds;
+  const char **env; size_t n_env;      /* NULL-terminated */
+  const char **argv; size_t n_argv;    /* NULL-terminated */
+  struct op *ops; size_t n_ops;
+  const unsigned char *bpf; size_t bpf_len;
+  const char *seccomp_origin;
+  const char *cgroup_leaf;
+  const char *cgroup_memory_label;
+  const char *cgroup_pids_label;
+  const char **cgroup_remove; size_t n_cgroup_remove;
+  char *storage;        /* owns every string above */
+};
+
+/* Parse len bytes (copied); on error returns -1 and writes a one-line reason to err. */
+int plan_parse(const unsigned char *buf, size_t len, struct plan *plan, char *err, size_t errlen);
+void plan_free(struct plan *plan);
+
+#endif

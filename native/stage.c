@@ -1,0 +1,476 @@
+/* The C stage: reads the plan from an inherited descriptor, creates the namespaces, and stays behind as
+ * the monitor. Its child becomes pid 1 of the sandbox: it builds the root, drops privileges, and runs
+ * the program (or becomes it with --as-pid-1). Order of work: DESIGN.md section 4. */
+#include "util.h"
+#include "plan.h"
+#include "mounts.h"
+
+#include <linux/capability.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <net/if.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+int error_fd = -1;
+int debug_on = 0;
+
+const char *errno_hint(int err) {
+  switch (err) {
+  case EPERM: return " (unprivileged user namespaces may be disabled: see `sandbox doctor`)";
+  case ENOSPC: return " (user.max_user_namespaces or another namespace limit reached)";
+  default: return "";
+  }
+}
+
+static void report(int code, const char *msg) {
+  if (error_fd >= 0) {
+    struct error_record rec;
+    memset(&rec, 0, sizeof rec);
+    rec.exit_code = code;
+    snprintf(rec.message, sizeof rec.message, "%s", msg);
+    ssize_t n;
+    do n = write(error_fd, &rec, sizeof rec); while (n < 0 && errno == EINTR);
+  } else {
+    fprintf(stderr, "sandbox: %s\n", msg);
+  }
+}
+
+void die(int code, const char *fmt, ...) {
+  char msg[1000];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(msg, sizeof msg, fmt, ap);
+  va_end(ap);
+  report(code, msg);
+  _exit(code);
+}
+
+void die_errno(int code, const char *fmt, ...) {
+  int err = errno;
+  char msg[1000];
+  va_list ap;
+  va_start(ap, fmt);
+  int n = vsnprintf(msg, sizeof msg, fmt, ap);
+  va_end(ap);
+  if (n >= 0 && (size_t)n < sizeof msg) snprintf(msg + n, sizeof msg - (size_t)n, ": %s", strerror(err));
+  report(code, msg);
+  _exit(code);
+}
+
+void debug(const char *fmt, ...) {
+  if (!debug_on) return;
+  va_list ap;
+  va_start(ap, fmt);
+  fprintf(stderr, "sandbox:stage[%d] ", getpid());
+  vfprintf(stderr, fmt, ap);
+  fputc('\n', stderr);
+  va_end(ap);
+}
+
+/* Signals the monitor and init pass on to the program. */
+static const int forwarded[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH };
+#define N_FORWARDED (sizeof forwarded / sizeof forwarded[0])
+
+/* Node leaves signals ignored (SIGPIPE, SIGXFSZ), a mask, O_NONBLOCK on stdio and stray descriptors. */
+static void reset_inherited_state(int plan_fd, const int *keep, size_t n_keep) {
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = SIG_DFL;
+  for (int s = 1; s < NSIG; s++) sigaction(s, &sa, NULL);
+  sigset_t none;
+  sigemptyset(&none);
+  sigprocmask(SIG_SETMASK, &none, NULL);
+  for (int fd = 0; fd <= 2; fd++) {
+    int fl = fcntl(fd, F_GETFL);
+    if (fl >= 0 && (fl & O_NONBLOCK)) fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
+  }
+  /* close 3.. except plan_fd and the kept ones: walk the gaps with close_range */
+  int lo = 3;
+  for (;;) {
+    int next = -1;
+    for (size_t i = 0; i <= n_keep; i++) {
+      int k = i < n_keep ? keep[i] : plan_fd;
+      if (k >= lo && (next < 0 || k < next)) next = k;
+    }
+    int hi = next < 0 ? -1 : next - 1;
+    if (hi < 0 || hi >= lo) {
+      if (syscall(SYS_close_range, (unsigned)lo, hi < 0 ? ~0u : (unsigned)hi, 0) < 0)
+        for (int fd = lo; fd <= (hi < 0 ? 65535 : hi); fd++) close(fd);
+    }
+    if (next < 0) break;
+    lo = next + 1;
+  }
+}
+
+static unsigned char *read_plan(int fd, size_t *len) {
+  size_t cap = 65536, n = 0;
+  unsigned char *buf = malloc(cap);
+  if (!buf) die(125, "out of memory");
+  for (;;) {
+    if (n == cap) {
+      if (cap >= PLAN_MAX_SIZE) die(125, "plan larger than %u bytes", PLAN_MAX_SIZE);
+      cap *= 2;
+      unsigned char *nb = realloc(buf, cap);
+      if (!nb) die(125, "out of memory");
+      buf = nb;
+    }
+    ssize_t r = pread(fd, buf + n, cap - n, (off_t)n);
+    if (r < 0 && errno == EINTR) continue;
+    if (r < 0) die_errno(125, "read plan from descriptor %d", fd);
+    if (r == 0) break;
+    n += (size_t)r;
+  }
+  *len = n;
+  return buf;
+}
+
+static void write_file(const char *path, const char *data) {
+  int fd = open(path, O_WRONLY | O_CLOEXEC);
+  if (fd < 0) die_errno(125, "open %s", path);
+  size_t len = strlen(data);
+  if (write(fd, data, len) != (ssize_t)len) die_errno(125, "write %s", path);
+  close(fd);
+}
+
+static void bring_up_loopback(void) {
+  int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (s < 0) die_errno(125, "socket for lo");
+  struct ifreq ifr;
+  memset(&ifr, 0, sizeof ifr);
+  strcpy(ifr.ifr_name, "lo");
+  if (ioctl(s, SIOCGIFFLAGS, &ifr) < 0) die_errno(125, "lo: get flags");
+  ifr.ifr_flags |= IFF_UP | IFF_RUNNING;
+  if (ioctl(s, SIOCSIFFLAGS, &ifr) < 0) die_errno(125, "lo: bring up");
+  close(s);
+}
+
+static int last_cap(void) {
+  int fd = open("/proc/sys/kernel/cap_last_cap", O_RDONLY | O_CLOEXEC);
+  char buf[16] = { 0 };
+  int last = 40;
+  if (fd >= 0) {
+    if (read(fd, buf, sizeof buf - 1) > 0) last = atoi(buf);
+    close(fd);
+  }
+  return last;
+}
+
+static void drop_capabilities(uint64_t keep, int last) {
+  for (int c = 0; c <= last; c++)
+    if (!(keep & (1ull << c)) && prctl(PR_CAPBSET_DROP, c, 0, 0, 0) < 0 && errno != EINVAL)
+      die_errno(125, "drop capability %d from the bounding set", c);
+  struct __user_cap_header_struct hdr = { _LINUX_CAPABILITY_VERSION_3, 0 };
+  struct __user_cap_data_struct data[2];
+  memset(data, 0, sizeof data);
+  for (int i = 0; i < 2; i++) {
+    uint32_t part = (uint32_t)(keep >> (32 * i));
+    data[i].effective = data[i].permitted = data[i].inheritable = part;
+  }
+  if (syscall(SYS_capset, &hdr, data) < 0) die_errno(125, "capset");
+  /* ambient keeps them across exec for a non-root uid inside */
+  if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && errno != EINVAL) die_errno(125, "clear ambient capabilities");
+  for (int c = 0; c <= last; c++)
+    if ((keep & (1ull << c)) && prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, c, 0, 0) < 0)
+      die_errno(125, "keep capability %d", c);
+}
+
+static void install_seccomp(const struct plan *plan) {
+  if (!plan->bpf) return;
+  struct sock_fprog prog = { (unsigned short)(plan->bpf_len / 8), (struct sock_filter *)(void *)plan->bpf };
+  if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) < 0) die_errno(125, "%s: install seccomp filter", plan->seccomp_origin);
+}
+
+/* execvpe with the plan's environment; exit 127 when not found, 126 when not executable. */
+static void exec_program(const struct plan *plan) {
+  const char *cmd = plan->argv[0];
+  char *const *argv = (char *const *)plan->argv;
+  char *const *envp = (char *const *)plan->env;
+  if (strchr(cmd, '/')) {
+    execve(cmd, argv, envp);
+    die_errno(errno == ENOENT ? 127 : 126, "%s", cmd);
+  }
+  const char *path = "/usr/local/bin:/usr/bin:/bin";
+  for (size_t i = 0; i < plan->n_env; i++)
+    if (!strncmp(plan->env[i], "PATH=", 5)) path = plan->env[i] + 5;
+  int saw_eacces = 0;
+  char full[4096];
+  for (const char *p = path;; p++) {
+    const char *e = strchrnul(p, ':');
+    size_t n = (size_t)(e - p);
+    if (n == 0) snprintf(full, sizeof full, "%s", cmd); /* empty entry: current directory */
+    else snprintf(full, sizeof full, "%.*s/%s", (int)n, p, cmd);
+    execve(full, argv, envp);
+    if (errno == EACCES) saw_eacces = 1;
+    else if (errno != ENOENT && errno != ENOTDIR && errno != ELOOP && errno != ENAMETOOLONG)
+      die_errno(126, "%s", cmd);
+    if (!*e) break;
+    p = e;
+  }
+  if (saw_eacces) { errno = EACCES; die_errno(126, "%s", cmd); }
+  die(127, "%s: command not found", cmd);
+}
+
+static void noop_handler(int sig) { (void)sig; }
+
+/* pid 1 inside: run the program, pass signals on, reap every zombie, exit with the program's status. */
+static __attribute__((noreturn)) void run_init(const struct plan *plan) {
+  sigset_t set, old;
+  sigemptyset(&set);
+  sigaddset(&set, SIGCHLD);
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = noop_handler; /* pid 1 only receives signals it has a handler for */
+  for (size_t i = 0; i < N_FORWARDED; i++) {
+    sigaddset(&set, forwarded[i]);
+    sigaction(forwarded[i], &sa, NULL);
+  }
+  sigprocmask(SIG_BLOCK, &set, &old);
+  pid_t child = fork();
+  if (child < 0) die_errno(125, "fork the program");
+  if (child == 0) {
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = SIG_DFL;
+    for (size_t i = 0; i < N_FORWARDED; i++) sigaction(forwarded[i], &sa, NULL);
+    sigprocmask(SIG_SETMASK, &old, NULL);
+    install_seccomp(plan);
+    exec_program(plan);
+  }
+  close(error_fd); /* the program's copy closes at exec; the monitor sees EOF then */
+  error_fd = -1;
+  prctl(PR_SET_DUMPABLE, 0, 0, 0, 0); /* the program may not ptrace its init */
+  for (;;) {
+    siginfo_t si;
+    int sig = sigwaitinfo(&set, &si);
+    if (sig < 0) continue;
+    if (sig != SIGCHLD) {
+      kill(child, sig);
+      continue;
+    }
+    int status;
+    pid_t p;
+    while ((p = waitpid(-1, &status, WNOHANG)) > 0) {
+      if (p != child) continue;
+      if (WIFEXITED(status)) _exit(WEXITSTATUS(status));
+      if (WIFSIGNALED(status)) _exit(128 + WTERMSIG(status));
+    }
+  }
+}
+
+struct child_args {
+  const struct plan *plan;
+  int sync_fd;  /* read end: the monitor writes one byte when the maps are written */
+};
+
+static __attribute__((noreturn)) void child_main(const struct child_args *ca) {
+  const struct plan *plan = ca->plan;
+  /* the monitor dying takes the sandbox down */
+  if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0) die_errno(125, "PR_SET_PDEATHSIG");
+  char go;
+  ssize_t n;
+  do n = read(ca->sync_fd, &go, 1); while (n < 0 && errno == EINTR);
+  if (n != 1) _exit(125); /* the monitor is gone */
+  close(ca->sync_fd);
+
+  if (mount(NULL, "/", NULL, MS_SLAVE | MS_REC, NULL) < 0) die_errno(125, "make / a slave mount");
+  build_root(plan);
+  if (!plan->share_net) bring_up_loopback();
+  if (sethostname(plan->hostname, strlen(plan->hostname)) < 0) die_errno(125, "sethostname %s", plan->hostname);
+  if (plan->new_session && setsid() < 0) die_errno(125, "setsid");
+
+  drop_capabilities(plan->caps, last_cap());
+  if (chdir(plan->cwd) < 0) {
+    if (!plan->cwd_fallback) die_errno(125, "--chdir %s", plan->cwd);
+    if (chdir("/") < 0) die_errno(125, "chdir /");
+  }
+  if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) die_errno(125, "PR_SET_NO_NEW_PRIVS");
+  if (plan->as_pid1) {
+    install_seccomp(plan);
+    exec_program(plan);
+  }
+  run_init(plan);
+}
+
+static long try_clone3(uint64_t flags, int cgroup_fd) {
+  struct {
+    uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls, set_tid, set_tid_size, cgroup;
+  } args;
+  memset(&args, 0, sizeof args);
+  args.flags = flags | (cgroup_fd >= 0 ? 0x200000000ULL /* CLONE_INTO_CGROUP */ : 0);
+  args.exit_signal = SIGCHLD;
+  args.cgroup = cgroup_fd >= 0 ? (uint64_t)cgroup_fd : 0;
+  return syscall(SYS_clone3, &args, sizeof args);
+}
+
+/* After the program ends: report limits that were hit, then remove the leaf cgroup. */
+static long read_counter(const char *dir, const char *file, const char *key) {
+  char path[4096], buf[4096];
+  snprintf(path, sizeof path, "%s/%s", dir, file);
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return -1;
+  ssize_t n = read(fd, buf, sizeof buf - 1);
+  close(fd);
+  if (n <= 0) return -1;
+  buf[n] = 0;
+  size_t kl = strlen(key);
+  for (char *line = buf; line && *line; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL)
+    if (!strncmp(line, key, kl) && line[kl] == ' ') return atol(line + kl + 1);
+  return -1;
+}
+
+static void finish_cgroup(const struct plan *plan) {
+  const char *leaf = plan->cgroup_leaf;
+  if (!leaf) return;
+  long oom = read_counter(leaf, "memory.events", "oom_kill");
+  long pmax = read_counter(leaf, "pids.events", "max");
+  if (oom > 0 && plan->cgroup_memory_label)
+    fprintf(stderr, "sandbox: memory limit reached (%s): the kernel killed %ld process%s\n", plan->cgroup_memory_label, oom, oom == 1 ? "" : "es");
+  if (pmax > 0 && plan->cgroup_pids_label)
+    fprintf(stderr, "sandbox: process limit reached (%s): %ld fork%s refused\n", plan->cgroup_pids_label, pmax, pmax == 1 ? " was" : "s were");
+  char path[4096];
+  snprintf(path, sizeof path, "%s/cgroup.kill", leaf);
+  int fd = open(path, O_WRONLY | O_CLOEXEC);
+  if (fd >= 0) {
+    if (write(fd, "1", 1) < 0) debug("cgroup.kill: %s", strerror(errno));
+    close(fd);
+  }
+  for (int i = 0; i < 200 && rmdir(leaf) < 0 && errno == EBUSY; i++) usleep(5000);
+  for (size_t i = 0; i < plan->n_cgroup_remove; i++) rmdir(plan->cgroup_remove[i]);
+}
+
+static int parse_fd_arg(const char *s) {
+  char *end;
+  long v = strtol(s, &end, 10);
+  if (!*s || *end || v < 3 || v > 1 << 20) die(125, "bad descriptor number '%s'", s);
+  return (int)v;
+}
+
+int main(int argc, char **argv) {
+  const char *d = getenv("SANDBOX_DEBUG");
+  debug_on = d && *d && strcmp(d, "0");
+  if (argc != 3 || strcmp(argv[1], "--plan-fd")) {
+    fprintf(stderr, "usage: sandbox-stage --plan-fd N\n(the C stage of sandbox; it reads a plan written by `sandbox run`)\n");
+    return 125;
+  }
+  int plan_fd = parse_fd_arg(argv[2]);
+  size_t len;
+  unsigned char *buf = read_plan(plan_fd, &len);
+  struct plan plan;
+  char err[512];
+  if (plan_parse(buf, len, &plan, err, sizeof err) < 0) die(125, "%s", err);
+  reset_inherited_state(plan_fd, plan.keep_fds, plan.n_keep_fds);
+  close(plan_fd);
+  for (size_t i = 0; i < plan.n_ops; i++)
+    if (plan.ops[i].kind == OP_DATA && fcntl(plan.ops[i].u.data.fd, F_GETFD) < 0)
+      die(125, "%s: descriptor %d is not open", plan.ops[i].origin, plan.ops[i].u.data.fd);
+
+  pid_t parent = getppid();
+  if (plan.die_with_parent) {
+    if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0) die_errno(125, "PR_SET_PDEATHSIG");
+    if (getppid() != parent) die(125, "the parent of sandbox exited");
+  }
+
+  int sync[2], errp[2];
+  if (pipe2(sync, O_CLOEXEC) < 0 || pipe2(errp, O_CLOEXEC) < 0) die_errno(125, "pipe");
+  int cgroup_fd = -1;
+  if (plan.cgroup_leaf) {
+    cgroup_fd = open(plan.cgroup_leaf, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (cgroup_fd < 0) die_errno(125, "open cgroup %s", plan.cgroup_leaf);
+  }
+  /* Signals are blocked before the child exists, so none is lost between clone and signalfd. */
+  sigset_t mask;
+  sigemptyset(&mask);
+  sigaddset(&mask, SIGCHLD);
+  for (size_t i = 0; i < N_FORWARDED; i++) sigaddset(&mask, forwarded[i]);
+  sigprocmask(SIG_BLOCK, &mask, NULL);
+
+  uint64_t flags = CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWCGROUP;
+  if (!plan.share_net) flags |= CLONE_NEWNET;
+  int placed = 0;
+  long pid = try_clone3(flags, cgroup_fd);
+  if (pid >= 0) placed = cgroup_fd >= 0;
+  else if (errno == ENOSYS || errno == E2BIG || errno == EINVAL) pid = syscall(SYS_clone, flags | SIGCHLD, NULL, NULL, NULL, NULL);
+  if (pid < 0) die_errno(125, "create namespaces%s", errno_hint(errno));
+  if (pid == 0) {
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
+    close(sync[1]);
+    close(errp[0]);
+    error_fd = errp[1];
+    struct child_args ca = { &plan, sync[0] };
+    child_main(&ca);
+  }
+  close(sync[0]);
+  close(errp[1]);
+  debug("child %ld (cgroup %s)", pid, placed ? "by clone3" : plan.cgroup_leaf ? "by cgroup.procs" : "none");
+
+  /* The one-entry maps: the caller's own uid and gid, shown inside as plan.uid and plan.gid. */
+  char path[64], line[64];
+  if (cgroup_fd >= 0 && !placed) {
+    char procs[4096];
+    snprintf(procs, sizeof procs, "%s/cgroup.procs", plan.cgroup_leaf);
+    snprintf(line, sizeof line, "%ld", pid);
+    write_file(procs, line);
+  }
+  snprintf(path, sizeof path, "/proc/%ld/setgroups", pid);
+  write_file(path, "deny");
+  snprintf(path, sizeof path, "/proc/%ld/uid_map", pid);
+  snprintf(line, sizeof line, "%u %u 1\n", (unsigned)plan.uid, (unsigned)getuid());
+  write_file(path, line);
+  snprintf(path, sizeof path, "/proc/%ld/gid_map", pid);
+  snprintf(line, sizeof line, "%u %u 1\n", (unsigned)plan.gid, (unsigned)getgid());
+  write_file(path, line);
+  if (write(sync[1], "1", 1) != 1) die_errno(125, "release the sandbox");
+  close(sync[1]);
+  if (cgroup_fd >= 0) close(cgroup_fd);
+
+  int sfd = signalfd(-1, &mask, SFD_CLOEXEC);
+  if (sfd < 0) die_errno(125, "signalfd");
+  struct error_record rec;
+  int have_record = 0, status = 0, err_open = 1;
+  for (;;) {
+    struct pollfd pfd[2] = { { sfd, POLLIN, 0 }, { err_open ? errp[0] : -1, POLLIN, 0 } };
+    if (poll(pfd, 2, -1) < 0) {
+      if (errno == EINTR) continue;
+      die_errno(125, "poll");
+    }
+    if (pfd[1].revents) {
+      ssize_t n = read(errp[0], &rec, sizeof rec);
+      if (n == (ssize_t)sizeof rec) have_record = 1;
+      else if (n <= 0) err_open = 0;
+    }
+    if (pfd[0].revents) {
+      struct signalfd_siginfo si;
+      if (read(sfd, &si, sizeof si) != sizeof si) continue;
+      if ((int)si.ssi_signo != SIGCHLD) {
+        kill((pid_t)pid, (int)si.ssi_signo);
+        continue;
+      }
+      if (waitpid((pid_t)pid, &status, WNOHANG) == (pid_t)pid) break;
+    }
+  }
+  if (err_open && !have_record) {
+    ssize_t n = read(errp[0], &rec, sizeof rec); /* the writer is dead: this never blocks */
+    if (n == (ssize_t)sizeof rec) have_record = 1;
+  }
+  finish_cgroup(&plan);
+  if (have_record) {
+    rec.message[sizeof rec.message - 1] = 0;
+    fprintf(stderr, "sandbox: %s\n", rec.message);
+    return rec.exit_code;
+  }
+  if (WIFEXITED(status)) return WEXITSTATUS(status);
+  if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
+  return 125;
+}
