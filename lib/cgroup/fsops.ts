@@ -61,8 +61,12 @@ export function writeCgroupFile(ops: CgroupFs, file: string, value: string): voi
   try {
     ops.writeFile(file, value);
   } catch (e) {
-    throw new SandboxError(`write ${file}: ${describeFsError(e)}`);
+    throw cgroupWriteError(file, e);
   }
+}
+
+export function cgroupWriteError(file: string, e: unknown): SandboxError {
+  return new SandboxError(`write ${file}: ${describeFsError(e)}`);
 }
 
 export function errorCode(e: unknown): string | undefined {

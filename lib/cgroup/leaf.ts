@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import createDebug from 'debug';
 import { SandboxError } from '../errors';
 import type { CgroupPlan } from '../plan/types';
-import { CgroupFs, realCgroupFs, writeCgroupFile, describeFsError, errorCode } from './fsops';
+import { CgroupFs, realCgroupFs, writeCgroupFile, cgroupWriteError, describeFsError, errorCode } from './fsops';
 import { readCgroupHost, CgroupHost, CgroupDir } from './host';
 import type { CgroupSetup } from './plan';
 import { startTransientScope, CommandRunner } from './systemd';
@@ -123,7 +123,17 @@ export function createCgroupLeaf(setup: CgroupSetup, opts: CreateLeafOptions = {
     } catch { controllersEnabled = []; }
   }
   const enable = setup.controllers.filter((c) => !controllersEnabled!.includes(c));
-  if (enable.length) writeCgroupFile(ops, path.posix.join(base, 'cgroup.subtree_control'), enable.map((c) => `+${c}`).join(' '));
+  if (enable.length) {
+    const file = path.posix.join(base, 'cgroup.subtree_control');
+    const value = enable.map((c) => `+${c}`).join(' ');
+    // EBUSY: a process was born in base after we emptied it (the caller's shell forking); move it and retry.
+    for (let attempt = 1; ; attempt++) {
+      try { ops.writeFile(file, value); break; } catch (e) {
+        if (errorCode(e) !== 'EBUSY' || !moveCallerTo || attempt >= 5) throw cgroupWriteError(file, e);
+        moveAllProcesses(ops, base, path.posix.join(base, moveCallerTo!));
+      }
+    }
+  }
 
   const leaf = path.posix.join(base, setup.leafName);
   mkdirOnce(ops, leaf, false);

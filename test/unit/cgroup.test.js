@@ -1,8 +1,8 @@
 'use strict';
 // lib/cgroup on a fake cgroup tree: discovery, planning, leaf creation, stale leaves, systemd args.
 const t = require('tap');
-const cg = require('../../dist/cgroup');
-const { SandboxError } = require('../../dist/errors');
+const cg = require('../../dist/lib/cgroup');
+const { SandboxError } = require('../../dist/lib/errors');
 
 const errno = (code, msg) => Object.assign(new Error(`${code}: ${msg}`), { code });
 
@@ -343,4 +343,19 @@ t.test('describeCgroupHost', async (t) => {
   t.match(text, /cgroup v2 mounted at \/sys\/fs\/cgroup, controllers: cpu memory pids io/);
   t.match(text, /caller \(uid 1000\) is in cgroup \/user\.slice\/user-1000\.slice\/user@1000\.service/);
   t.match(text, /would use \/sys\/fs\/cgroup\/user\.slice\/user-1000\.slice\/user@1000\.service/);
+});
+
+t.test('a process born in the base meanwhile is moved and the controllers enabled anyway', async (t) => {
+  const { tree, read } = delegatedHost();
+  const d = cg.planCgroup(limits({ pids: 4 }), '4242-r', read());
+  const orig = tree.ops.writeFile;
+  let raced = false;
+  tree.ops.writeFile = (p, data) => {
+    if (!raced && p.endsWith('/user@1000.service/cgroup.subtree_control')) { raced = true; tree.spawnIn(USER_SVC, 5000); }
+    return orig(p, data);
+  };
+  cg.createCgroupLeaf(d.setup, { ops: tree.ops, pid: 4242 });
+  t.ok(raced);
+  t.ok(tree.dirs.get(`${USER_SVC}/sandbox-launcher`).procs.has(5000));
+  t.ok(tree.dirs.has(`${USER_SVC}/sandbox-4242-r`));
 });

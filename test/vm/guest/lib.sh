@@ -16,6 +16,9 @@ vm_delegate_setup() {
   vm_write $cg/system.slice/cgroup.subtree_control "${enable# }" || return 1
   d=$cg/user.slice/user-$VM_UID.slice/user@$VM_UID.service
   chown $VM_UID:$VM_GID $d $d/cgroup.procs $d/cgroup.subtree_control $d/cgroup.threads || return 1
+  # As the user manager would: its own services and scopes live in app.slice, owned by the user.
+  mkdir -p $d/app.slice && vm_write $d/cgroup.subtree_control "${enable# }" && vm_write $d/app.slice/cgroup.subtree_control "${enable# }" || return 1
+  chown -R $VM_UID:$VM_GID $d/app.slice || return 1
   mkdir -p /home/vmuser /run/user/$VM_UID
   chown $VM_UID:$VM_GID /home/vmuser /run/user/$VM_UID
   chmod 700 /run/user/$VM_UID
@@ -31,7 +34,14 @@ vm_in_cgroup() {
     env -i HOME=/home/vmuser USER=vmuser LOGNAME=vmuser XDG_RUNTIME_DIR=/run/user/$VM_UID \
       PATH=/usr/local/bin:/usr/bin:/bin TERM=dumb "$@"
 }
-as_user() { vm_in_cgroup "$VM_DELEGATED" "$@"; }
+# as_user CMD...: in a fresh user-owned scope under the delegated subtree, as `systemd-run --user --scope` would put it.
+VM_SCOPE_N=0
+as_user() {
+  VM_SCOPE_N=$((VM_SCOPE_N + 1))
+  _s=$VM_DELEGATED/app.slice/run-$$-$VM_SCOPE_N.scope
+  mkdir "$_s" && chown -R "$VM_UID:$VM_GID" "$_s" || return 125
+  vm_in_cgroup "$_s" "$@"
+}
 as_user_undelegated() { vm_in_cgroup "$VM_UNDELEGATED" "$@"; }
 
 # check NAME CMD...: run CMD (a time limit of VM_CHECK_TIMEOUT s), its output between markers.
