@@ -1,7 +1,11 @@
 # Helpers for the checks script run inside the VM (sourced; POSIX sh).
 . /run/vm/env
-# VM_UID/VM_GID: the test user. VM_DELEGATED: its delegated cgroup (like user@UID.service).
-# VM_UNDELEGATED: a root-owned cgroup with every controller, where a user can't create anything.
+# VM_UID/VM_GID: the test user. VM_DELEGATED: its delegated cgroup (like user@UID.service, with a
+# user-owned app.slice below). VM_UNDELEGATED: a root-owned cgroup with every controller, where the
+# user can create nothing (like a login session scope or a SLURM job cgroup).
+#   check NAME CMD...          run CMD as root, output and exit code between markers
+#   as_user CMD...             CMD as the test user in a fresh scope under app.slice (delegated)
+#   as_user_undelegated CMD... CMD as the test user in VM_UNDELEGATED
 
 vm_write() { printf '%s\n' "$2" > "$1" || { echo "vm: write $1 failed"; return 1; }; }
 
