@@ -48,15 +48,27 @@ for i in $(seq "$n"); do sed "s/^/out$i: /" /tmp/sb-out.$$.$i; done
 echo "after: $(cd "$base" && ls -d sandbox-* 2>/dev/null | tr '\n' ' ')"
 `;
 
+// after.sh CMD...: run CMD, then print its exit status and the leaves left beside the launcher leaf.
+const AFTER = String.raw`
+"$@"
+echo "exit=$?"
+base=/sys/fs/cgroup$(sed -n 's/^0:://p' /proc/self/cgroup)
+case $base in */sandbox-launcher) base=$(dirname "$base");; esac
+echo "after: $(cd "$base" && ls -d sandbox-* 2>/dev/null | tr '\n' ' ')"
+`;
+
 const CHECKS = String.raw`
 cat > /tmp/watch.sh <<'EOF'
 ${WATCH}
 EOF
+cat > /tmp/after.sh <<'EOF'
+${AFTER}
+EOF
 SB="${SB}"
 check unshare as_user unshare -Ur true
 check write-limits as_user sh -c 'c=/sys/fs/cgroup$(sed -n "s/^0:://p" /proc/self/cgroup); mkdir $c/probe && echo $$ > $c/probe/cgroup.procs' || true
-check oom as_user $SB --memory 64M -- tail /dev/zero
-check pids as_user $SB --pids 32 -- sh -c 'for i in $(seq 60); do sleep 3 & done 2>/dev/null; wait'
+check oom as_user sh /tmp/after.sh $SB --memory 64M -- tail /dev/zero
+check pids as_user sh /tmp/after.sh $SB --pids 32 -- sh -c 'for i in $(seq 60); do sleep 3 & done 2>/dev/null; wait'
 check cpu as_user sh /tmp/watch.sh 1 4 -- $SB --cpus 0.2 -- timeout 8 sh -c 'while :; do :; done'
 check files as_user sh /tmp/watch.sh 1 0 -- $SB --memory 64M --cpus 1.5 --pids 100 -- sleep 3
 check two as_user sh /tmp/watch.sh 2 0 -- $SB --pids 50 -- sleep 3
@@ -100,13 +112,15 @@ if (skip) {
 
   t.test('--memory 64M: the hog is OOM-killed and reported', async (t) => {
     const r = result(t, 'oom');
-    t.equal(r.rc, 137, 'killed by SIGKILL');
+    t.match(r.output, /^exit=137$/m, 'killed by SIGKILL');
     t.match(r.output, /sandbox: memory limit reached \(--memory 64M\): the kernel killed \d+ process/);
+    t.match(r.output, /^after: sandbox-launcher $/m, 'leaf removed');
   });
 
   t.test('--pids 32: forks are refused and reported', async (t) => {
     const r = result(t, 'pids');
     t.match(r.output, /sandbox: process limit reached \(--pids 32\): \d+ forks? (was|were) refused/);
+    t.match(r.output, /^after: sandbox-launcher $/m, 'leaf removed');
   });
 
   t.test('--cpus 0.2: a busy loop is throttled', async (t) => {
