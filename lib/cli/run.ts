@@ -9,6 +9,7 @@ import { buildPlan, type CallerContext } from '../plan/build';
 import { mergeSpecs, type SandboxSpec } from '../plan/spec';
 import type { Plan } from '../plan/types';
 import { makeDebug } from '../debug';
+import { newSandboxId, planCgroup, readCgroupHost, type CgroupDecision } from '../cgroup';
 
 const log = makeDebug('run');
 
@@ -60,17 +61,20 @@ function seccompFor(spec: SandboxSpec): Plan['seccomp'] {
 }
 
 /** Decides everything and returns the plan; pure apart from reading the host (sources, profile files). */
-export function planFor(argv: string[], io: RunIo): { plan: Plan; printPlan: boolean } | { help: true } {
+export function planFor(argv: string[], io: RunIo): { plan: Plan; printPlan: boolean; cgroup: CgroupDecision } | { help: true } {
   const req = parseRunArgs(argv, process.cwd());
   if (req.help) return { help: true };
   const spec = resolveSpec(req.profile, req.spec, req.command);
-  if (spec.limits) {
-    if (spec.limits.mode === 'strict') throw new SandboxError(`${spec.limits.origin}: resource limits are not available in this build yet (use --limits best-effort to run without them)`);
-    io.err('sandbox: resource limits are not applied: this build has no cgroup support yet (--limits best-effort)');
-  }
-  const plan = buildPlan(spec, req.command, callerContext(), { seccomp: seccompFor(spec), cgroup: null }, ownFiles());
+  // The sandbox id names the monitor (this pid: the launcher execs it), so a later run can tell a stale leaf.
+  const cgroup = planCgroup(spec.limits, newSandboxId(process.pid), spec.limits ? readCgroupHost() : emptyHost());
+  for (const w of cgroup.warnings) io.err(`sandbox: ${w}`);
+  const plan = buildPlan(spec, req.command, callerContext(), { seccomp: seccompFor(spec), cgroup: cgroup.plan }, ownFiles());
   log('plan: %d mounts, argv %o', plan.mounts.length, plan.argv);
-  return { plan, printPlan: req.printPlan };
+  return { plan, printPlan: req.printPlan, cgroup };
+}
+
+function emptyHost(): ReturnType<typeof readCgroupHost> {
+  return { uid: 0, pid: process.pid, mount: null, rootControllers: [], cgroupPath: null, own: null, ownParent: null, systemd: { available: false, reason: '' } };
 }
 
 export function runCommand(argv: string[], io: RunIo): number {
@@ -80,8 +84,13 @@ export function runCommand(argv: string[], io: RunIo): number {
     return 0;
   }
   if (r.printPlan) {
-    io.out(JSON.stringify(r.plan, null, 2));
+    // the plan, and beside it why this cgroup (or none) was chosen
+    io.out(JSON.stringify({ ...r.plan, cgroupWhy: r.cgroup.explain }, null, 2));
     return 0;
+  }
+  if (r.cgroup.setup) {
+    const { createCgroupLeaf } = require('../cgroup/leaf') as typeof import('../cgroup/leaf');
+    r.plan.cgroup = createCgroupLeaf(r.cgroup.setup);
   }
   // Loaded only on the launch path: the serializer and koffi.
   const { serializePlan } = require('../native/serialize') as typeof import('../native/serialize');

@@ -1,0 +1,216 @@
+// Deciding where a sandbox's limits go: which delegated cgroup becomes the parent of the sandbox's
+// leaf, what is written there, and, when nothing can be delegated, the one line that says why.
+// Pure: everything it needs is in the CgroupHost read beforehand.
+import * as path from 'node:path';
+import * as crypto from 'node:crypto';
+import { SandboxError } from '../errors';
+import type { CgroupPlan } from '../plan/types';
+import type { LimitsSpec } from '../plan/spec';
+import { CgroupDir, CgroupHost, LAUNCHER_LEAF } from './host';
+
+/** cpu.max period in microseconds; the quota is cpus × period. */
+export const CPU_PERIOD_US = 100000;
+/** The kernel refuses quotas under 1 ms. */
+const CPU_MIN_QUOTA_US = 1000;
+
+/** A limit file written in the leaf; optional ones are skipped when the kernel lacks the file. */
+export interface LimitWrite {
+  file: string;
+  value: string;
+  optional: boolean;
+}
+
+/** What createCgroupLeaf does, decided in advance. */
+export interface CgroupSetup {
+  /** 'delegated': the caller's (or its parent's) cgroup; 'systemd-scope': a transient scope asked of the user manager first. */
+  via: 'delegated' | 'systemd-scope';
+  /** The leaf's parent; for a systemd scope, known only once the scope exists (null until then). */
+  base: string | null;
+  leafName: string;
+  /** Controllers the leaf needs, enabled in base's cgroup.subtree_control. */
+  controllers: string[];
+  /** Leaf name under base that the caller's processes move to, because base holds processes (no-internal-processes rule). */
+  moveCallerTo: string | null;
+  writes: LimitWrite[];
+  /** Leaves of monitors that are gone (absolute paths): killed and removed first. */
+  staleLeaves: string[];
+  /** Transient scope unit name for 'systemd-scope'. */
+  scopeUnit: string | null;
+  /** The plan for the monitor; for a systemd scope its leaf is provisional until createCgroupLeaf. */
+  plan: CgroupPlan;
+}
+
+export interface CgroupDecision {
+  plan: CgroupPlan | null;
+  setup: CgroupSetup | null;
+  /** Why this cgroup (for --print-plan and doctor). */
+  explain: string[];
+  /** Lines for stderr (best-effort mode only), each already one line. */
+  warnings: string[];
+}
+
+/** A sandbox id that names its monitor: "<pid>-<random>", so a later run can tell a stale leaf. */
+export function newSandboxId(pid: number = process.pid): string {
+  return `${pid}-${crypto.randomBytes(4).toString('hex')}`;
+}
+
+export function leafNameFor(sandboxId: string): string {
+  return `sandbox-${sandboxId}`;
+}
+
+/** Bytes in the largest unit that divides them: 67108864 → "64M". */
+export function formatSize(bytes: number): string {
+  const units: [string, number][] = [['T', 2 ** 40], ['G', 2 ** 30], ['M', 2 ** 20], ['K', 2 ** 10]];
+  for (const [u, n] of units) if (bytes >= n && bytes % n === 0) return `${bytes / n}${u}`;
+  return String(bytes);
+}
+
+export function cpuMax(cpus: number): string {
+  return `${Math.round(cpus * CPU_PERIOD_US)} ${CPU_PERIOD_US}`;
+}
+
+interface Asked {
+  flag: string;
+  controller: string;
+  shown: string;
+}
+
+function askedLimits(limits: LimitsSpec): Asked[] {
+  const out: Asked[] = [];
+  if (limits.memory !== undefined) out.push({ flag: '--memory', controller: 'memory', shown: formatSize(limits.memory) });
+  if (limits.memorySwap !== undefined) out.push({ flag: '--memory-swap', controller: 'memory', shown: formatSize(limits.memorySwap) });
+  if (limits.cpus !== undefined) out.push({ flag: '--cpus', controller: 'cpu', shown: String(limits.cpus) });
+  if (limits.pids !== undefined) out.push({ flag: '--pids', controller: 'pids', shown: String(limits.pids) });
+  return out;
+}
+
+const fromCli = (limits: LimitsSpec): boolean => limits.origin.startsWith('-');
+
+/** How a limit is named in messages: the flag on the command line, else the profile position. */
+function nameOf(limits: LimitsSpec, asked: Asked[]): string {
+  return fromCli(limits) ? asked.map((a) => a.flag).join(', ') : `${limits.origin}: limits`;
+}
+
+function label(limits: LimitsSpec, a: Asked | undefined): string | null {
+  if (!a) return null;
+  return fromCli(limits) ? `${a.flag} ${a.shown}` : `limits.${a.controller} ${a.shown} (${limits.origin})`;
+}
+
+function validate(limits: LimitsSpec): void {
+  const where = (flag: string): string => (fromCli(limits) ? flag : `${limits.origin}: ${flag.slice(2)}`);
+  const posInt = (v: number | undefined): boolean => v === undefined || (Number.isSafeInteger(v) && v > 0);
+  if (!posInt(limits.memory)) throw new SandboxError(`${where('--memory')}: must be a positive size, got ${limits.memory}`);
+  if (limits.memorySwap !== undefined && !(Number.isSafeInteger(limits.memorySwap) && limits.memorySwap >= 0)) {
+    throw new SandboxError(`${where('--memory-swap')}: must be a size, got ${limits.memorySwap}`);
+  }
+  if (limits.cpus !== undefined && !(Number.isFinite(limits.cpus) && limits.cpus * CPU_PERIOD_US >= CPU_MIN_QUOTA_US)) {
+    throw new SandboxError(`${where('--cpus')}: must be at least ${CPU_MIN_QUOTA_US / CPU_PERIOD_US}, got ${limits.cpus}`);
+  }
+  if (!posInt(limits.pids)) throw new SandboxError(`${where('--pids')}: must be a positive count, got ${limits.pids}`);
+}
+
+const usable = (d: CgroupDir | null): boolean => !!d && d.canWriteProcs && d.canWriteSubtreeControl;
+
+/** Why the host offers no delegated subtree, as a parenthesised clause. */
+function whyNoDelegation(host: CgroupHost, needed: string[]): string {
+  if (!host.mount) return 'host has no cgroup v2 hierarchy, only cgroup v1';
+  const missingAtRoot = needed.filter((c) => !host.rootControllers.includes(c));
+  if (missingAtRoot.length) {
+    return `host has cgroup v2 at ${host.mount} with no ${missingAtRoot.join(', ')} controller${missingAtRoot.length > 1 ? 's' : ''}`;
+  }
+  if (!host.own) return `cgroup ${host.cgroupPath ?? '(none)'} is not visible under ${host.mount}`;
+  const own = host.own;
+  if (!usable(own)) {
+    const owner = own.owner === null ? '' : ` is owned by uid ${own.owner} and`;
+    return `${own.path}${owner} is not writable; ${host.systemd.reason}`;
+  }
+  const missing = needed.filter((c) => !own.controllers.includes(c));
+  return `${own.path} lacks the ${missing.join(', ')} controller${missing.length > 1 ? 's' : ''}; ${host.systemd.reason}`;
+}
+
+/**
+ * Decide the sandbox's cgroup. Throws SandboxError when limits are strict and can't be enforced;
+ * in best-effort mode returns plan null (or a partial plan) and one warning line.
+ */
+export function planCgroup(limits: LimitsSpec | null, sandboxId: string, host: CgroupHost): CgroupDecision {
+  const asked = limits ? askedLimits(limits) : [];
+  if (!limits || asked.length === 0) return { plan: null, setup: null, explain: ['no limits asked: no cgroup'], warnings: [] };
+  validate(limits);
+  const explain: string[] = [];
+  const warnings: string[] = [];
+  const needed = [...new Set(asked.map((a) => a.controller))];
+  const leafName = leafNameFor(sandboxId);
+
+  // The base: our launcher leaf's parent (an earlier run moved the caller there), else the caller's cgroup.
+  let base: CgroupDir | null = null;
+  let moveCallerTo: string | null = null;
+  if (host.ownParent && usable(host.ownParent) && host.own && path.posix.basename(host.own.path) === LAUNCHER_LEAF) {
+    base = host.ownParent;
+    explain.push(`caller is in ${host.own.path}, made by an earlier run; leaf goes beside it`);
+  } else if (host.own && usable(host.own)) {
+    base = host.own;
+    explain.push(`caller's cgroup ${host.own.path} is writable by uid ${host.uid}`);
+    if (host.own.pids.length > 0 && host.own.path !== host.mount) {
+      moveCallerTo = LAUNCHER_LEAF;
+      explain.push(`it holds processes (${host.own.pids.length}), so they move to ${LAUNCHER_LEAF} beside the leaf (no internal processes)`);
+    }
+  }
+
+  let via: CgroupSetup['via'] = 'delegated';
+  let enforce = asked;
+  const rootHasAll = !!host.mount && needed.every((c) => host.rootControllers.includes(c));
+  const baseMissing = base ? needed.filter((c) => !base!.controllers.includes(c)) : needed;
+  if (base && baseMissing.length && rootHasAll && !host.systemd.available) {
+    // Delegated, but without some controllers: enforce what we can only when asked for best effort.
+    const lacking = asked.filter((a) => baseMissing.includes(a.controller));
+    const plural = baseMissing.length > 1;
+    const line = `${nameOf(limits, lacking)}: ${base.path} lacks the ${baseMissing.join(', ')} controller${plural ? 's' : ''} (its parent doesn't delegate ${plural ? 'them' : 'it'})`;
+    if (limits.mode === 'strict') {
+      throw new SandboxError(`${line}; ask your admin to delegate ${baseMissing.join(', ')} or use --limits=best-effort`);
+    }
+    warnings.push(`${line}; running without ${lacking.map((a) => a.flag).join(', ')}`);
+    enforce = asked.filter((a) => !baseMissing.includes(a.controller));
+  } else if (baseMissing.length && rootHasAll && host.systemd.available) {
+    via = 'systemd-scope';
+    base = null;
+    moveCallerTo = null;
+    explain.length = 0;
+    explain.push(`caller's cgroup isn't delegated with ${needed.join(', ')} (${whyNoDelegation(host, needed)}); asking the systemd user manager for scope sandbox-${sandboxId}.scope with Delegate=yes`);
+  } else if (baseMissing.length) {
+    const line = `${nameOf(limits, asked)}: no delegated cgroup v2 subtree for uid ${host.uid} (${whyNoDelegation(host, needed)})`;
+    if (limits.mode === 'strict') {
+      throw new SandboxError(`${line}; run under a systemd user session, ask your admin to delegate one, or use --limits=best-effort`);
+    }
+    warnings.push(`${line}; running without limits (--limits=best-effort)`);
+    return { plan: null, setup: null, explain: [...explain, line], warnings };
+  }
+
+  const controllers = [...new Set(enforce.map((a) => a.controller))];
+  const has = (flag: string): Asked | undefined => enforce.find((a) => a.flag === flag);
+  const writes: LimitWrite[] = [];
+  if (has('--memory')) writes.push({ file: 'memory.max', value: String(limits.memory), optional: false });
+  if (has('--memory-swap')) writes.push({ file: 'memory.swap.max', value: String(limits.memorySwap), optional: false });
+  // No swap beyond the memory limit unless asked: a limit that spills into swap isn't the limit asked for.
+  else if (has('--memory')) writes.push({ file: 'memory.swap.max', value: '0', optional: true });
+  if (has('--cpus')) writes.push({ file: 'cpu.max', value: cpuMax(limits.cpus!), optional: false });
+  if (has('--pids')) writes.push({ file: 'pids.max', value: String(limits.pids), optional: false });
+
+  const scopeUnit = via === 'systemd-scope' ? `sandbox-${sandboxId}.scope` : null;
+  const basePath = base ? base.path : null;
+  const leaf = basePath ? path.posix.join(basePath, leafName) : `<scope ${scopeUnit}>/${leafName}`;
+  const plan: CgroupPlan = {
+    leaf,
+    memoryLabel: label(limits, has('--memory')),
+    pidsLabel: label(limits, has('--pids')),
+    removeAlso: [],
+  };
+  explain.push(`leaf ${leaf}: ${writes.map((w) => `${w.file}=${w.value}`).join(', ')}`);
+  const staleLeaves = base ? base.staleLeaves.map((n) => path.posix.join(base!.path, n)) : [];
+  if (staleLeaves.length) explain.push(`stale leaves of gone monitors to remove: ${staleLeaves.join(', ')}`);
+  return {
+    plan,
+    setup: { via, base: basePath, leafName, controllers, moveCallerTo, writes, staleLeaves, scopeUnit, plan },
+    explain,
+    warnings,
+  };
+}
