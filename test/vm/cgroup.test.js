@@ -22,7 +22,7 @@ function skipReason() {
 }
 
 // The sandbox as the user would run it: a root of the host's read-only /usr and friends.
-const SB = `node ${REPO}/bin/sandbox run --ro-bind /usr /usr --ro-bind /bin /bin --ro-bind /lib /lib --ro-bind-try /lib64 /lib64 --dev /dev --proc /proc`;
+const SB = `node ${REPO}/bin/sandbox run --no-profile --ro-bind /usr /usr --ro-bind /bin /bin --ro-bind /lib /lib --ro-bind-try /lib64 /lib64 --dev /dev --proc /proc`;
 
 // watch.sh N SECONDS -- SANDBOX-ARGS...: start N sandboxes, wait for their N leaves, show the leaves'
 // files, again after SECONDS, then wait for them to end and list what is left beside the launcher leaf.
