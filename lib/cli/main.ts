@@ -5,6 +5,7 @@ import * as path from 'path';
 import minimist from 'minimist';
 import { SandboxError, EXIT } from '../errors';
 import { runCommand, type RunIo } from './run';
+import { runDoctorCommand } from './doctor-command';
 
 const HELP = `Usage: sandbox COMMAND [OPTIONS]
 
@@ -13,6 +14,7 @@ with a seccomp filter and cgroup limits, as an ordinary user (no setuid, no daem
 
 Commands:
   run [OPTIONS] [--] PROGRAM [ARGS...]   run PROGRAM in a new sandbox (sandbox run --help)
+  doctor [--json]                        what this host allows a sandbox, and what to do about it
   --help                                 this help
   --version                              the version
 
@@ -42,6 +44,7 @@ export function main(argv: string[], io: RunIo): number {
   if (unknownGlobal.length) throw new SandboxError(`--${unknownGlobal[0]}: unknown option (see sandbox --help)`);
   switch (cmd) {
     case 'run': return runCommand(sub, io);
+    case 'doctor': return runDoctorCommand(sub, io);
     default: throw new SandboxError(`${cmd}: unknown command (see sandbox --help)`);
   }
 }
