@@ -128,7 +128,7 @@ function usernsFinding(host: HostReader, probe: ProbeAnswers | null): Finding {
   facts.mount = mounted;
   const title = 'user namespaces';
   const aaRestricted = apparmor !== null && apparmor !== 0;
-  const aaFix = `either let the stage alone have them: as root write this to /etc/apparmor.d/sandbox-stage and run \`apparmor_parser -r /etc/apparmor.d/sandbox-stage\`:\n${appArmorProfile(host.stagePath)}\n` +
+  const aaFix = `either allow them to the stage alone: as root, write this to /etc/apparmor.d/sandbox-stage and run \`apparmor_parser -r /etc/apparmor.d/sandbox-stage\`:\n${appArmorProfile(host.stagePath)}\n` +
     'or lift the restriction for every program: `sysctl -w kernel.apparmor_restrict_unprivileged_userns=0` (and a file in /etc/sysctl.d/ to keep it)';
 
   if (created && mounted !== false) {
@@ -151,7 +151,20 @@ function usernsFinding(host: HostReader, probe: ProbeAnswers | null): Finding {
   } else if (debianClone === 0) {
     summary = 'this kernel lets only root create user namespaces (kernel.unprivileged_userns_clone is 0): sandboxes can\'t start';
     fix = 'as root: `sysctl -w kernel.unprivileged_userns_clone=1`, and a file in /etc/sysctl.d/ to keep it after a reboot';
-  } else if (aaRestricted) {
+  } else if (aaRestricted && created) {
+    // The probe is its own binary, so the stage's profile doesn't cover it: look for that profile instead.
+    const loaded = (host.readFile('/sys/kernel/security/apparmor/profiles') ?? '').split('\n').some((l) => l.startsWith('sandbox-stage '));
+    const file = host.readFile('/etc/apparmor.d/sandbox-stage');
+    facts.apparmor_profile_loaded = loaded;
+    if (loaded && (file === null || file.includes(host.stagePath))) {
+      return { id: 'userns', title, verdict: 'ok', summary: 'Ubuntu\'s AppArmor restriction is on, and the profile sandbox-stage is loaded to let the stage through: sandboxes can start (the probe, a separate program, is still refused, as it should be)', facts };
+    }
+    if (loaded && file !== null) {
+      summary = `Ubuntu's AppArmor restriction is on, and the profile in /etc/apparmor.d/sandbox-stage names another path than this stage (${host.stagePath}): sandboxes can't start`;
+      fix = aaFix;
+      facts.detail = detail || null;
+      return { id: 'userns', title, verdict: 'fail', summary, fix, facts };
+    }
     summary = 'Ubuntu\'s AppArmor restriction is on: a program without an AppArmor profile that allows it gets a user namespace without privileges in it, so the stage can\'t mount and sandboxes can\'t start';
     fix = aaFix;
   } else {

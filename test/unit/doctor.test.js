@@ -102,6 +102,17 @@ t.test("Ubuntu 24.04's AppArmor restriction: fail, with the profile and the sysc
   t.match(out.join('\n'), /Sandboxes can't run here: 1 problem/);
 });
 
+t.test("the restriction on, and the stage's AppArmor profile loaded: ok, though the probe itself is refused", async (t) => {
+  const files = { '/proc/sys/kernel/apparmor_restrict_unprivileged_userns': '1', '/sys/kernel/security/apparmor/profiles': 'snap.x (enforce)\nsandbox-stage (unconfined)\n' };
+  const probeOver = { userns_mount: 'EPERM' };
+  const r = diagnoseHost(fakeHost({ files, probeOver }));
+  t.equal(find(r, 'userns').verdict, 'ok');
+  t.match(find(r, 'userns').summary, /profile sandbox-stage is loaded/);
+  const other = diagnoseHost(fakeHost({ files: { ...files, '/etc/apparmor.d/sandbox-stage': 'profile sandbox-stage /elsewhere/sandbox-stage flags=(unconfined) { userns, }' }, probeOver }));
+  t.equal(find(other, 'userns').verdict, 'fail');
+  t.match(find(other, 'userns').summary, /names another path/);
+});
+
 t.test('the restriction on, but a profile lets the user through: ok with a note', async (t) => {
   const r = diagnoseHost(fakeHost({ files: { '/proc/sys/kernel/apparmor_restrict_unprivileged_userns': '1' } }));
   t.equal(find(r, 'userns').verdict, 'ok');
