@@ -24,7 +24,7 @@ fi
 rc=$?
 set -e
 end=$(date +%s)
-execs=$(grep -h 'stat::number_of_executed_units' "$log" fuzz-*.log 2>/dev/null | awk '{s+=$2} END {print s+0}')
+execs=$( { grep -h 'stat::number_of_executed_units' "$log" fuzz-*.log 2>/dev/null || true; } | awk '{s+=$2} END {print s+0}')
 crashes=$(find build/crashes -type f | wc -l)
 echo "run-long: $((end - start)) s, $execs executions, corpus $(ls build/corpus-long | wc -l) inputs, exit $rc, $crashes crash file(s)"
 if [ "$crashes" -gt 0 ] || [ "$rc" -ne 0 ]; then
