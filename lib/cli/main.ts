@@ -19,6 +19,7 @@ Commands:
   profile check FILE                     validate a profile
   seccomp groups                         the syscall groups (@mount, @privileged, ...)
   seccomp explain PROFILE SYSCALL        what the compiled filter does for SYSCALL, and which rule decided
+  doctor [--json]                        what this host allows a sandbox, and what to do about it
   --help                                 this help
   --version                              the version
 
@@ -72,6 +73,10 @@ export function main(argv: string[], io: RunIo): number {
     case 'seccomp': {
       const { runSeccompCommand } = require('./seccomp-command') as typeof import('./seccomp-command');
       return runSeccompCommand(sub, io, profilePolicyLoader);
+    }
+    case 'doctor': {
+      const { runDoctorCommand } = require('./doctor-command') as typeof import('./doctor-command');
+      return runDoctorCommand(sub, io);
     }
     default: throw new SandboxError(`${cmd}: unknown command (see sandbox --help)`);
   }

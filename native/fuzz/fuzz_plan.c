@@ -1,0 +1,47 @@
+/* libFuzzer entry for the stage's plan parser: every input must either parse or be refused with a message,
+ * never crash, leak or read out of bounds. A parsed plan is walked end to end so that ASan sees any string
+ * or vector that points outside what the parser owns. */
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "../plan.h"
+
+static volatile size_t sink;
+
+static void touch(const char *s) { if (s) sink += strlen(s); }
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+  struct plan p;
+  char err[256];
+  err[0] = 0;
+  if (plan_parse(data, size, &p, err, sizeof err) < 0) {
+    /* the message must be terminated and non-empty */
+    if (!memchr(err, 0, sizeof err) || !err[0]) __builtin_trap();
+    return 0;
+  }
+  touch(p.hostname); touch(p.cwd); touch(p.seccomp_origin); touch(p.cgroup_leaf);
+  touch(p.cgroup_memory_label); touch(p.cgroup_pids_label);
+  for (size_t i = 0; i < p.n_keep_fds; i++) sink += (size_t)p.keep_fds[i];
+  for (size_t i = 0; i <= p.n_env; i++) touch(p.env[i]);    /* includes the NULL terminator */
+  if (p.env[p.n_env] != NULL || p.argv[p.n_argv] != NULL || p.n_argv == 0) __builtin_trap();
+  for (size_t i = 0; i <= p.n_argv; i++) touch(p.argv[i]);
+  for (size_t i = 0; i < p.n_cgroup_remove; i++) touch(p.cgroup_remove[i]);
+  for (size_t i = 0; i < p.bpf_len; i++) sink += p.bpf[i];
+  for (size_t i = 0; i < p.n_ops; i++) {
+    const struct op *o = &p.ops[i];
+    touch(o->origin);
+    switch (o->kind) {
+    case OP_BIND: touch(o->u.bind.src); touch(o->u.bind.dst); break;
+    case OP_TMPFS: touch(o->u.tmpfs.dst); break;
+    case OP_PROC: case OP_DEV: case OP_MQUEUE: case OP_REMOUNT_RO: touch(o->u.path.dst); break;
+    case OP_DIR: touch(o->u.dir.dst); break;
+    case OP_SYMLINK: touch(o->u.symlink.target); touch(o->u.symlink.dst); break;
+    case OP_DATA: touch(o->u.data.dst); break;
+    case OP_CHMOD: touch(o->u.chmod.path); break;
+    default: __builtin_trap();
+    }
+  }
+  plan_free(&p);
+  return 0;
+}
