@@ -16,6 +16,8 @@ if (why) {
 }
 
 const PROFILES = ['default', 'browser'];
+/** The test user's uid, inside as outside. */
+const ME = IS_ROOT ? TEST_UID : process.getuid();
 const py = (probe, ...args) => ['python3', `/attack/${probe}.py`, ...args];
 const bin = (probe, ...args) => [`/attack/${probe}`, ...args];
 const hostHas = (p) => fs.existsSync(p);
@@ -92,6 +94,8 @@ const ATTACKS = [
     run: (p) => symlinkAttack(p, 'cli'), expect: { link_target: '/tmp', made_inside: 'yes', tmpfs_inside: '1' }, check: (t, r, p) => symlinkCheck(t, r, p, 'cli') },
   { id: 'symlink-profile-op', title: 'a symlink planted in a read-write bind, then a profile\'s dir/tmpfs through it',
     run: (p) => symlinkAttack(p, 'profile'), expect: { link_target: '/tmp', made_inside: 'yes', tmpfs_inside: '1' }, check: (t, r, p) => symlinkCheck(t, r, p, 'profile') },
+  { id: 'symlink-persist-home', title: 'a symlink planted in the persistent home where a later run mounts ~/Downloads',
+    run: (p) => persistHomeAttack(p), refused: true, expect: {}, check: (t, r, p) => persistHomeCheck(t, r, p) },
   { id: 'leaked-fd', title: 'descriptors to a secret directory open in the launcher',
     run: (p) => {
       const a = fs.openSync(w.home, 'r');
@@ -106,7 +110,7 @@ const ATTACKS = [
     expect: { inherited_fds: 'none', openat_fd3: 'EBADF', openat_fd4: 'EBADF', openat_fd5: 'EBADF' } },
   { id: 'setuid-binary', title: 'setuid-root binaries bound in: su, mount, a setuid-root copy',
     run: (p) => W.inProfile(w, p, ['/attack/setuid_bin.sh', '/suid/setuid_id'], { extra: ['--ro-bind', w.suid, '/suid'] }),
-    expect: { su_status: '1', su_became_root: 'no', mount_status: '32', suid_bit_visible: 'yes', ruid: String(TEST_UID), euid: String(TEST_UID), suid: String(TEST_UID), setuid0: 'refused' } },
+    expect: { su_status: '1', su_became_root: 'no', mount_status: '32', suid_bit_visible: 'yes', ruid: String(ME), euid: String(ME), suid: String(ME), setuid0: 'refused' } },
   { id: 'unshare-cmd', title: 'unshare(1) -U, -r, -m, -n',
     run: (p) => W.inProfile(w, p, ['/attack/unshare_cmd.sh']),
     expect: Object.fromEntries(['-U', '-r', '-m', '-n'].map((o) => [`unshare${o}`, '1 Operation not permitted'])) },
@@ -290,13 +294,48 @@ function symlinkCheck(t, r, p, how) {
   t.notOk(fs.existsSync(path.join('/tmp', made)) || fs.existsSync(path.join('/tmp', mnt)), `${p}: nothing was made in the host's /tmp`);
 }
 
+/**
+ * A home that persists (browser's; for default, a user profile giving it one) shares ~/Downloads, optional.
+ * While the real ~/Downloads is missing, a run plants a symlink named Downloads in its persistent home, to a
+ * host directory. Once the user makes ~/Downloads, the next run's bind of it must not follow the link out.
+ */
+function persistHomeAttack(p) {
+  const root = W.mkdir(path.join(w.base, `persist-${p}`));
+  const home = W.mkdir(path.join(root, 'home'), 0o700);
+  const env = { ...w.env, HOME: home, XDG_DATA_HOME: W.mkdir(path.join(root, 'data')) };
+  const victim = W.mkdir(path.join(root, 'victim'));
+  let profile = p;
+  if (p === 'default') {
+    const dir = W.mkdir(path.join(home, '.config', 'sandbox', 'profiles'));
+    W.mkdir(path.join(home, '.config'));
+    W.mkdir(path.join(home, '.config', 'sandbox'));
+    fs.writeFileSync(path.join(dir, 'persist-default.json5'), '{ extends: "default", home: { base: "persist", share: [{ path: "Downloads", optional: true }] } }\n');
+    fs.chmodSync(path.join(dir, 'persist-default.json5'), 0o644);
+    profile = 'persist-default';
+  }
+  const plant = W.inProfile(w, profile, ['/attack/plant_symlink.sh', victim, `${home}/Downloads`], { env });
+  if (plant.status !== 0) throw new Error(`planting failed: ${plant.stderr}`);
+  W.mkdir(path.join(home, 'Downloads'));
+  w.persist = { victim, home, profile };
+  return W.inProfile(w, profile, ['true'], { env });
+}
+
+function persistHomeCheck(t, r, p) {
+  const { victim, home, profile } = w.persist;
+  const persisted = path.join(path.dirname(home), 'data', 'sandbox', 'homes', profile, 'Downloads');
+  t.ok(fs.lstatSync(persisted).isSymbolicLink(), `${p}: the first run planted the link in the persistent home`);
+  t.equal(r.status, 125, `${p}: the next run refuses`);
+  t.match(r.stderr, new RegExp(`^sandbox: \\S+:\\d+:\\d+: create ${home}/Downloads: No such file or directory\\n$`), `${p}: ...because the destination resolves inside the new root`);
+  t.same(fs.readdirSync(victim), [], `${p}: nothing was made or mounted in the host directory`);
+}
+
 t.test('the attacks', async (t) => {
   t.ok(ATTACKS.length >= 40, `${ATTACKS.length} attacks`);
   for (const a of ATTACKS) {
     t.test(`${a.id}: ${a.title}`, { skip: a.skip }, async (t) => {
       for (const p of PROFILES) {
         const r = a.run(p);
-        t.equal(r.status, 0, `${p}: the probe ran to its end (${(r.stderr || '').trim()})`);
+        if (!a.refused) t.equal(r.status, 0, `${p}: the probe ran to its end (${(r.stderr || '').trim()})`);
         const got = W.parse(r.stdout);
         const expect = typeof a.expect === 'function' ? a.expect(p) : a.expect;
         const todo = a.todo && a.todo(p);

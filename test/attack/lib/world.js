@@ -117,9 +117,9 @@ function aliveAndRunning(pid) {
 }
 
 /** `sandbox run --profile P --ro-bind PROBES /attack EXTRA -- ARGV` from the project directory. */
-function inProfile(w, profile, argv, { extra = [], stdio, cwd, sandboxBin } = {}) {
+function inProfile(w, profile, argv, { extra = [], stdio, cwd, sandboxBin, env } = {}) {
   const args = ['run', '--profile', profile, '--ro-bind', w.probes, '/attack', ...extra, '--', ...argv];
-  if (!sandboxBin) return sandboxCli(args, { cwd: cwd ?? w.work, env: w.env, stdio, timeout: 30000 });
+  if (!sandboxBin) return sandboxCli(args, { cwd: cwd ?? w.work, env: env ?? w.env, stdio, timeout: 30000 });
   const [cmd, argv2] = asUser(sandboxBin, args);
   const r = spawnSync(cmd, argv2, { cwd: cwd ?? w.work, env: w.env, encoding: 'utf8', timeout: 30000 });
   if (r.error) throw r.error;
@@ -168,4 +168,4 @@ function cleanup(w) {
   fs.rmSync(w.base, { recursive: true, force: true });
 }
 
-module.exports = { makeWorld, parse, inProfile, underPty, startOutside, aliveAndRunning, checkoutCopy, hashFile, cleanup, os };
+module.exports = { mkdir, makeWorld, parse, inProfile, underPty, startOutside, aliveAndRunning, checkoutCopy, hashFile, cleanup, os };
