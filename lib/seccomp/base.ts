@@ -67,6 +67,9 @@ export const BASE_ITEMS: readonly BaseItem[] = [
   simple('bpf', 'loading eBPF programs and maps', ['bpf']),
   simple('perf', 'performance counters (a large kernel attack surface, and a side channel)', ['perf_event_open']),
   simple('userfaultfd', 'userfaultfd (lets a program stall the kernel mid-copy, a common exploit aid)', ['userfaultfd']),
+  // An io_uring submission (IORING_OP_SOCKET, _OPENAT, _CONNECT...) never passes the syscall filter, so any rule
+  // on those calls could be bypassed through a ring. EPERM, as when the kernel's io_uring_disabled sysctl is 2.
+  simple('io-uring', 'io_uring (its operations bypass the syscall filter)', ['io_uring_setup', 'io_uring_enter', 'io_uring_register']),
   { item: 'personality', summary: 'execution domains other than Linux, Linux32 and UNAME26', rules: [
     { names: ['personality'], action: errno(EPERM), args: HARMLESS_PERSONALITIES.map((v) => low32(0, '!=', v)),
       text: 'deny personality other than PER_LINUX, PER_LINUX32, UNAME26, both, or the 0xffffffff query' }] },
