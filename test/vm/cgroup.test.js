@@ -76,6 +76,10 @@ check stale as_user sh -c 'c=/sys/fs/cgroup$(sed -n "s/^0:://p" /proc/self/cgrou
 check undelegated as_user_undelegated $SB --memory 64M -- true
 check best-effort as_user_undelegated $SB --memory 64M --limits best-effort -- echo ran
 check print-plan as_user $SB --memory 64M --print-plan -- true
+printf '{ extends: "minimal", limits: { pids: 24 } }' > /tmp/limited.json5; chmod 644 /tmp/limited.json5
+check profile-limits as_user sh -c 'cd /tmp && node ${REPO}/bin/sandbox run --profile /tmp/limited.json5 -- sh -c "cat /sys/fs/cgroup/pids.max 2>/dev/null || echo no-sys; for i in \$(seq 40); do sleep 2 & done 2>/dev/null; wait"; echo "rc=$?"'
+check doctor as_user node ${REPO}/bin/sandbox doctor
+check doctor-json as_user node ${REPO}/bin/sandbox doctor --json
 `;
 
 const skip = skipReason();
@@ -179,5 +183,21 @@ if (skip) {
     t.equal(r.rc, 0);
     t.match(r.output, /"leaf": "\/sys\/fs\/cgroup\/user\.slice\/user-65534\.slice\/user@65534\.service\/app\.slice\/run-\d+-\d+\.scope\/sandbox-\d+-[0-9a-f]+"/);
     t.match(r.output, /"cgroupWhy": \[\s*"caller's cgroup .* is writable by uid 65534/);
+  });
+
+  t.test('a profile\'s limits act like the options', async (t) => {
+    const r = result(t, 'profile-limits');
+    t.match(r.output, /sandbox: process limit reached \(limits\.pids 24 \(\/tmp\/limited\.json5:\d+:\d+\)\)/);
+    t.match(r.output, /rc=0/);
+  });
+
+  t.test('sandbox doctor on a host with delegated cgroup v2', async (t) => {
+    const r = result(t, 'doctor');
+    t.equal(r.rc, 0, r.output);
+    t.match(r.output, /^ok\s+cgroup v2\s/m);
+    t.match(r.output, /^ok\s+user namespaces\s/m);
+    const j = JSON.parse(result(t, 'doctor-json').output);
+    t.equal(j.canRun, true);
+    t.equal(j.findings.find((f) => f.id === 'cgroup').verdict, 'ok');
   });
 }
