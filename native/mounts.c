@@ -225,6 +225,13 @@ static void build_proc(const char *dst, const char *origin, int empty_file) {
   }
 }
 
+/* chmod through the descriptor's /proc link: an O_PATH fd can't be fchmod'ed, and the path was resolved in root */
+static void chmod_fd(int fd, unsigned mode, const char *origin) {
+  char p[64];
+  snprintf(p, sizeof p, "/proc/self/fd/%d", fd);
+  if (chmod(p, mode) < 0) die_errno(125, "%s: chmod", origin);
+}
+
 static void write_data_file(int out, int in, const char *origin) {
   char buf[65536];
   for (;;) {
@@ -319,11 +326,7 @@ void build_root(const struct plan *plan) {
     case OP_DIR:
       d = mkdir_in_root(o->u.dir.dst, o->u.dir.mode);
       if (d < 0) die_errno(125, "%s", o->origin);
-      {
-        char p[64];
-        snprintf(p, sizeof p, "/proc/self/fd/%d", d);
-        if (chmod(p, o->u.dir.mode) < 0) die_errno(125, "%s: chmod", o->origin);
-      }
+      chmod_fd(d, o->u.dir.mode, o->origin);
       close(d);
       break;
     case OP_SYMLINK: {
@@ -381,9 +384,7 @@ void build_root(const struct plan *plan) {
     case OP_CHMOD: {
       int fd = open_in_root(o->u.chmod.path, O_PATH);
       if (fd < 0) die_errno(125, "%s", o->origin);
-      char p[64];
-      snprintf(p, sizeof p, "/proc/self/fd/%d", fd);
-      if (chmod(p, o->u.chmod.mode) < 0) die_errno(125, "%s", o->origin);
+      chmod_fd(fd, o->u.chmod.mode, o->origin);
       close(fd);
       break;
     }

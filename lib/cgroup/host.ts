@@ -69,18 +69,25 @@ function unescapeMountinfo(s: string): string {
   return s.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)));
 }
 
-/** cgroup2 mounts from /proc/self/mountinfo, in order; the first is the one used. */
-export function parseCgroup2Mounts(mountinfo: string): Cgroup2Mount[] {
-  const out: Cgroup2Mount[] = [];
-  for (const line of mountinfo.split('\n')) {
+/** One line of /proc/self/mountinfo: the fields sandbox reads. */
+export interface MountEntry { root: string; point: string; fstype: string; superOptions: string[] }
+
+export function parseMountinfo(text: string): MountEntry[] {
+  const out: MountEntry[] = [];
+  for (const line of text.split('\n')) {
     const sep = line.indexOf(' - ');
     if (sep < 0) continue;
     const left = line.slice(0, sep).split(' ');
     const right = line.slice(sep + 3).split(' ');
-    if (right[0] !== 'cgroup2' || left.length < 5) continue;
-    out.push({ root: unescapeMountinfo(left[3]), mountPoint: unescapeMountinfo(left[4]) });
+    if (left.length < 5 || right.length < 3) continue;
+    out.push({ root: unescapeMountinfo(left[3]), point: unescapeMountinfo(left[4]), fstype: right[0], superOptions: right[2].split(',') });
   }
   return out;
+}
+
+/** cgroup2 mounts from /proc/self/mountinfo, in order; the first is the one used. */
+export function parseCgroup2Mounts(mountinfo: string): Cgroup2Mount[] {
+  return parseMountinfo(mountinfo).filter((m) => m.fstype === 'cgroup2').map((m) => ({ root: m.root, mountPoint: m.point }));
 }
 
 /** The directory of cgroup `cgroupPath` under a mount, or null when the mount doesn't show it. */

@@ -1,8 +1,11 @@
 // The cgroup layout as the doctor reports it: which hierarchies are mounted (unified, hybrid, legacy),
 // the caller's cgroup v2 directory, and how much of the tree above it the caller may manage (delegation).
-// Read-only: it never creates a cgroup. (lib/cgroup, when it lands, owns the cgroups the sandbox makes.)
+// Read-only: it never creates a cgroup. (lib/cgroup owns the cgroups the sandbox makes, and the parsers shared with it.)
 import * as path from 'path';
 import type { HostReader } from './reader';
+import { cgroupDirUnder, parseMountinfo, parseProcSelfCgroup } from '../cgroup/host';
+
+export { parseMountinfo };
 
 export type CgroupLayout = 'unified' | 'hybrid' | 'legacy' | 'none';
 
@@ -31,24 +34,6 @@ export interface CgroupHost {
 const V1_CONTROLLERS = new Set(['cpu', 'cpuacct', 'cpuset', 'memory', 'devices', 'freezer', 'net_cls', 'net_prio',
   'blkio', 'perf_event', 'hugetlb', 'pids', 'rdma', 'misc']);
 
-interface MountEntry { root: string; point: string; fstype: string; superOptions: string[] }
-
-/** mountinfo escapes space, tab, newline and backslash as \ooo. */
-function unescapeMountinfo(s: string): string {
-  return s.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)));
-}
-
-export function parseMountinfo(text: string): MountEntry[] {
-  const out: MountEntry[] = [];
-  for (const line of text.split('\n')) {
-    const f = line.split(' ');
-    const sep = f.indexOf('-', 6);
-    if (sep < 0 || f.length < sep + 4) continue;
-    out.push({ root: unescapeMountinfo(f[3]), point: unescapeMountinfo(f[4]), fstype: f[sep + 1], superOptions: f[sep + 3].split(',') });
-  }
-  return out;
-}
-
 function words(text: string | null): string[] {
   return (text ?? '').split(/\s+/).filter(Boolean);
 }
@@ -64,13 +49,10 @@ export function inspectCgroupHost(host: HostReader): CgroupHost {
     layout, v2Mount: v2m ? v2m.point : null, v1Controllers, ownPath: null, ownDir: null, controllers: [],
     delegatedRoot: null, delegatedControllers: [], subtreeControl: [], canEnableControllers: false,
   };
-  const line = (host.readFile('/proc/self/cgroup') ?? '').split('\n').find((l) => l.startsWith('0::'));
-  if (line) result.ownPath = line.slice(3).trim() || '/';
+  result.ownPath = parseProcSelfCgroup(host.readFile('/proc/self/cgroup') ?? '');
   if (!v2m || !result.ownPath) return result;
-  // The 0:: path is relative to the cgroup namespace's root, and so is the mount's root field.
-  let rel = result.ownPath;
-  if (v2m.root !== '/' && (rel === v2m.root || rel.startsWith(v2m.root + '/'))) rel = rel.slice(v2m.root.length) || '/';
-  const ownDir = rel === '/' ? v2m.point : path.posix.join(v2m.point, rel);
+  const ownDir = cgroupDirUnder({ root: v2m.root, mountPoint: v2m.point }, result.ownPath);
+  if (!ownDir) return result;
   result.ownDir = ownDir;
   result.controllers = words(host.readFile(path.posix.join(ownDir, 'cgroup.controllers')));
   const manageable = (dir: string) => host.writable(dir) && host.writable(path.posix.join(dir, 'cgroup.procs'));
