@@ -1,0 +1,106 @@
+// What the real-application tests share: a page server on 127.0.0.1, `sandbox run` awaited without
+// blocking the event loop (the page server lives in the test process), and Xvfb started as the test user.
+'use strict';
+const fs = require('fs');
+const http = require('http');
+const path = require('path');
+const { spawn } = require('child_process');
+const { asUser, ensureCheckoutReachable, sandboxAsync, IS_ROOT } = require('../../lib/harness');
+
+const PAGE = fs.readFileSync(path.join(__dirname, 'page.html'));
+
+/** Serves page.html at / on 127.0.0.1 (a free port); resolves { url, hits: () => number, close }. */
+function servePage() {
+  let hits = 0;
+  const server = http.createServer((req, res) => {
+    hits++;
+    if (req.url === '/') {
+      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
+      res.end(PAGE);
+    } else {
+      res.writeHead(404);
+      res.end();
+    }
+  });
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      resolve({ url: `http://127.0.0.1:${port}/`, hits: () => hits, close: () => new Promise((r) => server.close(r)) });
+    });
+  });
+}
+
+/** Kills a detached child's whole process group: TERM, then KILL after graceMs. Resolves when it exited. */
+function killGroup(child, graceMs = 5000) {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    child.once('exit', () => resolve());
+    try { process.kill(-child.pid, 'SIGTERM'); } catch { /* gone already */ }
+    setTimeout(() => { try { process.kill(-child.pid, 'SIGKILL'); } catch { /* gone */ } }, graceMs).unref();
+  });
+}
+
+/** `sandbox run ARGS` as the test user; resolves { status, signal, stdout, stderr, ms, timedOut }. */
+function sandboxRun(args, { env, cwd, timeout = 60000 } = {}) {
+  const started = Date.now();
+  const child = sandboxAsync(args, { env, cwd, detached: true });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d) => { stdout += d; });
+  child.stderr.on('data', (d) => { stderr += d; });
+  let timedOut = false;
+  const timer = setTimeout(() => { timedOut = true; killGroup(child); }, timeout);
+  return new Promise((resolve) => {
+    child.on('close', (status, signal) => {
+      clearTimeout(timer);
+      resolve({ status, signal, stdout, stderr, ms: Date.now() - started, timedOut });
+    });
+  });
+}
+
+/** Starts `sandbox run ARGS` as the test user in its own process group; returns the child and its output so far. */
+function sandboxStart(args, { env, cwd } = {}) {
+  const child = sandboxAsync(args, { env, cwd, detached: true });
+  const out = { stdout: '', stderr: '' };
+  child.stdout.on('data', (d) => { out.stdout += d; });
+  child.stderr.on('data', (d) => { out.stderr += d; });
+  return { child, out };
+}
+
+/**
+ * Xvfb as the test user on the first free display, listening only on its socket in /tmp/.X11-unix (no TCP,
+ * no abstract socket: so a client in a sandbox reaches it only through the socket the profile binds), no
+ * access control file (a cookie keyed by the host name would not match in a sandbox with a name of its own),
+ * its frame buffer kept as an XWD file in fbdir. Resolves { display, socket, stop }.
+ */
+async function startXvfb(fbdir, { width = 1024, height = 768 } = {}) {
+  ensureCheckoutReachable();
+  let madeSocketDir = false;
+  // Xvfb run by a user cannot make the directory that holds every display's socket; the system makes it (root, 1777).
+  if (!fs.existsSync('/tmp/.X11-unix') && IS_ROOT) {
+    fs.mkdirSync('/tmp/.X11-unix');
+    fs.chmodSync('/tmp/.X11-unix', 0o1777);
+    madeSocketDir = true;
+  }
+  const [cmd, argv] = asUser('Xvfb', ['-displayfd', '1', '-nolisten', 'tcp', '-nolisten', 'local', '-screen', '0', `${width}x${height}x24`, '-fbdir', fbdir]);
+  const child = spawn(cmd, argv, { stdio: ['ignore', 'pipe', 'pipe'], detached: true, env: { PATH: '/usr/bin:/bin' } });
+  let log = '';
+  child.stderr.on('data', (d) => { log += d; });
+  const stop = async () => {
+    await killGroup(child);
+    if (madeSocketDir) try { fs.rmdirSync('/tmp/.X11-unix'); } catch { /* another display's socket is in it */ }
+  };
+  const display = await new Promise((resolve, reject) => {
+    let out = '';
+    const timer = setTimeout(() => reject(new Error(`Xvfb gave no display number in 15 s: ${log.trim()}`)), 15000);
+    child.stdout.on('data', (d) => {
+      out += d;
+      if (out.includes('\n')) { clearTimeout(timer); resolve(Number(out.trim())); }
+    });
+    child.once('exit', (code, sig) => { clearTimeout(timer); reject(new Error(`Xvfb exited (${code ?? sig}): ${log.trim()}`)); });
+  }).catch(async (e) => { await stop(); throw e; });
+  return { display, socket: `/tmp/.X11-unix/X${display}`, framebuffer: path.join(fbdir, 'Xvfb_screen0'), log: () => log, stop };
+}
+
+module.exports = { servePage, sandboxRun, sandboxStart, startXvfb, killGroup };
