@@ -212,7 +212,13 @@ function report(t, where) {
 function spawnSandbox(args, cwd) {
   return new Promise((resolve) => {
     const [cmd, argv] = asUser(SANDBOX, args);
-    const child = spawn(cmd, argv, { cwd, env: cleanEnv({ HOME: dirs['spawn-home'], XDG_CONFIG_HOME: dirs['spawn-config'], XDG_RUNTIME_DIR: dirs.runtime }), stdio: ['ignore', 'pipe', 'pipe'] });
+    let child;
+    try {
+      child = spawn(cmd, argv, { cwd, env: cleanEnv({ HOME: dirs['spawn-home'], XDG_CONFIG_HOME: dirs['spawn-config'], XDG_RUNTIME_DIR: dirs.runtime }), stdio: ['ignore', 'pipe', 'pipe'] });
+    } catch (e) {
+      resolve({ code: null, error: e.message, stdout: '', stderr: '' });
+      return;
+    }
     const out = [];
     const err = [];
     child.stdout.on('data', (d) => out.push(d));
@@ -227,8 +233,17 @@ function spawnSandbox(args, cwd) {
   });
 }
 
-// What the kernel refuses to pass in argv: NUL bytes, and single strings over 128 KiB.
-const forExec = (argv) => argv.map((a) => a.replace(/\0/g, '').slice(0, 100000));
+// What the kernel refuses to pass in argv: NUL bytes, single strings over 128 KiB, and more than a
+// quarter of the stack limit in all (kept under 1 MB here).
+function forExec(argv) {
+  let room = 1 << 20;
+  return argv.map((a) => {
+    // Cut by bytes (a cut character becomes U+FFFD, still valid UTF-8).
+    const s = Buffer.from(a.replace(/\0/g, '')).subarray(0, Math.max(0, Math.min(100000, room))).toString('utf8');
+    room -= Buffer.byteLength(s) + 1;
+    return s;
+  });
+}
 
 function judgeSpawn(res, { marker, printPlan }) {
   const out = { code: res.code, signal: res.signal, stderr: res.stderr.slice(0, 600), stdout: res.stdout.slice(0, 200) };
