@@ -70,8 +70,9 @@ const { main } = require(path.join(DIST, 'cli', 'main.js'));
 const { parseRunArgs } = require(path.join(DIST, 'cli', 'run-options.js'));
 const P = require(path.join(DIST, 'profile'));
 
+// ASCII only: a U+2028 in a TAP line breaks the stream the runner reads.
 const show = (v) => {
-  const s = JSON.stringify(v);
+  const s = JSON.stringify(v).replace(/[\u007f-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
   return s.length > 400 ? `${s.slice(0, 400)}... (${s.length} chars)` : s;
 };
 
@@ -191,15 +192,17 @@ t.test('in-process: argv, subcommands and profiles', async (t) => {
     else counts.ok++;
   }
   t.comment(`in-process: ${CASES} cases in ${Date.now() - t0} ms; ${launches} reached the launch; ${JSON.stringify(counts)}`);
-  t.ok(launches > 0, 'some generated command lines are valid enough to reach the launch');
+  if (CASES >= 100) t.ok(launches > 0, 'some generated command lines are valid enough to reach the launch');
   report(t, 'in-process');
 });
 
 /** Checks the problems recorded so far: known ones as todo, anything else fails with its input. */
 function report(t, where) {
+  t.comment(`${where}: ${problems.size} distinct problems`);
   for (const [sig, p] of problems) {
     const known = KNOWN.find((k) => k.test(p));
-    const msg = `${where}: ${p.problem} (${p.count} cases; seed ${SEED}) input ${show(p.input)} output ${show(p.output)}`;
+    const msg = `${where}: ${show(p.problem).slice(1, -1)} (${p.count} cases; seed ${SEED}) input ${show(p.input)} output ${show(p.output)}`;
+    if (process.env.FUZZ_DUMP) fs.appendFileSync(process.env.FUZZ_DUMP, `${JSON.stringify({ where, ...p, known: known ? known.why : null })}\n`);
     if (known) t.fail(msg, { todo: known.why });
     else t.fail(msg);
     problems.delete(sig);
