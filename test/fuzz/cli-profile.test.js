@@ -325,8 +325,10 @@ t.test('bin/sandbox: argv, profiles and subcommands', { skip: why ? `launching s
   };
   await Promise.all(Array.from({ length: concurrency }, worker));
   t.comment(`bin/sandbox: ${jobs.length} launches in ${Date.now() - t0} ms; ${JSON.stringify(counts)}`);
-  t.ok((counts.exit[0] ?? 0) > 0, 'some launches succeed');
-  t.ok((counts.exit[125] ?? 0) > 0, 'some launches are refused');
+  if (SPAWNS >= 50) {
+    t.ok((counts.exit[0] ?? 0) > 0, 'some launches succeed');
+    t.ok((counts.exit[125] ?? 0) > 0, 'some launches are refused');
+  }
   report(t, 'bin/sandbox');
 });
 
