@@ -139,6 +139,9 @@ static int plan_parse_inner(struct reader *rr, struct plan *plan) {
              : !strcmp(kw, "die-with-parent") ? &plan->die_with_parent : !strcmp(kw, "as-pid-1") ? &plan->as_pid1
              : &plan->cwd_fallback;
       *f = (int)v;
+    } else if (!strcmp(kw, "parent-pid")) {
+      if (number_token(rr, &a, 0x3fffffff, &v) < 0) return -1;
+      plan->parent_pid = (pid_t)v;
     } else if (!strcmp(kw, "uid") || !strcmp(kw, "gid")) {
       if (number_token(rr, &a, 0xfffffffeu, &v) < 0) return -1;
       if (kw[0] == 'u') plan->uid = (uid_t)v; else plan->gid = (gid_t)v;

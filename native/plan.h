@@ -50,6 +50,7 @@ struct plan {
   int cwd_fallback;     /* chdir("/") when cwd is not visible inside */
   int new_session;
   int die_with_parent;
+  pid_t parent_pid;     /* 0: unknown */
   int as_pid1;
   uint64_t caps;        /* bit mask of capability numbers kept */
   int *keep_fds; size_t n_keep_fds;

@@ -33,7 +33,20 @@ const char *errno_hint(int err) {
   }
 }
 
-static void report(int code, const char *msg) {
+/* One line always: control characters in a path or a command name are shown escaped. */
+static void one_line(char *out, size_t len, const char *msg) {
+  size_t o = 0;
+  for (const unsigned char *c = (const unsigned char *)msg; *c && o + 5 < len; c++) {
+    if (*c == '\n') { out[o++] = '\\'; out[o++] = 'n'; }
+    else if (*c < 0x20 || *c == 0x7f) o += (size_t)snprintf(out + o, len - o, "\\x%02x", *c);
+    else out[o++] = (char)*c;
+  }
+  out[o] = 0;
+}
+
+static void report(int code, const char *raw) {
+  char msg[1020];
+  one_line(msg, sizeof msg, raw);
   if (error_fd >= 0) {
     struct error_record rec;
     memset(&rec, 0, sizeof rec);
@@ -376,10 +389,13 @@ int main(int argc, char **argv) {
     if (plan.ops[i].kind == OP_DATA && fcntl(plan.ops[i].u.data.fd, F_GETFD) < 0)
       die(125, "%s: descriptor %d is not open", plan.ops[i].origin, plan.ops[i].u.data.fd);
 
-  pid_t parent = getppid();
+  /* The parent Node saw at its start: if it died while Node was starting, we have been reparented already. */
+  pid_t parent = plan.parent_pid ? plan.parent_pid : getppid();
   if (plan.die_with_parent) {
     if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0) die_errno(125, "PR_SET_PDEATHSIG");
-    if (getppid() != parent) die(125, "the parent of sandbox exited");
+    if (getppid() != parent) die(125, "the process that started sandbox has exited");
+  } else {
+    prctl(PR_SET_PDEATHSIG, 0, 0, 0, 0); /* the launcher armed it for the start-up */
   }
 
   int sync[2], errp[2];

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Build step: bundle lib/ into dist/sandbox.js (one file loads faster than forty), then warm a V8 code
 // cache for it (dist/sandbox.js.cache) by compiling it and running its start-up paths once. The cache
-// is tied to this Node and V8; bin/sandbox falls back to a plain compile when V8 rejects it.
+// is tied to this Node and V8; bin/sandbox.js falls back to a plain compile when V8 rejects it.
 'use strict';
 const fs = require('fs');
 const path = require('path');

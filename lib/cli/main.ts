@@ -5,7 +5,7 @@ import * as path from 'path';
 import minimist from 'minimist';
 import { SandboxError, EXIT } from '../errors';
 import { packageRoot } from '../paths';
-import { runCommand, type RunIo } from './run';
+import { runCommand, setLaunchParent, type RunIo } from './run';
 
 const HELP = `Usage: sandbox COMMAND [OPTIONS]
 
@@ -51,18 +51,28 @@ function profilePolicyLoader(nameOrPath: string): import('./seccomp-command').Lo
 
 export function main(argv: string[], io: RunIo): number {
   // Only the global flags before the subcommand; stopEarly leaves the subcommand's own arguments alone.
-  const global = minimist(argv, { boolean: ['help', 'version'], alias: { h: 'help', V: 'version' }, stopEarly: true });
-  const [cmd, ...rest] = global._.map(String);
-  const sub = argv.slice(argv.indexOf(cmd) + 1);
-  void rest;
+  // Anything else that looks like an option is refused before minimist sees it (it throws on some, like "--=x").
+  for (const a of argv) {
+    if (!a.startsWith('-')) break;
+    if (!['--help', '-h', '--version', '-V'].includes(a)) throw new SandboxError(`${a.replace(/(.)=.*$/, '$1')}: unknown option (see sandbox --help)`);
+  }
+  const global = minimist(argv, {
+    boolean: ['help', 'version'],
+    alias: { h: 'help', V: 'version' },
+    stopEarly: true,
+    unknown: (arg) => {
+      if (arg.startsWith('-')) throw new SandboxError(`${arg.replace(/=.*$/, '')}: unknown option (see sandbox --help)`);
+      return true;
+    },
+  });
+  const cmd = global._.length ? String(global._[0]) : undefined;
+  const sub = cmd === undefined ? [] : argv.slice(argv.indexOf(cmd) + 1);
   if (global.version) { io.out(`sandbox ${version()}`); return 0; }
-  if (global.help || cmd === undefined || cmd === 'help') {
-    if (cmd === undefined && !global.help) { io.err(HELP.trimEnd()); return EXIT.SANDBOX; }
+  if (global.help || cmd === 'help') {
     io.out(HELP.trimEnd());
     return 0;
   }
-  const unknownGlobal = Object.keys(global).filter((k) => !['_', 'help', 'version', 'h', 'V'].includes(k));
-  if (unknownGlobal.length) throw new SandboxError(`--${unknownGlobal[0]}: unknown option (see sandbox --help)`);
+  if (cmd === undefined) throw new SandboxError('no command given (see sandbox --help)');
   switch (cmd) {
     case 'run': return runCommand(sub, io);
     case 'profiles':
@@ -83,7 +93,8 @@ export function main(argv: string[], io: RunIo): number {
 }
 
 /** The entry: prints one line for any error, sets process.exitCode, never a stack trace unless DEBUG asks. */
-export function entry(): void {
+export function entry(parentPid?: number): void {
+  if (parentPid) setLaunchParent(parentPid);
   const io: RunIo = {
     out: (t) => { process.stdout.write(t.endsWith('\n') ? t : t + '\n'); },
     err: (t) => { process.stderr.write(t.endsWith('\n') ? t : t + '\n'); },

@@ -18,8 +18,15 @@ export interface RunIo {
   err(text: string): void;
 }
 
+/** The parent pid as bin/sandbox read it before anything else: a parent that dies while Node starts is caught. */
+let launchParent = 0;
+export function setLaunchParent(pid: number): void {
+  launchParent = pid;
+}
+
 function callerContext(): CallerContext {
   return {
+    parentPid: launchParent || process.ppid,
     uid: process.getuid ? process.getuid() : 0,
     gid: process.getgid ? process.getgid() : 0,
     cwd: process.cwd(),

@@ -1,6 +1,6 @@
 // `sandbox seccomp groups` and `sandbox seccomp explain FILE-OR-PROFILE SYSCALL [--arch A]`.
 import * as fs from 'fs';
-import JSON5 from 'json5';
+import { parseJson5Text } from '../json5-text';
 import { SandboxError } from '../errors';
 import { ARCHES, Arch, hostArch } from '../seccomp/arch';
 import { explainSyscall, formatGroups } from '../seccomp/explain';
@@ -31,13 +31,7 @@ export function loadSeccompFile(path: string): LoadedPolicy {
   } catch (e) {
     throw new SandboxError(`${path}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`);
   }
-  let raw: unknown;
-  try {
-    raw = JSON5.parse(text);
-  } catch (e) {
-    const err = e as { lineNumber?: number; columnNumber?: number; message: string };
-    throw new SandboxError(`${path}:${err.lineNumber ?? 1}:${err.columnNumber ?? 1}: ${err.message.replace(/^JSON5: /, '')}`);
-  }
+  const raw = parseJson5Text(path, text);
   return { policy: parseSeccompSection(raw, jsonLocator(text, path)) };
 }
 

@@ -11,6 +11,8 @@ export interface CallerContext {
   gid: number;
   cwd: string;
   env: Record<string, string | undefined>;
+  /** The parent pid read first thing at start-up (0: unknown). */
+  parentPid?: number;
 }
 
 export interface PlanExtras {
@@ -111,6 +113,7 @@ export function buildPlan(spec: SandboxSpec, argv: string[], caller: CallerConte
     capabilities: caps.sort((a, b) => a - b),
     newSession: spec.newSession ?? false,
     dieWithParent: spec.dieWithParent ?? true,
+    parentPid: caller.parentPid ?? 0,
     asPid1: spec.asPid1 ?? false,
     keepFds: [...new Set(spec.keepFds)].sort((a, b) => a - b),
     seccomp: extras.seccomp,

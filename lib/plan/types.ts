@@ -58,6 +58,8 @@ export interface Plan {
   newSession: boolean;
   /** Kill the sandbox when the process that started sandbox dies. */
   dieWithParent: boolean;
+  /** That process's pid as sandbox saw it first (0: unknown); the stage refuses to start if it is already gone. */
+  parentPid: number;
   /** Run the program as pid 1 instead of under our init. */
   asPid1: boolean;
   /** Descriptors (besides 0-2) the program inherits. */

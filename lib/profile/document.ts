@@ -1,7 +1,7 @@
 // One profile file as read: JSON5 parsed, every value checked against lib/profile/tables.ts, and turned
 // into a ProfileDoc whose entries each remember "file:line:col". Nothing here looks at the host or at
 // other files; `extends` is only recorded. All errors are one line: FILE:LINE:COL: found X, expected Y.
-import JSON5 from 'json5';
+import { parseJson5Text, quoted } from '../json5-text';
 import { SandboxError } from '../errors';
 import { capabilityNumber } from '../plan/capabilities';
 import { positionMapFrom, scanPositionData, scanPositions, type JsonPath, type PositionMap, type ScannedPositions } from './positions';
@@ -135,7 +135,7 @@ function describe(v: unknown): string {
   if (v === null) return 'null';
   if (Array.isArray(v)) return 'a list';
   if (typeof v === 'object') return 'an object';
-  if (typeof v === 'string') return JSON.stringify(v);
+  if (typeof v === 'string') return quoted(v, 80);
   return String(v);
 }
 
@@ -218,26 +218,11 @@ export class DocumentReader {
 
 /** Parses JSON5 text; syntax errors become "FILE:LINE:COL: message". */
 export function parseJson5(file: string, text: string): unknown {
-  try {
-    return JSON5.parse(text);
-  } catch (e) {
-    const err = e as { lineNumber?: number; columnNumber?: number; message?: string };
-    const msg = String(err.message ?? e)
-      .replace(/^JSON5:\s*/, '')
-      .replace(/ at \d+:\d+$/, '');
-    let line = err.lineNumber ?? 1;
-    let col = err.columnNumber ?? 1;
-    // json5 reports a bad line break as column 0 of the next line; point at the end of the line it ends.
-    if (col < 1 && line > 1) {
-      line -= 1;
-      col = (text.split('\n')[line - 1] ?? '').length + 1;
-    }
-    throw new SandboxError(`${file}:${line}:${Math.max(col, 1)}: JSON5 syntax error: ${msg}`);
-  }
+  return parseJson5Text(file, text);
 }
 
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
-const ENV_GLOB = /^[A-Za-z0-9_*?]+$/;
+const ENV_GLOB = /^[A-Za-z0-9_*?]{1,256}$/;
 const CAP_NAME = /^(CAP_)?[A-Za-z][A-Za-z0-9_]*$/;
 
 /** Normalises "net_admin" and "CAP_NET_ADMIN" to the latter. */

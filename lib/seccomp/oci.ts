@@ -2,6 +2,7 @@
 // includes/excludes by caps, arches and minKernel) into a SeccompPolicy, unchanged as written.
 // The includes/excludes stay on the rules and are settled at compile time, when the kept
 // capabilities and the architecture are known.
+import { quoted } from '../json5-text';
 import { SandboxError } from '../errors';
 import { isKnownSyscall } from './arch';
 import {
@@ -29,7 +30,7 @@ function ociAction(v: unknown, errnoRet: unknown, fallbackErrno: number, where: 
     case 'SCMP_ACT_KILL_THREAD': return { kind: 'kill-thread' };
     case 'SCMP_ACT_KILL_PROCESS': return { kind: 'kill-process' };
     case 'SCMP_ACT_NOTIFY': return fail(where, 'SCMP_ACT_NOTIFY needs a user-space listener, which sandbox does not run');
-    default: return fail(where, `unknown action ${JSON.stringify(v)} (expected SCMP_ACT_ALLOW, _ERRNO, _KILL, _KILL_PROCESS, _TRAP, _LOG or _TRACE)`);
+    default: return fail(where, `unknown action ${quoted(v)} (expected SCMP_ACT_ALLOW, _ERRNO, _KILL, _KILL_PROCESS, _TRAP, _LOG or _TRACE)`);
   }
 }
 
@@ -43,7 +44,7 @@ function ociArg(raw: unknown, locate: Locate, path: (string | number)[]): ArgCon
   const index = raw.index;
   if (typeof index !== 'number' || !Number.isInteger(index) || index < 0 || index > 5) fail(locate([...path, 'index']), 'index must be 0-5');
   const op = typeof raw.op === 'string' ? OCI_OPS[raw.op] : undefined;
-  if (!op) fail(locate([...path, 'op']), `unknown op ${JSON.stringify(raw.op)} (expected ${Object.keys(OCI_OPS).join(', ')})`);
+  if (!op) fail(locate([...path, 'op']), `unknown op ${quoted(raw.op)} (expected ${Object.keys(OCI_OPS).join(', ')})`);
   const value = parseU64(raw.value ?? 0, locate([...path, 'value']));
   const valueTwo = parseU64(raw.valueTwo ?? 0, locate([...path, 'valueTwo']));
   // libseccomp's masked equality: value is the mask, valueTwo the datum.

@@ -28,13 +28,11 @@ t.comment(`fuzz seed ${SEED} (replay: FUZZ_SEED=${SEED}), ${CASES} in-process ca
  * Each entry: a pattern over the problem text, and what it is.
  */
 const deep = (p) => /(\[|\{a:|\[\{b:){200}/.test(JSON.stringify(p.input));
-const KNOWN = [
-  { test: (p) => /Maximum call stack size exceeded/.test(p.problem + JSON.stringify(p.output)), why: 'deeply nested profile: the position scanner (lib/profile/positions.ts scanValue) recurses without a depth limit' },
-  { test: (p) => /^took \d+ ms/.test(p.problem) && deep(p), why: 'deeply nested profile: the position scanner takes time quadratic in the depth (pathKey stringifies the whole path at each level)' },
-  { test: (p) => /Usage: sandbox COMMAND/.test(JSON.stringify(p.output)), why: '`sandbox` with no command (no arguments, or only global flags such as --bogus or -x VALUE) prints the whole help to stderr with exit 125' },
-  { test: (p) => /internal error: Invalid regular expression: \/\^x{100}/.test(JSON.stringify(p.output)), why: 'an env.keep pattern of some 70,000 characters: buildEnv (lib/plan/build.ts) compiles it to a RegExp that V8 refuses' },
-  { test: (p) => /JSON5: '\\+u202[89]'/.test(JSON.stringify(p.output)), why: 'a profile string holding U+2028/U+2029: the json5 package prints a warning line on stderr (console.warn)' },
-];
+// Findings of this fuzzer, all fixed since (deep nesting, a huge env.keep glob, json5's console warnings for
+// U+2028/U+2029, the whole help on stderr for a missing command): a problem here is a new one.
+const KNOWN = [];
+/** The one warning sandbox gives besides an error: limits asked for in best-effort mode that can't apply here. */
+const WARNING = /^sandbox: .*running without limits \(--limits=best-effort\)$/;
 
 // ---- the places the fuzzer writes: a scratch tree the test user owns ----
 const work = userTmpdir('sbx-fuzz-');
@@ -116,7 +114,7 @@ function judge(fn) {
     return { problem: `threw ${thrown && thrown.name}: ${thrown && thrown.message}`, output: String(thrown && thrown.stack).split('\n').slice(0, 6).join('\n') };
   }
   const stderr = err.join('\n');
-  const lines = stderr.split('\n').filter((l) => l !== '');
+  const lines = stderr.split('\n').filter((l) => l !== '' && !WARNING.test(l));
   const output = { code, stderr: stderr.slice(0, 600) };
   if (/internal error/.test(stderr)) return { problem: 'internal error', output };
   if (/\n\s+at /.test(stderr)) return { problem: 'stack trace on stderr', output };
@@ -252,7 +250,7 @@ function judgeSpawn(res, { marker, printPlan }) {
   const out = { code: res.code, signal: res.signal, stderr: res.stderr.slice(0, 600), stdout: res.stdout.slice(0, 200) };
   if (res.error) return { problem: `spawn failed: ${res.error}`, output: out };
   if (res.hung) return { problem: `no exit within ${SPAWN_TIMEOUT} ms`, output: out };
-  const lines = res.stderr.split('\n').filter((l) => l !== '');
+  const lines = res.stderr.split('\n').filter((l) => l !== '' && !WARNING.test(l));
   if (/internal error/.test(res.stderr)) return { problem: 'internal error', output: out };
   if (/\n\s+at |^\s+at /m.test(res.stderr)) return { problem: 'stack trace on stderr', output: out };
   const ran = marker && res.stdout.includes(marker);

@@ -31,7 +31,7 @@ t.test('a changed file is read afresh, not from the cache', async (t) => {
 
 t.test('the bundle runs with and without its code cache', async (t) => {
   const { spawnSync } = require('child_process');
-  const withCache = spawnSync(process.execPath, [path.join(ROOT, 'bin', 'sandbox'), '--version'], { encoding: 'utf8' });
+  const withCache = spawnSync(process.execPath, [path.join(ROOT, 'bin', 'sandbox.js'), '--version'], { encoding: 'utf8' });
   t.match(withCache.stdout, /^sandbox \d+\.\d+\.\d+\n$/);
   const { load } = require('../../bin/loader.js');
   const tmp = fs.mkdtempSync(path.join(require('os').tmpdir(), 'bundle-'));

@@ -22,7 +22,7 @@ function skipReason() {
 }
 
 // The sandbox as the user would run it: a root of the host's read-only /usr and friends.
-const SB = `node ${REPO}/bin/sandbox run --no-profile --ro-bind /usr /usr --ro-bind /bin /bin --ro-bind /lib /lib --ro-bind-try /lib64 /lib64 --dev /dev --proc /proc`;
+const SB = `${REPO}/bin/sandbox run --no-profile --ro-bind /usr /usr --ro-bind /bin /bin --ro-bind /lib /lib --ro-bind-try /lib64 /lib64 --dev /dev --proc /proc`;
 
 // watch.sh N SECONDS -- SANDBOX-ARGS...: start N sandboxes, wait for their N leaves, show the leaves'
 // files, again after SECONDS, then wait for them to end and list what is left beside the launcher leaf.
@@ -77,9 +77,9 @@ check undelegated as_user_undelegated $SB --memory 64M -- true
 check best-effort as_user_undelegated $SB --memory 64M --limits best-effort -- echo ran
 check print-plan as_user $SB --memory 64M --print-plan -- true
 printf '{ extends: "minimal", limits: { pids: 24 } }' > /tmp/limited.json5; chmod 644 /tmp/limited.json5
-check profile-limits as_user sh -c 'cd /tmp && node ${REPO}/bin/sandbox run --profile /tmp/limited.json5 -- sh -c "cat /sys/fs/cgroup/pids.max 2>/dev/null || echo no-sys; for i in \$(seq 40); do sleep 2 & done 2>/dev/null; wait"; echo "rc=$?"'
-check doctor as_user node ${REPO}/bin/sandbox doctor
-check doctor-json as_user node ${REPO}/bin/sandbox doctor --json
+check profile-limits as_user sh -c 'cd /tmp && ${REPO}/bin/sandbox run --profile /tmp/limited.json5 -- sh -c "cat /sys/fs/cgroup/pids.max 2>/dev/null || echo no-sys; for i in \$(seq 40); do sleep 2 & done 2>/dev/null; wait"; echo "rc=$?"'
+check doctor as_user ${REPO}/bin/sandbox doctor
+check doctor-json as_user ${REPO}/bin/sandbox doctor --json
 `;
 
 const skip = skipReason();

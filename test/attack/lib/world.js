@@ -153,10 +153,12 @@ function underPty(w, profile, argv) {
 function checkoutCopy(w) {
   const copy = path.join(w.base, 'checkout');
   fs.mkdirSync(copy);
-  for (const p of ['bin', 'dist', 'lib', 'profiles', 'schema', 'package.json']) fs.cpSync(path.join(ROOT, p), path.join(copy, p), { recursive: true });
+  for (const p of ['bin', 'dist', 'lib', 'profiles', 'schema', 'package.json']) fs.cpSync(path.join(ROOT, p), path.join(copy, p), { recursive: true, verbatimSymlinks: true });
   fs.mkdirSync(path.join(copy, 'native', 'build'), { recursive: true });
-  fs.copyFileSync(path.join(ROOT, 'native', 'build', 'sandbox-stage'), path.join(copy, 'native', 'build', 'sandbox-stage'));
-  fs.chmodSync(path.join(copy, 'native', 'build', 'sandbox-stage'), 0o755);
+  for (const bin of ['sandbox', 'sandbox-stage']) {
+    fs.copyFileSync(path.join(ROOT, 'native', 'build', bin), path.join(copy, 'native', 'build', bin));
+    fs.chmodSync(path.join(copy, 'native', 'build', bin), 0o755);
+  }
   fs.symlinkSync(path.join(ROOT, 'node_modules'), path.join(copy, 'node_modules'));
   if (IS_ROOT) execFileSync('chown', ['-R', '-h', `${TEST_UID}:${TEST_GID}`, copy]);
   return copy;

@@ -1,0 +1,61 @@
+/* The `sandbox` command: arms the parent-death signal before anything else, then runs the TypeScript side
+ * (node bin/sandbox.js) in the same process. PR_SET_PDEATHSIG survives execve, so a parent that dies while
+ * Node starts up takes this process down too; Node alone would leave a window of its whole start-up. */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include <errno.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <unistd.h>
+
+#ifndef NODE_FALLBACK
+#define NODE_FALLBACK "/usr/bin/node"
+#endif
+
+/* node from $SANDBOX_NODE, else the first `node` on PATH, else the one the build ran with. */
+static const char *find_node(char *buf, size_t len) {
+  const char *forced = getenv("SANDBOX_NODE");
+  if (forced && *forced) return forced;
+  const char *path = getenv("PATH");
+  for (const char *p = path ? path : ""; *p;) {
+    const char *e = strchrnul(p, ':');
+    if (e > p && (size_t)snprintf(buf, len, "%.*s/node", (int)(e - p), p) < len && access(buf, X_OK) == 0) return buf;
+    p = *e ? e + 1 : e;
+  }
+  return NODE_FALLBACK;
+}
+
+int main(int argc, char **argv) {
+  pid_t parent = getppid();
+  if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) == 0 && getppid() != parent) return 125; /* already orphaned */
+  char exe[PATH_MAX], script[PATH_MAX + 32], nodebuf[PATH_MAX], pid[32];
+  ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+  if (n <= 0) {
+    fprintf(stderr, "sandbox: readlink /proc/self/exe: %s\n", strerror(errno));
+    return 125;
+  }
+  exe[n] = 0;
+  /* .../native/build/sandbox → .../bin/sandbox.js */
+  for (int up = 0; up < 3; up++) {
+    char *slash = strrchr(exe, '/');
+    if (!slash) break;
+    *slash = 0;
+  }
+  snprintf(script, sizeof script, "%s/bin/sandbox.js", exe);
+  snprintf(pid, sizeof pid, "%d", (int)parent);
+  setenv("SANDBOX_PARENT_PID", pid, 1);
+  const char *node = find_node(nodebuf, sizeof nodebuf);
+  char **args = calloc((size_t)argc + 2, sizeof *args);
+  if (!args) return 125;
+  args[0] = (char *)node;
+  args[1] = script;
+  for (int i = 1; i < argc; i++) args[i + 1] = argv[i];
+  execv(node, args);
+  fprintf(stderr, "sandbox: cannot run node (%s): %s (set SANDBOX_NODE)\n", node, strerror(errno));
+  return 125;
+}
