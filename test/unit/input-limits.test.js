@@ -7,9 +7,9 @@ const { main } = require('../../dist/lib/cli/main');
 t.test('nesting deeper than the limit is one error with file:line:col', async (t) => {
   t.equal(excessiveNesting('{ a: [1, 2, {b: "[[[[["}] }'), null, 'brackets in strings do not count');
   t.equal(excessiveNesting('// [[[[[\n{ /* [[[[ */ a: 1 }', 2), null, 'nor in comments');
-  t.same(excessiveNesting('{\n  a: [[[', 3), { line: 2, col: 7 });
+  t.same(excessiveNesting('{\n  a: [[[', 3), { line: 2, col: 8 });
   const deep = '{ filesystem: ' + '['.repeat(8000) + ']'.repeat(8000) + ' }';
-  t.throws(() => parseJson5Text('d.json5', deep), { message: `d.json5:1:${15 + MAX_NESTING - 2}: found nesting deeper than ${MAX_NESTING} levels, expected a flatter document` });
+  t.throws(() => parseJson5Text('d.json5', deep), { message: `d.json5:1:${15 + MAX_NESTING - 1}: found nesting deeper than ${MAX_NESTING} levels, expected a flatter document` });
 });
 
 t.test('json5 warnings do not reach stderr', async (t) => {
