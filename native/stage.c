@@ -20,6 +20,7 @@
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <sys/wait.h>
 
 int error_fd = -1;
@@ -104,6 +105,12 @@ static void reset_inherited_state(int plan_fd, const int *keep, size_t n_keep) {
   sigset_t none;
   sigemptyset(&none);
   sigprocmask(SIG_SETMASK, &none, NULL);
+  /* interval timers survive execve: a profiler's SIGPROF would otherwise kill the sandbox */
+  struct itimerval off;
+  memset(&off, 0, sizeof off);
+  setitimer(ITIMER_REAL, &off, NULL);
+  setitimer(ITIMER_VIRTUAL, &off, NULL);
+  setitimer(ITIMER_PROF, &off, NULL);
   for (int fd = 0; fd <= 2; fd++) {
     int fl = fcntl(fd, F_GETFL);
     if (fl >= 0 && (fl & O_NONBLOCK)) fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);

@@ -30,6 +30,10 @@ for (const name of fs.readdirSync(profilesDir).filter((n) => n.endsWith('.json5'
 }
 fs.writeFileSync(path.join(root, 'dist', 'profiles.cache.json'), JSON.stringify(cache));
 
+// The base filter alone, for each architecture: what every sandbox without a seccomp policy gets.
+const { seccompForPlan, ARCHES } = require(path.join(root, 'dist', 'lib', 'seccomp', 'index.js'));
+fs.writeFileSync(path.join(root, 'dist', 'base-filter.json'), JSON.stringify(Object.fromEntries(ARCHES.map((a) => [a, seccompForPlan(null, a)]))));
+
 const { wrapper } = require(path.join(root, 'bin', 'loader.js'));
 const source = fs.readFileSync(out, 'utf8');
 const script = new vm.Script(wrapper(source), { filename: out });

@@ -2,7 +2,7 @@
 // no-internal-processes rule, enable the controllers, create the leaf and write its limits.
 // The monitor later places the program in the leaf, reports limit hits and removes the leaf.
 import * as path from 'node:path';
-import createDebug from 'debug';
+import { makeDebug } from '../debug';
 import { SandboxError } from '../errors';
 import type { CgroupPlan } from '../plan/types';
 import { CgroupFs, realCgroupFs, writeCgroupFile, cgroupWriteError, describeFsError, errorCode } from './fsops';
@@ -10,7 +10,7 @@ import { readCgroupHost, CgroupHost, CgroupDir } from './host';
 import type { CgroupSetup } from './plan';
 import { startTransientScope, CommandRunner } from './systemd';
 
-const debug = createDebug('sandbox:cgroup');
+const debug = makeDebug('cgroup');
 
 export interface CreateLeafOptions {
   ops?: CgroupFs;

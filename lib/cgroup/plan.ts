@@ -2,7 +2,6 @@
 // leaf, what is written there, and, when nothing can be delegated, the one line that says why.
 // Pure: everything it needs is in the CgroupHost read beforehand.
 import * as path from 'node:path';
-import * as crypto from 'node:crypto';
 import { SandboxError } from '../errors';
 import type { CgroupPlan } from '../plan/types';
 import type { LimitsSpec } from '../plan/spec';
@@ -51,7 +50,9 @@ export interface CgroupDecision {
 
 /** A sandbox id that names its monitor: "<pid>-<random>", so a later run can tell a stale leaf. */
 export function newSandboxId(pid: number = process.pid): string {
-  return `${pid}-${crypto.randomBytes(4).toString('hex')}`;
+  // Unique among this user's sandboxes (the pid already is while it lives); not a secret, so no crypto module
+  // at start-up (loading it costs ~3 ms).
+  return `${pid}-${Math.floor(Math.random() * 0x100000000).toString(16).padStart(8, '0')}`;
 }
 
 export function leafNameFor(sandboxId: string): string {

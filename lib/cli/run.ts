@@ -9,7 +9,8 @@ import { buildPlan, type CallerContext } from '../plan/build';
 import { mergeSpecs, type SandboxSpec } from '../plan/spec';
 import type { Plan } from '../plan/types';
 import { makeDebug } from '../debug';
-import { newSandboxId, planCgroup, readCgroupHost, type CgroupDecision } from '../cgroup';
+import { newSandboxId, planCgroup, type CgroupDecision } from '../cgroup/plan';
+import { readCgroupHost } from '../cgroup/host';
 
 const log = makeDebug('run');
 
@@ -59,8 +60,26 @@ function realpathOr(p: string): string {
   }
 }
 
+/**
+ * The base filter alone, compiled at build time (dist/base-filter.json, by scripts/bundle.js): the same bytes
+ * for every sandbox without a seccomp policy, so the compiler is loaded only for a profile that has one.
+ */
+function prebuiltBaseFilter(): Plan['seccomp'] | null {
+  try {
+    const all = JSON.parse(fs.readFileSync(path.join(packageRoot(), 'dist', 'base-filter.json'), 'utf8')) as Record<string, { bpf: string; origin: string }>;
+    const arch = process.arch === 'x64' ? 'x86_64' : process.arch === 'arm64' ? 'aarch64' : '';
+    return all[arch] ?? null;
+  } catch {
+    return null;
+  }
+}
+
 /** The base filter always, with the profile's or --seccomp's policy over it. */
 function seccompFor(spec: SandboxSpec): Plan['seccomp'] {
+  if (!spec.seccomp) {
+    const pre = prebuiltBaseFilter();
+    if (pre) return pre;
+  }
   const { seccompForPlan, hostArch } = require('../seccomp/index') as typeof import('../seccomp/index');
   const arch = hostArch();
   if (!arch) throw new SandboxError(`no seccomp syscall table for ${process.arch}: sandbox supports x86_64 and aarch64`);

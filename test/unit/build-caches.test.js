@@ -39,3 +39,9 @@ t.test('the bundle runs with and without its code cache', async (t) => {
   fs.writeFileSync(path.join(tmp, 'sandbox.js.cache'), 'not a v8 cache');
   t.type(load(path.join(tmp, 'sandbox.js')).main, 'function', 'a rejected cache falls back to compiling');
 });
+
+t.test('the prebuilt base filter is what the compiler gives today', async (t) => {
+  const { seccompForPlan, ARCHES } = require('../../dist/lib/seccomp/index');
+  const pre = JSON.parse(fs.readFileSync(path.join(ROOT, 'dist', 'base-filter.json'), 'utf8'));
+  for (const a of ARCHES) t.same(pre[a], seccompForPlan(null, a), a);
+});
