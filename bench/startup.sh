@@ -18,8 +18,10 @@ time_it() { # prints mean ms of running "$@" $runs times
 }
 node_ms=$(time_it "${user[@]}" env -i /usr/bin/node -e 0)
 sbx_ms=$(time_it "${user[@]}" env -i "$S" run --no-profile --ro-bind / / --dev /dev --proc /proc -- true)
+dflt_ms=$(time_it "${user[@]}" env -i "$S" run -- true)
 echo "node -e 0:                  $node_ms ms"
 echo "sandbox run ... true:       $sbx_ms ms (above node: $(echo "$sbx_ms - $node_ms" | bc) ms)"
+echo "sandbox run -- true:        $dflt_ms ms with the default profile (above node: $(echo "$dflt_ms - $node_ms" | bc) ms)"
 if command -v bwrap >/dev/null; then
   bw_ms=$(time_it "${user[@]}" env -i bwrap --unshare-all --ro-bind / / --dev /dev --proc /proc true)
   echo "bwrap --unshare-all ... true: $bw_ms ms"
