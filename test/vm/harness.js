@@ -119,7 +119,8 @@ function buildInitramfs({ kernel, checksScript, uid, gid }) {
     file('vm/stage2.sh', fs.readFileSync(path.join(GUEST_DIR, 'stage2.sh')), 0o755),
     file('vm/lib.sh', fs.readFileSync(path.join(GUEST_DIR, 'lib.sh'))),
     file('vm/checks.sh', checksScript),
-    file('vm/env', `VM_UID=${uid}\nVM_GID=${gid}\nexport VM_UID VM_GID\n`),
+    // VM_KEEP: the checkout, seen through the tmpfs the guest puts on /tmp, /run, /home and /var/tmp
+    file('vm/env', `VM_UID=${uid}\nVM_GID=${gid}\nVM_KEEP='${path.resolve(__dirname, '../..')}'\nexport VM_UID VM_GID VM_KEEP\n`),
     file('vm/modules.order', modules.map((m) => m.name).join('\n') + '\n'),
     ...modules.map((m) => file(`vm/modules/${m.name}.ko`, readModule(m.file))),
   ];

@@ -17,9 +17,18 @@ for m in $($B cat /vm/modules.order); do
 done
 
 $B mount -t 9p -o trans=virtio,version=9p2000.L,ro,msize=262144,cache=loose host /host || die "mount 9p host failed"
+. /vm/env
+$B mkdir -p /hostro
+$B mount --bind /host /hostro || die "bind of the host root failed"
 for d in tmp run home var/tmp; do
   [ -d "/host/$d" ] && { $B mount -t tmpfs -o mode=1777 tmpfs "/host/$d" || die "tmpfs /$d failed"; }
 done
+# a checkout under one of those (CI may clone into /tmp) is bound back from the host, read-only
+case "$VM_KEEP" in
+  /tmp/*|/run/*|/home/*|/var/tmp/*)
+    $B mkdir -p "/host$VM_KEEP" && $B mount --bind "/hostro$VM_KEEP" "/host$VM_KEEP" || die "bind of $VM_KEEP failed";;
+esac
+$B umount /hostro
 $B chmod 755 /host/run /host/home
 $B mount --move /proc /host/proc
 $B mount --move /sys /host/sys
