@@ -139,6 +139,12 @@ static int plan_parse_inner(struct reader *rr, struct plan *plan) {
              : !strcmp(kw, "die-with-parent") ? &plan->die_with_parent : !strcmp(kw, "as-pid-1") ? &plan->as_pid1
              : &plan->cwd_fallback;
       *f = (int)v;
+    } else if (!strcmp(kw, "landlock-scopes")) {
+      if (number_token(rr, &a, 3, &v) < 0) return -1;
+      plan->landlock_scopes = (unsigned)v;
+    } else if (!strcmp(kw, "verbose")) {
+      if (number_token(rr, &a, 1, &v) < 0) return -1;
+      plan->verbose = (int)v;
     } else if (!strcmp(kw, "parent-pid")) {
       if (number_token(rr, &a, 0x3fffffff, &v) < 0) return -1;
       plan->parent_pid = (pid_t)v;

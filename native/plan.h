@@ -53,6 +53,8 @@ struct plan {
   pid_t parent_pid;     /* 0: unknown */
   int as_pid1;
   uint64_t caps;        /* bit mask of capability numbers kept */
+  unsigned landlock_scopes; /* LANDLOCK_SCOPE_* bits wanted; applied where the kernel's ABI has them */
+  int verbose;          /* say what the kernel could not give (older Landlock ABI) */
   int *keep_fds; size_t n_keep_fds;
   const char **env; size_t n_env;      /* NULL-terminated */
   const char **argv; size_t n_argv;    /* NULL-terminated */

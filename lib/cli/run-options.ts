@@ -191,6 +191,7 @@ export const RUN_OPTIONS: Record<string, OptionDef> = {
       limits(st).mode = a[0];
     },
   },
+  '--verbose': { args: [], help: 'say what the kernel could not give (e.g. an older Landlock ABI)', run: (st) => { st.req.spec.verbose = true; } },
   '--print-plan': { args: [], help: 'print the plan as JSON and run nothing', run: (st) => { st.req.printPlan = true; } },
   '--help': { args: [], help: 'this help', run: (st) => { st.req.help = true; } },
 };

@@ -42,6 +42,8 @@ export function serializePlan(plan: Plan): Buffer {
   w.record('hostname', plan.hostname).record('cwd', plan.cwd).record('cwd-fallback', plan.cwdFallback ? 1 : 0);
   w.record('new-session', plan.newSession ? 1 : 0).record('die-with-parent', plan.dieWithParent ? 1 : 0).record('as-pid-1', plan.asPid1 ? 1 : 0);
   if (plan.parentPid > 0) w.record('parent-pid', plan.parentPid);
+  if (plan.landlockScopes) w.record('landlock-scopes', plan.landlockScopes);
+  if (plan.verbose) w.record('verbose', 1);
   for (const c of plan.capabilities) w.record('cap', c);
   for (const fd of plan.keepFds) w.record('keep-fd', fd);
   for (const m of plan.mounts) mountRecord(w, m);

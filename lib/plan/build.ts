@@ -115,6 +115,8 @@ export function buildPlan(spec: SandboxSpec, argv: string[], caller: CallerConte
     dieWithParent: spec.dieWithParent ?? true,
     parentPid: caller.parentPid ?? 0,
     asPid1: spec.asPid1 ?? false,
+    landlockScopes: 3,
+    verbose: spec.verbose ?? false,
     keepFds: [...new Set(spec.keepFds)].sort((a, b) => a - b),
     seccomp: extras.seccomp,
     cgroup: extras.cgroup,

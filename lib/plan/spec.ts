@@ -36,6 +36,7 @@ export interface SandboxSpec {
   newSession?: boolean;
   dieWithParent?: boolean;
   asPid1?: boolean;
+  verbose?: boolean;
   keepFds: number[];
   /** A profile's seccomp section or --seccomp FILE, parsed; lib/seccomp compiles it over the base filter. */
   seccomp: { policy: SeccompPolicy; origin: Origin } | null;
@@ -66,6 +67,7 @@ export function mergeSpecs(base: SandboxSpec, top: SandboxSpec): SandboxSpec {
     newSession: pick('newSession'),
     dieWithParent: pick('dieWithParent'),
     asPid1: pick('asPid1'),
+    verbose: pick('verbose'),
     keepFds: [...base.keepFds, ...top.keepFds],
     seccomp: top.seccomp ?? base.seccomp,
     limits: top.limits ? { ...(base.limits ?? {}), ...top.limits } : base.limits,

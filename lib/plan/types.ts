@@ -64,6 +64,10 @@ export interface Plan {
   asPid1: boolean;
   /** Descriptors (besides 0-2) the program inherits. */
   keepFds: number[];
+  /** Landlock scopes (1: abstract unix sockets, 2: signals) applied where the kernel has them (ABI 6+). */
+  landlockScopes: number;
+  /** Say on stderr what the kernel could not give (an older Landlock ABI). */
+  verbose: boolean;
   /** Classic BPF program (struct sock_filter[], native byte order), base64; null: no filter. */
   seccomp: { bpf: string; origin: Origin } | null;
   cgroup: CgroupPlan | null;

@@ -146,16 +146,20 @@ function hostTraces(dirs, own) {
 t.test('100 sandboxes started at once all succeed and leave nothing behind', async (t) => {
   const runtime = userTmpdir('sbx-runtime-');
   const home = userTmpdir('sbx-home-');
-  t.teardown(() => { fs.rmSync(runtime, { recursive: true, force: true }); fs.rmSync(home, { recursive: true, force: true }); });
-  const watched = [os.tmpdir(), '/dev/shm', runtime, home, '/run/user'];
-  const before = hostTraces(watched, [runtime, home]);
+  const tmp = userTmpdir('sbx-tmpdir-');
+  t.teardown(() => { for (const d of [runtime, home, tmp]) fs.rmSync(d, { recursive: true, force: true }); });
+  // The launches get TMPDIR, HOME and XDG_RUNTIME_DIR of their own, so whatever sandbox itself writes on the
+  // host lands there; the shared /tmp and /dev/shm are not watched (other suites, MPI among them, write there
+  // as the same user while this runs), and the sandboxes can't write either (a tmpfs /tmp and a private /dev).
+  const watched = [tmp, runtime, home, '/run/user'];
+  const before = hostTraces(watched, [runtime, home, tmp]);
   const m = marker('hundred');
   const N = 100;
   const t0 = Date.now();
   const runs = await Promise.all(Array.from({ length: N }, (_, i) => new Promise((resolve) => {
     // Half with the default profile, which does the most (home, /tmp, the current directory).
     const args = i % 2 ? [...BASE, '--', 'bash', '-c', `exec -a ${m}-${i} sh -c 'echo ok-$0' ${m}-${i}`] : ['--', 'bash', '-c', `exec -a ${m}-${i} sh -c 'echo ok-$0' ${m}-${i}`];
-    const child = sandboxAsync(args, { env: cleanEnv({ HOME: home, XDG_RUNTIME_DIR: runtime }), cwd: home });
+    const child = sandboxAsync(args, { env: cleanEnv({ HOME: home, XDG_RUNTIME_DIR: runtime, TMPDIR: tmp }), cwd: home });
     let out = '';
     let err = '';
     child.stdout.on('data', (d) => { out += d; });
@@ -166,7 +170,7 @@ t.test('100 sandboxes started at once all succeed and leave nothing behind', asy
   const failed = runs.filter((r) => r.code !== 0 || r.out.trim() !== `ok-${m}-${r.i}`);
   t.same(failed.map((r) => `${r.i}: ${r.code ?? r.signal} ${r.err.trim()}`), [], `all ${N} exit 0 with their output (${Date.now() - t0} ms)`);
   t.ok(await until(() => pidsWith(m, true).length === 0, 5000), 'no process is left');
-  const after = hostTraces(watched, [runtime, home]);
+  const after = hostTraces(watched, [runtime, home, tmp]);
   t.same(after.mounts, before.mounts, 'the host mount table is unchanged');
   for (const d of watched) t.same(after[d], before[d], `nothing new in ${d}`);
   t.same(after.cgroups, before.cgroups, 'no cgroup is left');
