@@ -183,11 +183,20 @@ static void build_dev(const char *dst, const char *origin, const int *nodes) {
 }
 
 /* A fresh procfs; the parts that reach the host kernel are read-only or masked. */
-static void build_proc(const char *dst, const char *origin, int empty_file) {
+static void build_proc(const char *dst, const char *origin, int empty_file, int host_proc) {
   static const char *const readonly[] = { "sys", "sysrq-trigger", "irq", "bus", "fs" };
   static const char *const masked[] = { "kcore", "keys", "timer_list", "sched_debug", "kallsyms", "latency_stats", "acpi", "scsi" };
   char p[PATH_MAX];
-  mount_fresh("proc", dst, origin, NULL, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC);
+  if (host_proc >= 0) {
+    /* the host's pid namespace: a new procfs needs a pid namespace of our own, so the host's is bound */
+    int d = mkdir_in_root(dst, 0755);
+    if (d < 0) die_errno(125, "%s: create %s", origin, dst);
+    set_attrs(host_proc, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC, 1, origin, dst);
+    attach(host_proc, d, origin, dst);
+    close(d);
+  } else {
+    mount_fresh("proc", dst, origin, NULL, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC);
+  }
   const char *base = strcmp(dst, "/") ? dst : "";
   for (size_t i = 0; i < sizeof readonly / sizeof readonly[0]; i++) {
     snprintf(p, sizeof p, "%s/%s", base, readonly[i]);
@@ -258,6 +267,11 @@ void build_root(const struct plan *plan) {
     const struct op *o = &plan->ops[i];
     trees[i] = -1;
     if (o->kind == OP_DEV) need_dev = 1;
+    if (o->kind == OP_PROC && plan->share_pid) {
+      trees[i] = clone_tree("/proc", 1);
+      if (trees[i] < 0) die_errno(125, "%s: clone the host's /proc", o->origin);
+      continue;
+    }
     if (o->kind != OP_BIND) continue;
     trees[i] = clone_tree(o->u.bind.src, 1);
     if (trees[i] < 0 && !((o->u.bind.flags & BIND_TRY) && (errno == ENOENT || errno == ENOTDIR || errno == EACCES)))
@@ -315,7 +329,8 @@ void build_root(const struct plan *plan) {
       mount_tmpfs(o->u.tmpfs.dst, o->u.tmpfs.size, o->u.tmpfs.mode, o->origin, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV);
       break;
     case OP_PROC:
-      build_proc(o->u.path.dst, o->origin, empty);
+      build_proc(o->u.path.dst, o->origin, empty, trees[i]);
+      trees[i] = -1;
       break;
     case OP_DEV:
       build_dev(o->u.path.dst, o->origin, dev_nodes_fd);

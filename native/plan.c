@@ -115,7 +115,7 @@ static int plan_parse_inner(struct reader *rr, struct plan *plan) {
   struct arena a = { malloc(rr->len + 1), 0, rr->len + 1 };
   if (!a.base) return fail(rr, "out of memory");
   plan->storage = a.base;
-  size_t cap_env = 0, cap_argv = 0, cap_ops = 0, cap_fds = 0, cap_rm = 0;
+  size_t cap_env = 0, cap_argv = 0, cap_ops = 0, cap_fds = 0, cap_rm = 0, cap_keep = 0, cap_unset = 0, cap_inputs = 0;
   uint64_t v;
   int seen_end = 0, items = 0;
 
@@ -132,13 +132,40 @@ static int plan_parse_inner(struct reader *rr, struct plan *plan) {
     const char *kw = string_token(rr, &a);
     if (!kw) return -1;
     if (!strcmp(kw, "end")) { seen_end = 1; break; }
-    if (!strcmp(kw, "share-net") || !strcmp(kw, "new-session") || !strcmp(kw, "die-with-parent") ||
+    if (!strcmp(kw, "share-pid")) {
+      if (number_token(rr, &a, 1, &v) < 0) return -1;
+      plan->share_pid = (int)v;
+    } else if (!strcmp(kw, "share-net") || !strcmp(kw, "new-session") || !strcmp(kw, "die-with-parent") ||
         !strcmp(kw, "as-pid-1") || !strcmp(kw, "cwd-fallback")) {
       if (number_token(rr, &a, 1, &v) < 0) return -1;
       int *f = !strcmp(kw, "share-net") ? &plan->share_net : !strcmp(kw, "new-session") ? &plan->new_session
              : !strcmp(kw, "die-with-parent") ? &plan->die_with_parent : !strcmp(kw, "as-pid-1") ? &plan->as_pid1
              : &plan->cwd_fallback;
       *f = (int)v;
+    } else if (!strcmp(kw, "env-rules") || !strcmp(kw, "env-clear")) {
+      if (number_token(rr, &a, 1, &v) < 0) return -1;
+      if (kw[4] == 'r') plan->env_rules = (int)v; else plan->env_clear = (int)v;
+    } else if (!strcmp(kw, "env-keep") || !strcmp(kw, "env-unset")) {
+      int keep = kw[4] == 'k';
+      const char ***arr = keep ? &plan->env_keep : &plan->env_unset;
+      size_t *n = keep ? &plan->n_env_keep : &plan->n_env_unset;
+      size_t *cap = keep ? &cap_keep : &cap_unset;
+      if (*n >= *cap) {
+        size_t nc = *cap ? *cap * 2 : 16;
+        const char **na = realloc((void *)*arr, nc * sizeof *na);
+        if (!na) return fail(rr, "out of memory");
+        *arr = na;
+        *cap = nc;
+      }
+      if (!((*arr)[(*n)++] = string_token(rr, &a))) return -1;
+    } else if (!strcmp(kw, "input-file") || !strcmp(kw, "input-path")) {
+      /* input-file PATH MTIME_SEC MTIME_NSEC SIZE; input-path PATH TYPE(1 dir, 2 other) OPTIONAL 0 */
+      GROW(plan->inputs, plan->n_inputs, cap_inputs, struct plan_input);
+      struct plan_input *in = &plan->inputs[plan->n_inputs++];
+      in->kind = kw[6] == 'f' ? 1 : 2;
+      if (!(in->path = path_token(rr, &a, "input"))) return -1;
+      if (number_token(rr, &a, UINT64_MAX >> 1, &in->a) < 0 || number_token(rr, &a, UINT64_MAX >> 1, &in->b) < 0 ||
+          number_token(rr, &a, UINT64_MAX >> 1, &in->c) < 0) return -1;
     } else if (!strcmp(kw, "landlock-scopes")) {
       if (number_token(rr, &a, 3, &v) < 0) return -1;
       plan->landlock_scopes = (unsigned)v;
@@ -251,7 +278,7 @@ static int plan_parse_inner(struct reader *rr, struct plan *plan) {
     }
   }
   if (rr->pos != rr->len) return fail(rr, "trailing bytes after 'end'");
-  if (plan->n_argv == 0) return fail(rr, "no command");
+  if (plan->n_argv == 0 && !plan->env_rules) return fail(rr, "no command");
   /* NULL-terminate the vectors for execve */
   GROW(plan->argv, plan->n_argv, cap_argv, const char *);
   plan->argv[plan->n_argv] = NULL;
@@ -282,5 +309,8 @@ void plan_free(struct plan *plan) {
   free(plan->argv);
   free(plan->ops);
   free(plan->cgroup_remove);
+  free(plan->env_keep);
+  free(plan->env_unset);
+  free(plan->inputs);
   memset(plan, 0, sizeof *plan);
 }

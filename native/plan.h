@@ -43,6 +43,7 @@ struct op {
 
 struct plan {
   int share_net;
+  int share_pid;        /* no new pid namespace: /proc is the host's (bound), the init is a subreaper */
   uid_t uid;
   gid_t gid;
   const char *hostname;
@@ -65,6 +66,13 @@ struct plan {
   const char *cgroup_memory_label;
   const char *cgroup_pids_label;
   const char **cgroup_remove; size_t n_cgroup_remove;
+  /* a compiled plan (sandbox compile): the environment is built at launch from these rules, and its inputs
+   * are checked before anything starts */
+  int env_rules;        /* 1: build env from environ with the rules below instead of `env` records alone */
+  int env_clear;
+  const char **env_keep; size_t n_env_keep;
+  const char **env_unset; size_t n_env_unset;
+  struct plan_input { const char *path; int kind; uint64_t a, b, c; } *inputs; size_t n_inputs;
   char *storage;        /* owns every string above */
 };
 

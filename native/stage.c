@@ -5,6 +5,7 @@
 #include "plan.h"
 #include "mounts.h"
 
+#include <fnmatch.h>
 #include <linux/capability.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
@@ -285,9 +286,13 @@ static __attribute__((noreturn)) void run_init(const struct plan *plan) {
     sigaction(forwarded[i], &sa, NULL);
   }
   sigprocmask(SIG_BLOCK, &set, &old);
+  /* without a pid namespace of its own, orphans would go to the host's init: keep them here to reap */
+  if (plan->share_pid) prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
   pid_t child = fork();
   if (child < 0) die_errno(125, "fork the program");
   if (child == 0) {
+    /* with the host's pid namespace, the init's death doesn't end the program by itself */
+    if (plan->share_pid) prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = SIG_DFL;
     for (size_t i = 0; i < N_FORWARDED; i++) sigaction(forwarded[i], &sa, NULL);
@@ -399,6 +404,58 @@ static void finish_cgroup(const struct plan *plan) {
   for (size_t i = 0; i < plan->n_cgroup_remove; i++) rmdir(plan->cgroup_remove[i]);
 }
 
+/* A compiled plan's environment: the caller's, filtered by the profile's rules, with the plan's values on top. */
+static const char **build_env(const struct plan *plan) {
+  extern char **environ;
+  size_t n = 0;
+  for (char **e = environ; *e; e++) n++;
+  const char **out = calloc(n + plan->n_env + 2, sizeof *out);
+  if (!out) die(125, "out of memory");
+  size_t o = 0;
+  for (char **e = environ; *e; e++) {
+    const char *eq = strchr(*e, '=');
+    if (!eq) continue;
+    char name[256];
+    size_t len = (size_t)(eq - *e);
+    if (len >= sizeof name) continue;
+    memcpy(name, *e, len);
+    name[len] = 0;
+    int keep = !plan->env_clear;
+    for (size_t i = 0; !keep && i < plan->n_env_keep; i++) keep = fnmatch(plan->env_keep[i], name, 0) == 0;
+    for (size_t i = 0; keep && i < plan->n_env_unset; i++) keep = fnmatch(plan->env_unset[i], name, 0) != 0;
+    for (size_t i = 0; keep && i < plan->n_env; i++) /* the plan's own values win */
+      keep = !(strncmp(plan->env[i], name, len) == 0 && plan->env[i][len] == '=');
+    if (keep && strcmp(name, "SANDBOX_PARENT_PID")) out[o++] = *e;
+  }
+  int has_path = 0;
+  for (size_t i = 0; i < plan->n_env; i++) {
+    out[o++] = plan->env[i];
+    if (!strncmp(plan->env[i], "PATH=", 5)) has_path = 1;
+  }
+  for (size_t i = 0; !has_path && i < o; i++) has_path = !strncmp(out[i], "PATH=", 5);
+  if (!has_path) out[o++] = "PATH=/usr/local/bin:/usr/bin:/bin";
+  out[o] = NULL;
+  return out;
+}
+
+/* A compiled plan refuses to run when what it was built from changed: a profile file edited, a bound path gone. */
+static void check_inputs(const struct plan *plan, const char *file) {
+  for (size_t i = 0; i < plan->n_inputs; i++) {
+    const struct plan_input *in = &plan->inputs[i];
+    struct stat st;
+    int ok = stat(in->path, &st) == 0;
+    if (in->kind == 1) {
+      if (!ok || (uint64_t)st.st_mtim.tv_sec != in->a || (uint64_t)st.st_mtim.tv_nsec != in->b || (uint64_t)st.st_size != in->c)
+        die(125, "%s: %s changed since the plan was compiled (run sandbox compile again)", file, in->path);
+    } else {
+      if (!ok && in->b) continue; /* optional and missing: the -try bind is skipped */
+      if (!ok) die(125, "%s: %s is gone since the plan was compiled", file, in->path);
+      if ((in->a == 1) != (S_ISDIR(st.st_mode) != 0))
+        die(125, "%s: %s is %s now, not %s as when the plan was compiled", file, in->path, S_ISDIR(st.st_mode) ? "a directory" : "a file", in->a == 1 ? "a directory" : "a file");
+    }
+  }
+}
+
 static int parse_fd_arg(const char *s) {
   char *end;
   long v = strtol(s, &end, 10);
@@ -409,18 +466,43 @@ static int parse_fd_arg(const char *s) {
 int main(int argc, char **argv) {
   const char *d = getenv("SANDBOX_DEBUG");
   debug_on = d && *d && strcmp(d, "0");
-  if (argc != 3 || strcmp(argv[1], "--plan-fd")) {
-    fprintf(stderr, "usage: sandbox-stage --plan-fd N\n(the C stage of sandbox; it reads a plan written by `sandbox run`)\n");
+  const char *self = strrchr(argv[0], '/') ? strrchr(argv[0], '/') + 1 : argv[0];
+  int compiled = !strcmp(self, "sandbox-exec");
+  if (compiled ? argc < 2 : (argc != 3 || strcmp(argv[1], "--plan-fd"))) {
+    fprintf(stderr, compiled ? "usage: sandbox-exec PLAN [--] [COMMAND [ARGS...]]\n(runs a plan written by `sandbox compile`, without Node)\n"
+                             : "usage: sandbox-stage --plan-fd N\n(the C stage of sandbox; it reads a plan written by `sandbox run`)\n");
     return 125;
   }
-  int plan_fd = parse_fd_arg(argv[2]);
+  int plan_fd = compiled ? open(argv[1], O_RDONLY | O_CLOEXEC) : parse_fd_arg(argv[2]);
+  if (plan_fd < 0) die_errno(125, "%s", argv[1]);
   size_t len;
   unsigned char *buf = read_plan(plan_fd, &len);
+  size_t skip = 0;
+  if (compiled && len > 2 && buf[0] == '#' && buf[1] == '!') { /* the plan file may be executable: #!.../sandbox-exec */
+    while (skip < len && buf[skip] != '\n') skip++;
+    if (skip < len) skip++;
+  }
   struct plan plan;
   char err[512];
-  if (plan_parse(buf, len, &plan, err, sizeof err) < 0) die(125, "%s", err);
-  reset_inherited_state(plan_fd, plan.keep_fds, plan.n_keep_fds);
-  close(plan_fd);
+  if (plan_parse(buf + skip, len - skip, &plan, err, sizeof err) < 0) die(125, "%s%s%s", compiled ? argv[1] : "", compiled ? ": " : "", err);
+  if (compiled) {
+    int first = 2;
+    if (argc > first && !strcmp(argv[first], "--")) first++;
+    if (argc > first) { /* the command line's command replaces the plan's */
+      plan.argv = (const char **)argv + first;
+      plan.n_argv = (size_t)(argc - first);
+    }
+    if (plan.n_argv == 0) die(125, "%s: no command (the plan has none: sandbox-exec PLAN -- COMMAND)", argv[1]);
+    check_inputs(&plan, argv[1]);
+    if (plan.env_rules) {
+      plan.env = build_env(&plan);
+      size_t n = 0;
+      while (plan.env[n]) n++;
+      plan.n_env = n;
+    }
+  }
+  reset_inherited_state(compiled ? -1 : plan_fd, plan.keep_fds, plan.n_keep_fds);
+  if (!compiled) close(plan_fd);
   for (size_t i = 0; i < plan.n_ops; i++)
     if (plan.ops[i].kind == OP_DATA && fcntl(plan.ops[i].u.data.fd, F_GETFD) < 0)
       die(125, "%s: descriptor %d is not open", plan.ops[i].origin, plan.ops[i].u.data.fd);
@@ -448,7 +530,8 @@ int main(int argc, char **argv) {
   for (size_t i = 0; i < N_FORWARDED; i++) sigaddset(&mask, forwarded[i]);
   sigprocmask(SIG_BLOCK, &mask, NULL);
 
-  uint64_t flags = CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWCGROUP;
+  uint64_t flags = CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWCGROUP;
+  if (!plan.share_pid) flags |= CLONE_NEWPID;
   if (!plan.share_net) flags |= CLONE_NEWNET;
   int placed = 0;
   long pid = try_clone3(flags, cgroup_fd);

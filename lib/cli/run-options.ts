@@ -129,6 +129,7 @@ export const RUN_OPTIONS: Record<string, OptionDef> = {
   },
   '--remount-ro': { args: ['DST'], help: 'make DST and its submounts read-only', run: (st, a, f) => push(st, { op: 'remount-ro', dst: dest(f, a, a[0]), origin: origin(f, a) }) },
   '--share-net': { args: [], help: 'keep the host network (default: a new network namespace with only lo)', run: (st) => { st.req.spec.shareNet = true; } },
+  '--share-pid': { args: [], help: 'keep the host\'s pid namespace (/proc shows the host\'s processes; for MPI ranks)', run: (st) => { st.req.spec.sharePid = true; } },
   '--unshare-net': { args: [], help: 'a new network namespace (the default)', run: (st) => { st.req.spec.shareNet = false; } },
   '--uid': {
     args: ['UID'], help: 'uid inside (default: yours)',

@@ -38,6 +38,7 @@ export function serializePlan(plan: Plan): Buffer {
   const w = new Writer();
   w.record('sandbox-plan', plan.version);
   w.record('share-net', plan.namespaces.net ? 0 : 1);
+  if (!plan.namespaces.pid) w.record('share-pid', 1);
   w.record('uid', plan.uid).record('gid', plan.gid);
   w.record('hostname', plan.hostname).record('cwd', plan.cwd).record('cwd-fallback', plan.cwdFallback ? 1 : 0);
   w.record('new-session', plan.newSession ? 1 : 0).record('die-with-parent', plan.dieWithParent ? 1 : 0).record('as-pid-1', plan.asPid1 ? 1 : 0);

@@ -88,6 +88,16 @@ export function protectOwnFiles(mounts: MountOp[], protectedPaths: string[]): Mo
   return [...mounts, ...extra];
 }
 
+/** Descriptors the environment names and a program will look for: PMI_FD (SLURM's PMI-2 wire to the step daemon). */
+function descriptorsNamedIn(env: string[]): number[] {
+  const fds: number[] = [];
+  for (const e of env) {
+    const m = /^PMI_FD=(\d+)$/.exec(e);
+    if (m && Number(m[1]) > 2 && fs.existsSync(`/proc/self/fd/${m[1]}`)) fds.push(Number(m[1]));
+  }
+  return fds;
+}
+
 export function buildPlan(spec: SandboxSpec, argv: string[], caller: CallerContext, extras: PlanExtras, protectedPaths: string[] = []): Plan {
   if (argv.length === 0) throw new SandboxError('no command given (usage: sandbox run [OPTIONS] [--] COMMAND [ARGS...])');
   const mounts = protectOwnFiles(checkSources(spec.mounts), protectedPaths.filter((p) => fs.existsSync(p)));
@@ -99,16 +109,17 @@ export function buildPlan(spec: SandboxSpec, argv: string[], caller: CallerConte
   }
   // The default cwd is the caller's own, where it is visible; an explicit --chdir must exist.
   const cwd = spec.cwd ?? (pathVisibleInside(caller.cwd, mounts) ? caller.cwd : '/');
+  const env = buildEnv(spec.env, caller.env);
   return {
     version: 1,
-    namespaces: { net: !spec.shareNet },
+    namespaces: { net: !spec.shareNet, pid: !spec.sharePid },
     uid: spec.uid ?? caller.uid,
     gid: spec.gid ?? caller.gid,
     hostname: spec.hostname ?? 'sandbox',
     cwd,
     cwdFallback: spec.cwd === undefined,
     mounts,
-    env: buildEnv(spec.env, caller.env),
+    env,
     argv,
     capabilities: caps.sort((a, b) => a - b),
     newSession: spec.newSession ?? false,
@@ -117,7 +128,7 @@ export function buildPlan(spec: SandboxSpec, argv: string[], caller: CallerConte
     asPid1: spec.asPid1 ?? false,
     landlockScopes: 3,
     verbose: spec.verbose ?? false,
-    keepFds: [...new Set(spec.keepFds)].sort((a, b) => a - b),
+    keepFds: [...new Set([...spec.keepFds, ...descriptorsNamedIn(env)])].sort((a, b) => a - b),
     seccomp: extras.seccomp,
     cgroup: extras.cgroup,
   };

@@ -25,6 +25,8 @@ export interface LimitsSpec {
 
 export interface SandboxSpec {
   shareNet?: boolean;
+  /** Keep the host's pid namespace (then /proc shows the host's processes). */
+  sharePid?: boolean;
   uid?: number;
   gid?: number;
   hostname?: string;
@@ -52,6 +54,7 @@ export function mergeSpecs(base: SandboxSpec, top: SandboxSpec): SandboxSpec {
   const pick = <K extends keyof SandboxSpec>(k: K): SandboxSpec[K] => (top[k] !== undefined ? top[k] : base[k]);
   return {
     shareNet: pick('shareNet'),
+    sharePid: pick('sharePid'),
     uid: pick('uid'),
     gid: pick('gid'),
     hostname: pick('hostname'),

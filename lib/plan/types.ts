@@ -22,8 +22,10 @@ export type MountOp =
 export type MountOpName = MountOp['op'];
 
 export interface Namespaces {
-  /** user, mount, pid, ipc, uts and cgroup namespaces are always new; only the network can be shared. */
+  /** user, mount, ipc, uts and cgroup namespaces are always new; the network and the pid namespace can be shared. */
   net: boolean;
+  /** false: the host's pid namespace (MPI ranks in separate sandboxes need it). */
+  pid: boolean;
 }
 
 export interface CgroupPlan {

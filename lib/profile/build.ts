@@ -246,6 +246,7 @@ export function buildSpec(doc: ProfileDoc, name: string, ctx: ProfileContext): B
   const x = new Expander(ctx);
   const spec = emptySpec();
   if (doc.network) spec.shareNet = doc.network.value === 'shared';
+  if (doc.pid) spec.sharePid = doc.pid.value === 'shared';
   if (doc.uid) spec.uid = doc.uid.value;
   if (doc.gid) spec.gid = doc.gid.value;
   if (doc.hostname) spec.hostname = doc.hostname.value;

@@ -87,6 +87,7 @@ export interface ProfileDoc {
   description?: Marked<string>;
   extends: Marked<string>[];
   network?: Marked<'shared' | 'private'>;
+  pid?: Marked<'shared' | 'private'>;
   uid?: Marked<number>;
   gid?: Marked<number>;
   hostname?: Marked<string>;
@@ -276,6 +277,7 @@ export function readProfileText(file: string, text: string): ProfileDoc {
       case 'namespaces': {
         const ns = r.object(v, p, NAMESPACES_KEYS, '"namespaces"');
         if ('network' in ns) doc.network = r.marked(r.choice(ns.network, [key, 'network'], NETWORK_VALUES), [key, 'network']);
+        if ('pid' in ns) doc.pid = r.marked(r.choice(ns.pid, [key, 'pid'], NETWORK_VALUES), [key, 'pid']);
         for (const id of ['uid', 'gid'] as const) {
           if (id in ns) doc[id] = r.marked(r.integer(ns[id], [key, id], 0, 0xfffffffe, `a ${id} from 0 to 4294967294`), [key, id]);
         }
