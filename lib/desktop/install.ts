@@ -42,6 +42,8 @@ export interface ListedEntry {
   profile: string;
   original: string;
   wrapper?: string;
+  /** Directories (and a MIME cache) installs made, for remove to delete once empty. */
+  created: string[];
 }
 
 export interface RemoveResult {
@@ -218,7 +220,8 @@ function defaultProfile(id: string, exec: string[], ctx: DesktopContext): string
 
 export function installEntry(app: string, opts: InstallOptions, ctx: DesktopContext): InstallResult {
   const source = findEntry(app, ctx);
-  const id = desktopId(source);
+  // The id the user named (vendor-sub.desktop for vendor/sub.desktop); a path gives its file name.
+  const id = desktopId(app.includes('/') ? source : app);
   const appsDir = userApplicationsDir(ctx);
   const target = path.join(appsDir, id);
   const sourceText = fs.readFileSync(source, 'utf8');
@@ -237,6 +240,10 @@ export function installEntry(app: string, opts: InstallOptions, ctx: DesktopCont
   const h = path.resolve(home(ctx));
   const mine = (d: string): boolean => path.resolve(d) !== h && !h.startsWith(`${path.resolve(d)}/`);
   const created = missingDirs(appsDir).filter(mine);
+  // What earlier installs made (this entry's, when reinstalling, and the other entries'): whichever entry is
+  // removed last then finds those directories empty and knows they are ours to delete.
+  for (const e of listEntries(ctx)) for (const p of e.created) if (!created.includes(p)) created.push(p);
+  const previousWrapper = fs.existsSync(target) && isOurEntry(target) ? readOurEntry(target)?.wrapper : undefined;
   let wrapper: string | undefined;
   let wrapperText: string | undefined;
   if (opts.wrapper) {
@@ -261,7 +268,8 @@ export function installEntry(app: string, opts: InstallOptions, ctx: DesktopCont
   const cache = path.join(appsDir, 'mimeinfo.cache');
   if (!fs.existsSync(cache) && hasMime && which('update-desktop-database', ctx.env)) created.push(cache);
   const extra: Record<string, string> = {};
-  if (wrapper) extra.Wrapper = escapeString(wrapper);
+  const recordedWrapper = wrapper ?? (previousWrapper && isOurWrapper(previousWrapper) ? previousWrapper : undefined);
+  if (recordedWrapper) extra.Wrapper = escapeString(recordedWrapper);
   if (created.length) extra.Created = created.map(escapeListItem).join(';') + ';';
   const { text } = rewriteEntry(sourceText, { sandbox: ctx.sandbox, profile, original: source, extra, file: source });
 
@@ -293,7 +301,8 @@ function readOurEntry(file: string): ListedEntry | undefined {
   const profile = getKey(lines, MAIN_GROUP, 'X-Sandbox-Profile');
   if (profile === undefined) return undefined;
   const wrapper = getKey(lines, MAIN_GROUP, 'X-Sandbox-Wrapper');
-  return { id: path.basename(file), entry: file, profile, original: getKey(lines, MAIN_GROUP, 'X-Sandbox-Original') ?? '', ...(wrapper ? { wrapper } : {}) };
+  const created = lines.find((l) => l.kind === 'key' && l.group === MAIN_GROUP && l.key === 'X-Sandbox-Created' && l.locale === undefined)?.value;
+  return { id: path.basename(file), entry: file, profile, original: getKey(lines, MAIN_GROUP, 'X-Sandbox-Original') ?? '', created: created ? splitList(created) : [], ...(wrapper ? { wrapper } : {}) };
 }
 
 export function listEntries(ctx: DesktopContext): ListedEntry[] {
