@@ -20,6 +20,7 @@ Commands:
   seccomp groups                         the syscall groups (@mount, @privileged, ...)
   seccomp explain PROFILE SYSCALL        what the compiled filter does for SYSCALL, and which rule decided
   doctor [--json]                        what this host allows a sandbox, and what to do about it
+  desktop install|list|remove APP        menu entries and ~/.local/bin wrappers that run APP in a sandbox
   --help                                 this help
   --version                              the version
 
@@ -87,6 +88,10 @@ export function main(argv: string[], io: RunIo): number {
     case 'doctor': {
       const { runDoctorCommand } = require('./doctor-command') as typeof import('./doctor-command');
       return runDoctorCommand(sub, io);
+    }
+    case 'desktop': {
+      const { runDesktopCommand } = require('./desktop-command') as typeof import('./desktop-command');
+      return runDesktopCommand(sub, io);
     }
     default: throw new SandboxError(`${cmd}: unknown command (see sandbox --help)`);
   }
