@@ -6,7 +6,8 @@ import { SandboxError } from '../errors';
 import type { MountOp } from '../plan/types';
 import { emptySpec, type SandboxSpec } from '../plan/spec';
 import type { FsEntry, ProfileDoc, Want } from './document';
-import { dataHome, listDirOf, readLinkOf, type ProfileContext } from './context';
+import { dataFdOf, dataHome, listDirOf, readBytesOf, readLinkOf, type ProfileContext } from './context';
+import { wildCopy } from './xauth';
 import { expandTemplate, type Template } from './template';
 import { DEVICE_SETS, type DeviceName, type SocketName } from './tables';
 
@@ -210,8 +211,9 @@ const SOCKET_TITLE: Record<SocketName, string> = {
   'dbus-session': 'D-Bus session bus socket',
 };
 
-function socketOps(doc: ProfileDoc, ctx: ProfileContext): { ops: MountOp[]; env: Record<string, string> } {
+function socketOps(doc: ProfileDoc, ctx: ProfileContext): { ops: MountOp[]; env: Record<string, string>; fds: number[] } {
   const ops: MountOp[] = [];
+  const fds: number[] = [];
   let env: Record<string, string> = {};
   for (const [name, want] of Object.entries(doc.sockets) as [SocketName, { value: Want; at: string }][]) {
     if (want.value === false) continue;
@@ -222,8 +224,35 @@ function socketOps(doc: ProfileDoc, ctx: ProfileContext): { ops: MountOp[]; env:
     }
     ops.push({ op: 'bind', src: r.path, dst: r.path, readOnly: false, devices: false, optional: false, origin: want.at });
     env = { ...env, ...r.env };
+    if (name === 'x11') {
+      const auth = x11Authority(ctx, r.env.DISPLAY, want.at);
+      if (auth) {
+        ops.push(auth.op);
+        fds.push(auth.op.fd);
+        env = { ...env, XAUTHORITY: auth.op.dst };
+      }
+    }
   }
-  return { ops, env };
+  return { ops, env, fds };
+}
+
+/** Where the sandbox finds its copy of the X cookie (on the sandbox's own root, never on a bound host directory). */
+export const SANDBOX_XAUTHORITY = '/run/sandbox/Xauthority';
+
+/**
+ * The host's cookie for this display ($XAUTHORITY, else ~/.Xauthority), re-keyed as FamilyWild because the
+ * sandbox's hostname differs from the host's; passed as a read-only file through an inherited descriptor.
+ * None when the host has no authority file or no cookie for the display (a server without access control).
+ */
+function x11Authority(ctx: ProfileContext, display: string, at: string): { op: Extract<MountOp, { op: 'data' }> } | null {
+  const file = ctx.env.XAUTHORITY || (ctx.env.HOME ? path.join(ctx.env.HOME, '.Xauthority') : null);
+  if (!file) return null;
+  const bytes = readBytesOf(ctx)(file);
+  if (!bytes) return null;
+  const copy = wildCopy(bytes, Number(display.slice(1)));
+  if (!copy) return null;
+  const fd = dataFdOf(ctx)('sandbox-xauthority', copy);
+  return { op: { op: 'data', fd, dst: SANDBOX_XAUTHORITY, mode: 0o400, mount: true, readOnly: true, origin: at } };
 }
 
 /** Entries left after `drop`, matching destinations expanded where they can be (unset variables stay as written): for `profile show`. */
@@ -288,6 +317,7 @@ export function buildSpec(doc: ProfileDoc, name: string, ctx: ProfileContext): B
     unset: doc.env.unset.map((u) => u.value),
   };
   spec.capAdd = doc.capabilities.map((c) => c.value);
+  spec.keepFds = [...spec.keepFds, ...sockets.fds];
   if (doc.seccomp) spec.seccomp = { policy: parseProfileSeccomp(doc.seccomp.policy, doc.seccomp.locate), origin: doc.seccomp.at };
   if (doc.limits) {
     const l = doc.limits;

@@ -3,6 +3,7 @@
 import * as os from 'os';
 import fs from 'node:fs';
 import path from 'node:path';
+import { SandboxError } from '../errors';
 
 export interface ProfileContext {
   env: Record<string, string | undefined>;
@@ -25,6 +26,10 @@ export interface ProfileContext {
   listDir?: (p: string) => string[];
   /** A symlink's target, or null when p is not a symlink. Defaults to fs.readlinkSync. */
   readLink?: (p: string) => string | null;
+  /** A file's bytes, or null when it can't be read (the X authority file). Defaults to fs.readFileSync. */
+  readBytes?: (p: string) => Buffer | null;
+  /** A descriptor, inherited by the sandbox, that reads back these bytes (the X cookie copy). Defaults to a memfd. */
+  dataFd?: (name: string, bytes: Buffer) => number;
 }
 
 export { packageRoot } from '../paths';
@@ -89,4 +94,28 @@ export const readLinkOf = (ctx: ProfileContext) =>
     } catch {
       return null;
     }
+  });
+
+export const readBytesOf = (ctx: ProfileContext) =>
+  ctx.readBytes ??
+  ((p: string) => {
+    try {
+      return fs.readFileSync(p);
+    } catch {
+      return null;
+    }
+  });
+
+export const dataFdOf = (ctx: ProfileContext) =>
+  ctx.dataFd ??
+  ((name: string, bytes: Buffer): number => {
+    // koffi only here: most launches have no cookie to pass
+    const { libc } = require('../native/libc') as typeof import('../native/libc');
+    const c = libc();
+    const fd = c.memfd_create(name, 0);
+    if (fd < 0) throw new SandboxError(`the X authority copy: memfd_create failed (errno ${c.errno()})`);
+    // positional writes leave the offset at 0, where the stage starts reading
+    let off = 0;
+    while (off < bytes.length) off += fs.writeSync(fd, bytes, off, bytes.length - off, off);
+    return fd;
   });

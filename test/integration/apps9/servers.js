@@ -1,0 +1,115 @@
+// Display and sound servers started as the test user for the desktop-apps tests: Xvfb with access
+// control (a cookie keyed by the host's name, as display managers write it), headless weston, and
+// PulseAudio with a null sink, each in a private runtime directory.
+'use strict';
+const fs = require('fs');
+const os = require('os');
+const path = require('path');
+const crypto = require('crypto');
+const { spawn, spawnSync } = require('child_process');
+const { asUser, ensureCheckoutReachable, userTmpdir, IS_ROOT, TEST_UID, TEST_GID } = require('../../lib/harness');
+const { killGroup } = require('../apps/run');
+const { encodeXauthority, FAMILY_LOCAL } = require('../../../dist/lib/profile/xauth');
+
+function chownUser(p) {
+  if (IS_ROOT) fs.chownSync(p, TEST_UID, TEST_GID);
+}
+
+function startAsUser(cmd, args, env) {
+  ensureCheckoutReachable();
+  const [c, argv] = asUser(cmd, args);
+  const child = spawn(c, argv, { stdio: ['ignore', 'pipe', 'pipe'], detached: true, env });
+  const log = { text: '' };
+  child.stdout.on('data', (d) => { log.text += d; });
+  child.stderr.on('data', (d) => { log.text += d; });
+  return { child, log };
+}
+
+async function waitFor(cond, ms, what, log) {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    if (cond()) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`${what} did not appear in ${ms} ms: ${log ? log.text.trim().split('\n').slice(-5).join(' | ') : ''}`);
+}
+
+/**
+ * Xvfb with access control: its -auth file holds one MIT-MAGIC-COOKIE-1 keyed by the host's name, and the
+ * client authority file (dir/Xauthority) holds the same cookie for the display it got, keyed the same way.
+ * No TCP and no abstract socket. Resolves { display, socket, framebuffer, xauthority, cookie, stop }.
+ */
+async function startXvfbWithCookie(dir, { width = 1024, height = 768 } = {}) {
+  const cookie = crypto.randomBytes(16);
+  const host = Buffer.from(os.hostname());
+  const entry = (number) => ({ family: FAMILY_LOCAL, address: host, number, name: 'MIT-MAGIC-COOKIE-1', data: cookie });
+  const serverAuth = path.join(dir, 'server.auth');
+  fs.writeFileSync(serverAuth, encodeXauthority([entry('0')]), { mode: 0o600 });
+  chownUser(serverAuth);
+  if (!fs.existsSync('/tmp/.X11-unix') && IS_ROOT) {
+    fs.mkdirSync('/tmp/.X11-unix');
+    fs.chmodSync('/tmp/.X11-unix', 0o1777);
+  }
+  const fbdir = path.join(dir, 'fb');
+  fs.mkdirSync(fbdir);
+  chownUser(fbdir);
+  const { child, log } = startAsUser('Xvfb', ['-displayfd', '1', '-auth', serverAuth, '-nolisten', 'tcp', '-nolisten', 'local', '-screen', '0', `${width}x${height}x24`, '-fbdir', fbdir], { PATH: '/usr/bin:/bin' });
+  const stop = () => killGroup(child);
+  const display = await new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`Xvfb gave no display number in 15 s: ${log.text.trim()}`)), 15000);
+    const check = () => { if (/^\d+\n/.test(log.text)) { clearTimeout(timer); resolve(Number(log.text.split('\n')[0])); } };
+    child.stdout.on('data', check);
+    child.once('exit', (code, sig) => { clearTimeout(timer); reject(new Error(`Xvfb exited (${code ?? sig}): ${log.text.trim()}`)); });
+  }).catch(async (e) => { await stop(); throw e; });
+  const xauthority = path.join(dir, 'Xauthority');
+  fs.writeFileSync(xauthority, encodeXauthority([entry(String(display))]), { mode: 0o600 });
+  chownUser(xauthority);
+  return { display, socket: `/tmp/.X11-unix/X${display}`, framebuffer: path.join(fbdir, 'Xvfb_screen0'), xauthority, cookie, log, stop };
+}
+
+/** A 0700 runtime directory owned by the test user (XDG_RUNTIME_DIR for weston and PulseAudio). */
+function runtimeDir(prefix) {
+  const d = userTmpdir(prefix);
+  fs.chmodSync(d, 0o700);
+  return d;
+}
+
+/** Headless weston as the test user, socket wayland-1 in runtime; screenshots allowed (--debug). */
+async function startWeston(runtime, { width = 1024, height = 768 } = {}) {
+  const socket = 'wayland-1';
+  const { child, log } = startAsUser('weston', ['--backend=headless-backend.so', '--use-pixman', '--debug', `--width=${width}`, `--height=${height}`, `--socket=${socket}`, '--idle-time=0', '--no-config'], { PATH: '/usr/bin:/bin', XDG_RUNTIME_DIR: runtime, HOME: runtime });
+  const stop = () => killGroup(child);
+  try {
+    await waitFor(() => fs.existsSync(path.join(runtime, socket)) || child.exitCode !== null, 15000, 'the weston socket', log);
+    if (child.exitCode !== null) throw new Error(`weston exited ${child.exitCode}: ${log.text.trim().split('\n').slice(-5).join(' | ')}`);
+  } catch (e) {
+    await stop();
+    throw e;
+  }
+  return { socket, path: path.join(runtime, socket), log, stop };
+}
+
+/** PulseAudio as the test user with a null sink `sbx` and only the native unix socket, in runtime/pulse. */
+async function startPulse(runtime) {
+  const env = { PATH: '/usr/bin:/bin', XDG_RUNTIME_DIR: runtime, HOME: runtime };
+  const { child, log } = startAsUser('pulseaudio', ['--daemonize=no', '--exit-idle-time=-1', '--disallow-exit', '-n', '--use-pid-file=no', '--system=no',
+    '--load=module-native-protocol-unix', '--load=module-null-sink sink_name=sbx rate=44100 channels=1', '--load=module-always-sink', '-v'], env);
+  const stop = () => killGroup(child);
+  const sock = path.join(runtime, 'pulse', 'native');
+  try {
+    await waitFor(() => fs.existsSync(sock) || child.exitCode !== null, 15000, 'the PulseAudio socket', log);
+    if (child.exitCode !== null) throw new Error(`pulseaudio exited ${child.exitCode}: ${log.text.trim().split('\n').slice(-5).join(' | ')}`);
+  } catch (e) {
+    await stop();
+    throw e;
+  }
+  return { socket: sock, env, log, stop };
+}
+
+/** A program run as the test user to completion. */
+function runAsUser(cmd, args, env, timeout = 20000) {
+  const [c, argv] = asUser(cmd, args);
+  return spawnSync(c, argv, { env, timeout, encoding: 'utf8' });
+}
+
+module.exports = { startXvfbWithCookie, startWeston, startPulse, runtimeDir, runAsUser, startAsUser, waitFor, chownUser };
