@@ -1,0 +1,153 @@
+// Open MPI with one sandbox per rank, under a real one-node SLURM (test/hpc/slurm.js) and under mpirun:
+//   srun --mpi=pmix -n 2 sandbox run --profile hpc ./mpi-check
+//   mpirun -np 2 sandbox run --profile hpc ./mpi-check
+//   sbatch job.sh, whose step is the srun line above
+// mpi-check.c does an allreduce and a 1 MiB send and reply between ranks 0 and 1 (above every eager limit).
+// Every launcher runs twice: with Open MPI's defaults (shared memory between ranks: needs the ranks to see
+// each other's pids, and single-copy CMA needs them in one user namespace), and with the shared-memory
+// transport off (TCP over the host network: what works with private pid namespaces per rank).
+// Assertions the product can't meet yet are `todo` with the reason; the lead removes the todo with the fix.
+'use strict';
+const t = require('tap');
+const fs = require('fs');
+const path = require('path');
+const { spawn } = require('child_process');
+const { SANDBOX, userTmpdir, cannotLaunch, cleanEnv, asUser, ensureCheckoutReachable } = require('../lib/harness');
+const { startSlurm, cannotStartSlurm, run } = require('./slurm');
+
+const why = cannotLaunch() || cannotStartSlurm();
+if (why) {
+  t.skip(`per-rank sandboxes under SLURM and mpirun: ${why}`);
+  process.exit(0);
+}
+ensureCheckoutReachable();
+
+const RANK = (r) => new RegExp(`^rank ${r} of 2: sum 3, 1MiB ok, pid \\d+$`, 'm');
+const PMIX_ERROR = /PMIX ERROR|PMIx_Init failed|pmix.*error/i;
+// Open MPI wraps its help text: "...single_copy_mechanism CMA is\nnot available due to different user namespaces".
+const CMA_WARNING = /CMA is\s+not\s+available|single.copy[\s\S]{0,80}not\s+available/i;
+// Every rank is pid 2 in a pid namespace of its own; Open MPI's vader maps a peer's segment only when the
+// peer's pid differs from its own, so it segfaults in mca_btl_vader_sendi.
+const TODO_PID = 'per-rank sandboxes have private pid namespaces (every rank is pid 2): Open MPI\'s shared-memory btl (vader) '
+  + 'segfaults in mca_btl_vader_sendi; needs the host pid namespace in hpc (namespaces: { pid: "host" }) or --join of one pid namespace per job';
+const TODO_CMA = 'single-copy CMA (process_vm_readv) needs the ranks in ONE user namespace: needs --join KEY (hpc\'s default under SLURM: job and step id)';
+// TCP between ranks: vader off, so private pid namespaces don't matter; everything else (PMIx over the
+// host network, $PMIX_SERVER_TMPDIR writable, the host's /tmp and /dev/shm) must already work.
+const TCP = { OMPI_MCA_btl: '^vader' };
+
+const dir = userTmpdir('sbx-hpc-');
+const APP = path.join(dir, 'mpi-check');
+t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
+fs.copyFileSync(path.join(__dirname, 'mpi-check.c'), path.join(dir, 'mpi-check.c'));
+const cc = run('mpicc', ['-O1', '-o', APP, path.join(dir, 'mpi-check.c')], { timeout: 60000 });
+if (cc.status !== 0) throw new Error(`mpicc failed: ${cc.stderr}`);
+fs.chmodSync(APP, 0o755);
+
+const HOME = userTmpdir('sbx-hpc-home-');
+t.teardown(() => fs.rmSync(HOME, { recursive: true, force: true }));
+
+/** mpirun as the test user, outside SLURM; resolves to {status, stdout, stderr, ms}. */
+function mpirun(env) {
+  const timeout = 90000;
+  const [cmd, argv] = asUser('mpirun', ['--oversubscribe', '-np', '2', SANDBOX, 'run', '--profile', 'hpc', APP]);
+  return new Promise((resolve) => {
+    const t0 = Date.now();
+    const child = spawn(cmd, argv, { cwd: dir, env: cleanEnv({ HOME, ...env }), stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeout);
+    child.on('close', (status, signal) => {
+      clearTimeout(timer);
+      resolve({ status, signal, stdout, stderr, ms: Date.now() - t0 });
+    });
+  });
+}
+
+let slurm = null;
+t.before(async () => {
+  slurm = await startSlurm(t);
+});
+
+const srun = (env) => slurm.userAsync('srun', ['--mpi=pmix', '-n', '2', SANDBOX, 'run', '--profile', 'hpc', APP], { cwd: dir, env: { HOME, ...env }, timeout: 90000 });
+
+async function sbatch(env, name) {
+  const exports = Object.entries(env).map(([k, v]) => `export ${k}='${v}'\n`).join('');
+  const script = path.join(dir, `${name}.sh`);
+  const out = path.join(dir, `${name}.out`);
+  fs.writeFileSync(script, `#!/bin/sh\n${exports}exec srun --mpi=pmix -n 2 ${SANDBOX} run --profile hpc ${APP}\n`, { mode: 0o755 });
+  const sub = slurm.user('sbatch', ['--parsable', '-n', '2', '-J', name, '-o', out, script], { cwd: dir, env: { HOME }, timeout: 20000 });
+  if (sub.status !== 0) return { status: -1, stdout: '', stderr: `sbatch failed: ${sub.stderr}`, ms: 0 };
+  const id = sub.stdout.trim().split(';')[0];
+  const done = await slurm.waitJob(id, 90000);
+  let text = '';
+  try {
+    text = fs.readFileSync(out, 'utf8');
+  } catch {}
+  // sbatch's output file holds both streams: the rank lines and any errors.
+  return { status: done.state === 'COMPLETED' && done.exit === '0:0' ? 0 : 1, stdout: text, stderr: '', ms: done.ms, state: `${done.state} ${done.exit}` };
+}
+
+const LAUNCHERS = { srun, mpirun, sbatch };
+const last = (s) => s.trim().split('\n').slice(-6).join(' | ');
+
+for (const [name, launch] of Object.entries(LAUNCHERS)) {
+  t.test(`${name}: a sandbox per rank, Open MPI's defaults (shared memory)`, async (t) => {
+    const r = await launch({}, `${name}-shm`);
+    const all = r.stdout + r.stderr;
+    const crash = /mca_btl_vader_sendi/.test(all) ? '; segfault in mca_btl_vader_sendi' : '';
+    t.comment(`${name}, defaults: exit ${r.status ?? r.signal}${r.state ? ` (${r.state})` : ''} in ${r.ms} ms${crash}; CMA warning: ${CMA_WARNING.test(all) ? 'yes' : 'no'}`);
+    t.notMatch(all, PMIX_ERROR, 'no PMIx error');
+    t.test('MPI is correct over shared memory', { todo: TODO_PID }, async (t) => {
+      t.equal(r.status, 0, `exit 0 (${last(all)})`);
+      t.match(r.stdout, RANK(0), 'rank 0: allreduce and 1 MiB round trip');
+      t.match(r.stdout, RANK(1), 'rank 1: allreduce and 1 MiB round trip');
+    });
+    t.test('single-copy shared memory is kept', { todo: TODO_CMA }, async (t) => {
+      t.equal(r.status, 0, 'the job ran');
+      t.notMatch(all, CMA_WARNING, 'no "CMA is not available" warning');
+    });
+  });
+
+  t.test(`${name}: a sandbox per rank, TCP between ranks (btl ^vader)`, async (t) => {
+    const r = await launch(TCP, `${name}-tcp`);
+    const all = r.stdout + r.stderr;
+    t.comment(`${name}, btl ^vader: exit ${r.status}${r.state ? ` (${r.state})` : ''} in ${r.ms} ms`);
+    t.equal(r.status, 0, `exit 0 (${last(all)})`);
+    t.match(r.stdout, RANK(0), 'rank 0: allreduce and 1 MiB round trip');
+    t.match(r.stdout, RANK(1), 'rank 1: allreduce and 1 MiB round trip');
+    t.notMatch(all, PMIX_ERROR, 'no PMIx error: the PMIx server on 127.0.0.1 and $PMIX_SERVER_TMPDIR are reachable');
+  });
+}
+
+t.test('srun: the PMIx server directory is writable inside a rank', async (t) => {
+  const r = await slurm.userAsync('srun', ['-n', '1', SANDBOX, 'run', '--profile', 'hpc', '--', 'sh', '-c',
+    'test -n "$PMIX_SERVER_TMPDIR" && touch "$PMIX_SERVER_TMPDIR/.sbx-probe" && rm "$PMIX_SERVER_TMPDIR/.sbx-probe" && echo writable'],
+  { cwd: dir, env: { HOME }, timeout: 30000 });
+  t.equal(r.stdout.trim(), 'writable', `PMIX_SERVER_TMPDIR bound read-write (${last(r.stderr)})`);
+});
+
+t.test('srun --mpi=pmi2: the descriptor named by $PMI_FD stays open inside', async (t) => {
+  // Debian's Open MPI doesn't speak PMI-2, but MPICH, Intel MPI and MVAPICH do: srun hands them an inherited
+  // socket and names it in PMI_FD. The stage closes every descriptor not in the plan's keepFds.
+  const bare = await slurm.userAsync('srun', ['--mpi=pmi2', '-n', '1', 'sh', '-c', 'test -e /proc/self/fd/$PMI_FD && echo "open $PMI_FD"'],
+    { cwd: dir, env: { HOME }, timeout: 30000 });
+  if (!/^open \d+/.test(bare.stdout)) {
+    t.skip(`srun --mpi=pmi2 gives no PMI_FD here (${last(bare.stdout + bare.stderr)})`);
+    return;
+  }
+  const r = await slurm.userAsync('srun', ['--mpi=pmi2', '-n', '1', SANDBOX, 'run', '--profile', 'hpc', '--', 'sh', '-c',
+    'test -e /proc/self/fd/$PMI_FD && echo "open $PMI_FD" || echo "closed $PMI_FD"'], { cwd: dir, env: { HOME }, timeout: 30000 });
+  t.comment(`outside: ${bare.stdout.trim()}; inside: ${r.stdout.trim()}`);
+  t.match(r.stdout, /^open \d+/, 'the PMI-2 socket is inherited', {
+    todo: 'the stage closes all descriptors but plan.keepFds: hpc (or the CLI under SLURM) must keep the fd named by $PMI_FD open',
+  });
+});
+
+t.test('hpc: seccomp lets process_vm_readv through (single-copy CMA)', { skip: !require('../lib/harness').have('python3') && 'python3 missing' }, async (t) => {
+  fs.copyFileSync(path.join(__dirname, 'process-vm.py'), path.join(dir, 'process-vm.py'));
+  fs.chmodSync(path.join(dir, 'process-vm.py'), 0o644);
+  const r = await slurm.userAsync(SANDBOX, ['run', '--profile', 'hpc', '--', 'python3', 'process-vm.py'], { cwd: dir, env: { HOME }, timeout: 30000 });
+  t.match(r.stdout, /process_vm_readv 5 b'hello'/, `read its own memory (${last(r.stdout + r.stderr)})`);
+});
