@@ -28,8 +28,6 @@ const PMIX_ERROR = /PMIX ERROR|PMIx_Init failed|pmix.*error/i;
 const CMA_WARNING = /CMA is\s+not\s+available|single.copy[\s\S]{0,80}not\s+available/i;
 // Every rank is pid 2 in a pid namespace of its own; Open MPI's vader maps a peer's segment only when the
 // peer's pid differs from its own, so it segfaults in mca_btl_vader_sendi.
-const TODO_PID = 'per-rank sandboxes have private pid namespaces (every rank is pid 2): Open MPI\'s shared-memory btl (vader) '
-  + 'segfaults in mca_btl_vader_sendi; needs the host pid namespace in hpc (namespaces: { pid: "host" }) or --join of one pid namespace per job';
 const TODO_CMA = 'single-copy CMA (process_vm_readv) needs the ranks in ONE user namespace: needs --join KEY (hpc\'s default under SLURM: job and step id)';
 // TCP between ranks: vader off, so private pid namespaces don't matter; everything else (PMIx over the
 // host network, $PMIX_SERVER_TMPDIR writable, the host's /tmp and /dev/shm) must already work.
@@ -99,7 +97,7 @@ for (const [name, launch] of Object.entries(LAUNCHERS)) {
     const crash = /mca_btl_vader_sendi/.test(all) ? '; segfault in mca_btl_vader_sendi' : '';
     t.comment(`${name}, defaults: exit ${r.status ?? r.signal}${r.state ? ` (${r.state})` : ''} in ${r.ms} ms${crash}; CMA warning: ${CMA_WARNING.test(all) ? 'yes' : 'no'}`);
     t.notMatch(all, PMIX_ERROR, 'no PMIx error');
-    t.test('MPI is correct over shared memory', { todo: TODO_PID }, async (t) => {
+    t.test('MPI is correct over shared memory (hpc shares the pid namespace)', async (t) => {
       t.equal(r.status, 0, `exit 0 (${last(all)})`);
       t.match(r.stdout, RANK(0), 'rank 0: allreduce and 1 MiB round trip');
       t.match(r.stdout, RANK(1), 'rank 1: allreduce and 1 MiB round trip');
@@ -140,9 +138,7 @@ t.test('srun --mpi=pmi2: the descriptor named by $PMI_FD stays open inside', asy
   const r = await slurm.userAsync('srun', ['--mpi=pmi2', '-n', '1', SANDBOX, 'run', '--profile', 'hpc', '--', 'sh', '-c',
     'test -e /proc/self/fd/$PMI_FD && echo "open $PMI_FD" || echo "closed $PMI_FD"'], { cwd: dir, env: { HOME }, timeout: 30000 });
   t.comment(`outside: ${bare.stdout.trim()}; inside: ${r.stdout.trim()}`);
-  t.match(r.stdout, /^open \d+/, 'the PMI-2 socket is inherited', {
-    todo: 'the stage closes all descriptors but plan.keepFds: hpc (or the CLI under SLURM) must keep the fd named by $PMI_FD open',
-  });
+  t.match(r.stdout, /^open \d+/, 'the PMI-2 socket is inherited (the plan keeps the descriptor $PMI_FD names)');
 });
 
 t.test('hpc: seccomp lets process_vm_readv through (single-copy CMA)', { skip: !require('../lib/harness').have('python3') && 'python3 missing' }, async (t) => {
