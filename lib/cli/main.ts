@@ -14,6 +14,7 @@ with a seccomp filter and cgroup limits, as an ordinary user (no setuid, no daem
 
 Commands:
   run [OPTIONS] [--] PROGRAM [ARGS...]   run PROGRAM in a new sandbox (sandbox run --help)
+  compile [OPTIONS] -o FILE [-- CMD]     write the plan once, for sandbox-exec FILE -- CMD (no Node at launch)
   profiles                               list the profiles: name, description, shipped or user
   profile show NAME                      the fully resolved profile, each entry marked with its file
   profile check FILE                     validate a profile
@@ -76,6 +77,10 @@ export function main(argv: string[], io: RunIo): number {
   if (cmd === undefined) throw new SandboxError('no command given (see sandbox --help)');
   switch (cmd) {
     case 'run': return runCommand(sub, io);
+    case 'compile': {
+      const { runCompileCommand } = require('./compile') as typeof import('./compile');
+      return runCompileCommand(sub, io);
+    }
     case 'profiles':
     case 'profile': {
       const { runProfilesCommand } = require('./profile-command') as typeof import('./profile-command');

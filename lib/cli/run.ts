@@ -36,13 +36,13 @@ function callerContext(): CallerContext {
 }
 
 /** The profile (default: `default`) under the command line; --no-profile: the command line alone. */
-function resolveSpec(profile: string | null | undefined, cli: SandboxSpec, command: string[]): SandboxSpec {
-  if (profile === null) return cli;
+function resolveSpec(profile: string | null | undefined, cli: SandboxSpec, command: string[]): { spec: SandboxSpec; profileFiles: string[] } {
+  if (profile === null) return { spec: cli, profileFiles: [] };
   const { loadProfile, hostProfileContext, ensureProfileDirs } = require('../profile/index') as typeof import('../profile/index');
   const loaded = loadProfile(profile ?? 'default', hostProfileContext(command[0]));
   log('profile %s from %s', loaded.name, loaded.file);
   ensureProfileDirs(loaded);
-  return mergeSpecs(loaded.spec, cli);
+  return { spec: mergeSpecs(loaded.spec, cli), profileFiles: loaded.resolved.chain };
 }
 
 /** What no sandbox may write: the installed package and the user's sandbox configuration. */
@@ -87,16 +87,26 @@ function seccompFor(spec: SandboxSpec): Plan['seccomp'] {
 }
 
 /** Decides everything and returns the plan; pure apart from reading the host (sources, profile files). */
-export function planFor(argv: string[], io: RunIo): { plan: Plan; printPlan: boolean; cgroup: CgroupDecision } | { help: true } {
+export interface Planned {
+  plan: Plan;
+  printPlan: boolean;
+  cgroup: CgroupDecision;
+  /** What the plan was built from, for a compiled plan's checks. */
+  spec: SandboxSpec;
+  profileFiles: string[];
+}
+
+export function planFor(argv: string[], io: RunIo, opts: { compiled?: boolean } = {}): Planned | { help: true } {
   const req = parseRunArgs(argv, process.cwd());
   if (req.help) return { help: true };
-  const spec = resolveSpec(req.profile, req.spec, req.command);
+  const { spec, profileFiles } = resolveSpec(req.profile, req.spec, req.command);
+  if (opts.compiled && spec.limits) throw new SandboxError(`${spec.limits.origin}: resource limits can't be compiled into a plan yet (each launch needs its own cgroup): use sandbox run`);
   // The sandbox id names the monitor (this pid: the launcher execs it), so a later run can tell a stale leaf.
   const cgroup = planCgroup(spec.limits, newSandboxId(process.pid), spec.limits ? readCgroupHost() : emptyHost());
   for (const w of cgroup.warnings) io.err(`sandbox: ${w}`);
-  const plan = buildPlan(spec, req.command, callerContext(), { seccomp: seccompFor(spec), cgroup: cgroup.plan }, ownFiles());
+  const plan = buildPlan(spec, req.command, callerContext(), { seccomp: seccompFor(spec), cgroup: cgroup.plan }, ownFiles(), opts.compiled);
   log('plan: %d mounts, argv %o', plan.mounts.length, plan.argv);
-  return { plan, printPlan: req.printPlan, cgroup };
+  return { plan, printPlan: req.printPlan, cgroup, spec, profileFiles };
 }
 
 function emptyHost(): ReturnType<typeof readCgroupHost> {

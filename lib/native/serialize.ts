@@ -34,7 +34,8 @@ function mountRecord(w: Writer, m: MountOp): void {
   }
 }
 
-export function serializePlan(plan: Plan): Buffer {
+/** extra: further records written before `end` (a compiled plan's environment rules and inputs). */
+export function serializePlan(plan: Plan, extra: Array<Array<string | number>> = []): Buffer {
   const w = new Writer();
   w.record('sandbox-plan', plan.version);
   w.record('share-net', plan.namespaces.net ? 0 : 1);
@@ -57,6 +58,7 @@ export function serializePlan(plan: Plan): Buffer {
     if (plan.cgroup.pidsLabel) w.record('cgroup-pids-label', plan.cgroup.pidsLabel);
     for (const p of plan.cgroup.removeAlso) w.record('cgroup-remove', p);
   }
+  for (const r of extra) w.record(...r);
   w.record('end');
   return w.done();
 }

@@ -98,8 +98,8 @@ function descriptorsNamedIn(env: string[]): number[] {
   return fds;
 }
 
-export function buildPlan(spec: SandboxSpec, argv: string[], caller: CallerContext, extras: PlanExtras, protectedPaths: string[] = []): Plan {
-  if (argv.length === 0) throw new SandboxError('no command given (usage: sandbox run [OPTIONS] [--] COMMAND [ARGS...])');
+export function buildPlan(spec: SandboxSpec, argv: string[], caller: CallerContext, extras: PlanExtras, protectedPaths: string[] = [], commandLater = false): Plan {
+  if (argv.length === 0 && !commandLater) throw new SandboxError('no command given (usage: sandbox run [OPTIONS] [--] COMMAND [ARGS...])');
   const mounts = protectOwnFiles(checkSources(spec.mounts), protectedPaths.filter((p) => fs.existsSync(p)));
   const caps: number[] = [];
   for (const name of spec.capAdd) {
