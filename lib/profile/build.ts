@@ -5,7 +5,7 @@ import path from 'node:path';
 import { SandboxError } from '../errors';
 import type { MountOp } from '../plan/types';
 import { emptySpec, type SandboxSpec } from '../plan/spec';
-import type { FsEntry, ProfileDoc, Want } from './document';
+import type { DbusDoc, FsEntry, ProfileDoc, Want } from './document';
 import { dataHome, listDirOf, readLinkOf, type ProfileContext } from './context';
 import { expandTemplate, type Template } from './template';
 import { DEVICE_SETS, type DeviceName, type SocketName } from './tables';
@@ -295,6 +295,17 @@ export function buildSpec(doc: ProfileDoc, name: string, ctx: ProfileContext): B
     if (l.memorySwap) spec.limits.memorySwap = l.memorySwap.value;
     if (l.cpus) spec.limits.cpus = l.cpus.value;
     if (l.pids) spec.limits.pids = l.pids.value;
+  }
+  if (doc.dbus) {
+    const d = doc.dbus;
+    const direct = doc.sockets['dbus-session'];
+    if (direct && direct.value !== false) {
+      throw new SandboxError(`${direct.at}: found sockets "dbus-session" beside a dbus section (${d.at}), expected one of them: the socket binds the whole bus, unfiltered`);
+    }
+    const names = (l: { value: string }[]): string[] => l.map((e) => e.value).filter((n) => !n.startsWith('!'));
+    const rules = (m: DbusDoc['call']): Record<string, string[]> =>
+      Object.fromEntries(Object.entries(m).flatMap(([k, v]) => (v ? [[k, v.value]] : [])));
+    spec.dbus = { see: names(d.see), talk: names(d.talk), own: names(d.own), call: rules(d.call), broadcast: rules(d.broadcast), optional: d.optional?.value ?? false, origin: d.at };
   }
   return { spec, persistHome: home.persistHome, filesystem: kept.map((k) => k.entry) };
 }
