@@ -6,7 +6,7 @@ import { packageRoot } from '../paths';
 import { SandboxError } from '../errors';
 import { parseRunArgs, runHelp } from './run-options';
 import { buildPlan, type CallerContext } from '../plan/build';
-import { mergeSpecs, type SandboxSpec } from '../plan/spec';
+import { emptySpec, mergeSpecs, type SandboxSpec } from '../plan/spec';
 import type { Plan } from '../plan/types';
 import { makeDebug } from '../debug';
 import { newSandboxId, planCgroup, type CgroupDecision } from '../cgroup/plan';
@@ -90,13 +90,26 @@ function seccompFor(spec: SandboxSpec): Plan['seccomp'] {
 export function planFor(argv: string[], io: RunIo): { plan: Plan; printPlan: boolean; cgroup: CgroupDecision } | { help: true } {
   const req = parseRunArgs(argv, process.cwd());
   if (req.help) return { help: true };
-  const spec = resolveSpec(req.profile, req.spec, req.command);
+  let spec = resolveSpec(req.profile, req.spec, req.command);
+  if (spec.dbus) spec = withDbusProxy(spec, req.printPlan);
   // The sandbox id names the monitor (this pid: the launcher execs it), so a later run can tell a stale leaf.
   const cgroup = planCgroup(spec.limits, newSandboxId(process.pid), spec.limits ? readCgroupHost() : emptyHost());
   for (const w of cgroup.warnings) io.err(`sandbox: ${w}`);
   const plan = buildPlan(spec, req.command, callerContext(), { seccomp: seccompFor(spec), cgroup: cgroup.plan }, ownFiles());
   log('plan: %d mounts, argv %o', plan.mounts.length, plan.argv);
   return { plan, printPlan: req.printPlan, cgroup };
+}
+
+/** The session bus through xdg-dbus-proxy (started now, before the hand-off; only described for --print-plan). */
+function withDbusProxy(spec: SandboxSpec, describeOnly: boolean): SandboxSpec {
+  const { startDbusProxy, describeDbusProxy } = require('../session/dbus-proxy') as typeof import('../session/dbus-proxy');
+  const opts = { pid: process.pid, uid: process.getuid ? process.getuid() : 0 };
+  const r = (describeOnly ? describeDbusProxy : startDbusProxy)(spec.dbus!, process.env, opts);
+  const top = emptySpec();
+  top.mounts = r.mounts;
+  top.env.set = r.env;
+  top.keepFds = r.keepFds;
+  return mergeSpecs(spec, top);
 }
 
 function emptyHost(): ReturnType<typeof readCgroupHost> {
