@@ -91,25 +91,30 @@ export function planFor(argv: string[], io: RunIo): { plan: Plan; printPlan: boo
   const req = parseRunArgs(argv, process.cwd());
   if (req.help) return { help: true };
   let spec = resolveSpec(req.profile, req.spec, req.command);
-  if (spec.dbus) spec = withDbusProxy(spec, req.printPlan);
+  const dbus = spec.dbus ? dbusProxyFor(spec, req.printPlan) : null;
+  if (dbus && !req.printPlan) spec = mergeSpecs(spec, dbus.spec);
   // The sandbox id names the monitor (this pid: the launcher execs it), so a later run can tell a stale leaf.
   const cgroup = planCgroup(spec.limits, newSandboxId(process.pid), spec.limits ? readCgroupHost() : emptyHost());
   for (const w of cgroup.warnings) io.err(`sandbox: ${w}`);
   const plan = buildPlan(spec, req.command, callerContext(), { seccomp: seccompFor(spec), cgroup: cgroup.plan }, ownFiles());
+  if (dbus && req.printPlan) dbus.describe(plan);
   log('plan: %d mounts, argv %o', plan.mounts.length, plan.argv);
   return { plan, printPlan: req.printPlan, cgroup };
 }
 
-/** The session bus through xdg-dbus-proxy (started now, before the hand-off; only described for --print-plan). */
-function withDbusProxy(spec: SandboxSpec, describeOnly: boolean): SandboxSpec {
-  const { startDbusProxy, describeDbusProxy } = require('../session/dbus-proxy') as typeof import('../session/dbus-proxy');
+/**
+ * The session bus through xdg-dbus-proxy: started now, before the hand-off, and merged into the spec; for
+ * --print-plan nothing starts and the socket that would be bound is added to the printed plan.
+ */
+function dbusProxyFor(spec: SandboxSpec, describeOnly: boolean): { spec: SandboxSpec; describe(plan: Plan): void } {
+  const { startDbusProxy, describeDbusProxy, addToPlan } = require('../session/dbus-proxy') as typeof import('../session/dbus-proxy');
   const opts = { pid: process.pid, uid: process.getuid ? process.getuid() : 0 };
   const r = (describeOnly ? describeDbusProxy : startDbusProxy)(spec.dbus!, process.env, opts);
   const top = emptySpec();
   top.mounts = r.mounts;
   top.env.set = r.env;
   top.keepFds = r.keepFds;
-  return mergeSpecs(spec, top);
+  return { spec: top, describe: (plan) => addToPlan(plan, r) };
 }
 
 function emptyHost(): ReturnType<typeof readCgroupHost> {

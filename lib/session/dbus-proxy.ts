@@ -9,7 +9,7 @@ import * as path from 'path';
 import { spawn } from 'child_process';
 import { randomBytes } from 'crypto';
 import { SandboxError } from '../errors';
-import type { MountOp } from '../plan/types';
+import type { MountOp, Plan } from '../plan/types';
 import { dbusProxyArgs, sessionBusPath, type DbusSpec } from './dbus-rules';
 
 export interface DbusProxyResult {
@@ -212,4 +212,11 @@ export function startDbusProxy(spec: DbusSpec, env: Record<string, string | unde
   }
   c.fcntl(readEnd, F_SETFL, 0);
   return result(spec, env, socket, [readEnd], child.pid as number, dir);
+}
+
+/** For --print-plan: a described proxy's bind (its source doesn't exist yet, so it can't pass buildPlan) and variable. */
+export function addToPlan(plan: Plan, r: DbusProxyResult): void {
+  plan.mounts.push(...r.mounts);
+  const names = Object.keys(r.env);
+  plan.env = [...plan.env.filter((e) => !names.includes(e.slice(0, e.indexOf('=')))), ...Object.entries(r.env).map(([k, v]) => `${k}=${v}`)];
 }
