@@ -264,6 +264,10 @@ export function buildSpec(doc: ProfileDoc, name: string, ctx: ProfileContext): B
     }
     kept.push({ entry, dst: r?.dst ?? '', ops: r?.ops ?? [] });
   }
+  const direct = doc.sockets['dbus-session'];
+  if (doc.dbus && direct && direct.value !== false) {
+    throw new SandboxError(`${direct.at}: found sockets "dbus-session" beside a dbus section (${doc.dbus.at}), expected one of them: the socket binds the whole bus, unfiltered`);
+  }
   const sockets = socketOps(doc, ctx);
   // The home goes after the entries that would cover it (a tmpfs /tmp or /home above $HOME) and before
   // the rest, so that entries under $HOME (a project dir, ~/Downloads) land on top of it.
@@ -298,10 +302,6 @@ export function buildSpec(doc: ProfileDoc, name: string, ctx: ProfileContext): B
   }
   if (doc.dbus) {
     const d = doc.dbus;
-    const direct = doc.sockets['dbus-session'];
-    if (direct && direct.value !== false) {
-      throw new SandboxError(`${direct.at}: found sockets "dbus-session" beside a dbus section (${d.at}), expected one of them: the socket binds the whole bus, unfiltered`);
-    }
     const names = (l: { value: string }[]): string[] => l.map((e) => e.value).filter((n) => !n.startsWith('!'));
     const rules = (m: DbusDoc['call']): Record<string, string[]> =>
       Object.fromEntries(Object.entries(m).flatMap(([k, v]) => (v ? [[k, v.value]] : [])));
