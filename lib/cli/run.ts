@@ -6,7 +6,7 @@ import { packageRoot } from '../paths';
 import { SandboxError } from '../errors';
 import { parseRunArgs, runHelp } from './run-options';
 import { buildPlan, type CallerContext } from '../plan/build';
-import { mergeSpecs, type SandboxSpec } from '../plan/spec';
+import { emptySpec, mergeSpecs, type SandboxSpec } from '../plan/spec';
 import type { Plan } from '../plan/types';
 import { makeDebug } from '../debug';
 import { newSandboxId, planCgroup, type CgroupDecision } from '../cgroup/plan';
@@ -99,14 +99,35 @@ export interface Planned {
 export function planFor(argv: string[], io: RunIo, opts: { compiled?: boolean } = {}): Planned | { help: true } {
   const req = parseRunArgs(argv, process.cwd());
   if (req.help) return { help: true };
-  const { spec, profileFiles } = resolveSpec(req.profile, req.spec, req.command);
+  const resolved = resolveSpec(req.profile, req.spec, req.command);
+  let spec = resolved.spec;
+  const profileFiles = resolved.profileFiles;
   if (opts.compiled && spec.limits) throw new SandboxError(`${spec.limits.origin}: resource limits can't be compiled into a plan yet (each launch needs its own cgroup): use sandbox run`);
+  if (opts.compiled && spec.dbus) throw new SandboxError('a dbus section can\'t be compiled into a plan yet (each launch needs its own proxy): use sandbox run');
+  const dbus = spec.dbus ? dbusProxyFor(spec, req.printPlan) : null;
+  if (dbus && !req.printPlan) spec = mergeSpecs(spec, dbus.spec);
   // The sandbox id names the monitor (this pid: the launcher execs it), so a later run can tell a stale leaf.
   const cgroup = planCgroup(spec.limits, newSandboxId(process.pid), spec.limits ? readCgroupHost() : emptyHost());
   for (const w of cgroup.warnings) io.err(`sandbox: ${w}`);
   const plan = buildPlan(spec, req.command, callerContext(), { seccomp: seccompFor(spec), cgroup: cgroup.plan }, ownFiles(), opts.compiled);
+  if (dbus && req.printPlan) dbus.describe(plan);
   log('plan: %d mounts, argv %o', plan.mounts.length, plan.argv);
   return { plan, printPlan: req.printPlan, cgroup, spec, profileFiles };
+}
+
+/**
+ * The session bus through xdg-dbus-proxy: started now, before the hand-off, and merged into the spec; for
+ * --print-plan nothing starts and the socket that would be bound is added to the printed plan.
+ */
+function dbusProxyFor(spec: SandboxSpec, describeOnly: boolean): { spec: SandboxSpec; describe(plan: Plan): void } {
+  const { startDbusProxy, describeDbusProxy, addToPlan } = require('../session/dbus-proxy') as typeof import('../session/dbus-proxy');
+  const opts = { pid: process.pid, uid: process.getuid ? process.getuid() : 0 };
+  const r = (describeOnly ? describeDbusProxy : startDbusProxy)(spec.dbus!, process.env, opts);
+  const top = emptySpec();
+  top.mounts = r.mounts;
+  top.env.set = r.env;
+  top.keepFds = r.keepFds;
+  return { spec: top, describe: (plan) => addToPlan(plan, r) };
 }
 
 function emptyHost(): ReturnType<typeof readCgroupHost> {

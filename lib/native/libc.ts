@@ -1,4 +1,4 @@
-// The whole native surface of the TypeScript side: four libc functions through koffi.
+// The whole native surface of the TypeScript side: five libc functions through koffi.
 // koffi's native module is loaded directly (its JavaScript layer costs ~5 ms of start-up);
 // the plain `require('koffi')` is the fallback. A load error lists every place tried.
 import * as path from 'path';
@@ -13,6 +13,8 @@ export interface Libc {
   memfd_create(name: string, flags: number): number;
   fcntl(fd: number, cmd: number, arg: number): number;
   execve(file: string, argv: (string | null)[], envp: (string | null)[]): number;
+  /** [read end, write end], or null with errno set; Node has no pipe() of its own (helpers' readiness pipes). */
+  pipe2(flags: number): [number, number] | null;
   errno(): number;
 }
 
@@ -54,10 +56,15 @@ export function libc(): Libc {
   const memfd = lib.func('int memfd_create(const char *name, unsigned int flags)');
   const fcntl = lib.func('int fcntl(int fd, int cmd, ...)');
   const execve = lib.func('int execve(const char *path, const char **argv, const char **envp)');
+  const pipe2 = lib.func('int pipe2(_Out_ int *fds, int flags)');
   cached = {
     memfd_create: (name, flags) => memfd(name, flags),
     fcntl: (fd, cmd, arg) => fcntl(fd, cmd, 'int', arg),
     execve: (file, argv, envp) => execve(file, argv, envp),
+    pipe2: (flags) => {
+      const fds = new Int32Array(2);
+      return pipe2(fds, flags) < 0 ? null : [fds[0], fds[1]];
+    },
     errno: () => k.errno(),
   };
   return cached;

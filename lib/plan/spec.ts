@@ -2,6 +2,7 @@
 // The profile loader produces a SandboxSpec; the CLI produces another; mergeSpecs puts the CLI on top.
 import type { MountOp, Origin } from './types';
 import type { SeccompPolicy } from '../seccomp/policy';
+import type { DbusSpec } from '../session/dbus-rules';
 
 export interface EnvSpec {
   /** Start from an empty environment (then only `keep` survives from the host). */
@@ -43,6 +44,8 @@ export interface SandboxSpec {
   /** A profile's seccomp section or --seccomp FILE, parsed; lib/seccomp compiles it over the base filter. */
   seccomp: { policy: SeccompPolicy; origin: Origin } | null;
   limits: LimitsSpec | null;
+  /** A profile's dbus section: the session bus through xdg-dbus-proxy (lib/session/dbus-proxy.ts); absent: no bus. */
+  dbus?: DbusSpec | null;
 }
 
 export function emptySpec(): SandboxSpec {
@@ -74,5 +77,6 @@ export function mergeSpecs(base: SandboxSpec, top: SandboxSpec): SandboxSpec {
     keepFds: [...base.keepFds, ...top.keepFds],
     seccomp: top.seccomp ?? base.seccomp,
     limits: top.limits ? { ...(base.limits ?? {}), ...top.limits } : base.limits,
+    ...(top.dbus !== undefined ? { dbus: top.dbus } : base.dbus !== undefined ? { dbus: base.dbus } : {}),
   };
 }

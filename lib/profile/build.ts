@@ -5,7 +5,7 @@ import path from 'node:path';
 import { SandboxError } from '../errors';
 import type { MountOp } from '../plan/types';
 import { emptySpec, type SandboxSpec } from '../plan/spec';
-import type { FsEntry, ProfileDoc, Want } from './document';
+import type { DbusDoc, FsEntry, ProfileDoc, Want } from './document';
 import { dataFdOf, dataHome, listDirOf, readBytesOf, readLinkOf, type ProfileContext } from './context';
 import { wildCopy } from './xauth';
 import { expandTemplate, type Template } from './template';
@@ -294,6 +294,10 @@ export function buildSpec(doc: ProfileDoc, name: string, ctx: ProfileContext): B
     }
     kept.push({ entry, dst: r?.dst ?? '', ops: r?.ops ?? [] });
   }
+  const direct = doc.sockets['dbus-session'];
+  if (doc.dbus && direct && direct.value !== false) {
+    throw new SandboxError(`${direct.at}: found sockets "dbus-session" beside a dbus section (${doc.dbus.at}), expected one of them: the socket binds the whole bus, unfiltered`);
+  }
   const sockets = socketOps(doc, ctx);
   // The home goes after the entries that would cover it (a tmpfs /tmp or /home above $HOME) and before
   // the rest, so that entries under $HOME (a project dir, ~/Downloads) land on top of it.
@@ -326,6 +330,13 @@ export function buildSpec(doc: ProfileDoc, name: string, ctx: ProfileContext): B
     if (l.memorySwap) spec.limits.memorySwap = l.memorySwap.value;
     if (l.cpus) spec.limits.cpus = l.cpus.value;
     if (l.pids) spec.limits.pids = l.pids.value;
+  }
+  if (doc.dbus) {
+    const d = doc.dbus;
+    const names = (l: { value: string }[]): string[] => l.map((e) => e.value).filter((n) => !n.startsWith('!'));
+    const rules = (m: DbusDoc['call']): Record<string, string[]> =>
+      Object.fromEntries(Object.entries(m).flatMap(([k, v]) => (v ? [[k, v.value]] : [])));
+    spec.dbus = { see: names(d.see), talk: names(d.talk), own: names(d.own), call: rules(d.call), broadcast: rules(d.broadcast), optional: d.optional?.value ?? false, origin: d.at };
   }
   return { spec, persistHome: home.persistHome, filesystem: kept.map((k) => k.entry) };
 }

@@ -9,6 +9,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { packageRoot } from '../paths';
 import { parseTemplate, type Template } from './template';
+import { busNameProblem, ruleProblem } from '../session/dbus-rules';
 import {
   DEVICE_NAMES,
   ENV_KEYS,
@@ -24,6 +25,7 @@ import {
   NETWORK_VALUES,
   SOCKET_NAMES,
   TOP_KEYS,
+  DBUS_KEYS,
   type DeviceName,
   type FsOpName,
   type SocketName,
@@ -82,6 +84,18 @@ export interface SeccompDoc {
   locate: Locate;
 }
 
+export interface DbusDoc {
+  /** Name lists: "!NAME" removes an inherited entry. */
+  see: Marked<string>[];
+  talk: Marked<string>[];
+  own: Marked<string>[];
+  /** NAME → rules; null removes an inherited NAME. */
+  call: Record<string, Marked<string[]> | null>;
+  broadcast: Record<string, Marked<string[]> | null>;
+  optional?: Marked<boolean>;
+  at: string;
+}
+
 export interface ProfileDoc {
   file: string;
   description?: Marked<string>;
@@ -112,6 +126,8 @@ export interface ProfileDoc {
   seccomp?: SeccompDoc | null;
   /** null: drop all inherited limits. */
   limits?: LimitsDoc | null;
+  /** null: drop an inherited dbus section. */
+  dbus?: DbusDoc | null;
 }
 
 /** Sizes as users write them: 512K, 64M, 1.5G, 2GiB, or a plain number of bytes. */
@@ -340,6 +356,9 @@ export function readProfileText(file: string, text: string): ProfileDoc {
       case 'limits':
         doc.limits = v === null ? null : readLimits(r, v);
         break;
+      case 'dbus':
+        doc.dbus = v === null ? null : readDbus(r, v);
+        break;
     }
   }
   return doc;
@@ -469,5 +488,46 @@ function readLimits(r: DocumentReader, v: unknown): LimitsDoc {
         break;
     }
   }
+  return out;
+}
+
+function readDbus(r: DocumentReader, v: unknown): DbusDoc {
+  const o = r.object(v, ['dbus'], DBUS_KEYS, '"dbus"');
+  const out: DbusDoc = { see: [], talk: [], own: [], call: {}, broadcast: {}, at: r.at(['dbus']) };
+  const name = (s: string, p: JsonPath, onKey: boolean): void => {
+    const problem = busNameProblem(s);
+    if (problem) r.fail(p, JSON.stringify(s), problem, onKey);
+  };
+  for (const key of ['see', 'talk', 'own'] as const) {
+    if (!(key in o)) continue;
+    r.list(o[key], ['dbus', key]).forEach((e, i) => {
+      const p: JsonPath = ['dbus', key, i];
+      const s = r.string(e, p, 'a bus name like "org.freedesktop.Notifications"');
+      name(s.replace(/^!/, ''), p, false);
+      out[key].push(r.marked(s, p));
+    });
+  }
+  for (const key of ['call', 'broadcast'] as const) {
+    if (!(key in o)) continue;
+    const m = o[key];
+    if (m === null || typeof m !== 'object' || Array.isArray(m)) r.wrong(m, ['dbus', key], 'an object of NAME: ["METHOD@PATH", ...]');
+    for (const [n, rules] of Object.entries(m as Record<string, unknown>)) {
+      const p: JsonPath = ['dbus', key, n];
+      name(n, p, true);
+      if (rules === null) {
+        out[key][n] = null;
+        continue;
+      }
+      const list = r.list(rules, p).map((e, i) => {
+        const s = r.string(e, [...p, i], 'a rule "METHOD[@PATH]"');
+        const problem = ruleProblem(s);
+        if (problem) r.fail([...p, i], JSON.stringify(s), problem);
+        return s;
+      });
+      if (list.length === 0) r.fail(p, 'an empty list of rules', 'at least one rule like "org.example.Iface.Method@/org/example/Obj" (or null to remove an inherited name)');
+      out[key][n] = r.marked(list, p);
+    }
+  }
+  if ('optional' in o) out.optional = r.marked(r.bool(o.optional, ['dbus', 'optional']), ['dbus', 'optional']);
   return out;
 }

@@ -2,7 +2,7 @@
 // Removing inherited entries: "!NAME" in a string list (env.keep, env.unset, capabilities, home.share),
 // null for a map value (env.set, limits fields, the whole limits or seccomp section), false for a device
 // or socket, and {drop: PATH} in filesystem (applied after expansion, in lib/profile/build.ts).
-import type { Marked, ProfileDoc } from './document';
+import type { DbusDoc, Marked, ProfileDoc } from './document';
 
 function mergeNames(base: Marked<string>[], top: Marked<string>[]): Marked<string>[] {
   let out = [...base];
@@ -11,6 +11,29 @@ function mergeNames(base: Marked<string>[], top: Marked<string>[]): Marked<strin
     else out.push(e);
   }
   return out;
+}
+
+/** Name lists append (with "!NAME" removal); call and broadcast rules replace an inherited NAME's; null removes it. */
+function mergeDbus(base: DbusDoc, top: DbusDoc): DbusDoc {
+  const rules = (b: DbusDoc['call'], t: DbusDoc['call']): DbusDoc['call'] => {
+    const out = { ...b };
+    for (const [k, v] of Object.entries(t)) {
+      if (v === null) delete out[k];
+      else out[k] = v;
+    }
+    return out;
+  };
+  const merged: DbusDoc = {
+    see: mergeNames(base.see, top.see),
+    talk: mergeNames(base.talk, top.talk),
+    own: mergeNames(base.own, top.own),
+    call: rules(base.call, top.call),
+    broadcast: rules(base.broadcast, top.broadcast),
+    at: top.at,
+  };
+  const optional = top.optional ?? base.optional;
+  if (optional) merged.optional = optional;
+  return merged;
 }
 
 const pick = <T>(top: T | undefined, base: T | undefined): T | undefined => (top !== undefined ? top : base);
@@ -63,6 +86,8 @@ export function mergeDocs(base: ProfileDoc, top: ProfileDoc): ProfileDoc {
   }
   if (home) merged.home = home;
   if (limits) merged.limits = limits;
+  const dbus = top.dbus === undefined ? base.dbus : top.dbus === null ? null : base.dbus ? mergeDbus(base.dbus, top.dbus) : top.dbus;
+  if (dbus) merged.dbus = dbus;
   const seccomp = top.seccomp === undefined ? base.seccomp : top.seccomp;
   if (seccomp) merged.seccomp = seccomp;
   if (merged.env.clear === undefined) delete merged.env.clear;

@@ -16,6 +16,7 @@ export const TOP_KEYS = [
   'sockets',
   'seccomp',
   'limits',
+  'dbus',
   'newSession',
   'dieWithParent',
   'asPid1',
@@ -77,3 +78,6 @@ export type SocketName = (typeof SOCKET_NAMES)[number];
 
 /** What a device or socket entry may say: wanted (error when the host lacks it), wanted if present, or off. */
 export const WANT_VALUES = [true, false, 'optional'] as const;
+
+/** The `dbus` section (session bus through xdg-dbus-proxy): see lib/session/dbus-rules.ts for what each holds. */
+export { DBUS_KEYS } from '../session/dbus-rules';
