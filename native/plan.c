@@ -207,6 +207,8 @@ static int plan_parse_inner(struct reader *rr, struct plan *plan) {
       if (n == 0 || n % 8 || n / 8 > 4096) return fail(rr, "seccomp program of %zu bytes is not 1 to 4096 instructions", n);
       plan->bpf = p; /* points into the caller's buffer, which outlives the plan */
       plan->bpf_len = n;
+    } else if (!strcmp(kw, "join-dir")) {
+      if (!(plan->join_dir = path_token(rr, &a, "join-dir"))) return -1;
     } else if (!strcmp(kw, "cgroup")) {
       if (!(plan->cgroup_leaf = path_token(rr, &a, "cgroup"))) return -1;
     } else if (!strcmp(kw, "cgroup-memory-label")) {

@@ -62,6 +62,7 @@ struct plan {
   struct op *ops; size_t n_ops;
   const unsigned char *bpf; size_t bpf_len;
   const char *seccomp_origin;
+  const char *join_dir;  /* --join KEY: the key's state directory; NULL: no joining */
   const char *cgroup_leaf;
   const char *cgroup_memory_label;
   const char *cgroup_pids_label;

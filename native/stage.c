@@ -4,6 +4,7 @@
 #include "util.h"
 #include "plan.h"
 #include "mounts.h"
+#include "join.h"
 
 #include <fnmatch.h>
 #include <linux/capability.h>
@@ -325,24 +326,18 @@ static __attribute__((noreturn)) void run_init(const struct plan *plan) {
 struct child_args {
   const struct plan *plan;
   int sync_fd;  /* read end: the monitor writes one byte when the maps are written */
+  int ready_fd; /* write end, for --join: one byte once the namespaces are complete (-1: not asked) */
 };
 
-static __attribute__((noreturn)) void child_main(const struct child_args *ca) {
-  const struct plan *plan = ca->plan;
-  /* the monitor dying takes the sandbox down */
-  if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0) die_errno(125, "PR_SET_PDEATHSIG");
-  char go;
+static void say_ready(int fd) {
+  if (fd < 0) return;
   ssize_t n;
-  do n = read(ca->sync_fd, &go, 1); while (n < 0 && errno == EINTR);
-  if (n != 1) _exit(125); /* the monitor is gone */
-  close(ca->sync_fd);
+  do n = write(fd, "r", 1); while (n < 0 && errno == EINTR);
+  close(fd);
+}
 
-  if (mount(NULL, "/", NULL, MS_SLAVE | MS_REC, NULL) < 0) die_errno(125, "make / a slave mount");
-  build_root(plan);
-  if (!plan->share_net) bring_up_loopback();
-  if (sethostname(plan->hostname, strlen(plan->hostname)) < 0) die_errno(125, "sethostname %s", plan->hostname);
-  if (plan->new_session && setsid() < 0) die_errno(125, "setsid");
-
+/* The rest of an init's work, whether it built the sandbox or joined one: privileges, then the program. */
+static __attribute__((noreturn)) void finish_init(const struct plan *plan) {
   drop_capabilities(plan->caps, last_cap());
   if (chdir(plan->cwd) < 0) {
     if (!plan->cwd_fallback) die_errno(125, "--chdir %s", plan->cwd);
@@ -355,6 +350,39 @@ static __attribute__((noreturn)) void child_main(const struct child_args *ca) {
     exec_program(plan);
   }
   run_init(plan);
+}
+
+/* A joining init: enter a live member's namespaces (its root, already built) and run the program there. */
+static __attribute__((noreturn)) void joined_child_main(const struct plan *plan, const int *ns_fds) {
+  if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0) die_errno(125, "PR_SET_PDEATHSIG");
+  join_enter(ns_fds);
+  if (plan->new_session && setsid() < 0) die_errno(125, "setsid");
+  finish_init(plan);
+}
+
+static __attribute__((noreturn)) void child_main(const struct child_args *ca) {
+  const struct plan *plan = ca->plan;
+  /* the monitor dying takes the sandbox down */
+  if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0) die_errno(125, "PR_SET_PDEATHSIG");
+  char go;
+  ssize_t n;
+  do n = read(ca->sync_fd, &go, 1); while (n < 0 && errno == EINTR);
+  if (n != 1) _exit(125); /* the monitor is gone */
+
+  if (mount(NULL, "/", NULL, MS_SLAVE | MS_REC, NULL) < 0) die_errno(125, "make / a slave mount");
+  build_root(plan);
+  if (!plan->share_net) bring_up_loopback();
+  if (sethostname(plan->hostname, strlen(plan->hostname)) < 0) die_errno(125, "sethostname %s", plan->hostname);
+  if (ca->ready_fd >= 0) {
+    /* --join: the monitor takes hold of our namespaces while we can still be looked at, then lets us go on */
+    say_ready(ca->ready_fd);
+    ssize_t got;
+    do got = read(ca->sync_fd, &go, 1); while (got < 0 && errno == EINTR);
+    if (got != 1) _exit(125);
+  }
+  close(ca->sync_fd);
+  if (plan->new_session && setsid() < 0) die_errno(125, "setsid");
+  finish_init(plan);
 }
 
 static long try_clone3(uint64_t flags, int cgroup_fd) {
@@ -530,10 +558,20 @@ int main(int argc, char **argv) {
   for (size_t i = 0; i < N_FORWARDED; i++) sigaddset(&mask, forwarded[i]);
   sigprocmask(SIG_BLOCK, &mask, NULL);
 
+  /* --join: under the key's lock, a live member's namespaces are entered instead of made */
+  int member = 0, ns_fds[JOIN_NS];
+  int ready[2] = { -1, -1 };
+  if (plan.join_dir) {
+    join_lock(plan.join_dir);
+    member = join_open_member(ns_fds);
+    if (!member && pipe2(ready, O_CLOEXEC) < 0) die_errno(125, "pipe");
+    debug("join %s: %s", plan.join_dir, member ? "entering a member's namespaces" : "first member");
+  }
   uint64_t flags = CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWCGROUP;
   if (!plan.share_pid) flags |= CLONE_NEWPID;
   if (!plan.share_net) flags |= CLONE_NEWNET;
   int placed = 0;
+  if (member) flags = 0; /* a plain child; it enters the member's namespaces itself */
   long pid = try_clone3(flags, cgroup_fd);
   if (pid >= 0) placed = cgroup_fd >= 0;
   else if (errno == ENOSYS || errno == E2BIG || errno == EINVAL) pid = syscall(SYS_clone, flags | SIGCHLD, NULL, NULL, NULL, NULL);
@@ -545,9 +583,12 @@ int main(int argc, char **argv) {
     close(sync[1]);
     close(errp[0]);
     error_fd = errp[1];
-    struct child_args ca = { &plan, sync[0] };
+    if (ready[0] >= 0) close(ready[0]);
+    if (member) joined_child_main(&plan, ns_fds);
+    struct child_args ca = { &plan, sync[0], ready[1] };
     child_main(&ca);
   }
+  if (ready[1] >= 0) close(ready[1]);
   close(sync[0]);
   close(errp[1]);
   debug("child %ld (cgroup %s)", pid, placed ? "by clone3" : plan.cgroup_leaf ? "by cgroup.procs" : "none");
@@ -560,15 +601,32 @@ int main(int argc, char **argv) {
     snprintf(line, sizeof line, "%ld", pid);
     write_file(procs, line);
   }
-  snprintf(path, sizeof path, "/proc/%ld/setgroups", pid);
-  write_file(path, "deny");
-  snprintf(path, sizeof path, "/proc/%ld/uid_map", pid);
-  snprintf(line, sizeof line, "%u %u 1\n", (unsigned)plan.uid, (unsigned)getuid());
-  write_file(path, line);
-  snprintf(path, sizeof path, "/proc/%ld/gid_map", pid);
-  snprintf(line, sizeof line, "%u %u 1\n", (unsigned)plan.gid, (unsigned)getgid());
-  write_file(path, line);
-  if (write(sync[1], "1", 1) != 1) die_errno(125, "release the sandbox");
+  if (!member) {
+    snprintf(path, sizeof path, "/proc/%ld/setgroups", pid);
+    write_file(path, "deny");
+    snprintf(path, sizeof path, "/proc/%ld/uid_map", pid);
+    snprintf(line, sizeof line, "%u %u 1\n", (unsigned)plan.uid, (unsigned)getuid());
+    write_file(path, line);
+    snprintf(path, sizeof path, "/proc/%ld/gid_map", pid);
+    snprintf(line, sizeof line, "%u %u 1\n", (unsigned)plan.gid, (unsigned)getgid());
+    write_file(path, line);
+  }
+  if (!member && write(sync[1], "1", 1) != 1) die_errno(125, "release the sandbox");
+  if (plan.join_dir && !member) {
+    /* once its namespaces are complete, this sandbox is a member others may join; a failed start just ends */
+    char r;
+    ssize_t got;
+    do got = read(ready[0], &r, 1); while (got < 0 && errno == EINTR);
+    close(ready[0]);
+    if (got == 1) {
+      join_hold((pid_t)pid, plan.share_net, plan.share_pid, ns_fds);
+      if (write(sync[1], "2", 1) != 1) debug("the init left before it was let go");
+      join_update(1, ns_fds, 0);
+    }
+  } else if (plan.join_dir) {
+    join_update(1, ns_fds, 0); /* a joiner holds the same namespaces: later ranks may join through it */
+  }
+  if (plan.join_dir) join_unlock();
   close(sync[1]);
   if (cgroup_fd >= 0) close(cgroup_fd);
 
@@ -602,6 +660,11 @@ int main(int argc, char **argv) {
     if (n == (ssize_t)sizeof rec) have_record = 1;
   }
   finish_cgroup(&plan);
+  if (plan.join_dir) {
+    join_lock(plan.join_dir);
+    join_update(0, ns_fds, getpid());
+    join_unlock();
+  }
   if (have_record) {
     rec.message[sizeof rec.message - 1] = 0;
     fprintf(stderr, "sandbox: %s\n", rec.message);

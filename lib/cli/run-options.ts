@@ -129,6 +129,13 @@ export const RUN_OPTIONS: Record<string, OptionDef> = {
   },
   '--remount-ro': { args: ['DST'], help: 'make DST and its submounts read-only', run: (st, a, f) => push(st, { op: 'remount-ro', dst: dest(f, a, a[0]), origin: origin(f, a) }) },
   '--share-net': { args: [], help: 'keep the host network (default: a new network namespace with only lo)', run: (st) => { st.req.spec.shareNet = true; } },
+  '--join': {
+    args: ['KEY'], help: 'share the namespaces (and root) of your other sandboxes on this node that name KEY',
+    run: (st, a, f) => {
+      if (!/^[A-Za-z0-9._@:+-]{1,128}$/.test(a[0]) || a[0] === '.' || a[0] === '..') err(f, a, 'a key is 1 to 128 letters, digits and . _ @ : + -');
+      st.req.spec.join = a[0];
+    },
+  },
   '--share-pid': { args: [], help: 'keep the host\'s pid namespace (/proc shows the host\'s processes; for MPI ranks)', run: (st) => { st.req.spec.sharePid = true; } },
   '--unshare-net': { args: [], help: 'a new network namespace (the default)', run: (st) => { st.req.spec.shareNet = false; } },
   '--uid': {

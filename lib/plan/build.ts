@@ -1,6 +1,7 @@
 // Building the plan: merges nothing and decides little — it resolves a SandboxSpec against the caller
 // (uid, environment, current directory) into the exact Plan the C stage will carry out.
 import * as fs from 'fs';
+import * as path from 'path';
 import { SandboxError, errnoMessage } from '../errors';
 import type { Plan, MountOp, CgroupPlan } from './types';
 import type { SandboxSpec, EnvSpec } from './spec';
@@ -88,6 +89,15 @@ export function protectOwnFiles(mounts: MountOp[], protectedPaths: string[]): Mo
   return [...mounts, ...extra];
 }
 
+/** The state directory of a --join key: per user, in the runtime directory (else /tmp/sandbox-UID), mode 0700. */
+export function joinDirFor(key: string, caller: CallerContext): string {
+  if (!/^[A-Za-z0-9._@:+-]{1,128}$/.test(key) || key === '.' || key === '..') throw new SandboxError(`--join ${key}: a key is 1 to 128 letters, digits and . _ @ : + -`);
+  const runtime = caller.env.XDG_RUNTIME_DIR && path.isAbsolute(caller.env.XDG_RUNTIME_DIR) ? caller.env.XDG_RUNTIME_DIR : `/tmp/sandbox-${caller.uid}`;
+  const base = path.join(runtime, 'sandbox', 'join');
+  fs.mkdirSync(base, { recursive: true, mode: 0o700 });
+  return path.join(base, key);
+}
+
 /** Descriptors the environment names and a program will look for: PMI_FD (SLURM's PMI-2 wire to the step daemon). */
 function descriptorsNamedIn(env: string[]): number[] {
   const fds: number[] = [];
@@ -131,5 +141,6 @@ export function buildPlan(spec: SandboxSpec, argv: string[], caller: CallerConte
     keepFds: [...new Set([...spec.keepFds, ...descriptorsNamedIn(env)])].sort((a, b) => a - b),
     seccomp: extras.seccomp,
     cgroup: extras.cgroup,
+    joinDir: spec.join ? joinDirFor(spec.join, caller) : null,
   };
 }

@@ -40,6 +40,8 @@ export interface SandboxSpec {
   dieWithParent?: boolean;
   asPid1?: boolean;
   verbose?: boolean;
+  /** Share the namespaces of this user's other sandboxes on this node that name the same key. */
+  join?: string;
   keepFds: number[];
   /** A profile's seccomp section or --seccomp FILE, parsed; lib/seccomp compiles it over the base filter. */
   seccomp: { policy: SeccompPolicy; origin: Origin } | null;
@@ -74,6 +76,7 @@ export function mergeSpecs(base: SandboxSpec, top: SandboxSpec): SandboxSpec {
     dieWithParent: pick('dieWithParent'),
     asPid1: pick('asPid1'),
     verbose: pick('verbose'),
+    join: pick('join'),
     keepFds: [...base.keepFds, ...top.keepFds],
     seccomp: top.seccomp ?? base.seccomp,
     limits: top.limits ? { ...(base.limits ?? {}), ...top.limits } : base.limits,

@@ -73,4 +73,6 @@ export interface Plan {
   /** Classic BPF program (struct sock_filter[], native byte order), base64; null: no filter. */
   seccomp: { bpf: string; origin: Origin } | null;
   cgroup: CgroupPlan | null;
+  /** --join KEY: the key's state directory (under $XDG_RUNTIME_DIR/sandbox/join); null: no joining. */
+  joinDir: string | null;
 }

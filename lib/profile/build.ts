@@ -276,6 +276,13 @@ export function buildSpec(doc: ProfileDoc, name: string, ctx: ProfileContext): B
   const spec = emptySpec();
   if (doc.network) spec.shareNet = doc.network.value === 'shared';
   if (doc.pid) spec.sharePid = doc.pid.value === 'shared';
+  if (doc.join) {
+    const key = x.text(doc.join, true);
+    if (key !== null) {
+      if (!/^[A-Za-z0-9._@:+-]{1,128}$/.test(key)) throw new SandboxError(`${doc.join.at}: found ${JSON.stringify(key)}, expected a join key of 1 to 128 letters, digits and . _ @ : + -`);
+      spec.join = key;
+    }
+  }
   if (doc.uid) spec.uid = doc.uid.value;
   if (doc.gid) spec.gid = doc.gid.value;
   if (doc.hostname) spec.hostname = doc.hostname.value;

@@ -102,6 +102,8 @@ export interface ProfileDoc {
   extends: Marked<string>[];
   network?: Marked<'shared' | 'private'>;
   pid?: Marked<'shared' | 'private'>;
+  /** --join's key, a template: no joining when one of its variables is unset (outside a SLURM step, say). */
+  join?: Template;
   uid?: Marked<number>;
   gid?: Marked<number>;
   hostname?: Marked<string>;
@@ -294,6 +296,7 @@ export function readProfileText(file: string, text: string): ProfileDoc {
         const ns = r.object(v, p, NAMESPACES_KEYS, '"namespaces"');
         if ('network' in ns) doc.network = r.marked(r.choice(ns.network, [key, 'network'], NETWORK_VALUES), [key, 'network']);
         if ('pid' in ns) doc.pid = r.marked(r.choice(ns.pid, [key, 'pid'], NETWORK_VALUES), [key, 'pid']);
+        if ('join' in ns) doc.join = r.template(ns.join, [key, 'join']);
         for (const id of ['uid', 'gid'] as const) {
           if (id in ns) doc[id] = r.marked(r.integer(ns[id], [key, id], 0, 0xfffffffe, `a ${id} from 0 to 4294967294`), [key, id]);
         }

@@ -80,7 +80,7 @@ export function mergeDocs(base: ProfileDoc, top: ProfileDoc): ProfileDoc {
     devices: { ...base.devices, ...top.devices },
     sockets: { ...base.sockets, ...top.sockets },
   };
-  for (const k of ['description', 'network', 'pid', 'uid', 'gid', 'hostname', 'cwd', 'newSession', 'dieWithParent', 'asPid1'] as const) {
+  for (const k of ['description', 'network', 'pid', 'join', 'uid', 'gid', 'hostname', 'cwd', 'newSession', 'dieWithParent', 'asPid1'] as const) {
     const v = pick(top[k], base[k]);
     if (v !== undefined) (merged as unknown as Record<string, unknown>)[k] = v;
   }

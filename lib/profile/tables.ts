@@ -22,7 +22,7 @@ export const TOP_KEYS = [
   'asPid1',
 ] as const;
 
-export const NAMESPACES_KEYS = ['network', 'pid', 'uid', 'gid'] as const;
+export const NAMESPACES_KEYS = ['network', 'pid', 'join', 'uid', 'gid'] as const;
 export const NETWORK_VALUES = ['shared', 'private'] as const;
 
 export const ENV_KEYS = ['clear', 'keep', 'set', 'unset'] as const;

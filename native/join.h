@@ -1,0 +1,11 @@
+#ifndef SANDBOX_JOIN_H
+#define SANDBOX_JOIN_H
+#include <sys/types.h>
+#define JOIN_NS 7 /* user, mnt, ipc, uts, cgroup, net, pid */
+void join_lock(const char *dir);
+void join_unlock(void);
+int join_open_member(int fds[JOIN_NS]);
+void join_hold(pid_t child, int share_net, int share_pid, int fds[JOIN_NS]);
+void join_update(int add, const int fds[JOIN_NS], pid_t drop);
+void join_enter(const int fds[JOIN_NS]);
+#endif
