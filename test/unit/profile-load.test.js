@@ -33,7 +33,7 @@ t.test('every shipped profile loads on this host, with this process\'s environme
   const ctx = P.hostProfileContext('/usr/bin/true');
   t.equal(ctx.shippedDir, path.resolve(SHIPPED), 'the shipped dir is found from the compiled module');
   const names = fs.readdirSync(SHIPPED).filter((n) => n.endsWith('.json5')).map((n) => n.slice(0, -6));
-  t.same(names.sort(), ['browser', 'build', 'chromium', 'default', 'desktop', 'hpc', 'image', 'minimal', 'pdf']);
+  t.same(names.sort(), ['browser', 'build', 'chromium', 'default', 'desktop', 'editor', 'hpc', 'image', 'minimal', 'notify', 'pdf']);
   // Run from a project-like directory so that ${CWD} is never "/".
   ctx.cwd = fs.mkdtempSync(path.join(os.tmpdir(), 'proj-'));
   ctx.userDir = path.join(ctx.cwd, 'no-user-profiles');
