@@ -44,6 +44,13 @@ void join_lock(const char *dir) {
   die(125, "--join: could not lock %s", lock_path);
 }
 
+/* In a forked child: drop our copy of the lock's descriptor. flock belongs to the open file, so an init that
+ * kept it would hold the key's lock for its whole life; closing a copy leaves the monitor's lock in place. */
+void join_forget_lock(void) {
+  if (lock_fd >= 0) close(lock_fd);
+  lock_fd = -1;
+}
+
 void join_unlock(void) {
   if (lock_fd >= 0) close(lock_fd);
   lock_fd = -1;

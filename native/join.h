@@ -4,6 +4,7 @@
 #define JOIN_NS 7 /* user, mnt, ipc, uts, cgroup, net, pid */
 void join_lock(const char *dir);
 void join_unlock(void);
+void join_forget_lock(void);
 int join_open_member(int fds[JOIN_NS]);
 void join_hold(pid_t child, int share_net, int share_pid, int fds[JOIN_NS]);
 void join_update(int add, const int fds[JOIN_NS], pid_t drop);

@@ -6,6 +6,7 @@
 #include "mounts.h"
 #include "join.h"
 
+#include <dirent.h>
 #include <fnmatch.h>
 #include <linux/capability.h>
 #include <linux/filter.h>
@@ -274,6 +275,49 @@ static void exec_program(const struct plan *plan) {
 
 static void noop_handler(int sig) { (void)sig; }
 
+/* With the host's pid namespace nothing ends the sandbox's processes when its init goes (a pid namespace dies
+ * with its pid 1): the init, a subreaper, kills every descendant itself, until none is left. */
+#define SIG_MONITOR_GONE (SIGRTMIN + 1)
+static void kill_descendants(void) {
+  pid_t self = getpid();
+  for (int round = 0; round < 50; round++) {
+    int found = 0;
+    DIR *d = opendir("/proc");
+    if (!d) return;
+    struct dirent *e;
+    /* ppid links: a process is ours when its chain of parents reaches us (orphans are reparented to us) */
+    static int ppid_of[1 << 22];
+    static int seen[4096];
+    int n_seen = 0;
+    while ((e = readdir(d))) {
+      int pid = atoi(e->d_name);
+      if (pid <= 0 || pid >= (1 << 22)) continue;
+      char p[64], buf[512];
+      snprintf(p, sizeof p, "/proc/%d/stat", pid);
+      int fd = open(p, O_RDONLY | O_CLOEXEC);
+      if (fd < 0) continue;
+      ssize_t len = read(fd, buf, sizeof buf - 1);
+      close(fd);
+      if (len <= 0) continue;
+      buf[len] = 0;
+      char *rp = strrchr(buf, ')');
+      int ppid = 0;
+      if (!rp || sscanf(rp + 2, "%*c %d", &ppid) != 1) continue;
+      ppid_of[pid] = ppid;
+      if (n_seen < 4096) seen[n_seen++] = pid;
+    }
+    closedir(d);
+    for (int i = 0; i < n_seen; i++) {
+      int p = seen[i], hops = 0;
+      while (p > 1 && p != self && hops++ < 64) p = ppid_of[p];
+      if (p == self && seen[i] != self) { kill(seen[i], SIGKILL); found = 1; }
+    }
+    while (waitpid(-1, NULL, WNOHANG) > 0) {}
+    if (!found) return;
+    usleep(2000);
+  }
+}
+
 /* pid 1 inside: run the program, pass signals on, reap every zombie, exit with the program's status. */
 static __attribute__((noreturn)) void run_init(const struct plan *plan) {
   sigset_t set, old;
@@ -286,9 +330,18 @@ static __attribute__((noreturn)) void run_init(const struct plan *plan) {
     sigaddset(&set, forwarded[i]);
     sigaction(forwarded[i], &sa, NULL);
   }
+  if (plan->share_pid) {
+    /* without a pid namespace of its own, orphans would go to the host's init: keep them here, and when the
+     * monitor dies, take them all down rather than dying at once */
+    sigaddset(&set, SIG_MONITOR_GONE);
+    sigaction(SIG_MONITOR_GONE, &sa, NULL);
+  }
   sigprocmask(SIG_BLOCK, &set, &old);
-  /* without a pid namespace of its own, orphans would go to the host's init: keep them here to reap */
-  if (plan->share_pid) prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
+  if (plan->share_pid) {
+    prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
+    prctl(PR_SET_PDEATHSIG, SIG_MONITOR_GONE, 0, 0, 0);
+    if (getppid() == 1) kill_descendants(), _exit(137);
+  }
   pid_t child = fork();
   if (child < 0) die_errno(125, "fork the program");
   if (child == 0) {
@@ -309,6 +362,10 @@ static __attribute__((noreturn)) void run_init(const struct plan *plan) {
     siginfo_t si;
     int sig = sigwaitinfo(&set, &si);
     if (sig < 0) continue;
+    if (plan->share_pid && sig == SIG_MONITOR_GONE) {
+      kill_descendants();
+      _exit(137);
+    }
     if (sig != SIGCHLD) {
       kill(child, sig);
       continue;
@@ -317,6 +374,7 @@ static __attribute__((noreturn)) void run_init(const struct plan *plan) {
     pid_t p;
     while ((p = waitpid(-1, &status, WNOHANG)) > 0) {
       if (p != child) continue;
+      if (plan->share_pid) kill_descendants(); /* what a pid namespace's end would have done */
       if (WIFEXITED(status)) _exit(WEXITSTATUS(status));
       if (WIFSIGNALED(status)) _exit(128 + WTERMSIG(status));
     }
@@ -584,6 +642,7 @@ int main(int argc, char **argv) {
     close(errp[0]);
     error_fd = errp[1];
     if (ready[0] >= 0) close(ready[0]);
+    if (plan.join_dir) join_forget_lock();
     if (member) joined_child_main(&plan, ns_fds);
     struct child_args ca = { &plan, sync[0], ready[1] };
     child_main(&ca);

@@ -1,0 +1,90 @@
+// --join KEY: sandboxes of one user on one node that name the same key share their namespaces; the first one
+// creates them, the others enter them, starts at the same instant settle on one, and nothing is left at the end.
+'use strict';
+const t = require('tap');
+const fs = require('fs');
+const path = require('path');
+const { sandboxAsync, BASE, userTmpdir, cannotLaunch, cleanEnv } = require('../lib/harness');
+
+const why = cannotLaunch();
+if (why) {
+  t.skip(`--join: ${why}`);
+  process.exit(0);
+}
+
+function run(args, env) {
+  return new Promise((resolve) => {
+    const p = sandboxAsync(args, { env });
+    let out = '';
+    let err = '';
+    p.stdout.on('data', (d) => { out += d; });
+    p.stderr.on('data', (d) => { err += d; });
+    p.on('close', (code) => resolve({ code, out, err }));
+  });
+}
+
+const JOINED = [...BASE.filter((a) => a !== '--proc' && a !== '/proc'), '--proc', '/proc', '--tmpfs', '/tmp', '--share-pid'];
+
+t.test('eight sandboxes started at once share one user and mount namespace', async (t) => {
+  const runtime = userTmpdir('sbx-join-');
+  const env = cleanEnv({ XDG_RUNTIME_DIR: runtime });
+  const script = 'readlink /proc/self/ns/user /proc/self/ns/mnt; echo "$$" > /tmp/member-$$; sleep 4; ls /tmp | grep -c member-';
+  const runs = await Promise.all(Array.from({ length: 8 }, () => run([...JOINED, '--join', 'race', '--', 'sh', '-c', script], env)));
+  for (const r of runs) t.equal(r.code, 0, r.err);
+  const ns = new Set(runs.map((r) => r.out.split('\n').slice(0, 2).join(' ')));
+  t.equal(ns.size, 1, `one set of namespaces: ${[...ns].join(' | ')}`);
+  t.ok(runs.some((r) => Number(r.out.trim().split('\n')[2]) > 1), 'they see each other\'s files in the shared /tmp');
+  t.same(fs.readdirSync(path.join(runtime, 'sandbox', 'join')), [], 'nothing is left of the key once all have ended');
+});
+
+t.test('different keys, or none, get their own namespaces', async (t) => {
+  const runtime = userTmpdir('sbx-join-');
+  const env = cleanEnv({ XDG_RUNTIME_DIR: runtime });
+  const hold = run([...JOINED, '--join', 'a', '--', 'sh', '-c', 'readlink /proc/self/ns/user; sleep 1'], env);
+  await new Promise((r) => setTimeout(r, 300));
+  const [b, none] = await Promise.all([
+    run([...JOINED, '--join', 'b', '--', 'readlink', '/proc/self/ns/user'], env),
+    run([...JOINED, '--', 'readlink', '/proc/self/ns/user'], env),
+  ]);
+  const a = await hold;
+  t.not(a.out.trim(), b.out.trim());
+  t.not(a.out.trim(), none.out.trim());
+});
+
+t.test('a member killed mid-way leaves the others running and the key usable', async (t) => {
+  const runtime = userTmpdir('sbx-join-');
+  const env = cleanEnv({ XDG_RUNTIME_DIR: runtime });
+  const first = sandboxAsync([...JOINED, '--join', 'k', '--', 'sh', '-c', 'readlink /proc/self/ns/user; sleep 30'], { env });
+  let firstNs = '';
+  await new Promise((res) => first.stdout.once('data', (d) => { firstNs = String(d).trim(); res(); }));
+  const second = run([...JOINED, '--join', 'k', '--', 'sh', '-c', 'readlink /proc/self/ns/user; sleep 1'], env);
+  await new Promise((r) => setTimeout(r, 300));
+  first.kill('SIGKILL');
+  const s = await second;
+  t.equal(s.out.trim(), firstNs, 'the second joined the first');
+  const third = await run([...JOINED, '--join', 'k', '--', 'readlink', '/proc/self/ns/user'], env);
+  t.equal(third.code, 0, third.err);
+  t.same(fs.readdirSync(path.join(runtime, 'sandbox', 'join')), [], 'nothing is left at the end');
+});
+
+t.test('a bad key is one line, exit 125', async (t) => {
+  const r = await run([...JOINED, '--join', '../x', '--', 'true'], cleanEnv());
+  t.equal(r.code, 125);
+  t.match(r.err, /^sandbox: --join \.\.\/x: a key is 1 to 128 letters/);
+});
+
+t.test('with the host pid namespace, no process of the sandbox outlives it', async (t) => {
+  const { spawnSync } = require('child_process');
+  const count = (m) => spawnSync('pgrep', ['-f', m], { encoding: 'utf8' }).stdout.split('\n').filter(Boolean).length;
+  const m = `sbx-orphan-${process.pid}`;
+  const p = sandboxAsync([...BASE, '--share-pid', '--', 'bash', '-c', `(exec -a ${m}-a sleep 100) & (exec -a ${m}-b sleep 100 &); echo ready; sleep 100`], { env: cleanEnv() });
+  await new Promise((res) => p.stdout.once('data', res));
+  t.equal(count(m), 2, 'a child and an orphaned grandchild run');
+  p.kill('SIGKILL');
+  await new Promise((r) => setTimeout(r, 500));
+  t.equal(count(m), 0, 'kill -9 of the monitor: the init kills every descendant');
+  const done = await run([...BASE, '--share-pid', '--', 'bash', '-c', `(exec -a ${m}-c sleep 100 &); echo done`], cleanEnv());
+  t.equal(done.out, 'done\n');
+  await new Promise((r) => setTimeout(r, 300));
+  t.equal(count(m), 0, 'a normal exit: what the program left running is gone, as with a pid namespace');
+});
