@@ -14,6 +14,8 @@ export interface RunRequest {
   printPlan: boolean;
   help: boolean;
   command: string[];
+  /** --rootfs DIR (--rootfs-rw: writable): an image directory as the root. */
+  rootfs?: { dir: string; writable: boolean; origin: string };
 }
 
 interface State {
@@ -69,6 +71,23 @@ const data = (mount: boolean, readOnly: boolean): Handler => (st, a, f) => {
   if (fd === undefined || fd < 3) err(f, a, `'${a[0]}' is not a descriptor number (3 or more)`);
   push(st, { op: 'data', fd, dst: dest(f, a, a[1]), mode: takePerms(st, readOnly ? 0o444 : 0o644), mount, readOnly, origin: origin(f, a) });
   st.req.spec.keepFds.push(fd);
+};
+
+const device = (required: boolean): Handler => (st, a, f) => {
+  const { DEVICE_NAMES } = require('../profile/tables') as typeof import('../profile/tables');
+  const name = a[0] as import('../profile/tables').DeviceName;
+  if (!DEVICE_NAMES.includes(name)) err(f, a, `unknown device set, expected one of: ${DEVICE_NAMES.join(', ')}`);
+  const fs = require('fs') as typeof import('fs');
+  const { deviceSetMounts } = require('../plan/devices') as typeof import('../plan/devices');
+  const probe = {
+    exists: (p: string) => fs.existsSync(p),
+    listDir: (p: string) => { try { return fs.readdirSync(p); } catch { return []; } },
+    env: process.env,
+  };
+  const r = deviceSetMounts(name, required, origin(f, a), probe, `use --device-try ${name} to run without it`);
+  for (const m of r.mounts) push(st, m);
+  Object.assign(st.req.spec.env.set, r.env);
+  if (r.mounts.length > 0) st.req.spec.devices = [...new Set([...(st.req.spec.devices ?? []), name])];
 };
 
 function limits(st: State): LimitsSpec {
@@ -128,6 +147,19 @@ export const RUN_OPTIONS: Record<string, OptionDef> = {
     run: (st, a, f) => push(st, { op: 'chmod', mode: parseMode(a[0]) ?? err(f, a, `'${a[0]}' is not an octal mode`), path: dest(f, a, a[1]), origin: origin(f, a) }),
   },
   '--remount-ro': { args: ['DST'], help: 'make DST and its submounts read-only', run: (st, a, f) => push(st, { op: 'remount-ro', dst: dest(f, a, a[0]), origin: origin(f, a) }) },
+  '--rootfs': {
+    args: ['DIR'], help: 'an unpacked image directory as the root, read-only (the profile keeps only its non-system binds)',
+    run: (st, a, f) => {
+      const dir = source(st, f, a, a[0]);
+      st.req.rootfs = { dir, writable: st.req.rootfs?.writable ?? false, origin: origin(f, a) };
+    },
+  },
+  '--rootfs-rw': {
+    args: [], help: 'the --rootfs image writable (missing mount points are created in it)',
+    run: (st) => { st.req.rootfs = st.req.rootfs ? { ...st.req.rootfs, writable: true } : { dir: '', writable: true, origin: '--rootfs-rw' }; },
+  },
+  '--device': { args: ['NAME'], help: 'bind a device set: nvidia, dri, snd or video (error when the host has none)', run: device(true) },
+  '--device-try': { args: ['NAME'], help: 'same, nothing when the host has none', run: device(false) },
   '--share-net': { args: [], help: 'keep the host network (default: a new network namespace with only lo)', run: (st) => { st.req.spec.shareNet = true; } },
   '--join': {
     args: ['KEY'], help: 'share the namespaces (and root) of your other sandboxes on this node that name KEY',
@@ -235,6 +267,7 @@ export function parseRunArgs(argv: string[], cwd: string): RunRequest {
   }
   if (st.nextSize !== undefined) throw new SandboxError('--size: must come before the --tmpfs it sizes');
   if (st.nextPerms !== undefined) throw new SandboxError('--perms: must come before the operation it applies to');
+  if (st.req.rootfs && st.req.rootfs.dir === '') throw new SandboxError('--rootfs-rw: needs --rootfs DIR');
   st.req.command = argv.slice(i);
   return st.req;
 }

@@ -4,7 +4,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { packageRoot } from '../paths';
 import { SandboxError } from '../errors';
-import { parseRunArgs, runHelp } from './run-options';
+import { parseRunArgs, runHelp, type RunRequest } from './run-options';
 import { buildPlan, type CallerContext } from '../plan/build';
 import { emptySpec, mergeSpecs, type SandboxSpec } from '../plan/spec';
 import type { Plan } from '../plan/types';
@@ -36,7 +36,16 @@ function callerContext(): CallerContext {
 }
 
 /** The profile (default: `default`) under the command line; --no-profile: the command line alone. */
-function resolveSpec(profile: string | null | undefined, cli: SandboxSpec, command: string[]): { spec: SandboxSpec; profileFiles: string[] } {
+function resolveSpec(profile: string | null | undefined, cli: SandboxSpec, command: string[], rootfs: RunRequest['rootfs']): { spec: SandboxSpec; profileFiles: string[] } {
+  if (rootfs) {
+    // The image brings its own system: the profile keeps only its non-system operations, the command line all.
+    const { profileForRootfs, applyRootfs, realRootfsHost } = require('../plan/rootfs') as typeof import('../plan/rootfs');
+    const inner = resolveSpec(profile, emptySpec(), command, undefined);
+    const merged = mergeSpecs(profileForRootfs(inner.spec), cli);
+    const c = callerContext();
+    const host = realRootfsHost(merged.uid ?? c.uid, merged.gid ?? c.gid, c.env);
+    return { spec: applyRootfs(merged, { ...rootfs, dir: realpathOr(rootfs.dir) }, host), profileFiles: inner.profileFiles };
+  }
   if (profile === null) return { spec: cli, profileFiles: [] };
   const { loadProfile, hostProfileContext, ensureProfileDirs } = require('../profile/index') as typeof import('../profile/index');
   const loaded = loadProfile(profile ?? 'default', hostProfileContext(command[0]));
@@ -99,7 +108,7 @@ export interface Planned {
 export function planFor(argv: string[], io: RunIo, opts: { compiled?: boolean } = {}): Planned | { help: true } {
   const req = parseRunArgs(argv, process.cwd());
   if (req.help) return { help: true };
-  const resolved = resolveSpec(req.profile, req.spec, req.command);
+  const resolved = resolveSpec(req.profile, req.spec, req.command, req.rootfs);
   let spec = resolved.spec;
   const profileFiles = resolved.profileFiles;
   if (opts.compiled && spec.limits) throw new SandboxError(`${spec.limits.origin}: resource limits can't be compiled into a plan yet (each launch needs its own cgroup): use sandbox run`);

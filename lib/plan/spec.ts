@@ -46,6 +46,8 @@ export interface SandboxSpec {
   /** A profile's seccomp section or --seccomp FILE, parsed; lib/seccomp compiles it over the base filter. */
   seccomp: { policy: SeccompPolicy; origin: Origin } | null;
   limits: LimitsSpec | null;
+  /** Device sets bound (dri, snd, video, nvidia), so that a --rootfs image also gets the NVIDIA driver's libraries. */
+  devices?: string[];
   /** A profile's dbus section: the session bus through xdg-dbus-proxy (lib/session/dbus-proxy.ts); absent: no bus. */
   dbus?: DbusSpec | null;
 }
@@ -80,6 +82,7 @@ export function mergeSpecs(base: SandboxSpec, top: SandboxSpec): SandboxSpec {
     keepFds: [...base.keepFds, ...top.keepFds],
     seccomp: top.seccomp ?? base.seccomp,
     limits: top.limits ? { ...(base.limits ?? {}), ...top.limits } : base.limits,
+    ...(base.devices || top.devices ? { devices: [...new Set([...(base.devices ?? []), ...(top.devices ?? [])])] } : {}),
     ...(top.dbus !== undefined ? { dbus: top.dbus } : base.dbus !== undefined ? { dbus: base.dbus } : {}),
   };
 }

@@ -9,7 +9,8 @@ import type { DbusDoc, FsEntry, ProfileDoc, Want } from './document';
 import { dataFdOf, dataHome, listDirOf, readBytesOf, readLinkOf, type ProfileContext } from './context';
 import { wildCopy } from './xauth';
 import { expandTemplate, type Template } from './template';
-import { DEVICE_SETS, type DeviceName, type SocketName } from './tables';
+import { type DeviceName, type SocketName } from './tables';
+import { deviceSetMounts } from '../plan/devices';
 
 export interface BuiltProfile {
   spec: SandboxSpec;
@@ -126,23 +127,20 @@ function homeOps(doc: ProfileDoc, name: string, x: Expander, ctx: ProfileContext
 
 const wantedHint = (kind: string, name: string): string => `write "${name}": "optional" in ${kind} to run without it`;
 
-function deviceOps(doc: ProfileDoc, ctx: ProfileContext): MountOp[] {
+function deviceOps(doc: ProfileDoc, ctx: ProfileContext): { ops: MountOp[]; env: Record<string, string>; names: string[] } {
   const ops: MountOp[] = [];
-  const devNames = listDirOf(ctx)('/dev');
+  const names: string[] = [];
+  let env: Record<string, string> = {};
+  const probe = { exists: ctx.exists, listDir: listDirOf(ctx), env: ctx.env };
   for (const [name, want] of Object.entries(doc.devices) as [DeviceName, { value: Want; at: string }][]) {
     if (want.value === false) continue;
-    const set = DEVICE_SETS[name];
-    const found = [
-      ...set.paths.filter((p) => ctx.exists(p)),
-      ...devNames.filter((n) => set.patterns.some((re: RegExp) => re.test(n))).sort().map((n) => `/dev/${n}`),
-    ];
-    if (found.length === 0 && want.value === true) {
-      const what = [...set.paths, ...set.patterns.map((re: RegExp) => `/dev/${re.source.replace(/^\^|\$$/g, '').replace('\\d+', 'N')}`)].join(', ');
-      throw new SandboxError(`${want.at}: found none of ${what} on this host, expected them for device set "${name}"; ${wantedHint('devices', name)}`);
-    }
-    for (const p of found) ops.push({ op: 'bind', src: p, dst: p, readOnly: false, devices: true, optional: true, origin: want.at });
+    const r = deviceSetMounts(name, want.value === true, want.at, probe, wantedHint('devices', name));
+    if (r.mounts.length === 0) continue;
+    ops.push(...r.mounts);
+    env = { ...env, ...r.env };
+    names.push(name);
   }
-  return ops;
+  return { ops, env, names };
 }
 
 type SocketFound = { path: string; env: Record<string, string> } | { missing: string };
@@ -306,6 +304,7 @@ export function buildSpec(doc: ProfileDoc, name: string, ctx: ProfileContext): B
     throw new SandboxError(`${direct.at}: found sockets "dbus-session" beside a dbus section (${doc.dbus.at}), expected one of them: the socket binds the whole bus, unfiltered`);
   }
   const sockets = socketOps(doc, ctx);
+  const devices = deviceOps(doc, ctx);
   // The home goes after the entries that would cover it (a tmpfs /tmp or /home above $HOME) and before
   // the rest, so that entries under $HOME (a project dir, ~/Downloads) land on top of it.
   const homeDst = home.ops[0]?.op === 'bind' || home.ops[0]?.op === 'tmpfs' ? home.ops[0].dst : null;
@@ -315,11 +314,12 @@ export function buildSpec(doc: ProfileDoc, name: string, ctx: ProfileContext): B
     ...kept.filter(covers).flatMap((k) => k.ops),
     ...home.ops,
     ...kept.filter((k) => !covers(k)).flatMap((k) => k.ops),
-    ...deviceOps(doc, ctx),
+    ...devices.ops,
     ...sockets.ops,
   ];
 
-  const set: Record<string, string> = { ...sockets.env };
+  const set: Record<string, string> = { ...devices.env, ...sockets.env };
+  if (devices.names.length > 0) spec.devices = devices.names;
   for (const [k, v] of Object.entries(doc.env.set)) if (v.value) set[k] = x.text(v.value, false) as string;
   spec.env = {
     clear: doc.env.clear?.value ?? false,
