@@ -136,7 +136,9 @@ export function buildPlan(spec: SandboxSpec, argv: string[], caller: CallerConte
     dieWithParent: spec.dieWithParent ?? true,
     parentPid: caller.parentPid ?? 0,
     asPid1: spec.asPid1 ?? false,
-    landlockScopes: 3,
+    // Each sandbox's Landlock domain is its own, and Landlock keeps ptrace (and process_vm_readv, which MPI's
+    // single-copy transfers use) inside one domain: joined sandboxes go without the scopes.
+    landlockScopes: spec.join ? 0 : 3,
     verbose: spec.verbose ?? false,
     keepFds: [...new Set([...spec.keepFds, ...descriptorsNamedIn(env)])].sort((a, b) => a - b),
     seccomp: extras.seccomp,

@@ -257,6 +257,13 @@ async function startSlurm(t) {
     if (!process.env.SBX_KEEP_SLURM) fs.rmSync(dir, { recursive: true, force: true });
   });
   await s.start();
+  // The first step after the daemons come up is sometimes refused at launch ("aborted before step completely
+  // launched"), sandbox or not: a plain warm-up step, tried a few times, so the tests start on a working cluster.
+  for (let i = 0; i < 5; i++) {
+    const w = await s.userAsync('srun', ['-n', '1', 'true'], { cwd: dir, timeout: 20000 });
+    if (w.status === 0) break;
+    await new Promise((r) => setTimeout(r, 300));
+  }
   t.comment(`SLURM up in ${s.startMs} ms (node ${s.host}, ${s.cpus} CPUs, ${dir})${s.note ? `; ${s.note}` : ''}`);
   return s;
 }
