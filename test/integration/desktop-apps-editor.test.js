@@ -59,7 +59,7 @@ const guiSkip = !have('mousepad') ? 'mousepad is not installed (Debian package m
 
 /** Mousepad in the editor profile on a fresh Xvfb, the document bound at dst: types a line, presses Ctrl+S and
  * waits (waitMs at most) for the line in the host file. Resolves { text, img, stderr, running, ms }. */
-async function typeAndSave(t, s, dst, waitMs) {
+async function typeAndSave(t, s, dst, waitMs, control = false) {
   const fbdir = userTmpdir('sbx-fb-');
   const x = await startXvfb(fbdir, { width: 800, height: 600 });
   let editor = null;
@@ -73,6 +73,8 @@ async function typeAndSave(t, s, dst, waitMs) {
   const steps = [['windowfocus', '--sync', win], ['sleep', '0.5'], ['key', '--clearmodifiers', 'ctrl+End'], ['type', '--delay', '20', 'typed in the sandbox'], ['key', '--clearmodifiers', 'ctrl+s']];
   for (const step of steps) {
     const r = await xdotool(x.display, step);
+    // the control only shows a documented limit; a display lost under load makes it inconclusive, not failed
+    if (control && r.status !== 0 && /Can't open display|connection to .* broken/.test(r.stderr)) return { inconclusive: r.stderr.trim() };
     t.equal(r.status, 0, `xdotool ${step.join(' ')} ${r.stderr.trim()}`);
   }
   const saving = Date.now();
@@ -106,7 +108,8 @@ t.test('editor: Mousepad on Xvfb saves typed text into the bound file', { skip: 
 t.test('why /edit: bound into a writable directory, the save fails', { skip: guiSkip }, async (t) => {
   const s = scratch(t);
   // GLib writes .goutputstream-XXXXXX in /tmp, then its rename over the bind mount fails with EBUSY
-  const r = await typeAndSave(t, s, '/tmp/notes.txt', 3000);
+  const r = await typeAndSave(t, s, '/tmp/notes.txt', 3000, true);
+  if (r.inconclusive) return t.skip(`the X display went away under load: ${r.inconclusive}`);
   // a weak check alone (keys that never arrived would pass it too): the same steps save under /edit above
   t.equal(r.text, 'first line\n', 'the host file is unchanged 3 s after Ctrl+S (Mousepad shows "Error renaming temporary file: Device or resource busy")');
 });
