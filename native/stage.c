@@ -278,20 +278,29 @@ static void noop_handler(int sig) { (void)sig; }
 /* With the host's pid namespace nothing ends the sandbox's processes when its init goes (a pid namespace dies
  * with its pid 1): the init, a subreaper, kills every descendant itself, until none is left. */
 #define SIG_MONITOR_GONE (SIGRTMIN + 1)
+struct proc_link { int pid, ppid; };
+
+static int by_pid(const void *a, const void *b) { return ((const struct proc_link *)a)->pid - ((const struct proc_link *)b)->pid; }
+
+static int parent_of(const struct proc_link *all, size_t n, int pid) {
+  struct proc_link key = { pid, 0 };
+  const struct proc_link *l = bsearch(&key, all, n, sizeof *all, by_pid);
+  return l ? l->ppid : 0;
+}
+
+/* One snapshot of /proc per round: a process is ours when its chain of parents reaches us (orphans are
+ * reparented to us, a subreaper); repeat until a round finds none. */
 static void kill_descendants(void) {
   pid_t self = getpid();
   for (int round = 0; round < 50; round++) {
-    int found = 0;
+    size_t n = 0, cap = 1024;
+    struct proc_link *all = malloc(cap * sizeof *all);
     DIR *d = opendir("/proc");
-    if (!d) return;
+    if (!all || !d) { free(all); if (d) closedir(d); return; }
     struct dirent *e;
-    /* ppid links: a process is ours when its chain of parents reaches us (orphans are reparented to us) */
-    static int ppid_of[1 << 22];
-    static int seen[4096];
-    int n_seen = 0;
     while ((e = readdir(d))) {
       int pid = atoi(e->d_name);
-      if (pid <= 0 || pid >= (1 << 22)) continue;
+      if (pid <= 0) continue;
       char p[64], buf[512];
       snprintf(p, sizeof p, "/proc/%d/stat", pid);
       int fd = open(p, O_RDONLY | O_CLOEXEC);
@@ -303,22 +312,28 @@ static void kill_descendants(void) {
       char *rp = strrchr(buf, ')');
       int ppid = 0;
       if (!rp || sscanf(rp + 2, "%*c %d", &ppid) != 1) continue;
-      ppid_of[pid] = ppid;
-      if (n_seen < 4096) seen[n_seen++] = pid;
+      if (n == cap) {
+        struct proc_link *na = realloc(all, (cap *= 2) * sizeof *all);
+        if (!na) break;
+        all = na;
+      }
+      all[n++] = (struct proc_link){ pid, ppid };
     }
     closedir(d);
-    for (int i = 0; i < n_seen; i++) {
-      int p = seen[i], hops = 0;
-      while (p > 1 && p != self && hops++ < 64) p = ppid_of[p];
-      if (p == self && seen[i] != self) { kill(seen[i], SIGKILL); found = 1; }
+    qsort(all, n, sizeof *all, by_pid);
+    int found = 0;
+    for (size_t i = 0; i < n; i++) {
+      int p = all[i].ppid, hops = 0;
+      while (p > 1 && p != self && hops++ < 256) p = parent_of(all, n, p);
+      if (p == self) { kill(all[i].pid, SIGKILL); found = 1; }
     }
+    free(all);
     while (waitpid(-1, NULL, WNOHANG) > 0) {}
     if (!found) return;
     usleep(2000);
   }
 }
 
-/* pid 1 inside: run the program, pass signals on, reap every zombie, exit with the program's status. */
 static __attribute__((noreturn)) void run_init(const struct plan *plan) {
   sigset_t set, old;
   sigemptyset(&set);
