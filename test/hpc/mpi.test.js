@@ -148,3 +148,26 @@ t.test('hpc: seccomp lets process_vm_readv through (single-copy CMA)', { skip: !
   const r = await slurm.userAsync(SANDBOX, ['run', '--profile', 'hpc', '--', 'python3', 'process-vm.py'], { cwd: dir, env: { HOME }, timeout: 30000 });
   t.match(r.stdout, /process_vm_readv 5 b'hello'/, `read its own memory (${last(r.stdout + r.stderr)})`);
 });
+
+t.test('isolation inside a step: unbound host paths invisible, home and sandbox\'s own files read-only', async (t) => {
+  // a host directory the hpc profile doesn't bind (under /srv, which no profile shows)
+  const secretDir = fs.mkdtempSync('/srv/sbx-hpc-secret-');
+  fs.writeFileSync(path.join(secretDir, 'secret'), 'host secret\n');
+  fs.chmodSync(secretDir, 0o755);
+  t.teardown(() => fs.rmSync(secretDir, { recursive: true, force: true }));
+  const root = path.resolve(__dirname, '..', '..');
+  const probe = [
+    `cat ${secretDir}/secret 2>&1 | head -1`,
+    'touch "$HOME/sbx-probe" 2>&1 | head -1',
+    `touch ${root}/profiles/sbx-probe 2>&1 | head -1`,
+    'echo step-ran',
+  ].join('; ');
+  const r = await slurm.userAsync('srun', ['--mpi=pmix', '-n', '1', SANDBOX, 'run', '--profile', 'hpc', '--', 'sh', '-c', probe],
+    { cwd: dir, env: { HOME }, timeout: 30000 });
+  t.match(r.stdout, /step-ran/, last(r.stdout + r.stderr));
+  t.match(r.stdout, /secret: No such file or directory/, 'a host path the profile does not bind is not there');
+  t.match(r.stdout, /sbx-probe.*Read-only file system/, 'the home is read-only');
+  t.match(r.stdout, new RegExp(`${root.replace(/[/.]/g, '\\$&')}/profiles/sbx-probe.*(Read-only file system|Permission denied|No such file)`), 'sandbox\'s own files can\'t be written');
+  t.notOk(fs.existsSync(path.join(HOME, 'sbx-probe')));
+  t.notOk(fs.existsSync(path.join(root, 'profiles', 'sbx-probe')));
+});
