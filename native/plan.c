@@ -115,7 +115,7 @@ static int plan_parse_inner(struct reader *rr, struct plan *plan) {
   struct arena a = { malloc(rr->len + 1), 0, rr->len + 1 };
   if (!a.base) return fail(rr, "out of memory");
   plan->storage = a.base;
-  size_t cap_env = 0, cap_argv = 0, cap_ops = 0, cap_fds = 0, cap_rm = 0, cap_keep = 0, cap_unset = 0, cap_inputs = 0;
+  size_t cap_env = 0, cap_argv = 0, cap_ops = 0, cap_fds = 0, cap_rm = 0, cap_keep = 0, cap_unset = 0, cap_inputs = 0, cap_ll = 0;
   uint64_t v;
   int seen_end = 0, items = 0;
 
@@ -166,6 +166,12 @@ static int plan_parse_inner(struct reader *rr, struct plan *plan) {
       if (!(in->path = path_token(rr, &a, "input"))) return -1;
       if (number_token(rr, &a, UINT64_MAX >> 1, &in->a) < 0 || number_token(rr, &a, UINT64_MAX >> 1, &in->b) < 0 ||
           number_token(rr, &a, UINT64_MAX >> 1, &in->c) < 0) return -1;
+    } else if (!strcmp(kw, "landlock-ro") || !strcmp(kw, "landlock-rw")) {
+      GROW(plan->landlock_paths, plan->n_landlock_paths, cap_ll, struct landlock_path);
+      struct landlock_path *l = &plan->landlock_paths[plan->n_landlock_paths++];
+      l->write = kw[10] == 'w';
+      if (!(l->origin = string_token(rr, &a))) return -1;
+      if (!(l->path = path_token(rr, &a, "landlock path"))) return -1;
     } else if (!strcmp(kw, "landlock-scopes")) {
       if (number_token(rr, &a, 3, &v) < 0) return -1;
       plan->landlock_scopes = (unsigned)v;
@@ -314,5 +320,6 @@ void plan_free(struct plan *plan) {
   free(plan->env_keep);
   free(plan->env_unset);
   free(plan->inputs);
+  free(plan->landlock_paths);
   memset(plan, 0, sizeof *plan);
 }

@@ -55,6 +55,7 @@ struct plan {
   int as_pid1;
   uint64_t caps;        /* bit mask of capability numbers kept */
   unsigned landlock_scopes; /* LANDLOCK_SCOPE_* bits wanted; applied where the kernel's ABI has them */
+  struct landlock_path { const char *origin, *path; int write; } *landlock_paths; size_t n_landlock_paths;
   int verbose;          /* say what the kernel could not give (older Landlock ABI) */
   int *keep_fds; size_t n_keep_fds;
   const char **env; size_t n_env;      /* NULL-terminated */

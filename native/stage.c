@@ -219,18 +219,55 @@ static void drop_capabilities(uint64_t keep, int last) {
 /* Landlock scopes (ABI 6, Linux 6.12): no connecting to abstract unix sockets made outside the sandbox and no
  * signals to processes outside it, even when the network namespace is shared. Debian 12's headers stop before
  * ABI 6, so the ruleset attribute is spelled out: the third u64 is `scoped`. */
+#ifndef SYS_landlock_add_rule
+#define SYS_landlock_add_rule 445
+#endif
+/* LANDLOCK_ACCESS_FS_*: bits 0-12 since ABI 1 (execute .. make_sym), refer (13) ABI 2, truncate (14) ABI 3,
+ * ioctl_dev (15) ABI 5. Read-only: execute, read_file, read_dir. Files take only the file rights. */
+#define LL_FS_EXECUTE 1ull
+#define LL_FS_WRITE_FILE 2ull
+#define LL_FS_READ_FILE 4ull
+#define LL_FS_READ_DIR 8ull
+#define LL_FS_TRUNCATE (1ull << 14)
+#define LL_FS_IOCTL_DEV (1ull << 15)
+
+static uint64_t landlock_fs_rights(long abi) {
+  uint64_t all = (1ull << 13) - 1;
+  if (abi >= 2) all |= 1ull << 13;
+  if (abi >= 3) all |= LL_FS_TRUNCATE;
+  if (abi >= 5) all |= LL_FS_IOCTL_DEV;
+  return all;
+}
+
+/* Landlock: the scopes (when asked), and the profile's filesystem rules (when it has any), in one ruleset. */
 static void apply_landlock(const struct plan *plan) {
-  if (!plan->landlock_scopes) return;
+  if (!plan->landlock_scopes && !plan->n_landlock_paths) return;
   long abi = syscall(SYS_landlock_create_ruleset, NULL, 0, LANDLOCK_CREATE_RULESET_VERSION);
-  if (abi < 6) {
-    if (plan->verbose)
-      fprintf(stderr, "sandbox: Landlock %s%ld: no scopes (Linux 6.12+); abstract unix sockets and signals outside are limited only by the namespaces\n",
-              abi < 0 ? "unavailable, errno " : "ABI ", abi < 0 ? (long)errno : abi);
-    return;
-  }
-  struct { uint64_t handled_access_fs, handled_access_net, scoped; } attr = { 0, 0, plan->landlock_scopes };
-  int fd = (int)syscall(SYS_landlock_create_ruleset, &attr, sizeof attr, 0);
+  if (plan->n_landlock_paths && abi < 1)
+    die(125, "%s: this kernel has no Landlock (errno %d): the profile's filesystem rules can't apply", plan->landlock_paths[0].origin, errno);
+  unsigned scopes = abi >= 6 ? plan->landlock_scopes : 0;
+  if (plan->landlock_scopes && abi < 6 && plan->verbose)
+    fprintf(stderr, "sandbox: Landlock %s%ld: no scopes (Linux 6.12+); abstract unix sockets and signals outside are limited only by the namespaces\n",
+            abi < 0 ? "unavailable, errno " : "ABI ", abi < 0 ? (long)errno : abi);
+  uint64_t fs = plan->n_landlock_paths ? landlock_fs_rights(abi) : 0;
+  if (!scopes && !fs) return;
+  struct { uint64_t handled_access_fs, handled_access_net, scoped; } attr = { fs, 0, scopes };
+  size_t attr_size = abi >= 6 ? sizeof attr : 2 * sizeof(uint64_t) - (abi >= 4 ? 0 : sizeof(uint64_t));
+  int fd = (int)syscall(SYS_landlock_create_ruleset, &attr, attr_size, 0);
   if (fd < 0) die_errno(125, "Landlock: create ruleset");
+  for (size_t i = 0; i < plan->n_landlock_paths; i++) {
+    const struct landlock_path *l = &plan->landlock_paths[i];
+    int pfd = open(l->path, O_PATH | O_CLOEXEC);
+    if (pfd < 0) die_errno(125, "%s: Landlock rule %s", l->origin, l->path);
+    struct stat st;
+    uint64_t allowed = l->write ? fs : (LL_FS_EXECUTE | LL_FS_READ_FILE | LL_FS_READ_DIR);
+    if (fstat(pfd, &st) == 0 && !S_ISDIR(st.st_mode))
+      allowed &= LL_FS_EXECUTE | LL_FS_WRITE_FILE | LL_FS_READ_FILE | LL_FS_TRUNCATE | LL_FS_IOCTL_DEV;
+    struct __attribute__((packed)) { uint64_t allowed_access; int32_t parent_fd; } rule = { allowed & fs, pfd };
+    if (syscall(SYS_landlock_add_rule, fd, 1 /* LANDLOCK_RULE_PATH_BENEATH */, &rule, 0) < 0)
+      die_errno(125, "%s: Landlock rule %s", l->origin, l->path);
+    close(pfd);
+  }
   if (syscall(SYS_landlock_restrict_self, fd, 0) < 0) die_errno(125, "Landlock: restrict self");
   close(fd);
 }

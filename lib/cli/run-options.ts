@@ -231,6 +231,14 @@ export const RUN_OPTIONS: Record<string, OptionDef> = {
       limits(st).mode = a[0];
     },
   },
+  '--landlock-ro': {
+    args: ['PATH'], help: 'a Landlock rule: the program may read and run what is under PATH (inside); with any rule, only that',
+    run: (st, a, f) => { st.req.spec.landlock.push({ path: dest(f, a, a[0]), write: false, origin: origin(f, a) }); },
+  },
+  '--landlock-rw': {
+    args: ['PATH'], help: 'a Landlock rule: the program may read and write under PATH (inside)',
+    run: (st, a, f) => { st.req.spec.landlock.push({ path: dest(f, a, a[0]), write: true, origin: origin(f, a) }); },
+  },
   '--verbose': { args: [], help: 'say what the kernel could not give (e.g. an older Landlock ABI)', run: (st) => { st.req.spec.verbose = true; } },
   '--print-plan': { args: [], help: 'print the plan as JSON and run nothing', run: (st) => { st.req.printPlan = true; } },
   '--help': { args: [], help: 'this help', run: (st) => { st.req.help = true; } },

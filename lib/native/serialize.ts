@@ -45,6 +45,7 @@ export function serializePlan(plan: Plan, extra: Array<Array<string | number>> =
   w.record('new-session', plan.newSession ? 1 : 0).record('die-with-parent', plan.dieWithParent ? 1 : 0).record('as-pid-1', plan.asPid1 ? 1 : 0);
   if (plan.parentPid > 0) w.record('parent-pid', plan.parentPid);
   if (plan.landlockScopes) w.record('landlock-scopes', plan.landlockScopes);
+  for (const l of plan.landlockPaths) w.record(l.write ? 'landlock-rw' : 'landlock-ro', l.origin, l.path);
   if (plan.verbose) w.record('verbose', 1);
   for (const c of plan.capabilities) w.record('cap', c);
   for (const fd of plan.keepFds) w.record('keep-fd', fd);

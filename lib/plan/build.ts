@@ -139,6 +139,7 @@ export function buildPlan(spec: SandboxSpec, argv: string[], caller: CallerConte
     // Each sandbox's Landlock domain is its own, and Landlock keeps ptrace (and process_vm_readv, which MPI's
     // single-copy transfers use) inside one domain: joined sandboxes go without the scopes.
     landlockScopes: spec.join ? 0 : 3,
+    landlockPaths: spec.landlock,
     verbose: spec.verbose ?? false,
     keepFds: [...new Set([...spec.keepFds, ...descriptorsNamedIn(env)])].sort((a, b) => a - b),
     seccomp: extras.seccomp,

@@ -36,6 +36,8 @@ export interface SandboxSpec {
   env: EnvSpec;
   /** Capability names ("CAP_NET_ADMIN" or "net_admin") kept inside. */
   capAdd: string[];
+  /** Landlock filesystem rules (paths inside): when any is given, the program reaches only what they list. */
+  landlock: { path: string; write: boolean; origin: Origin }[];
   newSession?: boolean;
   dieWithParent?: boolean;
   asPid1?: boolean;
@@ -53,7 +55,7 @@ export interface SandboxSpec {
 }
 
 export function emptySpec(): SandboxSpec {
-  return { mounts: [], env: { clear: false, keep: [], set: {}, unset: [] }, capAdd: [], keepFds: [], seccomp: null, limits: null };
+  return { mounts: [], env: { clear: false, keep: [], set: {}, unset: [] }, capAdd: [], landlock: [], keepFds: [], seccomp: null, limits: null };
 }
 
 /** Layer `top` over `base`: lists append, maps merge, scalars of `top` win. */
@@ -74,6 +76,7 @@ export function mergeSpecs(base: SandboxSpec, top: SandboxSpec): SandboxSpec {
       unset: [...base.env.unset, ...top.env.unset],
     },
     capAdd: [...base.capAdd, ...top.capAdd],
+    landlock: [...base.landlock, ...top.landlock],
     newSession: pick('newSession'),
     dieWithParent: pick('dieWithParent'),
     asPid1: pick('asPid1'),

@@ -68,6 +68,8 @@ export interface Plan {
   keepFds: number[];
   /** Landlock scopes (1: abstract unix sockets, 2: signals) applied where the kernel has them (ABI 6+). */
   landlockScopes: number;
+  /** Landlock filesystem rules: the program reaches only these paths (read, or read and write); none: no rules. */
+  landlockPaths: { path: string; write: boolean; origin: Origin }[];
   /** Say on stderr what the kernel could not give (an older Landlock ABI). */
   verbose: boolean;
   /** Classic BPF program (struct sock_filter[], native byte order), base64; null: no filter. */

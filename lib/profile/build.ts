@@ -328,6 +328,12 @@ export function buildSpec(doc: ProfileDoc, name: string, ctx: ProfileContext): B
     unset: doc.env.unset.map((u) => u.value),
   };
   spec.capAdd = doc.capabilities.map((c) => c.value);
+  for (const [list, write] of [[doc.landlock.readOnly, false], [doc.landlock.readWrite, true]] as const) {
+    for (const tpl of list) {
+      const p = x.path(tpl, false);
+      if (p !== null) spec.landlock.push({ path: p, write, origin: tpl.at });
+    }
+  }
   spec.keepFds = [...spec.keepFds, ...sockets.fds];
   if (doc.seccomp) spec.seccomp = { policy: parseProfileSeccomp(doc.seccomp.policy, doc.seccomp.locate), origin: doc.seccomp.at };
   if (doc.limits) {

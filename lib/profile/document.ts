@@ -23,6 +23,7 @@ import {
   LIMITS_MODES,
   NAMESPACES_KEYS,
   NETWORK_VALUES,
+  LANDLOCK_KEYS,
   SOCKET_NAMES,
   TOP_KEYS,
   DBUS_KEYS,
@@ -121,6 +122,8 @@ export interface ProfileDoc {
     unset: Marked<string>[];
   };
   capabilities: Marked<string>[];
+  /** Landlock filesystem rules, a second layer under the mounts: lists append across extends. */
+  landlock: { readOnly: Template[]; readWrite: Template[] };
   home?: { base?: Marked<HomeBase>; readOnly?: Marked<boolean>; share: HomeShare[]; at: string };
   devices: Partial<Record<DeviceName, Marked<Want>>>;
   sockets: Partial<Record<SocketName, Marked<Want>>>;
@@ -279,7 +282,7 @@ export function readProfileText(file: string, text: string): ProfileDoc {
   const raw = pre ? pre.raw : parseJson5(file, text);
   const r = new DocumentReader(file, pre ? positionMapFrom(pre.positions) : scanPositions(text));
   const top = r.object(raw, [], TOP_KEYS, 'a profile');
-  const doc: ProfileDoc = { file, extends: [], filesystem: [], env: { keep: [], set: {}, unset: [] }, capabilities: [], devices: {}, sockets: {} };
+  const doc: ProfileDoc = { file, extends: [], filesystem: [], env: { keep: [], set: {}, unset: [] }, capabilities: [], landlock: { readOnly: [], readWrite: [] }, devices: {}, sockets: {} };
 
   for (const [key, v] of Object.entries(top)) {
     const p: JsonPath = [key];
@@ -299,6 +302,13 @@ export function readProfileText(file: string, text: string): ProfileDoc {
         if ('join' in ns) doc.join = r.template(ns.join, [key, 'join']);
         for (const id of ['uid', 'gid'] as const) {
           if (id in ns) doc[id] = r.marked(r.integer(ns[id], [key, id], 0, 0xfffffffe, `a ${id} from 0 to 4294967294`), [key, id]);
+        }
+        break;
+      }
+      case 'landlock': {
+        const ll = r.object(v, p, LANDLOCK_KEYS, '"landlock"');
+        for (const k of LANDLOCK_KEYS) {
+          if (k in ll) r.list(ll[k], [key, k]).forEach((e, i) => doc.landlock[k].push(r.template(e, [key, k, i])));
         }
         break;
       }

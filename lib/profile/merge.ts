@@ -77,6 +77,7 @@ export function mergeDocs(base: ProfileDoc, top: ProfileDoc): ProfileDoc {
       unset: mergeNames(base.env.unset, top.env.unset),
     },
     capabilities: mergeNames(base.capabilities, top.capabilities),
+    landlock: { readOnly: [...base.landlock.readOnly, ...top.landlock.readOnly], readWrite: [...base.landlock.readWrite, ...top.landlock.readWrite] },
     devices: { ...base.devices, ...top.devices },
     sockets: { ...base.sockets, ...top.sockets },
   };
@@ -96,6 +97,6 @@ export function mergeDocs(base: ProfileDoc, top: ProfileDoc): ProfileDoc {
 
 /** Merges a linearised chain (most basic first); a lone "!NAME" with nothing to remove is simply dropped. */
 export function mergeChain(docs: ProfileDoc[]): ProfileDoc {
-  const empty: ProfileDoc = { file: docs[0].file, extends: [], filesystem: [], env: { keep: [], set: {}, unset: [] }, capabilities: [], devices: {}, sockets: {} };
+  const empty: ProfileDoc = { file: docs[0].file, extends: [], filesystem: [], env: { keep: [], set: {}, unset: [] }, capabilities: [], landlock: { readOnly: [], readWrite: [] }, devices: {}, sockets: {} };
   return docs.reduce((acc, d) => mergeDocs(acc, d), empty);
 }

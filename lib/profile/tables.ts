@@ -17,6 +17,7 @@ export const TOP_KEYS = [
   'seccomp',
   'limits',
   'dbus',
+  'landlock',
   'newSession',
   'dieWithParent',
   'asPid1',
@@ -26,6 +27,9 @@ export const NAMESPACES_KEYS = ['network', 'pid', 'join', 'uid', 'gid'] as const
 export const NETWORK_VALUES = ['shared', 'private'] as const;
 
 export const ENV_KEYS = ['clear', 'keep', 'set', 'unset'] as const;
+
+/** Landlock filesystem rules: paths inside the sandbox the program may read (and run), or also write. */
+export const LANDLOCK_KEYS = ['readOnly', 'readWrite'] as const;
 
 export const HOME_KEYS = ['base', 'readOnly', 'share'] as const;
 export const HOME_BASES = ['none', 'tmpfs', 'persist', 'host'] as const;

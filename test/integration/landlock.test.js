@@ -58,3 +58,21 @@ t.test('--verbose says nothing when the kernel has the scopes', async (t) => {
   t.equal(r.status, 0);
   t.equal(r.stderr, '');
 });
+
+t.test('Landlock filesystem rules from a profile: a second layer under the mounts', async (t) => {
+  const fs2 = require('fs');
+  const dir = userTmpdir();
+  const prof = path.join(dir, 'll.json5');
+  fs2.writeFileSync(prof, '{\n  extends: "minimal",\n  filesystem: [{ tmpfs: "/work" }],\n  landlock: {\n    readOnly: ["/usr", "/etc/passwd", "/proc", "/dev"],\n    readWrite: ["/work"],\n  },\n}\n');
+  fs2.chmodSync(prof, 0o644);
+  const script = 'head -c 5 /etc/passwd | grep -q . && echo passwd-ok; cat /etc/group 2>&1 | head -1; echo x > /work/f && echo work-ok; echo x > /dev/null 2>&1 || echo devnull-refused';
+  const r = sandbox(['--profile', prof, '--', 'sh', '-c', script], { cwd: dir });
+  t.equal(r.status, 0, r.stderr);
+  t.match(r.stdout, /^passwd-ok$/m, 'a listed file reads');
+  t.match(r.stdout, /\/etc\/group: Permission denied/, 'a bound but unlisted file does not');
+  t.match(r.stdout, /^work-ok$/m, 'a read-write rule writes');
+  t.match(r.stdout, /^devnull-refused$/m, 'a read-only rule does not write');
+  const bad = sandbox(['--no-profile', '--ro-bind', '/', '/', '--landlock-ro', '/nonexistent', '--', 'true']);
+  t.equal(bad.status, 125);
+  t.equal(bad.stderr, 'sandbox: --landlock-ro /nonexistent: Landlock rule /nonexistent: No such file or directory\n');
+});

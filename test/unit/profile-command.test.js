@@ -58,7 +58,7 @@ t.test('profile check', async (t) => {
   const f = path.join(dir, 'shipped', 'app.json5');
   t.equal(runProfilesCommand(['profile', 'check', f], io, ctx), 0);
   t.same(out, [`${f}: ok\n`]);
-  t.throws(() => runProfilesCommand(['profile', 'check', path.join(dir, 'user', 'broken.json5')], io, ctx), new SandboxError(`${path.join(dir, 'user', 'broken.json5')}:1:24: found unknown key "hostnam" in a profile, expected one of: description, extends, namespaces, hostname, cwd, filesystem, env, capabilities, home, devices, sockets, seccomp, limits, dbus, newSession, dieWithParent, asPid1`));
+  t.throws(() => runProfilesCommand(['profile', 'check', path.join(dir, 'user', 'broken.json5')], io, ctx), new SandboxError(`${path.join(dir, 'user', 'broken.json5')}:1:24: found unknown key "hostnam" in a profile, expected one of: description, extends, namespaces, hostname, cwd, filesystem, env, capabilities, home, devices, sockets, seccomp, limits, dbus, landlock, newSession, dieWithParent, asPid1`));
   t.throws(() => runProfilesCommand(['profile', 'check'], io, ctx), { message: /expected exactly one NAME or FILE/ });
   t.throws(() => runProfilesCommand(['profile', 'lint', 'x'], io, ctx), { message: /found subcommand "lint", expected show or check/ });
   t.throws(() => runProfilesCommand(['profiles', 'x'], io, ctx), { message: /found extra argument "x"/ });
