@@ -24,6 +24,19 @@ static const struct { const char *name; int type; } kinds[JOIN_NS] = {
   { "cgroup", CLONE_NEWCGROUP }, { "net", CLONE_NEWNET }, { "pid", CLONE_NEWPID },
 };
 
+/* mkdir -p, each level mode 0700 (the runtime directory's sandbox/join/KEY) */
+static int mkdir_parents(const char *dir) {
+  char p[4096];
+  snprintf(p, sizeof p, "%s", dir);
+  for (char *s = p + 1; *s; s++) {
+    if (*s != '/') continue;
+    *s = 0;
+    if (mkdir(p, 0700) < 0 && errno != EEXIST) return -1;
+    *s = '/';
+  }
+  return mkdir(p, 0700) < 0 && errno != EEXIST ? -1 : 0;
+}
+
 /* flock the lock file, making sure it is still the file at that path (a last member may have removed it). */
 void join_lock(const char *dir) {
   snprintf(dir_path, sizeof dir_path, "%s", dir);
@@ -31,7 +44,7 @@ void join_lock(const char *dir) {
   snprintf(members_path, sizeof members_path, "%s/members", dir);
   for (int tries = 0; tries < 100; tries++) {
     int fd = open(lock_path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-    if (fd < 0 && errno == ENOENT && (mkdir(dir, 0700) == 0 || errno == EEXIST)) continue;
+    if (fd < 0 && errno == ENOENT && mkdir_parents(dir) == 0) continue;
     if (fd < 0) die_errno(125, "--join: %s", lock_path);
     if (flock(fd, LOCK_EX) < 0) die_errno(125, "--join: lock %s", lock_path);
     struct stat a, b;

@@ -6,6 +6,7 @@ import type { MountOp } from '../plan/types';
 import { emptySpec, type SandboxSpec, type LimitsSpec } from '../plan/spec';
 import { parseCount, parseCpus, parseMode, parseSize } from '../plan/units';
 import { capabilityNumber } from '../plan/capabilities';
+import { isJoinKey, JOIN_KEY_RULE } from '../plan/build';
 
 export interface RunRequest {
   spec: SandboxSpec;
@@ -164,7 +165,7 @@ export const RUN_OPTIONS: Record<string, OptionDef> = {
   '--join': {
     args: ['KEY'], help: 'share the namespaces (and root) of your other sandboxes on this node that name KEY',
     run: (st, a, f) => {
-      if (!/^[A-Za-z0-9._@:+-]{1,128}$/.test(a[0]) || a[0] === '.' || a[0] === '..') err(f, a, 'a key is 1 to 128 letters, digits and . _ @ : + -');
+      if (!isJoinKey(a[0])) err(f, a, JOIN_KEY_RULE);
       st.req.spec.join = a[0];
     },
   },

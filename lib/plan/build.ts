@@ -89,13 +89,17 @@ export function protectOwnFiles(mounts: MountOp[], protectedPaths: string[]): Mo
   return [...mounts, ...extra];
 }
 
-/** The state directory of a --join key: per user, in the runtime directory (else /tmp/sandbox-UID), mode 0700. */
+/** A --join key names a directory: 1 to 128 of these characters, and not "." or "..". */
+export const JOIN_KEY_RULE = 'a key is 1 to 128 letters, digits and . _ @ : + -';
+export function isJoinKey(key: string): boolean {
+  return /^[A-Za-z0-9._@:+-]{1,128}$/.test(key) && key !== '.' && key !== '..';
+}
+
+/** The state directory of a --join key: per user, in the runtime directory (else /tmp/sandbox-UID). The stage
+ * creates it (mode 0700, parents too) when it takes the key's lock; a key was checked where it was read. */
 export function joinDirFor(key: string, caller: CallerContext): string {
-  if (!/^[A-Za-z0-9._@:+-]{1,128}$/.test(key) || key === '.' || key === '..') throw new SandboxError(`--join ${key}: a key is 1 to 128 letters, digits and . _ @ : + -`);
   const runtime = caller.env.XDG_RUNTIME_DIR && path.isAbsolute(caller.env.XDG_RUNTIME_DIR) ? caller.env.XDG_RUNTIME_DIR : `/tmp/sandbox-${caller.uid}`;
-  const base = path.join(runtime, 'sandbox', 'join');
-  fs.mkdirSync(base, { recursive: true, mode: 0o700 });
-  return path.join(base, key);
+  return path.join(runtime, 'sandbox', 'join', key);
 }
 
 /** Descriptors the environment names and a program will look for: PMI_FD (SLURM's PMI-2 wire to the step daemon). */

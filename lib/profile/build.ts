@@ -1,6 +1,7 @@
 // From a merged profile to a SandboxSpec: variables expanded, `drop` applied, and the home, device sets
 // and sockets turned into mount operations and environment settings, each carrying the file:line:col
 // of the profile entry it came from. Reads the host only through the ProfileContext probes.
+import { isJoinKey, JOIN_KEY_RULE } from '../plan/build';
 import path from 'node:path';
 import { SandboxError } from '../errors';
 import type { MountOp } from '../plan/types';
@@ -277,7 +278,7 @@ export function buildSpec(doc: ProfileDoc, name: string, ctx: ProfileContext): B
   if (doc.join) {
     const key = x.text(doc.join, true);
     if (key !== null) {
-      if (!/^[A-Za-z0-9._@:+-]{1,128}$/.test(key)) throw new SandboxError(`${doc.join.at}: found ${JSON.stringify(key)}, expected a join key of 1 to 128 letters, digits and . _ @ : + -`);
+      if (!isJoinKey(key)) throw new SandboxError(`${doc.join.at}: found ${JSON.stringify(key)}, expected a join key: ${JOIN_KEY_RULE}`);
       spec.join = key;
     }
   }
