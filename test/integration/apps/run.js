@@ -94,7 +94,7 @@ async function startXvfb(fbdir, { width = 1024, height = 768 } = {}) {
   const xauthority = path.join(fbdir, 'Xauthority');
   fs.writeFileSync(serverAuth, wildCookieFile(cookie, ''), { mode: 0o600 });
   if (IS_ROOT) fs.chownSync(serverAuth, TEST_UID, TEST_GID);
-  const [cmd, argv] = asUser('Xvfb', ['-displayfd', '1', '-noreset', '-auth', serverAuth, '-nolisten', 'tcp', '-nolisten', 'local', '-screen', '0', `${width}x${height}x24`, '-fbdir', fbdir]);
+  const [cmd, argv] = asUser('Xvfb', [`:${pickDisplay()}`, '-displayfd', '1', '-noreset', '-auth', serverAuth, '-nolisten', 'tcp', '-nolisten', 'local', '-screen', '0', `${width}x${height}x24`, '-fbdir', fbdir]);
   const child = spawn(cmd, argv, { stdio: ['ignore', 'pipe', 'pipe'], detached: true, env: { PATH: '/usr/bin:/bin' } });
   let log = '';
   child.stderr.on('data', (d) => { log += d; });
@@ -118,6 +118,18 @@ async function startXvfb(fbdir, { width = 1024, height = 768 } = {}) {
   return { display, socket: `/tmp/.X11-unix/X${display}`, framebuffer: path.join(fbdir, 'Xvfb_screen0'), xauthority, log: () => log, stop };
 }
 
+/**
+ * A display number no server holds, from a wide range: Xvfb's own -displayfd search takes no lock file, so two
+ * tests starting servers at once both got :0 and the second took the first one's socket over. A named display
+ * is locked (/tmp/.XN-lock), so a rare collision fails loudly instead.
+ */
+function pickDisplay() {
+  for (;;) {
+    const n = 100 + Math.floor(Math.random() * 800);
+    if (!fs.existsSync(`/tmp/.X11-unix/X${n}`) && !fs.existsSync(`/tmp/.X${n}-lock`)) return n;
+  }
+}
+
 /** An authority file with one FamilyWild (any host) MIT-MAGIC-COOKIE-1 for display number (any: ''), in the Xauthority format. */
 function wildCookieFile(cookie, number) {
   const field = (b) => { const n = Buffer.alloc(2); n.writeUInt16BE(b.length); return [n, b]; };
@@ -126,4 +138,4 @@ function wildCookieFile(cookie, number) {
   return Buffer.concat([family, ...field(Buffer.alloc(0)), ...field(Buffer.from(number)), ...field(Buffer.from('MIT-MAGIC-COOKIE-1')), ...field(cookie)]);
 }
 
-module.exports = { servePage, sandboxRun, sandboxStart, startXvfb, killGroup, authorityOf };
+module.exports = { servePage, sandboxRun, sandboxStart, startXvfb, killGroup, authorityOf, pickDisplay };
