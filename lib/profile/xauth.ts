@@ -8,6 +8,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { spawnSync } from 'child_process';
+import { systemProgram } from '../host/system-program';
 
 /** One record: family (256 local, 65535 wild, 0 internet, ...), address, display number, auth name and data. */
 export interface XauthEntry {
@@ -88,14 +89,6 @@ export function wildCopy(buf: Buffer, display: number): Buffer | null {
 /** What the launcher may give a sandbox for a display: an untrusted cookie, or why nothing safe can be given. */
 export type X11Access = { cookie: Buffer } | { refused: string };
 
-/**
- * xauth from the system's directories only: PATH may name directories a sandbox can write (~/bin, ".",
- * a project's node_modules/.bin), and this program runs outside with the user's own cookie.
- */
-export function systemXauth(exists: (p: string) => boolean = (p) => fs.existsSync(p)): string | null {
-  return ['/usr/bin/xauth', '/bin/xauth', '/usr/local/bin/xauth'].find((p) => exists(p)) ?? null;
-}
-
 /** `xauth generate` for display :N into a fresh file, authenticating with hostAuth; the new file's bytes, or the error. */
 function generate(xauth: string, display: number, hostAuth: string, dir: string, out: string): { bytes: Buffer } | { error: string } {
   const r = spawnSync(xauth, ['-q', '-f', out, 'generate', `:${display}`, '.', 'untrusted', 'timeout', '0'], {
@@ -122,7 +115,7 @@ function generate(xauth: string, display: number, hostAuth: string, dir: string,
  * control): a hostile program would then simply connect without the untrusted cookie and be trusted. Also
  * refused when xauth is missing or the server can't make untrusted cookies.
  */
-export function untrustedX11Cookie(display: number, hostAuth: string | null, xauth: string | null = systemXauth()): X11Access {
+export function untrustedX11Cookie(display: number, hostAuth: string | null, xauth: string | null = systemProgram('xauth')): X11Access {
   if (!xauth) return { refused: 'no xauth in /usr/bin to make an untrusted cookie for the sandbox (Debian package xauth)' };
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sandbox-xauth-'));
   try {
