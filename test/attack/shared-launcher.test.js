@@ -124,3 +124,20 @@ t.test('session bus through the notify proxy: the bus driver\'s methods that run
     'systemd-user': '1 org.freedesktop.DBus.Error.ServiceUnknown',
   }, `each refused by the proxy (${r.stderr.trim().split('\n').slice(-1)[0] || ''})`);
 });
+
+t.test('own files: the configuration stays read-only behind a bind whose source is a symlink (a dotfiles ~/.config)', async (t) => {
+  const home = userTmpdir('sbx-home-');
+  const real = path.join(home, 'dotfiles', 'config');
+  const profiles = path.join(real, 'sandbox', 'profiles');
+  fs.mkdirSync(profiles, { recursive: true });
+  for (let d = profiles; d !== home; d = path.dirname(d)) own(d);
+  fs.symlinkSync(path.join('dotfiles', 'config'), path.join(home, '.config'));
+  if (IS_ROOT) fs.lchownSync(path.join(home, '.config'), TEST_UID, TEST_GID);
+  const work = userTmpdir('sbx-work-');
+  t.teardown(() => [home, work].forEach((d) => fs.rmSync(d, { recursive: true, force: true })));
+  const env = cleanEnv({ HOME: home });
+  const link = path.join(home, '.config');
+  const r = sandbox(['--bind', link, link, '--', 'sh', '-c', `echo '{ extends: "minimal" }' 2>/dev/null > ${link}/sandbox/profiles/default.json5; echo "profile $?"; touch ${link}/other; echo "other $?"`], { env, cwd: work });
+  t.equal(r.stdout, 'profile 2\nother 0\n', `the profile can't be planted through the linked source; the rest of ~/.config is writable as bound (${r.stderr.trim()})`);
+  t.notOk(fs.existsSync(path.join(profiles, 'default.json5')), 'no profile appeared on the host');
+});
