@@ -2,6 +2,7 @@
 // busctl (the way container runtimes get a delegated cgroup when the caller's isn't).
 // Not testable end to end on the build machines (no user manager); the argument building is.
 import { execFileSync } from 'node:child_process';
+import { systemProgram } from '../host/system-program';
 import { SandboxError } from '../errors';
 
 /** busctl's argument list for Manager.StartTransientUnit(name, mode, properties, aux). */
@@ -27,7 +28,10 @@ export function transientScopeArgs(unit: string, pids: number[], description: st
 export type CommandRunner = (file: string, args: string[]) => void;
 
 const runBusctl: CommandRunner = (file, args) => {
-  execFileSync(file, args, { stdio: ['ignore', 'ignore', 'pipe'], timeout: 10000 });
+  // from the system's directories, never through PATH (lib/host/system-program.ts says why)
+  const exe = systemProgram(file);
+  if (!exe) throw new Error(`found no ${file} in /usr/bin`);
+  execFileSync(exe, args, { stdio: ['ignore', 'ignore', 'pipe'], timeout: 10000 });
 };
 
 /** Start the scope holding `pids`; the caller then waits until /proc/self/cgroup shows it. */

@@ -7,6 +7,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { spawnSync } from 'child_process';
 import { SandboxError } from '../errors';
+import { systemProgram } from '../host/system-program';
 import { MAIN_GROUP, escapeListItem, escapeString, execForWrapper, getKey, parseEntryLines, rewriteEntry, splitExec, splitList } from './entry';
 
 export interface DesktopContext {
@@ -185,8 +186,9 @@ interface ToolRun {
   output: string;
 }
 
+/** A desktop tool runs outside, with the user's rights: from the system's directories, never through PATH. */
 function runTool(tool: string, args: string[], env: Record<string, string | undefined>): ToolRun | undefined {
-  const exe = which(tool, env);
+  const exe = systemProgram(tool);
   if (!exe) return undefined;
   const r = spawnSync(exe, args, { encoding: 'utf8', env: env as NodeJS.ProcessEnv, timeout: 30000 });
   const output = `${r.stdout ?? ''}${r.stderr ?? ''}`.trim();
@@ -266,7 +268,7 @@ export function installEntry(app: string, opts: InstallOptions, ctx: DesktopCont
   }
   const hasMime = getKey(lines, MAIN_GROUP, 'MimeType') !== undefined;
   const cache = path.join(appsDir, 'mimeinfo.cache');
-  if (!fs.existsSync(cache) && hasMime && which('update-desktop-database', ctx.env)) created.push(cache);
+  if (!fs.existsSync(cache) && hasMime && systemProgram('update-desktop-database')) created.push(cache);
   const extra: Record<string, string> = {};
   const recordedWrapper = wrapper ?? (previousWrapper && isOurWrapper(previousWrapper) ? previousWrapper : undefined);
   if (recordedWrapper) extra.Wrapper = escapeString(recordedWrapper);

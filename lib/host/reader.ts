@@ -5,6 +5,7 @@ import { stagePath } from '../paths';
 import * as fs from 'fs';
 import * as path from 'path';
 import { spawnSync } from 'child_process';
+import { systemProgram } from './system-program';
 
 /** The sandbox-probe's answers: key=value lines, e.g. {landlock_abi: '7', clone3: 'ok', userns: 'EPERM'}. */
 export type ProbeAnswers = Record<string, string>;
@@ -40,14 +41,8 @@ export function parseProbeOutput(text: string): ProbeAnswers {
 }
 
 export function realHostReader(): HostReader {
-  const which = (program: string): string | null => {
-    for (const dir of (process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin').split(':')) {
-      if (!dir) continue;
-      const p = path.join(dir, program);
-      try { fs.accessSync(p, fs.constants.X_OK); if (fs.statSync(p).isFile()) return p; } catch { /* next */ }
-    }
-    return null;
-  };
+  // the system's directories, not PATH: what is found here is run outside (lib/host/system-program.ts)
+  const which = (program: string): string | null => systemProgram(program);
   const executable = (file: string): boolean => {
     try { fs.accessSync(file, fs.constants.X_OK); return fs.statSync(file).isFile(); } catch { return false; }
   };

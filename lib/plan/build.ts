@@ -71,14 +71,18 @@ function pathVisibleInside(cwd: string, mounts: MountOp[]): boolean {
  * or a program could weaken the next run. Wherever a writable bind shows one of them, bind it again
  * read-only on top, at the end of the plan.
  */
-export function protectOwnFiles(mounts: MountOp[], protectedPaths: string[]): MountOp[] {
+export function protectOwnFiles(mounts: MountOp[], protectedPaths: string[], realpath: (p: string) => string = realpathOr): MountOp[] {
   const under = (p: string, dir: string) => dir === '/' || p === dir || p.startsWith(dir + '/');
   const dstOf = (m: MountOp) => (m.op === 'chmod' ? m.path : m.dst);
   const extra: MountOp[] = [];
+  // The kernel binds what a source resolves to: a source that is (or passes through) a symlink, such as a
+  // ~/.config linked into a dotfiles checkout, shows the protected paths (which are real paths) all the same.
+  const realSrc = mounts.map((m) => (m.op === 'bind' && !m.readOnly ? realpath(m.src) : ''));
   for (const host of protectedPaths) {
     mounts.forEach((m, i) => {
-      if (m.op !== 'bind' || m.readOnly || !under(host, m.src)) return;
-      const rel = m.src === '/' ? host : host.slice(m.src.length);
+      if (m.op !== 'bind' || m.readOnly || !under(host, realSrc[i])) return;
+      const src = realSrc[i];
+      const rel = src === '/' ? host : host.slice(src.length);
       const inside = m.dst === '/' ? rel || '/' : m.dst + rel;
       // a later mount over the same place decides what is seen there
       if (mounts.slice(i + 1).some((later) => later.op !== 'chmod' && later.op !== 'symlink' && under(inside, dstOf(later)))) return;
@@ -87,6 +91,14 @@ export function protectOwnFiles(mounts: MountOp[], protectedPaths: string[]): Mo
     });
   }
   return [...mounts, ...extra];
+}
+
+function realpathOr(p: string): string {
+  try {
+    return fs.realpathSync(p);
+  } catch {
+    return p;
+  }
 }
 
 /** A --join key names a directory: 1 to 128 of these characters, and not "." or "..". */

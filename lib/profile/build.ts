@@ -7,8 +7,7 @@ import { SandboxError } from '../errors';
 import type { MountOp } from '../plan/types';
 import { emptySpec, type SandboxSpec } from '../plan/spec';
 import type { DbusDoc, FsEntry, ProfileDoc, Want } from './document';
-import { dataFdOf, dataHome, listDirOf, readBytesOf, readLinkOf, type ProfileContext } from './context';
-import { wildCopy } from './xauth';
+import { dataFdOf, dataHome, listDirOf, readLinkOf, x11CookieOf, type ProfileContext } from './context';
 import { expandTemplate, type Template } from './template';
 import { type DeviceName, type SocketName } from './tables';
 import { deviceSetMounts } from '../plan/devices';
@@ -221,15 +220,18 @@ function socketOps(doc: ProfileDoc, ctx: ProfileContext): { ops: MountOp[]; env:
       if (want.value === 'optional') continue;
       throw new SandboxError(`${want.at}: found no ${SOCKET_TITLE[name]} on this host (${r.missing}), expected one for sockets "${name}"; ${wantedHint('sockets', name)}`);
     }
+    // The display only with an untrusted cookie: a display that can't give one is treated as absent.
+    const auth = name === 'x11' ? x11Authority(ctx, r.env.DISPLAY, want.at) : null;
+    if (auth && 'refused' in auth) {
+      if (want.value === 'optional') continue;
+      throw new SandboxError(`${want.at}: found no ${SOCKET_TITLE[name]} a sandbox can be given safely (${auth.refused}), expected one for sockets "${name}"; ${wantedHint('sockets', name)}`);
+    }
     ops.push({ op: 'bind', src: r.path, dst: r.path, readOnly: false, devices: false, optional: false, origin: want.at });
     env = { ...env, ...r.env };
-    if (name === 'x11') {
-      const auth = x11Authority(ctx, r.env.DISPLAY, want.at);
-      if (auth) {
-        ops.push(auth.op);
-        fds.push(auth.op.fd);
-        env = { ...env, XAUTHORITY: auth.op.dst };
-      }
+    if (auth) {
+      ops.push(auth.op);
+      fds.push(auth.op.fd);
+      env = { ...env, XAUTHORITY: auth.op.dst };
     }
   }
   return { ops, env, fds };
@@ -239,18 +241,15 @@ function socketOps(doc: ProfileDoc, ctx: ProfileContext): { ops: MountOp[]; env:
 export const SANDBOX_XAUTHORITY = '/run/sandbox/Xauthority';
 
 /**
- * The host's cookie for this display ($XAUTHORITY, else ~/.Xauthority), re-keyed as FamilyWild because the
+ * An untrusted cookie for this display (lib/profile/xauth.ts says why the user's own cookie is never given),
+ * asked for with the host's authority file ($XAUTHORITY, else ~/.Xauthority), keyed FamilyWild because the
  * sandbox's hostname differs from the host's; passed as a read-only file through an inherited descriptor.
- * None when the host has no authority file or no cookie for the display (a server without access control).
  */
-function x11Authority(ctx: ProfileContext, display: string, at: string): { op: Extract<MountOp, { op: 'data' }> } | null {
+function x11Authority(ctx: ProfileContext, display: string, at: string): { op: Extract<MountOp, { op: 'data' }> } | { refused: string } {
   const file = ctx.env.XAUTHORITY || (ctx.env.HOME ? path.join(ctx.env.HOME, '.Xauthority') : null);
-  if (!file) return null;
-  const bytes = readBytesOf(ctx)(file);
-  if (!bytes) return null;
-  const copy = wildCopy(bytes, Number(display.slice(1)));
-  if (!copy) return null;
-  const fd = dataFdOf(ctx)('sandbox-xauthority', copy);
+  const access = x11CookieOf(ctx)(Number(display.slice(1)), file);
+  if ('refused' in access) return access;
+  const fd = dataFdOf(ctx)('sandbox-xauthority', access.cookie);
   return { op: { op: 'data', fd, dst: SANDBOX_XAUTHORITY, mode: 0o400, mount: true, readOnly: true, origin: at } };
 }
 

@@ -30,6 +30,8 @@ export interface ProfileContext {
   readBytes?: (p: string) => Buffer | null;
   /** A descriptor, inherited by the sandbox, that reads back these bytes (the X cookie copy). Defaults to a memfd. */
   dataFd?: (name: string, bytes: Buffer) => number;
+  /** The sandbox's cookie for display :N given the host's authority file. Defaults to an untrusted one from xauth. */
+  x11Cookie?: (display: number, hostAuth: string | null) => import('./xauth').X11Access;
 }
 
 export { packageRoot } from '../paths';
@@ -118,4 +120,11 @@ export const dataFdOf = (ctx: ProfileContext) =>
     let off = 0;
     while (off < bytes.length) off += fs.writeSync(fd, bytes, off, bytes.length - off, off);
     return fd;
+  });
+
+export const x11CookieOf = (ctx: ProfileContext) =>
+  ctx.x11Cookie ??
+  ((display: number, hostAuth: string | null) => {
+    const { untrustedX11Cookie } = require('./xauth') as typeof import('./xauth');
+    return untrustedX11Cookie(display, hostAuth);
   });

@@ -1,6 +1,14 @@
-// X authority files (the format Xlib reads from $XAUTHORITY): parsing, and the copy a sandbox gets.
-// A sandbox has a hostname of its own, so a host cookie keyed by the host's name (FamilyLocal) stops
-// matching inside; the copy holds only the wanted display's cookies, re-keyed as FamilyWild (any host).
+// X authority files (the format Xlib reads from $XAUTHORITY): parsing, and the cookie a sandbox gets.
+// The user's own cookie makes a client trusted, and a trusted client owns the session: it can type into
+// any window (XTEST, so into a terminal: code outside), read every window's pixels and every keystroke.
+// So a sandbox gets a cookie of its own, made by the server's SECURITY extension as "untrusted": the
+// server then hides other clients' windows, input and most extensions from it. A sandbox has a hostname of
+// its own, so the copy is re-keyed as FamilyWild (any host).
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { spawnSync } from 'child_process';
+import { systemProgram } from '../host/system-program';
 
 /** One record: family (256 local, 65535 wild, 0 internet, ...), address, display number, auth name and data. */
 export interface XauthEntry {
@@ -76,4 +84,53 @@ export function wildCopy(buf: Buffer, display: number): Buffer | null {
     kept.push({ family: FAMILY_WILD, address: Buffer.alloc(0), number: want, name: e.name, data: e.data });
   }
   return kept.length ? encodeXauthority(kept) : null;
+}
+
+/** What the launcher may give a sandbox for a display: an untrusted cookie, or why nothing safe can be given. */
+export type X11Access = { cookie: Buffer } | { refused: string };
+
+/** `xauth generate` for display :N into a fresh file, authenticating with hostAuth; the new file's bytes, or the error. */
+function generate(xauth: string, display: number, hostAuth: string, dir: string, out: string): { bytes: Buffer } | { error: string } {
+  const r = spawnSync(xauth, ['-q', '-f', out, 'generate', `:${display}`, '.', 'untrusted', 'timeout', '0'], {
+    // timeout 0: the authorization lives as long as the server, since no one is left to revoke it after the
+    // launcher has become the sandbox, and a program may open its first connection at any time
+    env: { DISPLAY: `:${display}`, XAUTHORITY: hostAuth, HOME: dir, PATH: '/usr/bin:/bin' },
+    stdio: ['ignore', 'ignore', 'pipe'],
+    encoding: 'utf8',
+    timeout: 5000,
+  });
+  if (r.error) return { error: `${xauth}: ${(r.error as NodeJS.ErrnoException).code ?? r.error.message}` };
+  const why = (r.stderr || '').trim().split('\n').filter((l) => !/does not exist|creating new authority/i.test(l)).pop();
+  if (r.status !== 0) return { error: why || `xauth exited ${r.status ?? r.signal}` };
+  try {
+    return { bytes: fs.readFileSync(out) };
+  } catch (e) {
+    return { error: `xauth wrote no ${out}: ${(e as NodeJS.ErrnoException).code}` };
+  }
+}
+
+/**
+ * An untrusted cookie for display :N from the X server (SECURITY extension), as a FamilyWild authority file.
+ * Refused when the server lets this user in without any cookie (`xhost +si:localuser:USER`, or no access
+ * control): a hostile program would then simply connect without the untrusted cookie and be trusted. Also
+ * refused when xauth is missing or the server can't make untrusted cookies.
+ */
+export function untrustedX11Cookie(display: number, hostAuth: string | null, xauth: string | null = systemProgram('xauth')): X11Access {
+  if (!xauth) return { refused: 'no xauth in /usr/bin to make an untrusted cookie for the sandbox (Debian package xauth)' };
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sandbox-xauth-'));
+  try {
+    const empty = path.join(dir, 'none');
+    fs.writeFileSync(empty, '', { mode: 0o600 });
+    const open = generate(xauth, display, empty, dir, path.join(dir, 'probe'));
+    if ('bytes' in open) {
+      return { refused: `the X server :${display} lets this user's programs in without a cookie (xhost +si:localuser, or access control off), so a sandboxed program could take the whole session; give it a cookie (xhost -si:localuser:$USER) or use Wayland` };
+    }
+    if (!hostAuth) return { refused: `no X authority file (XAUTHORITY, ~/.Xauthority) to ask the server :${display} for an untrusted cookie` };
+    const made = generate(xauth, display, hostAuth, dir, path.join(dir, 'untrusted'));
+    if ('error' in made) return { refused: `the X server :${display} gave no untrusted cookie (${made.error})` };
+    const copy = wildCopy(made.bytes, display);
+    return copy ? { cookie: copy } : { refused: `xauth gave no cookie for :${display}` };
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 }

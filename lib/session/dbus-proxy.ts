@@ -11,6 +11,7 @@ import { randomBytes } from 'crypto';
 import { SandboxError } from '../errors';
 import type { MountOp, Plan } from '../plan/types';
 import { dbusProxyArgs, sessionBusPath, type DbusSpec } from './dbus-rules';
+import { systemProgram } from '../host/system-program';
 
 export interface DbusProxyResult {
   mounts: MountOp[];
@@ -28,7 +29,7 @@ export interface DbusProxyOptions {
   uid: number;
   /** How long to wait for the proxy's readiness byte. */
   timeoutMs?: number;
-  /** The proxy program; default: xdg-dbus-proxy found in PATH, /usr/bin or /usr/local/bin. */
+  /** The proxy program; default: xdg-dbus-proxy in the system's directories (never through PATH: lib/host/system-program.ts). */
   program?: string;
 }
 
@@ -121,20 +122,6 @@ export function removeStaleProxyDirs(base: string): string[] {
   return removed;
 }
 
-function findProgram(name: string, env: Record<string, string | undefined>): string | null {
-  const dirs = [...(env.PATH ?? '').split(':').filter((d) => path.isAbsolute(d)), '/usr/bin', '/usr/local/bin'];
-  for (const d of dirs) {
-    const p = path.join(d, name);
-    try {
-      fs.accessSync(p, fs.constants.X_OK);
-      return p;
-    } catch {
-      // next
-    }
-  }
-  return null;
-}
-
 const sleep = (ms: number): void => {
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 };
@@ -156,8 +143,8 @@ export function describeDbusProxy(spec: DbusSpec, env: Record<string, string | u
 export function startDbusProxy(spec: DbusSpec, env: Record<string, string | undefined>, opts: DbusProxyOptions): DbusProxyResult {
   const bus = upstreamBus(spec, env);
   if (!bus) return nothing();
-  const program = opts.program ?? findProgram('xdg-dbus-proxy', env);
-  if (!program) throw new SandboxError(`${spec.origin}: found no xdg-dbus-proxy in PATH, expected it for the dbus section (Debian package xdg-dbus-proxy)`);
+  const program = opts.program ?? systemProgram('xdg-dbus-proxy');
+  if (!program) throw new SandboxError(`${spec.origin}: found no xdg-dbus-proxy in /usr/bin, expected it for the dbus section (Debian package xdg-dbus-proxy)`);
   const base = proxyBaseDir(env, opts.uid);
   removeStaleProxyDirs(base);
   const dir = path.join(base, `dbus-${opts.pid}-${randomBytes(4).toString('hex')}`);

@@ -90,7 +90,7 @@ t.test('firefox-esr on Xvfb through the X11 socket the browser profile binds', {
   });
   const abstract = fs.readFileSync('/proc/net/unix', 'utf8').includes(`@${x.socket}`);
   t.notOk(abstract, 'Xvfb has no abstract socket, so the bound socket is the only way in');
-  const env = { ...h.env, DISPLAY: `:${x.display}` };
+  const env = { ...h.env, DISPLAY: `:${x.display}`, XAUTHORITY: x.xauthority };
   const started = Date.now();
   browser = sandboxStart(['--profile', 'browser', '--', 'sh', '-c', `${LOOK} echo "display=$DISPLAY"; ls -A /tmp/.X11-unix; exec firefox-esr --kiosk --new-instance "$1"`, 'sh', page.url], { env });
   // Firefox draws the page and keeps running: watch the frame buffer until the block shows, then end it.

@@ -65,7 +65,7 @@ async function typeAndSave(t, s, dst, waitMs, control = false) {
   let editor = null;
   t.teardown(async () => { if (editor) await killGroup(editor.child); await x.stop(); fs.rmSync(fbdir, { recursive: true, force: true }); });
   const started = Date.now();
-  editor = sandboxStart(['--profile', 'editor', '--bind', s.doc, dst, '--', 'mousepad', dst], { env: { ...s.env, DISPLAY: `:${x.display}` } });
+  editor = sandboxStart(['--profile', 'editor', '--bind', s.doc, dst, '--', 'mousepad', dst], { env: { ...s.env, DISPLAY: `:${x.display}`, XAUTHORITY: x.xauthority } });
   const win = await findWindow(x.display, 'mousepad', 30000);
   t.ok(win, `Mousepad's window is on the screen after ${Date.now() - started} ms`);
   if (!win) return { text: '', img: null, stderr: editor.out.stderr, running: editor.child.exitCode === null };

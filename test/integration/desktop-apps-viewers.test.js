@@ -69,7 +69,7 @@ t.test('image: feh shows a PNG on Xvfb through the bound X11 socket', { skip: ha
   let viewer = null;
   t.teardown(async () => { if (viewer) await killGroup(viewer.child); await x.stop(); fs.rmSync(fbdir, { recursive: true, force: true }); });
   const started = Date.now();
-  viewer = sandboxStart(['--profile', 'image', '--ro-bind', picture, '/tmp/a.png', '--', 'feh', '--no-xinerama', '--fullscreen', '--zoom', 'fill', '/tmp/a.png'], { env: { ...s.env, DISPLAY: `:${x.display}` } });
+  viewer = sandboxStart(['--profile', 'image', '--ro-bind', picture, '/tmp/a.png', '--', 'feh', '--no-xinerama', '--fullscreen', '--zoom', 'fill', '/tmp/a.png'], { env: { ...s.env, DISPLAY: `:${x.display}`, XAUTHORITY: x.xauthority } });
   let share = 0;
   while (Date.now() - started < 20000 && viewer.child.exitCode === null) {
     await new Promise((r) => setTimeout(r, 250));

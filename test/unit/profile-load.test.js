@@ -220,10 +220,15 @@ t.test('sockets bind the host socket and set the variable', async (t) => {
     paths: ['/tmp/.X11-unix/X1', '/run/user/1000/wayland-1', '/run/user/1000/pulse/native', '/run/user/1000/bus'],
     shipped: { 's.json5': '{ sockets: { x11: true, wayland: true, pulseaudio: true, pipewire: "optional", "dbus-session": true } }' },
   });
+  const asked = [];
+  ctx.x11Cookie = (display, hostAuth) => { asked.push([display, hostAuth]); return { cookie: Buffer.from('untrusted') }; };
+  ctx.dataFd = () => 99;
   const s = P.loadProfile('s', ctx).spec;
-  t.same(s.mounts.map((m) => m.src), ['/tmp/.X11-unix/X1', '/run/user/1000/wayland-1', '/run/user/1000/pulse/native', '/run/user/1000/bus']);
+  t.same(s.mounts.map((m) => m.src ?? `${m.op} fd ${m.fd} ${m.dst}`), ['/tmp/.X11-unix/X1', 'data fd 99 /run/sandbox/Xauthority', '/run/user/1000/wayland-1', '/run/user/1000/pulse/native', '/run/user/1000/bus']);
+  t.same(asked, [[1, '/home/u/.Xauthority']], 'an untrusted cookie is asked for display 1 with the host authority file');
   t.same(s.env.set, {
     DISPLAY: ':1',
+    XAUTHORITY: '/run/sandbox/Xauthority',
     XDG_RUNTIME_DIR: '/run/user/1000',
     WAYLAND_DISPLAY: 'wayland-1',
     PULSE_SERVER: 'unix:/run/user/1000/pulse/native',
@@ -234,6 +239,18 @@ t.test('sockets bind the host socket and set the variable', async (t) => {
   opt.ctx.env = { HOME: '/home/u', DISPLAY: ':0', XDG_RUNTIME_DIR: '/nonexistent-runtime' };
   const o = P.loadProfile('o', opt.ctx).spec;
   t.same([o.mounts, o.env.set], [[], {}], 'optional sockets the host lacks are left out');
+});
+
+t.test('a display that gives no untrusted cookie is left out (optional) or refused (required)', async (t) => {
+  const { ctx } = setup(t, {
+    env: { DISPLAY: ':1' },
+    paths: ['/tmp/.X11-unix/X1'],
+    shipped: { 'o.json5': '{ sockets: { x11: "optional" } }', 'r.json5': '{ sockets: { x11: true } }' },
+  });
+  ctx.x11Cookie = () => ({ refused: 'the X server :1 lets this user\'s programs in without a cookie' });
+  const o = P.loadProfile('o', ctx).spec;
+  t.same([o.mounts, o.env.set], [[], {}], 'optional: no socket, no DISPLAY');
+  t.throws(() => P.loadProfile('r', ctx), { message: `${ctx.shippedDir}/r.json5:1:19: found no X11 display socket a sandbox can be given safely (the X server :1 lets this user's programs in without a cookie), expected one for sockets "x11"; write "x11": "optional" in sockets to run without it` });
 });
 
 t.test('the seccomp section is parsed by lib/seccomp, with its origin and positions in the profile', async (t) => {

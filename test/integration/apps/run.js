@@ -5,7 +5,7 @@ const fs = require('fs');
 const http = require('http');
 const path = require('path');
 const { spawn } = require('child_process');
-const { asUser, ensureCheckoutReachable, sandboxAsync, IS_ROOT } = require('../../lib/harness');
+const { asUser, ensureCheckoutReachable, sandboxAsync, IS_ROOT, TEST_UID, TEST_GID } = require('../../lib/harness');
 
 const PAGE = fs.readFileSync(path.join(__dirname, 'page.html'));
 
@@ -70,10 +70,16 @@ function sandboxStart(args, { env, cwd } = {}) {
 
 /**
  * Xvfb as the test user on the first free display, listening only on its socket in /tmp/.X11-unix (no TCP,
- * no abstract socket: so a client in a sandbox reaches it only through the socket the profile binds), no
- * access control file (a cookie keyed by the host name would not match in a sandbox with a name of its own),
- * its frame buffer kept as an XWD file in fbdir. Resolves { display, socket, stop }.
+ * no abstract socket: so a client in a sandbox reaches it only through the socket the profile binds), with
+ * access control: its -auth file holds one FamilyWild MIT-MAGIC-COOKIE-1, which fbdir/Xauthority holds too,
+ * for the display it got (pass it as XAUTHORITY). The launcher gives a sandbox an untrusted cookie of its own and refuses a display
+ * that lets this user in without one. -noreset: a server with no client left resets and forgets the untrusted
+ * cookies it made (a desktop always has its window manager connected; this Xvfb may have nobody). Its frame buffer is kept as an XWD file in fbdir.
+ * Resolves { display, socket, framebuffer, xauthority, stop }.
  */
+/** The client authority file of each display startXvfb started (for apps9b/xdotool.js, which gets a display). */
+const authorityOf = new Map();
+
 async function startXvfb(fbdir, { width = 1024, height = 768 } = {}) {
   ensureCheckoutReachable();
   let madeSocketDir = false;
@@ -83,7 +89,12 @@ async function startXvfb(fbdir, { width = 1024, height = 768 } = {}) {
     fs.chmodSync('/tmp/.X11-unix', 0o1777);
     madeSocketDir = true;
   }
-  const [cmd, argv] = asUser('Xvfb', ['-displayfd', '1', '-nolisten', 'tcp', '-nolisten', 'local', '-screen', '0', `${width}x${height}x24`, '-fbdir', fbdir]);
+  const cookie = require('crypto').randomBytes(16);
+  const serverAuth = path.join(fbdir, 'server.auth');
+  const xauthority = path.join(fbdir, 'Xauthority');
+  fs.writeFileSync(serverAuth, wildCookieFile(cookie, ''), { mode: 0o600 });
+  if (IS_ROOT) fs.chownSync(serverAuth, TEST_UID, TEST_GID);
+  const [cmd, argv] = asUser('Xvfb', [`:${pickDisplay()}`, '-displayfd', '1', '-noreset', '-auth', serverAuth, '-nolisten', 'tcp', '-nolisten', 'local', '-screen', '0', `${width}x${height}x24`, '-fbdir', fbdir]);
   const child = spawn(cmd, argv, { stdio: ['ignore', 'pipe', 'pipe'], detached: true, env: { PATH: '/usr/bin:/bin' } });
   let log = '';
   child.stderr.on('data', (d) => { log += d; });
@@ -100,7 +111,31 @@ async function startXvfb(fbdir, { width = 1024, height = 768 } = {}) {
     });
     child.once('exit', (code, sig) => { clearTimeout(timer); reject(new Error(`Xvfb exited (${code ?? sig}): ${log.trim()}`)); });
   }).catch(async (e) => { await stop(); throw e; });
-  return { display, socket: `/tmp/.X11-unix/X${display}`, framebuffer: path.join(fbdir, 'Xvfb_screen0'), log: () => log, stop };
+  // the client's file names the display, as xauth writes it
+  fs.writeFileSync(xauthority, wildCookieFile(cookie, String(display)), { mode: 0o600 });
+  if (IS_ROOT) fs.chownSync(xauthority, TEST_UID, TEST_GID);
+  authorityOf.set(display, xauthority);
+  return { display, socket: `/tmp/.X11-unix/X${display}`, framebuffer: path.join(fbdir, 'Xvfb_screen0'), xauthority, log: () => log, stop };
 }
 
-module.exports = { servePage, sandboxRun, sandboxStart, startXvfb, killGroup };
+/**
+ * A display number no server holds, from a wide range: Xvfb's own -displayfd search takes no lock file, so two
+ * tests starting servers at once both got :0 and the second took the first one's socket over. A named display
+ * is locked (/tmp/.XN-lock), so a rare collision fails loudly instead.
+ */
+function pickDisplay() {
+  for (;;) {
+    const n = 100 + Math.floor(Math.random() * 800);
+    if (!fs.existsSync(`/tmp/.X11-unix/X${n}`) && !fs.existsSync(`/tmp/.X${n}-lock`)) return n;
+  }
+}
+
+/** An authority file with one FamilyWild (any host) MIT-MAGIC-COOKIE-1 for display number (any: ''), in the Xauthority format. */
+function wildCookieFile(cookie, number) {
+  const field = (b) => { const n = Buffer.alloc(2); n.writeUInt16BE(b.length); return [n, b]; };
+  const family = Buffer.alloc(2);
+  family.writeUInt16BE(0xffff);
+  return Buffer.concat([family, ...field(Buffer.alloc(0)), ...field(Buffer.from(number)), ...field(Buffer.from('MIT-MAGIC-COOKIE-1')), ...field(cookie)]);
+}
+
+module.exports = { servePage, sandboxRun, sandboxStart, startXvfb, killGroup, authorityOf, pickDisplay };

@@ -8,7 +8,7 @@ const path = require('path');
 const crypto = require('crypto');
 const { spawn, spawnSync } = require('child_process');
 const { asUser, ensureCheckoutReachable, userTmpdir, IS_ROOT, TEST_UID, TEST_GID } = require('../../lib/harness');
-const { killGroup } = require('../apps/run');
+const { killGroup, pickDisplay } = require('../apps/run');
 const { encodeXauthority, FAMILY_LOCAL } = require('../../../dist/lib/profile/xauth');
 
 function chownUser(p) {
@@ -37,7 +37,7 @@ async function waitFor(cond, ms, what, log) {
 /**
  * Xvfb with access control: its -auth file holds one MIT-MAGIC-COOKIE-1 keyed by the host's name, and the
  * client authority file (dir/Xauthority) holds the same cookie for the display it got, keyed the same way.
- * No TCP and no abstract socket. Resolves { display, socket, framebuffer, xauthority, cookie, stop }.
+ * No TCP and no abstract socket; -noreset keeps the untrusted cookies the launcher asks for while no client is connected. Resolves { display, socket, framebuffer, xauthority, cookie, stop }.
  */
 async function startXvfbWithCookie(dir, { width = 1024, height = 768 } = {}) {
   const cookie = crypto.randomBytes(16);
@@ -53,7 +53,7 @@ async function startXvfbWithCookie(dir, { width = 1024, height = 768 } = {}) {
   const fbdir = path.join(dir, 'fb');
   fs.mkdirSync(fbdir);
   chownUser(fbdir);
-  const { child, log } = startAsUser('Xvfb', ['-displayfd', '1', '-auth', serverAuth, '-nolisten', 'tcp', '-nolisten', 'local', '-screen', '0', `${width}x${height}x24`, '-fbdir', fbdir], { PATH: '/usr/bin:/bin' });
+  const { child, log } = startAsUser('Xvfb', [`:${pickDisplay()}`, '-displayfd', '1', '-noreset', '-auth', serverAuth, '-nolisten', 'tcp', '-nolisten', 'local', '-screen', '0', `${width}x${height}x24`, '-fbdir', fbdir], { PATH: '/usr/bin:/bin' });
   const stop = () => killGroup(child);
   const display = await new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`Xvfb gave no display number in 15 s: ${log.text.trim()}`)), 15000);

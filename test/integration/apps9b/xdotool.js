@@ -3,11 +3,14 @@
 'use strict';
 const { spawn } = require('child_process');
 const { asUser } = require('../../lib/harness');
+const { authorityOf } = require('../apps/run');
 
 /** Runs `xdotool ARGS` on :display; resolves { status, stdout, stderr } (status null on timeout). */
 function xdotool(display, args, timeout = 10000) {
   const [cmd, argv] = asUser('xdotool', args);
-  const child = spawn(cmd, argv, { env: { DISPLAY: `:${display}`, PATH: '/usr/bin:/bin' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  // the display's own cookie: xdotool plays the user, who is trusted (the sandboxed app is not)
+  const auth = authorityOf.get(Number(display));
+  const child = spawn(cmd, argv, { env: { DISPLAY: `:${display}`, PATH: '/usr/bin:/bin', ...(auth ? { XAUTHORITY: auth } : {}) }, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (d) => { stdout += d; });
