@@ -99,7 +99,7 @@ function pidAlive(pid: number): boolean {
   }
 }
 
-/** Removes proxy directories whose monitor is gone (the sandbox ended: its proxy has exited too). */
+/** Removes proxy directories (D-Bus and PulseAudio) whose monitor is gone (the sandbox ended: its proxy has exited too). */
 export function removeStaleProxyDirs(base: string): string[] {
   const removed: string[] = [];
   let names: string[];
@@ -109,7 +109,7 @@ export function removeStaleProxyDirs(base: string): string[] {
     return removed;
   }
   for (const n of names) {
-    const m = /^dbus-(\d+)-[0-9a-f]+$/.exec(n);
+    const m = /^(?:dbus|pulse)-(\d+)-[0-9a-f]+$/.exec(n);
     if (!m || pidAlive(Number(m[1]))) continue;
     try {
       fs.rmSync(path.join(base, n), { recursive: true, force: true });
