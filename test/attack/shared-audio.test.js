@@ -9,7 +9,7 @@ const t = require('tap');
 const fs = require('fs');
 const path = require('path');
 const { spawnSync } = require('child_process');
-const { userTmpdir, cannotLaunch, cleanEnv, have, IS_ROOT, TEST_UID, TEST_GID } = require('../lib/harness');
+const { userTmpdir, cannotLaunch, cleanEnv, have, sandboxCli, IS_ROOT, TEST_UID, TEST_GID } = require('../lib/harness');
 const { sandboxRun, killGroup } = require('../integration/apps/run');
 const { startPulse, runtimeDir, runAsUser, startAsUser, waitFor } = require('../integration/apps9/servers');
 
@@ -73,7 +73,7 @@ t.teardown(async () => {
   for (const d of [rt, home, data]) if (d) fs.rmSync(d, { recursive: true, force: true });
 });
 
-t.test('control: through the server\'s raw socket the planted plugin runs outside and modules load', async (t) => {
+t.test('control (raw socket): through the server\'s raw socket the planted plugin runs outside and modules load', async (t) => {
   const raw = path.join(rt, 'pulse', 'native');
   const before = modules().length;
   const r = await inside('desktop', `export PULSE_SERVER=unix:/run/rawpulse; pactl load-module module-ladspa-sink sink_name=ctl plugin=${plugin} label=x; pactl load-module module-null-sink sink_name=ctlnull; echo done`, ['--bind', raw, '/run/rawpulse']);
@@ -86,7 +86,7 @@ t.test('control: through the server\'s raw socket the planted plugin runs outsid
 });
 
 for (const profile of PROFILES) {
-  t.test(`${profile}: the server loads nothing for the sandbox`, async (t) => {
+  t.test(`audio-load-module (${profile}): the server loads nothing for the sandbox`, async (t) => {
     const before = modules();
     const r = await inside(profile, [
       `pactl load-module module-ladspa-sink sink_name=evil plugin=${plugin} label=x; echo "ladspa=$?"`,
@@ -101,7 +101,7 @@ for (const profile of PROFILES) {
     t.notOk(sinks().includes('evilnull'), 'no sink appeared');
   });
 
-  t.test(`${profile}: server settings, other clients and other programs' streams are refused`, async (t) => {
+  t.test(`audio-server-settings (${profile}): server settings, other clients and other programs' streams are refused`, async (t) => {
     // a stream of another program on the host, for the sandbox to aim at
     const other = startAsUser('paplay', ['--device=sbx', longTone], pa.env);
     t.teardown(() => killGroup(other.child));
@@ -136,7 +136,7 @@ for (const profile of PROFILES) {
     t.notMatch(hostPactl('list', 'short', 'samples').stdout, /evilsample/, 'nothing entered the sample cache');
   });
 
-  t.test(`${profile}: playback still works through the proxy, and the proxy ends with the sandbox`, async (t) => {
+  t.test(`audio-playback (${profile}): playback still works through the proxy, and the proxy ends with the sandbox`, async (t) => {
     const seen = [];
     const poll = setInterval(() => { for (const i of sinkInputs()) if (!seen.includes(i)) seen.push(i); }, 200);
     const r = await inside(profile, 'paplay --device=sbx /tmp/tone.wav; echo "play=$?"; pactl info | grep -c "Server Name"', ['--ro-bind', tone, '/tmp/tone.wav']);
@@ -156,7 +156,7 @@ for (const profile of PROFILES) {
   });
 }
 
-t.test('a profile that names the raw PipeWire socket is refused in one line', async (t) => {
+t.test('audio-pipewire: a profile that names the raw PipeWire socket is refused in one line', async (t) => {
   fs.writeFileSync(path.join(rt, 'pipewire-0'), '');
   own(path.join(rt, 'pipewire-0'));
   const prof = path.join(home, 'pw.json5');
@@ -168,7 +168,7 @@ t.test('a profile that names the raw PipeWire socket is refused in one line', as
   fs.rmSync(path.join(rt, 'pipewire-0'));
 });
 
-t.test('a profile that requires pulseaudio on a host without a server stops in one line', async (t) => {
+t.test('audio-no-server: a profile that requires pulseaudio on a host without a server stops in one line', async (t) => {
   const prof = path.join(home, 'needpulse.json5');
   fs.writeFileSync(prof, '{ extends: "desktop", sockets: { pulseaudio: true } }\n');
   own(prof);
@@ -177,4 +177,24 @@ t.test('a profile that requires pulseaudio on a host without a server stops in o
   const r = await sandboxRun(['--profile', prof, '--', 'true'], { env: { ...env, XDG_RUNTIME_DIR: empty }, timeout: 20000 });
   t.equal(r.status, 125, 'exit 125');
   t.match(r.stderr, /^sandbox: .*needpulse\.json5:1:\d+: found no PulseAudio socket on this host \([^\n]*\n$/, `one line (${r.stderr.trim()})`);
+});
+
+t.test('--print-plan shows the proxy\'s socket without starting it; a compiled plan has no sound', async (t) => {
+  const r = await sandboxRun(['--profile', 'desktop', '--print-plan', '--', 'true'], { env, timeout: 20000 });
+  t.equal(r.status, 0);
+  const plan = JSON.parse(r.stdout);
+  const bind = plan.mounts.find((m) => m.dst === path.join(rt, 'pulse', 'native'));
+  t.match(bind && bind.src, /\/sandbox\/pulse-\d+-XXXXXX\/native$/, 'the proxy\'s socket, not the server\'s, is what would be bound');
+  t.notOk(plan.mounts.some((m) => m.src === path.join(rt, 'pulse', 'native')), 'the server\'s socket is not bound');
+  t.ok(plan.env.includes(`PULSE_SERVER=unix:${path.join(rt, 'pulse', 'native')}`));
+  const out = path.join(home, 'desktop.plan');
+  const comp = sandboxCli(['compile', '--profile', 'desktop', '-o', out, '--', 'true'], { env, cwd: home });
+  t.equal(comp.status, 0, `compile succeeds (${comp.stderr.trim()})`);
+  t.match(comp.stderr, /^sandbox: .*desktop\.json5:\d+:\d+: the compiled plan has no sound \(sockets "pulseaudio" needs a proxy started by sandbox run\)\n/, 'and says the plan has no sound, in one line');
+  const req = path.join(home, 'needpulse2.json5');
+  fs.writeFileSync(req, '{ extends: "desktop", sockets: { pulseaudio: true } }\n');
+  own(req);
+  const bad = sandboxCli(['compile', '--profile', req, '-o', out, '--', 'true'], { env, cwd: home });
+  t.equal(bad.status, 125, 'a required pulseaudio entry is refused by compile');
+  t.match(bad.stderr, /^sandbox: .*needpulse2\.json5:1:\d+: sockets "pulseaudio" can't be compiled into a plan yet[^\n]*\n$/);
 });
