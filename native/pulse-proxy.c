@@ -179,6 +179,10 @@ static int judge_up(struct conn *c) {
   int has_arg = c->up.head_need >= 15 && h[10] == TAG_U32;
   /* Nothing is dispatched by the server before AUTH: neither is it here. */
   if (!c->authed && command != CMD_AUTH) return -1;
+  /* A tag still awaiting a stream's creation reply is not reused by an honest client; reused, another
+   * reply could be read as that stream's index and hand the client someone else's stream. */
+  for (int i = 0; i < c->n_pending; i++)
+    if (c->pending[i].tag == tag) return -1;
   int r = command < 256 ? rule[command] : REFUSE;
   if (r == REFUSE) return refuse(c, command, tag) < 0 ? -1 : 0;
   if (r == OWN_SINK_INPUT || r == OWN_SOURCE_OUTPUT) {

@@ -218,6 +218,19 @@ t.test('volume and info of sink inputs: the connection\'s own only', async (t) =
   t.same(refusals.map((f) => [f.command, f.tag, f.args[0]]), [[C.ERROR, 22, 1], [C.ERROR, 23, 1], [C.ERROR, 24, 1]], 'another stream, and 42 as a source output: refused');
 });
 
+t.test('a tag reused while a stream\'s creation is pending ends the connection', async (t) => {
+  const p = await startProxy(t);
+  const c = await authed(p);
+  c.sock.write(packet(C.CREATE_PLAYBACK_STREAM, 40, u32(0)));
+  t.equal((await c.up.frames.next()).tag, 40);
+  // with the same tag, the record stream's reply (channel, source output index) could be taken for the playback one's
+  c.sock.write(packet(C.CREATE_RECORD_STREAM, 40, u32(0)));
+  await new Promise((r) => c.sock.once('close', r));
+  t.pass('closed');
+  await new Promise((r) => setTimeout(r, 100));
+  t.same(c.up.frames.list, [], 'the second create did not reach the server');
+});
+
 t.test('a refusal waits for the end of the server\'s frame in flight', async (t) => {
   const p = await startProxy(t);
   const c = await authed(p);
