@@ -10,7 +10,7 @@ const fs = require('fs');
 const path = require('path');
 const { spawnSync } = require('child_process');
 const { userTmpdir, cannotLaunch, cleanEnv, have, sandboxCli, IS_ROOT, TEST_UID, TEST_GID } = require('../lib/harness');
-const { sandboxRun, killGroup } = require('../integration/apps/run');
+const { sandboxRun, sandboxStart, killGroup } = require('../integration/apps/run');
 const { startPulse, runtimeDir, runAsUser, startAsUser, waitFor } = require('../integration/apps9/servers');
 
 const why = cannotLaunch()
@@ -134,6 +134,29 @@ for (const profile of PROFILES) {
     t.ok(sinkInputs().includes(theirs), 'the host program\'s stream was neither killed nor replaced');
     t.notMatch(hostPactl('list', 'sinks').stdout, /Mute: yes/, 'the sink is not muted');
     t.notMatch(hostPactl('list', 'short', 'samples').stdout, /evilsample/, 'nothing entered the sample cache');
+  });
+
+  t.test(`audio-own-stream (${profile}): a program sets its own stream's volume, not another's`, async (t) => {
+    if (!have('python3')) return t.skip('python3 is missing (the raw-protocol client is a Python script)');
+    const other = startAsUser('paplay', ['--device=sbx', longTone], pa.env);
+    t.teardown(() => killGroup(other.child));
+    await waitFor(() => sinkInputs().length > 0, 5000, 'the host program\'s stream');
+    const [theirs] = sinkInputs();
+    const client = path.join(__dirname, 'lib', 'pulse-own-stream.py');
+    const run = sandboxStart(['--profile', profile, '--ro-bind', client, '/tmp/client.py', '--setenv', 'HOLD', '1', '--', 'python3', '/tmp/client.py', theirs], { env });
+    t.teardown(() => killGroup(run.child));
+    await waitFor(() => /^holding$/m.test(run.out.stdout) || run.child.exitCode !== null, 15000, 'the client\'s stream');
+    const volumes = hostPactl('list', 'sink-inputs').stdout;
+    await new Promise((r) => run.child.once('close', r));
+    const out = run.out.stdout;
+    t.match(out, /^create 2 \[\d+, \d+/m, `the stream was created (${run.out.stderr.trim().split('\n').slice(-1)[0]})`);
+    t.match(out, /^own-volume 2 \[\]$/m, 'its own volume: REPLY');
+    t.match(out, new RegExp(`^other-volume ${theirs} 0 \\[1\\]$`, 'm'), 'the other program\'s volume: ERROR, access');
+    t.match(out, new RegExp(`^other-info ${theirs} 0 \\[1\\]$`, 'm'), 'the other program\'s description: ERROR, access');
+    const own = Number((/^create 2 \[\d+, (\d+)/m.exec(out) || [])[1]);
+    const block = (i) => (volumes.split(/^Sink Input #/m).find((b) => b.startsWith(`${i}\n`)) || '');
+    t.match(block(own), /Volume: mono: 16384 \/  25%/, 'on the host, its own stream is at 25%');
+    t.match(block(theirs), /Volume: mono: 65536 \/ 100%/, 'the other program\'s stays at 100%');
   });
 
   t.test(`audio-playback (${profile}): playback still works through the proxy, and the proxy ends with the sandbox`, async (t) => {
