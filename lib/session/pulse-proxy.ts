@@ -73,7 +73,7 @@ export function startPulseProxy(spec: PulseSpec, env: Record<string, string | un
   } catch {
     throw new SandboxError(`${spec.origin}: found no ${program}, expected the PulseAudio proxy built with sandbox (npm run build) for sockets "pulseaudio"`);
   }
-  const base = proxyBaseDir(env, opts.uid);
+  const base = proxyBaseDir(env, opts.uid, 'pulse proxy');
   removeStaleProxyDirs(base);
   const dir = path.join(base, `pulse-${opts.pid}-${randomBytes(4).toString('hex')}`);
   fs.mkdirSync(dir, { mode: 0o700 });
