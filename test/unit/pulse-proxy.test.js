@@ -133,7 +133,7 @@ async function startProxy(t) {
   const upstream = path.join(dir, 'server');
   const listen = path.join(dir, 'proxy');
   const server = { conns: [] };
-  server.srv = net.createServer((s) => server.conns.push({ sock: s, frames: new Frames(s) }));
+  server.srv = net.createServer((s) => { s.on('error', () => {}); server.conns.push({ sock: s, frames: new Frames(s) }); });
   await new Promise((r) => server.srv.listen(upstream, r));
   t.teardown(() => { server.conns.forEach((c) => c.sock.destroy()); server.srv.close(); });
   const args = R.pulseProxyArgs({ listen, upstream, fd: 3 });
@@ -283,6 +283,47 @@ t.test('descriptors sent with a message are not passed on', { skip: spawnSync('p
   // the proxy sends with plain send(), so nothing rides along; and what it received it closed at once
   const fds = fs.readdirSync(`/proc/${p.child.pid}/fd`).map((f) => { try { return fs.readlinkSync(`/proc/${p.child.pid}/fd/${f}`); } catch { return ''; } });
   t.notOk(fds.some((l) => l.includes('hostname')), `the proxy holds none of the descriptors it was sent (${fds.join(' ')})`);
+});
+
+t.test('random frames from many clients: the proxy lives on, and no refused command reaches the server', async (t) => {
+  const p = await startProxy(t);
+  const allowed = new Set([...R.PULSE_ALLOW, ...R.PULSE_OWN_SINK_INPUT, ...R.PULSE_OWN_SOURCE_OUTPUT].map((n) => C[n]));
+  let seed = 12345;
+  const rnd = (n) => { seed = (seed * 1103515245 + 12345) >>> 0; return (seed >>> 8) % n; };
+  const bytes = (n) => Buffer.from(Array.from({ length: n }, () => rnd(256)));
+  const got = [];
+  for (let round = 0; round < 120; round++) {
+    const n = p.serverConns().length;
+    const sock = net.createConnection(p.listen);
+    sock.on('error', () => {});
+    sock.on('data', () => {});
+    await new Promise((r) => sock.once('connect', r));
+    const parts = [auth(1, 35 | 0xc0000000)];
+    for (let i = 0; i < 20; i++) {
+      const k = rnd(40) === 0 ? 3 : rnd(3);
+      if (k === 0) parts.push(frame(CONTROL, Buffer.concat([u32(rnd(110)), u32(2 + rnd(50)), u32(rnd(5)), Buffer.alloc(rnd(40))])));
+      else if (k === 1) parts.push(frame(rnd(4), Buffer.alloc(rnd(5000), 7), rnd(8) === 0 ? 0x80000000 : 0));
+      else if (k === 2) parts.push(frame(CONTROL, Buffer.concat([u32(rnd(256)), u32(rnd(1000)), u32(rnd(4))])));
+      else parts.push(bytes(rnd(60)));
+    }
+    const all = Buffer.concat(parts);
+    for (let off = 0; off < all.length && !sock.destroyed; off += 300) sock.write(all.subarray(off, off + 300));
+    await new Promise((r) => setTimeout(r, 5));
+    sock.destroy();
+    // the server answers half of what reaches it, echoing the packet as if it were a reply
+    const up = p.serverConns()[n];
+    if (up) for (const f of up.frames.list.splice(0)) {
+      got.push(f);
+      if (f.channel === CONTROL && rnd(2)) up.sock.write(frame(CONTROL, f.payload));
+    }
+  }
+  await new Promise((r) => setTimeout(r, 200));
+  const seen = got.concat(p.serverConns().flatMap((c) => c.frames.list)).filter((f) => f.channel === CONTROL);
+  t.ok(seen.length > 20, `${seen.length} control packets reached the server`);
+  t.equal(p.child.exitCode, null, 'the proxy still runs');
+  t.same(seen.filter((f) => !allowed.has(f.command)).map((f) => f.command), [], 'every control packet the server got was an allowed one');
+  const c = await authed(p);
+  t.equal(c.authReply.command, C.REPLY, 'and it still serves a new client');
 });
 
 t.test('the proxy exits when the lifetime descriptor\'s other end closes', async (t) => {
