@@ -47,7 +47,8 @@
 #define FLAGS_SHM_MASK 0xff000000u
 #define PROTOCOL_VERSION_MASK 0x0000ffffu
 #define OUT_HIGH (256 * 1024)
-#define MAX_CONNS 64
+/* PulseAudio serves 64 native clients at most: one sandbox may hold a quarter of them, no more */
+#define MAX_CONNS 16
 #define MAX_PENDING 64
 #define MAX_OWN 256
 
