@@ -326,6 +326,22 @@ t.test('random frames from many clients: the proxy lives on, and no refused comm
   t.equal(c.authReply.command, C.REPLY, 'and it still serves a new client');
 });
 
+t.test('at most 16 connections at once (PulseAudio serves 64 clients in all)', async (t) => {
+  const p = await startProxy(t);
+  const socks = [];
+  for (let i = 0; i < 20; i++) {
+    const s = net.createConnection(p.listen);
+    s.on('error', () => {});
+    s.on('close', () => { s.gone = true; });
+    await new Promise((r) => s.once('connect', r));
+    socks.push(s);
+  }
+  await waitUntil(() => socks.filter((s) => s.gone).length >= 4, 'the extra connections to be closed').catch(() => {});
+  t.equal(socks.filter((s) => !s.gone).length, 16, '16 stay open');
+  t.equal(p.serverConns().length, 16, 'the server saw 16');
+  socks.forEach((s) => s.destroy());
+});
+
 t.test('the proxy exits when the lifetime descriptor\'s other end closes', async (t) => {
   const p = await startProxy(t);
   const exited = new Promise((r) => p.child.once('exit', (code) => r(code)));
