@@ -113,13 +113,21 @@ export function planFor(argv: string[], io: RunIo, opts: { compiled?: boolean } 
   const profileFiles = resolved.profileFiles;
   if (opts.compiled && spec.limits) throw new SandboxError(`${spec.limits.origin}: resource limits can't be compiled into a plan yet (each launch needs its own cgroup): use sandbox run`);
   if (opts.compiled && spec.dbus) throw new SandboxError('a dbus section can\'t be compiled into a plan yet (each launch needs its own proxy): use sandbox run');
+  if (opts.compiled && spec.pulse) {
+    if (!spec.pulse.optional) throw new SandboxError(`${spec.pulse.origin}: sockets "pulseaudio" can't be compiled into a plan yet (each launch needs its own audio proxy): use sandbox run, or make it "optional"`);
+    io.err(`sandbox: ${spec.pulse.origin}: the compiled plan has no sound (sockets "pulseaudio" needs a proxy started by sandbox run)`);
+    spec = { ...spec, pulse: null };
+  }
   const dbus = spec.dbus ? dbusProxyFor(spec, req.printPlan) : null;
   if (dbus && !req.printPlan) spec = mergeSpecs(spec, dbus.spec);
+  const pulse = spec.pulse ? pulseProxyFor(spec, req.printPlan) : null;
+  if (pulse && !req.printPlan) spec = mergeSpecs(spec, pulse.spec);
   // The sandbox id names the monitor (this pid: the launcher execs it), so a later run can tell a stale leaf.
   const cgroup = planCgroup(spec.limits, newSandboxId(process.pid), spec.limits ? readCgroupHost() : emptyHost());
   for (const w of cgroup.warnings) io.err(`sandbox: ${w}`);
   const plan = buildPlan(spec, req.command, callerContext(), { seccomp: seccompFor(spec), cgroup: cgroup.plan }, ownFiles(), opts.compiled);
   if (dbus && req.printPlan) dbus.describe(plan);
+  if (pulse && req.printPlan) pulse.describe(plan);
   log('plan: %d mounts, argv %o', plan.mounts.length, plan.argv);
   return { plan, printPlan: req.printPlan, cgroup, spec, profileFiles };
 }
@@ -137,6 +145,21 @@ function dbusProxyFor(spec: SandboxSpec, describeOnly: boolean): { spec: Sandbox
   top.env.set = r.env;
   top.keepFds = r.keepFds;
   return { spec: top, describe: (plan) => addToPlan(plan, r) };
+}
+
+/**
+ * The host's audio server through sandbox-pulse-proxy (never its raw socket): started now, before the
+ * hand-off, like the D-Bus proxy; for --print-plan the socket that would be bound is described.
+ */
+function pulseProxyFor(spec: SandboxSpec, describeOnly: boolean): { spec: SandboxSpec; describe(plan: Plan): void } {
+  const { startPulseProxy, describePulseProxy, addPulseToPlan } = require('../session/pulse-proxy') as typeof import('../session/pulse-proxy');
+  const opts = { pid: process.pid, uid: process.getuid ? process.getuid() : 0 };
+  const r = (describeOnly ? describePulseProxy : startPulseProxy)(spec.pulse!, process.env, opts);
+  const top = emptySpec();
+  top.mounts = r.mounts;
+  top.env.set = r.env;
+  top.keepFds = r.keepFds;
+  return { spec: top, describe: (plan) => addPulseToPlan(plan, r) };
 }
 
 function emptyHost(): ReturnType<typeof readCgroupHost> {

@@ -3,6 +3,7 @@
 import type { MountOp, Origin } from './types';
 import type { SeccompPolicy } from '../seccomp/policy';
 import type { DbusSpec } from '../session/dbus-rules';
+import type { PulseSpec } from '../session/pulse-rules';
 
 export interface EnvSpec {
   /** Start from an empty environment (then only `keep` survives from the host). */
@@ -52,6 +53,8 @@ export interface SandboxSpec {
   devices?: string[];
   /** A profile's dbus section: the session bus through xdg-dbus-proxy (lib/session/dbus-proxy.ts); absent: no bus. */
   dbus?: DbusSpec | null;
+  /** A profile's pulseaudio socket: the host's server through the filtering proxy (lib/session/pulse-proxy.ts), never bound raw. */
+  pulse?: PulseSpec | null;
 }
 
 export function emptySpec(): SandboxSpec {
@@ -87,5 +90,6 @@ export function mergeSpecs(base: SandboxSpec, top: SandboxSpec): SandboxSpec {
     limits: top.limits ? { ...(base.limits ?? {}), ...top.limits } : base.limits,
     ...(base.devices || top.devices ? { devices: [...new Set([...(base.devices ?? []), ...(top.devices ?? [])])] } : {}),
     ...(top.dbus !== undefined ? { dbus: top.dbus } : base.dbus !== undefined ? { dbus: base.dbus } : {}),
+    ...(top.pulse !== undefined ? { pulse: top.pulse } : base.pulse !== undefined ? { pulse: base.pulse } : {}),
   };
 }

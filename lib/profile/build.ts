@@ -11,6 +11,7 @@ import { dataFdOf, dataHome, listDirOf, readLinkOf, x11CookieOf, type ProfileCon
 import { expandTemplate, type Template } from './template';
 import { type DeviceName, type SocketName } from './tables';
 import { deviceSetMounts } from '../plan/devices';
+import { pulseInside, type PulseSpec } from '../session/pulse-rules';
 
 export interface BuiltProfile {
   spec: SandboxSpec;
@@ -175,12 +176,9 @@ function findSocket(name: SocketName, env: Record<string, string | undefined>, e
       if (typeof p === 'string') setEnv = { PULSE_SERVER: `unix:${p}` };
       break;
     }
-    case 'pipewire': {
-      const remote = env.PIPEWIRE_REMOTE || 'pipewire-0';
-      p = inRuntime(remote, `the PipeWire socket ${remote}`);
-      if (env.PIPEWIRE_REMOTE) setEnv = { PIPEWIRE_REMOTE: env.PIPEWIRE_REMOTE };
-      break;
-    }
+    case 'pipewire':
+      // refused before the host is looked at (refusePipewire)
+      return { missing: 'the raw PipeWire socket is never shared' };
     case 'dbus-session': {
       const addr = env.DBUS_SESSION_BUS_ADDRESS;
       if (addr) {
@@ -209,16 +207,33 @@ const SOCKET_TITLE: Record<SocketName, string> = {
   'dbus-session': 'D-Bus session bus socket',
 };
 
-function socketOps(doc: ProfileDoc, ctx: ProfileContext): { ops: MountOp[]; env: Record<string, string>; fds: number[] } {
+/**
+ * The raw PipeWire socket is never shared by a profile: through it a client creates objects with the
+ * server's factories (adapters, links, modules' nodes) and changes the graph for every program, and
+ * PipeWire's own access control for sandboxed clients relies on a portal the host may not run. Sound
+ * reaches PipeWire hosts through pipewire-pulse, which the pulseaudio entry gives through the filtering proxy.
+ */
+function refusePipewire(at: string): never {
+  throw new SandboxError(`${at}: found sockets "pipewire", expected "pulseaudio" instead: the raw PipeWire socket lets a program create objects in the host's audio server outside the sandbox; pipewire-pulse serves the pulseaudio entry through sandbox's filtering proxy (a program that needs PipeWire itself can be given the socket by an explicit bind of $XDG_RUNTIME_DIR/pipewire-0)`);
+}
+
+function socketOps(doc: ProfileDoc, ctx: ProfileContext): { ops: MountOp[]; env: Record<string, string>; fds: number[]; pulse: PulseSpec | null } {
   const ops: MountOp[] = [];
   const fds: number[] = [];
   let env: Record<string, string> = {};
+  let pulse: PulseSpec | null = null;
   for (const [name, want] of Object.entries(doc.sockets) as [SocketName, { value: Want; at: string }][]) {
     if (want.value === false) continue;
+    if (name === 'pipewire') refusePipewire(want.at);
     const r = findSocket(name, ctx.env, ctx.exists);
     if ('missing' in r) {
       if (want.value === 'optional') continue;
       throw new SandboxError(`${want.at}: found no ${SOCKET_TITLE[name]} on this host (${r.missing}), expected one for sockets "${name}"; ${wantedHint('sockets', name)}`);
+    }
+    if (name === 'pulseaudio') {
+      // the server's socket is the proxy's upstream; the sandbox gets the proxy's (lib/session/pulse-proxy.ts)
+      pulse = { upstream: r.path, ...pulseInside(ctx.env, r.path), optional: want.value === 'optional', origin: want.at };
+      continue;
     }
     // The display only with an untrusted cookie: a display that can't give one is treated as absent.
     const auth = name === 'x11' ? x11Authority(ctx, r.env.DISPLAY, want.at) : null;
@@ -234,7 +249,7 @@ function socketOps(doc: ProfileDoc, ctx: ProfileContext): { ops: MountOp[]; env:
       env = { ...env, XAUTHORITY: auth.op.dst };
     }
   }
-  return { ops, env, fds };
+  return { ops, env, fds, pulse };
 }
 
 /** Where the sandbox finds its copy of the X cookie (on the sandbox's own root, never on a bound host directory). */
@@ -335,6 +350,7 @@ export function buildSpec(doc: ProfileDoc, name: string, ctx: ProfileContext): B
     }
   }
   spec.keepFds = [...spec.keepFds, ...sockets.fds];
+  if (sockets.pulse) spec.pulse = sockets.pulse;
   if (doc.seccomp) spec.seccomp = { policy: parseProfileSeccomp(doc.seccomp.policy, doc.seccomp.locate), origin: doc.seccomp.at };
   if (doc.limits) {
     const l = doc.limits;

@@ -76,17 +76,17 @@ function upstreamBus(spec: DbusSpec, env: Record<string, string | undefined>): {
 }
 
 /** The base directory for proxy sockets: $XDG_RUNTIME_DIR/sandbox, else /tmp/sandbox-UID; ours, 0700, no symlink. */
-export function proxyBaseDir(env: Record<string, string | undefined>, uid: number): string {
+export function proxyBaseDir(env: Record<string, string | undefined>, uid: number, what = 'dbus proxy'): string {
   const rt = env.XDG_RUNTIME_DIR;
   const base = rt && path.isAbsolute(rt) ? path.join(rt, 'sandbox') : path.join('/tmp', `sandbox-${uid}`);
   try {
     fs.mkdirSync(base, { recursive: true, mode: 0o700 });
   } catch (e) {
-    throw new SandboxError(`dbus proxy: mkdir ${base}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    throw new SandboxError(`${what}: mkdir ${base}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
   }
   const st = fs.lstatSync(base);
   if (!st.isDirectory() || st.uid !== uid || (st.mode & 0o077) !== 0) {
-    throw new SandboxError(`dbus proxy: ${base} is not a directory owned by uid ${uid} with mode 0700; remove it or set XDG_RUNTIME_DIR`);
+    throw new SandboxError(`${what}: ${base} is not a directory owned by uid ${uid} with mode 0700; remove it or set XDG_RUNTIME_DIR`);
   }
   return base;
 }
@@ -100,7 +100,7 @@ function pidAlive(pid: number): boolean {
   }
 }
 
-/** Removes proxy directories whose monitor is gone (the sandbox ended: its proxy has exited too). */
+/** Removes proxy directories (D-Bus and PulseAudio) whose monitor is gone (the sandbox ended: its proxy has exited too). */
 export function removeStaleProxyDirs(base: string): string[] {
   const removed: string[] = [];
   let names: string[];
@@ -110,7 +110,7 @@ export function removeStaleProxyDirs(base: string): string[] {
     return removed;
   }
   for (const n of names) {
-    const m = /^dbus-(\d+)-[0-9a-f]+$/.exec(n);
+    const m = /^(?:dbus|pulse)-(\d+)-[0-9a-f]+$/.exec(n);
     if (!m || pidAlive(Number(m[1]))) continue;
     try {
       fs.rmSync(path.join(base, n), { recursive: true, force: true });

@@ -1,6 +1,7 @@
 // Audio: PulseAudio as the test user with a null sink, in a private runtime directory. A tone played
-// inside `desktop` through the bound pulse/native socket is recorded on the host from the sink's monitor
-// and its pitch measured (zero crossings); without the socket entry the play fails.
+// inside `desktop` through pulse/native (the socket of sandbox-pulse-proxy, never the server's own) is
+// recorded on the host from the sink's monitor and its pitch measured (zero crossings); without the socket
+// entry the play fails. What the proxy refuses is attacked in test/attack/shared-audio.test.js.
 'use strict';
 const t = require('tap');
 const fs = require('fs');

@@ -214,31 +214,46 @@ t.test('devices bind what exists', async (t) => {
   ]);
 });
 
-t.test('sockets bind the host socket and set the variable', async (t) => {
+t.test('sockets bind the host socket and set the variable; pulseaudio goes to the proxy', async (t) => {
   const { ctx } = setup(t, {
     env: { DISPLAY: ':1.0', WAYLAND_DISPLAY: 'wayland-1', DBUS_SESSION_BUS_ADDRESS: 'unix:path=/run/user/1000/bus,guid=abc' },
     paths: ['/tmp/.X11-unix/X1', '/run/user/1000/wayland-1', '/run/user/1000/pulse/native', '/run/user/1000/bus'],
-    shipped: { 's.json5': '{ sockets: { x11: true, wayland: true, pulseaudio: true, pipewire: "optional", "dbus-session": true } }' },
+    shipped: { 's.json5': '{ sockets: { x11: true, wayland: true, pulseaudio: true, "dbus-session": true } }' },
   });
   const asked = [];
   ctx.x11Cookie = (display, hostAuth) => { asked.push([display, hostAuth]); return { cookie: Buffer.from('untrusted') }; };
   ctx.dataFd = () => 99;
   const s = P.loadProfile('s', ctx).spec;
-  t.same(s.mounts.map((m) => m.src ?? `${m.op} fd ${m.fd} ${m.dst}`), ['/tmp/.X11-unix/X1', 'data fd 99 /run/sandbox/Xauthority', '/run/user/1000/wayland-1', '/run/user/1000/pulse/native', '/run/user/1000/bus']);
+  t.same(s.mounts.map((m) => m.src ?? `${m.op} fd ${m.fd} ${m.dst}`), ['/tmp/.X11-unix/X1', 'data fd 99 /run/sandbox/Xauthority', '/run/user/1000/wayland-1', '/run/user/1000/bus'], 'the PulseAudio socket is never bound raw');
   t.same(asked, [[1, '/home/u/.Xauthority']], 'an untrusted cookie is asked for display 1 with the host authority file');
   t.same(s.env.set, {
     DISPLAY: ':1',
     XAUTHORITY: '/run/sandbox/Xauthority',
     XDG_RUNTIME_DIR: '/run/user/1000',
     WAYLAND_DISPLAY: 'wayland-1',
-    PULSE_SERVER: 'unix:/run/user/1000/pulse/native',
     DBUS_SESSION_BUS_ADDRESS: 'unix:path=/run/user/1000/bus',
   });
-  const opt = setup(t, { shipped: { 'o.json5': '{ sockets: { x11: "optional", wayland: "optional", pulseaudio: "optional", pipewire: "optional", "dbus-session": "optional" } }' } });
+  t.same(s.pulse, {
+    upstream: '/run/user/1000/pulse/native',
+    inside: '/run/user/1000/pulse/native',
+    env: { XDG_RUNTIME_DIR: '/run/user/1000', PULSE_SERVER: 'unix:/run/user/1000/pulse/native' },
+    optional: false,
+    origin: `${ctx.shippedDir}/s.json5:1:52`,
+  }, 'the server is the proxy\'s upstream; the proxy\'s socket goes where libpulse looks');
+  const opt = setup(t, { shipped: { 'o.json5': '{ sockets: { x11: "optional", wayland: "optional", pulseaudio: "optional", "dbus-session": "optional" } }' } });
   opt.ctx.exists = (p) => p.startsWith(opt.dir) && fs.existsSync(p);
   opt.ctx.env = { HOME: '/home/u', DISPLAY: ':0', XDG_RUNTIME_DIR: '/nonexistent-runtime' };
   const o = P.loadProfile('o', opt.ctx).spec;
-  t.same([o.mounts, o.env.set], [[], {}], 'optional sockets the host lacks are left out');
+  t.same([o.mounts, o.env.set, o.pulse], [[], {}, undefined], 'optional sockets the host lacks are left out');
+});
+
+t.test('sockets "pipewire" is refused in one line, whether wanted or optional', async (t) => {
+  for (const want of ['true', '"optional"']) {
+    const { ctx } = setup(t, { paths: ['/run/user/1000/pipewire-0'], shipped: { 'w.json5': `{ sockets: { pipewire: ${want} } }` } });
+    t.throws(() => P.loadProfile('w', ctx), { message: new RegExp(`^${ctx.shippedDir}/w.json5:1:24: found sockets "pipewire", expected "pulseaudio" instead: the raw PipeWire socket lets a program create objects in the host's audio server outside the sandbox; [^\\n]*$`) });
+  }
+  const off = setup(t, { shipped: { 'f.json5': '{ sockets: { pipewire: false } }' } });
+  t.same(P.loadProfile('f', off.ctx).spec.mounts, [], 'pipewire: false stays valid');
 });
 
 t.test('a display that gives no untrusted cookie is left out (optional) or refused (required)', async (t) => {
