@@ -262,3 +262,22 @@ t.test('sizes and modes', async (t) => {
   t.equal(P.parseMode('0855'), null);
   t.equal(P.parseMode(493), null);
 });
+
+t.test('the munge socket: named by the profile, bound at its default path', async (t) => {
+  const { ctx } = setup(t, { paths: ['/run/munge/munge.socket.2'], shipped: { 'm.json5': '{ sockets: { munge: true } }', 'n.json5': '{ extends: "m", sockets: { munge: false } }' } });
+  t.match(P.loadProfile('m', ctx).spec.mounts, [{ op: 'bind', src: '/run/munge/munge.socket.2', dst: '/run/munge/munge.socket.2', readOnly: false }]);
+  t.same(P.loadProfile('n', ctx).spec.mounts, [], 'false removes the inherited one');
+  const none = setup(t, { shipped: { 'm.json5': '{ sockets: { munge: true } }', 'o.json5': '{ sockets: { munge: "optional" } }' } });
+  none.ctx.exists = (p) => p.startsWith(none.dir) && fs.existsSync(p);
+  t.throws(() => P.loadProfile('m', none.ctx), /m\.json5:1:\d+: found no MUNGE socket on this host \(\/run\/munge\/munge\.socket\.2 does not exist\)/);
+  t.same(P.loadProfile('o', none.ctx).spec.mounts, []);
+});
+
+t.test('a variable naming the host\'s shared /tmp, /var/tmp or /dev/shm is never bound whole', async (t) => {
+  const profile = '{ filesystem: [{ bind: "${TMPDIR}", optional: true }, { "ro-bind": "${SHM}/", dst: "/x", optional: true }, { bind: "/tmp" }] }';
+  const { ctx } = setup(t, { env: { TMPDIR: '/tmp', SHM: '/dev/shm' }, shipped: { 't.json5': profile, 'r.json5': '{ filesystem: [{ bind: "${TMPDIR}" }] }' } });
+  t.same(P.loadProfile('t', ctx).spec.mounts.map((m) => m.src), ['/tmp'], 'optional: skipped; a literal "/tmp" is what the profile asked for');
+  t.throws(() => P.loadProfile('r', ctx), /r\.json5:1:\d+: found "\$\{TMPDIR\}" naming the host's shared \/tmp, expected a directory of its own/);
+  ctx.env.TMPDIR = '/tmp/job-1';
+  t.same(P.loadProfile('r', ctx).spec.mounts.map((m) => m.src), ['/tmp/job-1'], 'a directory of the job\'s own is bound');
+});
