@@ -73,7 +73,9 @@ function fsOps(e: FsEntry, x: Expander, ctx: ProfileContext): { dst: string; ops
         // $TMPDIR=/tmp (SLURM sets it so when a job has none) would hand over every socket in the host's /tmp
         // (tmux, ssh-agent, X11); the sandbox's own /tmp stands in for it
         if (e.optional) return null;
-        throw new SandboxError(`${e.path.at}: found ${JSON.stringify(e.path.text)} naming the host's shared ${main}, expected a directory of its own (the sandbox's private /tmp serves otherwise; optional: true skips it)`);
+        const fromCwd = e.path.parts.some((p) => p.kind === 'var' && p.name === 'CWD');
+        const hint = fromCwd ? 'run sandbox from a directory of its own, or use --no-profile' : 'the sandbox\'s private /tmp serves otherwise; optional: true skips it';
+        throw new SandboxError(`${e.path.at}: found ${JSON.stringify(e.path.text)} naming the host's shared ${main}, expected a directory of its own (${hint})`);
       }
       return { dst, ops: [{ op: 'bind', src: main, dst, readOnly: e.op === 'ro-bind', devices: e.op === 'dev-bind', optional: e.optional, origin }] };
     }

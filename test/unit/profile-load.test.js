@@ -281,3 +281,9 @@ t.test('a variable naming the host\'s shared /tmp, /var/tmp or /dev/shm is never
   ctx.env.TMPDIR = '/tmp/job-1';
   t.same(P.loadProfile('r', ctx).spec.mounts.map((m) => m.src), ['/tmp/job-1'], 'a directory of the job\'s own is bound');
 });
+
+t.test('run from /tmp, a profile binding ${CWD} read-write would share all of it: refused', async (t) => {
+  const { ctx } = setup(t, { shipped: { 'c.json5': '{ filesystem: [{ bind: "${CWD}" }] }' } });
+  ctx.cwd = '/tmp';
+  t.throws(() => P.loadProfile('c', ctx), /c\.json5:1:\d+: found "\$\{CWD\}" naming the host's shared \/tmp, expected a directory of its own \(run sandbox from a directory of its own, or use --no-profile\)/);
+});
