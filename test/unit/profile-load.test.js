@@ -57,7 +57,8 @@ t.test('every shipped profile loads on this host, with this process\'s environme
   t.match(mount(def, '/tmp'), [{ op: 'tmpfs', mode: 0o1777 }]);
   const hpc = P.loadProfile('hpc', ctx).spec;
   t.equal(hpc.shareNet, true);
-  t.match(mount(hpc, '/tmp'), [{ op: 'bind', src: '/tmp', readOnly: false }], 'hpc drops minimal\'s tmpfs /tmp for the host\'s');
+  t.match(mount(hpc, '/tmp'), [{ op: 'tmpfs', mode: 0o1777 }], 'hpc keeps minimal\'s private /tmp (the host\'s holds tmux, ssh-agent and X11 sockets)');
+  t.same(hpc.mounts.filter((m) => /^\/(run|etc)\/munge|^\/dev\/shm|^\/tmp$/.test(m.src ?? '')), [], 'no host /tmp, /dev/shm or MUNGE');
   t.ok(hpc.env.keep.includes('SLURM_*') && hpc.env.keep.includes('PATH'));
   const browser = P.loadProfile('browser', ctx);
   t.equal(browser.spec.shareNet, true);
