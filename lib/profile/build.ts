@@ -52,6 +52,9 @@ class Expander {
   }
 }
 
+/** Host directories every program of the user shares: a variable that names one of them is never bound whole. */
+const SHARED_TMP = ['/tmp', '/var/tmp', '/dev/shm'];
+
 function fsOps(e: FsEntry, x: Expander, ctx: ProfileContext): { dst: string; ops: MountOp[] } | null {
   const origin = e.at;
   const main = x.path(e.path, e.optional);
@@ -65,6 +68,14 @@ function fsOps(e: FsEntry, x: Expander, ctx: ProfileContext): { dst: string; ops
       if (main === '/' && e.op !== 'ro-bind') {
         const from = e.path.text === '/' ? '' : ` (from ${JSON.stringify(e.path.text)})`;
         throw new SandboxError(`${e.path.at}: found a read-write bind of the host's /${from}, expected a narrower directory (run sandbox from a project directory, or use --no-profile)`);
+      }
+      if (SHARED_TMP.includes(main) && e.path.parts.some((p) => p.kind === 'var')) {
+        // $TMPDIR=/tmp (SLURM sets it so when a job has none) would hand over every socket in the host's /tmp
+        // (tmux, ssh-agent, X11); the sandbox's own /tmp stands in for it
+        if (e.optional) return null;
+        const fromCwd = e.path.parts.some((p) => p.kind === 'var' && p.name === 'CWD');
+        const hint = fromCwd ? 'run sandbox from a directory of its own, or use --no-profile' : 'the sandbox\'s private /tmp serves otherwise; optional: true skips it';
+        throw new SandboxError(`${e.path.at}: found ${JSON.stringify(e.path.text)} naming the host's shared ${main}, expected a directory of its own (${hint})`);
       }
       return { dst, ops: [{ op: 'bind', src: main, dst, readOnly: e.op === 'ro-bind', devices: e.op === 'dev-bind', optional: e.optional, origin }] };
     }
@@ -193,6 +204,10 @@ function findSocket(name: SocketName, env: Record<string, string | undefined>, e
       if (typeof p === 'string') setEnv = { DBUS_SESSION_BUS_ADDRESS: `unix:path=${p}` };
       break;
     }
+    case 'munge':
+      // libmunge has no variable for its socket: the compiled-in path is what sbatch and srun use
+      p = MUNGE_SOCKET;
+      break;
   }
   if (typeof p !== 'string') return p;
   if (!exists(p)) return { missing: `${p} does not exist` };
@@ -205,7 +220,11 @@ const SOCKET_TITLE: Record<SocketName, string> = {
   pulseaudio: 'PulseAudio socket',
   pipewire: 'PipeWire socket',
   'dbus-session': 'D-Bus session bus socket',
+  munge: 'MUNGE socket',
 };
+
+/** MUNGE's default socket: whoever reaches it gets credentials as the user, so SLURM runs their jobs unsandboxed. */
+export const MUNGE_SOCKET = '/run/munge/munge.socket.2';
 
 /**
  * The raw PipeWire socket is never shared by a profile: through it a client creates objects with the

@@ -77,7 +77,7 @@ export const DEVICE_SETS = {
 export type DeviceName = keyof typeof DEVICE_SETS;
 export const DEVICE_NAMES = Object.keys(DEVICE_SETS) as DeviceName[];
 
-export const SOCKET_NAMES = ['x11', 'wayland', 'pulseaudio', 'pipewire', 'dbus-session'] as const;
+export const SOCKET_NAMES = ['x11', 'wayland', 'pulseaudio', 'pipewire', 'dbus-session', 'munge'] as const;
 export type SocketName = (typeof SOCKET_NAMES)[number];
 
 /** What a device or socket entry may say: wanted (error when the host lacks it), wanted if present, or off. */

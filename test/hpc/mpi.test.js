@@ -1,6 +1,8 @@
 // Open MPI with one sandbox per rank, under a real one-node SLURM (test/hpc/slurm.js) and under mpirun:
 //   srun --mpi=pmix -n 2 sandbox run --profile hpc ./mpi-check
 //   mpirun -np 2 sandbox run --profile hpc ./mpi-check
+//   mpirun --mca orte_fork_agent "sandbox run --profile hpc" -np 2 ./mpi-check   (sandbox as Open MPI's fork agent)
+//   sandbox run --profile hpc -- mpirun -np 2 ./mpi-check   (the README's form: mpirun and its ranks in one sandbox)
 //   sbatch job.sh, whose step is the srun line above
 // mpi-check.c does an allreduce and a 1 MiB send and reply between ranks 0 and 1 (above every eager limit).
 // Every launcher runs twice: with Open MPI's defaults (shared memory between ranks: needs the ranks to see
@@ -29,7 +31,7 @@ const CMA_WARNING = /CMA is\s+not\s+available|single.copy[\s\S]{0,80}not\s+avail
 // Every rank is pid 2 in a pid namespace of its own; Open MPI's vader maps a peer's segment only when the
 // peer's pid differs from its own, so it segfaults in mca_btl_vader_sendi.
 // TCP between ranks: vader off, so private pid namespaces don't matter; everything else (PMIx over the
-// host network, $PMIX_SERVER_TMPDIR writable, the host's /tmp and /dev/shm) must already work.
+// host network, $PMIX_SERVER_TMPDIR writable, the job's private /tmp and /dev/shm) must already work.
 const TCP = { OMPI_MCA_btl: '^vader' };
 
 const dir = userTmpdir('sbx-hpc-');
@@ -86,11 +88,38 @@ async function sbatch(env, name) {
   return { status: done.state === 'COMPLETED' && done.exit === '0:0' ? 0 : 1, stdout: text, stderr: '', ms: done.ms, state: `${done.state} ${done.exit}` };
 }
 
-const LAUNCHERS = { srun, mpirun, sbatch };
+/** mpirun with sandbox as Open MPI's fork agent: every process mpirun forks (ranks, spawned ones) is sandboxed. */
+function mpirunAgent(env) {
+  return userRun(['mpirun', '--oversubscribe', '--mca', 'orte_fork_agent', `${SANDBOX} run --profile hpc`, '-np', '2', APP], env);
+}
+
+function userRun(argv, env, timeout = 90000) {
+  const [cmd, args] = asUser(argv[0], argv.slice(1));
+  return new Promise((resolve) => {
+    const t0 = Date.now();
+    const child = spawn(cmd, args, { cwd: dir, env: cleanEnv({ HOME, ...env }), stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeout);
+    child.on('close', (status, signal) => {
+      clearTimeout(timer);
+      resolve({ status, signal, stdout, stderr, ms: Date.now() - t0 });
+    });
+  });
+}
+
+/** The README's form: mpirun in the sandbox, so whatever the ranks spawn stays there too. */
+function mpirunInside(env) {
+  return userRun([SANDBOX, 'run', '--profile', 'hpc', '--', 'mpirun', '--oversubscribe', '-np', '2', APP], env);
+}
+
+const LAUNCHERS = { srun, mpirun, 'mpirun (fork agent)': mpirunAgent, 'mpirun (inside the sandbox)': mpirunInside, sbatch };
 const last = (s) => s.trim().split('\n').slice(-6).join(' | ');
 
 for (const [name, launch] of Object.entries(LAUNCHERS)) {
-  t.test(`${name}: a sandbox per rank, Open MPI's defaults (shared memory)`, async (t) => {
+  t.test(`${name}: sandboxed ranks, Open MPI's defaults (shared memory)`, async (t) => {
     const r = await launch({}, `${name}-shm`);
     const all = r.stdout + r.stderr;
     const crash = /mca_btl_vader_sendi/.test(all) ? '; segfault in mca_btl_vader_sendi' : '';
@@ -109,7 +138,7 @@ for (const [name, launch] of Object.entries(LAUNCHERS)) {
     });
   });
 
-  t.test(`${name}: a sandbox per rank, TCP between ranks (btl ^vader)`, async (t) => {
+  t.test(`${name}: sandboxed ranks, TCP between ranks (btl ^vader)`, async (t) => {
     const r = await launch(TCP, `${name}-tcp`);
     const all = r.stdout + r.stderr;
     t.comment(`${name}, btl ^vader: exit ${r.status}${r.state ? ` (${r.state})` : ''} in ${r.ms} ms`);
@@ -170,4 +199,35 @@ t.test('isolation inside a step: unbound host paths invisible, home and sandbox\
   t.match(r.stdout, new RegExp(`${root.replace(/[/.]/g, '\\$&')}/profiles/sbx-probe.*(Read-only file system|Permission denied|No such file)`), 'sandbox\'s own files can\'t be written');
   t.notOk(fs.existsSync(path.join(HOME, 'sbx-probe')));
   t.notOk(fs.existsSync(path.join(root, 'profiles', 'sbx-probe')));
+});
+
+t.test('srun: MPI_Comm_spawn from a rank starts nothing outside the sandbox', async (t) => {
+  const spawnApp = path.join(dir, 'spawn-check');
+  const cc2 = run('mpicc', ['-O1', '-o', spawnApp, path.join(__dirname, 'spawn-check.c')], { timeout: 60000 });
+  t.equal(cc2.status, 0, `mpicc spawn-check.c (${cc2.stderr.trim()})`);
+  fs.chmodSync(spawnApp, 0o755);
+  const secretDir = fs.mkdtempSync('/srv/sbx-hpc-spawn-');
+  fs.writeFileSync(path.join(secretDir, 'host-file'), 'x\n');
+  fs.chmodSync(secretDir, 0o755);
+  t.teardown(() => fs.rmSync(secretDir, { recursive: true, force: true }));
+  const r = await slurm.userAsync('srun', ['--mpi=pmix', '-n', '1', SANDBOX, 'run', '--profile', 'hpc', spawnApp, path.join(secretDir, 'host-file')],
+    { cwd: dir, env: { HOME }, timeout: 60000 });
+  const all = r.stdout + r.stderr;
+  t.comment(`srun + MPI_Comm_spawn: exit ${r.status} in ${r.ms} ms: ${last(all)}`);
+  t.match(r.stdout, /^parent: uid_map lines \d+ \[[^\]]*\], Seccomp 2, probe absent$/m, 'the rank ran sandboxed');
+  t.notMatch(r.stdout, /^child: .*Seccomp 0/m, 'no spawned process outside the seccomp filter');
+  t.notMatch(r.stdout, /^child: .*probe visible/m, 'no spawned process that sees the host file');
+  t.match(r.stdout, /^parent: spawn refused/m, 'SLURM\'s PMIx server refuses the spawn');
+});
+
+t.test('srun: a rank\'s view of /tmp and /dev/shm is the job\'s own; the PMIx directory is bound', async (t) => {
+  const r = await slurm.userAsync('srun', ['--mpi=pmix', '-n', '1', SANDBOX, 'run', '--profile', 'hpc', '--', 'sh', '-c',
+    `env | grep -E "^(PMIX_SERVER_TMPDIR|PMIX_SYSTEM_TMPDIR|TMPDIR)=" | sort | tr "\\n" " "; echo; echo "tmp: $(ls -A /tmp | tr "\\n" " ")"; echo "shm: $(ls -A /dev/shm | tr "\\n" " ")"; echo "slurm dir: $(ls -A ${slurm.dir} | tr "\\n" " ")"; test -d "$PMIX_SERVER_TMPDIR" && echo pmix-dir-there`],
+  { cwd: dir, env: { HOME }, timeout: 30000 });
+  t.comment(`inside an srun step: ${r.stdout.trim().replace(/\n/g, ' | ')}`);
+  t.match(r.stdout, /pmix-dir-there/, `$PMIX_SERVER_TMPDIR is there (${last(r.stderr)})`);
+  t.match(r.stdout, /(^|\s)TMPDIR=\/tmp\s/, 'SLURM sets TMPDIR=/tmp (so hpc must not bind $TMPDIR whole)');
+  // this test's SLURM lives in the host's /tmp; inside, only the path to the PMIx directory in its spool is there
+  t.match(r.stdout, /^slurm dir: spool\s*$/m, 'of the SLURM directory in the host\'s /tmp, only the spool path (no slurm.conf, no munge)');
+  t.match(r.stdout, /^shm: \s*$/m, '/dev/shm is empty: the job\'s own, not the host\'s');
 });

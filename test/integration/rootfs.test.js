@@ -28,6 +28,9 @@ function busyboxImage() {
 }
 
 const haveBusybox = fs.existsSync('/bin/busybox');
+// the default profile binds the working directory, and refuses the host's /tmp itself (the harness's default cwd)
+const work = userTmpdir('sbx-rootfs-cwd-');
+t.teardown(() => fs.rmSync(work, { recursive: true, force: true }));
 const img = haveBusybox ? busyboxImage() : null;
 t.teardown(() => img && fs.rmSync(img, { recursive: true, force: true }));
 const skip = haveBusybox ? false : 'no /bin/busybox (apt-get install busybox-static)';
@@ -61,7 +64,7 @@ t.test('--rootfs-rw writes through to the image', { skip }, async (t) => {
 });
 
 t.test('--rootfs on a missing directory fails in one line', async (t) => {
-  const r = sandbox(['--rootfs', '/nonexistent-image', '--', '/bin/sh', '-c', 'true']);
+  const r = sandbox(['--rootfs', '/nonexistent-image', '--', '/bin/sh', '-c', 'true'], { cwd: work });
   t.equal(r.status, 125);
   t.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
   t.match(r.stderr, /--rootfs \/nonexistent-image: .*not a directory/);
@@ -69,10 +72,10 @@ t.test('--rootfs on a missing directory fails in one line', async (t) => {
 
 const hasNvidia = fs.existsSync('/dev/nvidiactl');
 t.test('--device nvidia without NVIDIA devices: one line, 125; --device-try runs', { skip: hasNvidia ? 'this host has NVIDIA devices' : false }, async (t) => {
-  const r = sandbox(['--device', 'nvidia', '--', 'true']);
+  const r = sandbox(['--device', 'nvidia', '--', 'true'], { cwd: work });
   t.equal(r.status, 125);
   t.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
   t.match(r.stderr, /^sandbox: --device nvidia: found none of \/dev\/nvidiactl/);
-  const ok = sandbox(['--device-try', 'nvidia', '--', 'true']);
+  const ok = sandbox(['--device-try', 'nvidia', '--', 'true'], { cwd: work });
   t.equal(ok.status, 0, ok.stderr);
 });

@@ -84,7 +84,7 @@ t.test('sizes and modes', async (t) => {
 
 t.test('unknown devices and sockets', async (t) => {
   t.equal(errorOf(t, '{ devices: { gpu: true } }'), 'P:1:14: found unknown key "gpu" in "devices", expected one of: dri, snd, video, nvidia');
-  t.equal(errorOf(t, '{ sockets: {\n    x11: true,\n    ssh: "optional" } }'), 'P:3:5: found unknown key "ssh" in "sockets", expected one of: x11, wayland, pulseaudio, pipewire, dbus-session');
+  t.equal(errorOf(t, '{ sockets: {\n    x11: true,\n    ssh: "optional" } }'), 'P:3:5: found unknown key "ssh" in "sockets", expected one of: x11, wayland, pulseaudio, pipewire, dbus-session, munge');
   t.equal(errorOf(t, '{ devices: { dri: "yes" } }'), 'P:1:19: found "yes", expected true, false or "optional"');
 });
 

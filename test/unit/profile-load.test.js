@@ -57,7 +57,8 @@ t.test('every shipped profile loads on this host, with this process\'s environme
   t.match(mount(def, '/tmp'), [{ op: 'tmpfs', mode: 0o1777 }]);
   const hpc = P.loadProfile('hpc', ctx).spec;
   t.equal(hpc.shareNet, true);
-  t.match(mount(hpc, '/tmp'), [{ op: 'bind', src: '/tmp', readOnly: false }], 'hpc drops minimal\'s tmpfs /tmp for the host\'s');
+  t.match(mount(hpc, '/tmp'), [{ op: 'tmpfs', mode: 0o1777 }], 'hpc keeps minimal\'s private /tmp (the host\'s holds tmux, ssh-agent and X11 sockets)');
+  t.same(hpc.mounts.filter((m) => /^\/(run|etc)\/munge|^\/dev\/shm|^\/tmp$/.test(m.src ?? '')), [], 'no host /tmp, /dev/shm or MUNGE');
   t.ok(hpc.env.keep.includes('SLURM_*') && hpc.env.keep.includes('PATH'));
   const browser = P.loadProfile('browser', ctx);
   t.equal(browser.spec.shareNet, true);
@@ -293,4 +294,29 @@ t.test('sizes and modes', async (t) => {
   t.equal(P.parseMode('755'), 0o755);
   t.equal(P.parseMode('0855'), null);
   t.equal(P.parseMode(493), null);
+});
+
+t.test('the munge socket: named by the profile, bound at its default path', async (t) => {
+  const { ctx } = setup(t, { paths: ['/run/munge/munge.socket.2'], shipped: { 'm.json5': '{ sockets: { munge: true } }', 'n.json5': '{ extends: "m", sockets: { munge: false } }' } });
+  t.match(P.loadProfile('m', ctx).spec.mounts, [{ op: 'bind', src: '/run/munge/munge.socket.2', dst: '/run/munge/munge.socket.2', readOnly: false }]);
+  t.same(P.loadProfile('n', ctx).spec.mounts, [], 'false removes the inherited one');
+  const none = setup(t, { shipped: { 'm.json5': '{ sockets: { munge: true } }', 'o.json5': '{ sockets: { munge: "optional" } }' } });
+  none.ctx.exists = (p) => p.startsWith(none.dir) && fs.existsSync(p);
+  t.throws(() => P.loadProfile('m', none.ctx), /m\.json5:1:\d+: found no MUNGE socket on this host \(\/run\/munge\/munge\.socket\.2 does not exist\)/);
+  t.same(P.loadProfile('o', none.ctx).spec.mounts, []);
+});
+
+t.test('a variable naming the host\'s shared /tmp, /var/tmp or /dev/shm is never bound whole', async (t) => {
+  const profile = '{ filesystem: [{ bind: "${TMPDIR}", optional: true }, { "ro-bind": "${SHM}/", dst: "/x", optional: true }, { bind: "/tmp" }] }';
+  const { ctx } = setup(t, { env: { TMPDIR: '/tmp', SHM: '/dev/shm' }, shipped: { 't.json5': profile, 'r.json5': '{ filesystem: [{ bind: "${TMPDIR}" }] }' } });
+  t.same(P.loadProfile('t', ctx).spec.mounts.map((m) => m.src), ['/tmp'], 'optional: skipped; a literal "/tmp" is what the profile asked for');
+  t.throws(() => P.loadProfile('r', ctx), /r\.json5:1:\d+: found "\$\{TMPDIR\}" naming the host's shared \/tmp, expected a directory of its own/);
+  ctx.env.TMPDIR = '/tmp/job-1';
+  t.same(P.loadProfile('r', ctx).spec.mounts.map((m) => m.src), ['/tmp/job-1'], 'a directory of the job\'s own is bound');
+});
+
+t.test('run from /tmp, a profile binding ${CWD} read-write would share all of it: refused', async (t) => {
+  const { ctx } = setup(t, { shipped: { 'c.json5': '{ filesystem: [{ bind: "${CWD}" }] }' } });
+  ctx.cwd = '/tmp';
+  t.throws(() => P.loadProfile('c', ctx), /c\.json5:1:\d+: found "\$\{CWD\}" naming the host's shared \/tmp, expected a directory of its own \(run sandbox from a directory of its own, or use --no-profile\)/);
 });
