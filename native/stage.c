@@ -365,7 +365,7 @@ static long read_children(int children_fd, pid_t *out, size_t cap) {
   static char buf[65536];
   if (children_fd < 0) return -1;
   size_t len = 0;
-  ssize_t r;
+  ssize_t r = 0;
   while (len < sizeof buf - 1 && ((r = pread(children_fd, buf + len, sizeof buf - 1 - len, (off_t)len)) > 0 || (r < 0 && errno == EINTR)))
     if (r > 0) len += (size_t)r;
   if (r < 0 && len == 0) return -1;
@@ -460,7 +460,7 @@ static void kill_descendants(const struct reaper *rp, const pid_t *spare, size_t
 
 /* The init's end with the host's pid namespace: what a pid namespace's end would have done. */
 static void init_kill_descendants(void) {
-  if (init_reaper.proc_fd < 0) init_reaper = open_reaper(); /* a joined init: what its root shows */
+  if (init_reaper.proc_fd < 0) init_reaper = open_reaper();
   kill_descendants(&init_reaper, NULL, 0);
 }
 
@@ -485,6 +485,7 @@ static __attribute__((noreturn)) void run_init(const struct plan *plan) {
   if (plan->share_pid) {
     prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
     prctl(PR_SET_PDEATHSIG, SIG_MONITOR_GONE, 0, 0, 0);
+    if (init_reaper.proc_fd < 0) init_reaper = open_reaper(); /* a joined init: before the program can run */
     if (getppid() == 1) init_kill_descendants(), _exit(137);
   }
   pid_t child = fork();
