@@ -63,8 +63,8 @@ t.test('calls on a host process of the same user are refused; the same calls on 
   t.ok(got.autogroup === 'EROFS' || (got.autogroup === 'ENOENT' && before.autogroup === null), `its autogroup: ${got.autogroup}`);
   t.same(looks(outside.pid), before, 'the host process is as it was: running, nice, policy, oom_score_adj, limits');
   t.same({
-    self_setrlimit: got.self_setrlimit, self_nice: got.self_nice, self_setpriority: got.self_setpriority,
+    self_setrlimit: got.self_setrlimit, self_setrlimit_glibc: got.self_setrlimit_glibc, self_nice: got.self_nice, self_setpriority: got.self_setpriority,
     self_sched_batch: got.self_sched_batch, self_ioprio: got.self_ioprio, thread_affinity: got.thread_affinity,
-  }, { self_setrlimit: 'ok', self_nice: 'ok', self_setpriority: 'ok', self_sched_batch: 'ok', self_ioprio: 'ok', thread_affinity: 'ok' },
+  }, { self_setrlimit: 'ok', self_setrlimit_glibc: 'ok', self_nice: 'ok', self_setpriority: 'ok', self_sched_batch: 'ok', self_ioprio: 'ok', thread_affinity: 'ok' },
   'setrlimit, nice, setpriority(0), SCHED_BATCH, ionice and a thread\'s affinity on oneself work');
 });

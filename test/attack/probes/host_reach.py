@@ -42,6 +42,7 @@ attempt('autogroup', lambda: write_file(f'/proc/{pid}/autogroup', '19'))
 
 # the caller itself, as ordinary programs do it
 prlimit('self_setrlimit', 0, resource.RLIMIT_NOFILE, resource.getrlimit(resource.RLIMIT_NOFILE))
+attempt('self_setrlimit_glibc', lambda: resource.setrlimit(resource.RLIMIT_NOFILE, resource.getrlimit(resource.RLIMIT_NOFILE)))  # prlimit64(0, ...)
 attempt('self_nice', lambda: os.nice(1))
 attempt('self_setpriority', lambda: os.setpriority(os.PRIO_PROCESS, 0, 5))
 attempt('self_sched_batch', lambda: os.sched_setscheduler(0, os.SCHED_BATCH, os.sched_param(0)))
