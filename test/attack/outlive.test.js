@@ -30,6 +30,9 @@ for (const d of [probes, beats, runtime]) {
 }
 fs.chmodSync(probes, 0o755);
 for (const f of ['_probe.py', 'outlive.py']) fs.copyFileSync(path.join(PROBES, f), path.join(probes, f));
+fs.writeFileSync(path.join(probes, 'loosen-prlimit.json'), JSON.stringify({
+  default: 'allow', rules: [], loosenBase: [{ item: 'prlimit-others', reason: 'test: the sandbox must end its processes even so' }],
+}));
 const cc = spawnSync('cc', ['-O1', '-Wall', '-o', path.join(probes, 'hopper'), path.join(PROBES, 'hopper.c')], { encoding: 'utf8' });
 if (cc.status !== 0) throw new Error(`hopper.c did not compile: ${cc.stderr}`);
 t.teardown(() => {
@@ -63,12 +66,17 @@ const SANDBOXES = [
   { name: 'the host pid namespace (--share-pid)', args: ['--share-pid'] },
   // --join goes without the Landlock scopes: the program may signal the init, and the monitor takes over
   { name: 'the host pid namespace, joined (--share-pid --join)', args: ['--share-pid', '--join', `outlive-${process.pid}`], join: true },
+  // with the base filter's prlimit-others loosened, the init's limits can be changed: its end must need no new
+  // descriptor (RLIMIT_NOFILE 0), and when RLIMIT_CPU 0 kills it, the monitor must end what is left
+  { name: 'the host pid namespace, prlimit-others loosened', args: ['--share-pid', '--seccomp', path.join(probes, 'loosen-prlimit.json')], loosened: true,
+    modes: ['limits-nocpu', 'limits'] },
 ];
 
 let n = 0;
 for (const sb of SANDBOXES) {
-  for (const mode of ['limits', 'kill']) {
-    t.test(`${sb.name}, ${mode === 'limits' ? 'the init\'s limits, priority and scheduling changed' : 'the init stopped and killed'}`, async (t) => {
+  for (const mode of sb.modes ?? ['limits', 'kill']) {
+    const what = { limits: 'the init\'s limits, priority and scheduling changed, then RLIMIT_CPU 0', 'limits-nocpu': 'the init\'s limits, priority and scheduling changed', kill: 'the init stopped and killed' }[mode];
+    t.test(`${sb.name}, ${what}`, async (t) => {
       const tag = String(process.pid * 100 + n++);
       TAGS.add(tag);
       const beat = path.join(beats, `beat-${tag}`);
@@ -82,11 +90,17 @@ for (const sb of SANDBOXES) {
       const got = parse(r.stdout);
       t.comment(`exit ${r.status}; ${r.stdout.trim().replace(/\n/g, ', ')}`);
       t.equal(got.left_behind, 'ok', `the program left its processes behind before it ended ${r.stderr}`);
-      if (mode === 'limits') {
+      const limits = mode.startsWith('limits');
+      if (limits && sb.loosened) {
+        t.equal(got.prlimit_init_nofile, 'ok', 'prlimit(init, RLIMIT_NOFILE, 0) allowed (loosened)');
+        t.equal(got.prlimit_monitor_nofile, 'ok', 'prlimit(monitor, RLIMIT_NOFILE, 0) allowed (loosened)');
+      } else if (limits) {
         // the base filter's prlimit-others: the init's and the monitor's limits are theirs
         t.equal(got.prlimit_init_nofile, 'EPERM', 'prlimit(init, RLIMIT_NOFILE, 0) refused');
         t.equal(got.prlimit_init_cpu, 'EPERM', 'prlimit(init, RLIMIT_CPU, 0) refused');
         if (got.prlimit_monitor_nofile !== undefined) t.equal(got.prlimit_monitor_nofile, 'EPERM', 'prlimit(monitor, RLIMIT_NOFILE, 0) refused');
+      }
+      if (limits) {
         if (sb.args.includes('--share-pid')) {
           t.equal(got.renice_init, 'EPERM', 'setpriority on the init refused (host pid namespace)');
           t.equal(got.sched_idle_init, 'EPERM', 'sched_setscheduler on the init refused (host pid namespace)');

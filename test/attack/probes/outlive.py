@@ -1,6 +1,7 @@
 # Try to leave processes behind when the sandbox ends: a double-forked `sleep 60 0.TAG` in a session of its own, and
-# (with BEAT) a process that keeps forking and exiting. Before that, MODE "limits" goes after what the init and the
-# monitor need to end them (their resource limits, priority, scheduling); MODE "kill" stops and kills the init.
+# (with BEAT) a process that keeps forking and exiting. Around that, MODE "limits" goes after what the init and the
+# monitor need to end them (their resource limits, priority, scheduling; RLIMIT_CPU 0 kills the init);
+# "limits-nocpu" the same but the init lives on; MODE "kill" stops and kills the init.
 # Usage: outlive.py MODE TAG [BEAT HOPPER]
 import ctypes, os, resource, signal, sys, time
 from _probe import attempt, libc, name, report
@@ -54,14 +55,17 @@ def leave_behind():
 
 # the monitor is the init's parent where the host's pid namespace shows it (0 inside a pid namespace of our own)
 monitor = parent_of(init) if init != 1 else 0
-if mode == 'limits':
+if mode in ('limits', 'limits-nocpu'):
     set_limit('prlimit_init_nofile', init, resource.RLIMIT_NOFILE, 0)
-    set_limit('prlimit_init_cpu', init, resource.RLIMIT_CPU, 0)
     if monitor > 1:
         set_limit('prlimit_monitor_nofile', monitor, resource.RLIMIT_NOFILE, 0)
     attempt('renice_init', lambda: os.setpriority(os.PRIO_PROCESS, init, 19))
     attempt('sched_idle_init', lambda: os.sched_setscheduler(init, os.SCHED_IDLE, os.sched_param(0)))
     leave_behind()
+    if mode == 'limits':
+        # last: a hard RLIMIT_CPU of 0 has the kernel SIGKILL the init at its next tick (and us with it)
+        set_limit('prlimit_init_cpu', init, resource.RLIMIT_CPU, 0)
+        time.sleep(0.5)
 elif mode == 'kill':
     leave_behind()
     attempt('stop_init', lambda: os.kill(init, signal.SIGSTOP))
