@@ -150,3 +150,16 @@ t.test('the host-pid-namespace items apply only there, and can be loosened by na
   const plain = Buffer.from(seccompForPlan(null, 'x86_64', [], undefined, { sharedPid: true }).bpf, 'base64');
   t.equal(h.runFilter(plain, { nr: 141, arch: 0xc000003e, args: [0n, 1234n, 19n] }).ret, EPERM, 'seccompForPlan passes the option on');
 });
+
+t.test('seccomp explain: the host-pid-namespace items for a profile that keeps it, and every argument a rule tests', async (t) => {
+  const { runSeccompCommand } = require('../../dist/lib/cli/seccomp-command');
+  const { explainSyscall } = require('../../dist/lib/seccomp/explain');
+  const out = [];
+  const io = { out: (s) => out.push(s) };
+  t.equal(runSeccompCommand(['explain', 'hpc-like', 'setpriority', '--arch', 'x86_64'], io, () => ({ policy: null, sharedPid: true })), 0);
+  t.match(out.join('\n'), /base filter: priority-others/, 'a profile with the host pid namespace');
+  out.length = 0;
+  t.equal(runSeccompCommand(['explain', 'plain', 'setpriority', '--arch', 'x86_64'], io, () => ({ policy: null })), 0);
+  t.match(out.join('\n'), /allow, whatever the arguments/, 'one without');
+  t.match(explainSyscall(baseFilterPolicy(), 'x86_64', 'prlimit64'), /depends on arg0, arg2;/);
+});
