@@ -188,10 +188,12 @@ static void build_proc(const char *dst, const char *origin, int empty_file, int 
   static const char *const masked[] = { "kcore", "keys", "timer_list", "sched_debug", "kallsyms", "latency_stats", "acpi", "scsi" };
   char p[PATH_MAX];
   if (host_proc >= 0) {
-    /* the host's pid namespace: a new procfs needs a pid namespace of our own, so the host's is bound */
+    /* the host's pid namespace: a new procfs needs a pid namespace of our own, so the host's is bound, read-only:
+     * its per-process files (oom_score_adj, autogroup, coredump_filter, clear_refs) are writable by their owner,
+     * and every process of the user is listed there */
     int d = mkdir_in_root(dst, 0755);
     if (d < 0) die_errno(125, "%s: create %s", origin, dst);
-    set_attrs(host_proc, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC, 1, origin, dst);
+    set_attrs(host_proc, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC, 1, origin, dst);
     attach(host_proc, d, origin, dst);
     close(d);
   } else {

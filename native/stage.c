@@ -25,6 +25,7 @@
 #include <sys/stat.h>
 #include <sys/time.h>
 #include <sys/wait.h>
+#include <time.h>
 
 int error_fd = -1;
 int debug_on = 0;
@@ -313,8 +314,28 @@ static void exec_program(const struct plan *plan) {
 static void noop_handler(int sig) { (void)sig; }
 
 /* With the host's pid namespace nothing ends the sandbox's processes when its init goes (a pid namespace dies
- * with its pid 1): the init, a subreaper, kills every descendant itself, until none is left. */
+ * with its pid 1): the init, a subreaper, kills every descendant itself, until none is left, and the monitor, a
+ * subreaper too, does the same for what the init leaves it if the init is killed. The program runs as the same
+ * user as both, so neither may depend at the end on anything the program can take away: the list of its own children
+ * and the host's /proc are opened before the program starts, so the end needs no new descriptor, and the base filter
+ * refuses prlimit on another process (a RLIMIT_NOFILE of 0 on the init once left it unable to open /proc, and its
+ * cleanup killed nothing). */
 #define SIG_MONITOR_GONE (SIGRTMIN + 1)
+#define KILL_PATIENCE_S 10
+
+/* What the init needs at the end, opened before its root was replaced (the sandbox may show no /proc, or another). */
+struct reaper {
+  int children_fd; /* /proc/thread-self/children of the reaper, read again from offset 0 each round; -1: none */
+  int proc_fd;     /* the host's /proc, for the scan where the kernel lists no children */
+};
+static struct reaper init_reaper = { -1, -1 };
+
+static struct reaper open_reaper(void) {
+  struct reaper r = { -1, open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC) };
+  if (r.proc_fd >= 0) r.children_fd = openat(r.proc_fd, "thread-self/children", O_RDONLY | O_CLOEXEC);
+  return r;
+}
+
 struct proc_link { int pid, ppid; };
 
 static int by_pid(const void *a, const void *b) { return ((const struct proc_link *)a)->pid - ((const struct proc_link *)b)->pid; }
@@ -325,50 +346,122 @@ static int parent_of(const struct proc_link *all, size_t n, int pid) {
   return l ? l->ppid : 0;
 }
 
-/* One snapshot of /proc per round: a process is ours when its chain of parents reaches us (orphans are
- * reparented to us, a subreaper); repeat until a round finds none. */
-static void kill_descendants(void) {
+static int is_spared(pid_t pid, const pid_t *spare, size_t n_spare) {
+  for (size_t i = 0; i < n_spare; i++)
+    if (spare[i] == pid) return 1;
+  return 0;
+}
+
+static double seconds_since(const struct timespec *t0) {
+  struct timespec now;
+  clock_gettime(CLOCK_MONOTONIC, &now);
+  return (double)(now.tv_sec - t0->tv_sec) + (double)(now.tv_nsec - t0->tv_nsec) / 1e9;
+}
+
+/* The reaper's direct children (zombies included until reaped), read afresh through the descriptor opened at the
+ * start: a read from offset 0 of a seq_file starts over. -1 when there is none (no CONFIG_PROC_CHILDREN). At most
+ * cap: the next call gets the rest. */
+static long read_children(int children_fd, pid_t *out, size_t cap) {
+  static char buf[65536];
+  if (children_fd < 0) return -1;
+  size_t len = 0;
+  ssize_t r = 0;
+  while (len < sizeof buf - 1 && ((r = pread(children_fd, buf + len, sizeof buf - 1 - len, (off_t)len)) > 0 || (r < 0 && errno == EINTR)))
+    if (r > 0) len += (size_t)r;
+  if (r < 0 && len == 0) return -1;
+  buf[len] = 0;
+  size_t n = 0;
+  for (char *p = buf; *p && n < cap;) {
+    char *end;
+    long v = strtol(p, &end, 10);
+    if (end == p) break;
+    if (v > 0 && !(len == sizeof buf - 1 && *end == 0)) out[n++] = (pid_t)v; /* a number cut at the buffer's end waits */
+    p = end;
+  }
+  return (long)n;
+}
+
+/* Where the kernel lists no children: one snapshot of /proc per round; a process is ours when its chain of parents
+ * reaches us (orphans are reparented to us, a subreaper) without passing a spared process. */
+static int kill_by_scan(int proc_fd, const pid_t *spare, size_t n_spare) {
   pid_t self = getpid();
-  for (int round = 0; round < 50; round++) {
-    size_t n = 0, cap = 1024;
-    struct proc_link *all = malloc(cap * sizeof *all);
-    DIR *d = opendir("/proc");
-    if (!all || !d) { free(all); if (d) closedir(d); return; }
-    struct dirent *e;
-    while ((e = readdir(d))) {
-      int pid = atoi(e->d_name);
-      if (pid <= 0) continue;
-      char p[64], buf[512];
-      snprintf(p, sizeof p, "/proc/%d/stat", pid);
-      int fd = open(p, O_RDONLY | O_CLOEXEC);
-      if (fd < 0) continue;
-      ssize_t len = read(fd, buf, sizeof buf - 1);
-      close(fd);
-      if (len <= 0) continue;
-      buf[len] = 0;
-      char *rp = strrchr(buf, ')');
-      int ppid = 0;
-      if (!rp || sscanf(rp + 2, "%*c %d", &ppid) != 1) continue;
-      if (n == cap) {
-        struct proc_link *na = realloc(all, (cap *= 2) * sizeof *all);
-        if (!na) break;
-        all = na;
-      }
-      all[n++] = (struct proc_link){ pid, ppid };
-    }
-    closedir(d);
-    qsort(all, n, sizeof *all, by_pid);
-    int found = 0;
-    for (size_t i = 0; i < n; i++) {
-      int p = all[i].ppid, hops = 0;
-      while (p > 1 && p != self && hops++ < 256) p = parent_of(all, n, p);
-      if (p == self) { kill(all[i].pid, SIGKILL); found = 1; }
-    }
+  size_t n = 0, cap = 1024;
+  struct proc_link *all = malloc(cap * sizeof *all);
+  int dfd = openat(proc_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  DIR *d = dfd >= 0 ? fdopendir(dfd) : NULL;
+  if (!all || !d) {
     free(all);
+    if (d) closedir(d);
+    else if (dfd >= 0) close(dfd);
+    return 0;
+  }
+  struct dirent *e;
+  while ((e = readdir(d))) {
+    int pid = atoi(e->d_name);
+    if (pid <= 0) continue;
+    char p[64], buf[512];
+    snprintf(p, sizeof p, "%d/stat", pid);
+    int fd = openat(proc_fd, p, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) continue;
+    ssize_t len = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    if (len <= 0) continue;
+    buf[len] = 0;
+    char *rp = strrchr(buf, ')');
+    int ppid = 0;
+    if (!rp || sscanf(rp + 2, "%*c %d", &ppid) != 1) continue;
+    if (n == cap) {
+      struct proc_link *na = realloc(all, (cap *= 2) * sizeof *all);
+      if (!na) break;
+      all = na;
+    }
+    all[n++] = (struct proc_link){ pid, ppid };
+  }
+  closedir(d);
+  qsort(all, n, sizeof *all, by_pid);
+  int found = 0;
+  for (size_t i = 0; i < n; i++) {
+    if (is_spared(all[i].pid, spare, n_spare)) continue;
+    int p = all[i].ppid, hops = 0;
+    while (p > 1 && p != self && !is_spared(p, spare, n_spare) && hops++ < 256) p = parent_of(all, n, p);
+    if (p == self) { kill(all[i].pid, SIGKILL); found = 1; }
+  }
+  free(all);
+  return found;
+}
+
+/* Kill every descendant of the caller (a subreaper) but the spared children, top down: the direct children, then
+ * what the kernel hands us as their children lose their parent, until a round finds none. A process that keeps
+ * forking and exiting is a direct child each time its parent dies, so it is met again in the next round; a
+ * SIGKILLed process can't fork any more (fork checks for a pending fatal signal). */
+static void kill_descendants(const struct reaper *rp, const pid_t *spare, size_t n_spare) {
+  static pid_t kids[4096];
+  struct timespec t0;
+  clock_gettime(CLOCK_MONOTONIC, &t0);
+  int use_scan = 0;
+  for (;;) {
+    int found = 0;
+    long n = use_scan ? -1 : read_children(rp->children_fd, kids, sizeof kids / sizeof kids[0]);
+    if (n < 0) {
+      use_scan = 1;
+      found = kill_by_scan(rp->proc_fd, spare, n_spare);
+    }
+    for (long i = 0; i < n; i++)
+      if (!is_spared(kids[i], spare, n_spare)) { kill(kids[i], SIGKILL); found = 1; }
     while (waitpid(-1, NULL, WNOHANG) > 0) {}
     if (!found) return;
-    usleep(2000);
+    if (seconds_since(&t0) > KILL_PATIENCE_S) {
+      debug("processes still alive after %d s of SIGKILL", KILL_PATIENCE_S);
+      return;
+    }
+    usleep(use_scan ? 2000 : 200);
   }
+}
+
+/* The init's end with the host's pid namespace: what a pid namespace's end would have done. */
+static void init_kill_descendants(void) {
+  if (init_reaper.proc_fd < 0) init_reaper = open_reaper();
+  kill_descendants(&init_reaper, NULL, 0);
 }
 
 static __attribute__((noreturn)) void run_init(const struct plan *plan) {
@@ -392,7 +485,8 @@ static __attribute__((noreturn)) void run_init(const struct plan *plan) {
   if (plan->share_pid) {
     prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
     prctl(PR_SET_PDEATHSIG, SIG_MONITOR_GONE, 0, 0, 0);
-    if (getppid() == 1) kill_descendants(), _exit(137);
+    if (init_reaper.proc_fd < 0) init_reaper = open_reaper(); /* a joined init: before the program can run */
+    if (getppid() == 1) init_kill_descendants(), _exit(137);
   }
   pid_t child = fork();
   if (child < 0) die_errno(125, "fork the program");
@@ -415,7 +509,7 @@ static __attribute__((noreturn)) void run_init(const struct plan *plan) {
     int sig = sigwaitinfo(&set, &si);
     if (sig < 0) continue;
     if (plan->share_pid && sig == SIG_MONITOR_GONE) {
-      kill_descendants();
+      init_kill_descendants();
       _exit(137);
     }
     if (sig != SIGCHLD) {
@@ -426,7 +520,7 @@ static __attribute__((noreturn)) void run_init(const struct plan *plan) {
     pid_t p;
     while ((p = waitpid(-1, &status, WNOHANG)) > 0) {
       if (p != child) continue;
-      if (plan->share_pid) kill_descendants(); /* what a pid namespace's end would have done */
+      if (plan->share_pid) init_kill_descendants(); /* what a pid namespace's end would have done */
       if (WIFEXITED(status)) _exit(WEXITSTATUS(status));
       if (WIFSIGNALED(status)) _exit(128 + WTERMSIG(status));
     }
@@ -478,6 +572,7 @@ static __attribute__((noreturn)) void child_main(const struct child_args *ca) {
   ssize_t n;
   do n = read(ca->sync_fd, &go, 1); while (n < 0 && errno == EINTR);
   if (n != 1) _exit(125); /* the monitor is gone */
+  if (plan->share_pid && (init_reaper = open_reaper()).proc_fd < 0) die_errno(125, "open the host's /proc");
 
   if (mount(NULL, "/", NULL, MS_SLAVE | MS_REC, NULL) < 0) die_errno(125, "make / a slave mount");
   build_root(plan);
@@ -522,7 +617,7 @@ static long read_counter(const char *dir, const char *file, const char *key) {
   return -1;
 }
 
-static void finish_cgroup(const struct plan *plan) {
+static void finish_cgroup(const struct plan *plan, int kill_fd) {
   const char *leaf = plan->cgroup_leaf;
   if (!leaf) return;
   long oom = read_counter(leaf, "memory.events", "oom_kill");
@@ -531,12 +626,10 @@ static void finish_cgroup(const struct plan *plan) {
     fprintf(stderr, "sandbox: memory limit reached (%s): the kernel killed %ld process%s\n", plan->cgroup_memory_label, oom, oom == 1 ? "" : "es");
   if (pmax > 0 && plan->cgroup_pids_label)
     fprintf(stderr, "sandbox: process limit reached (%s): %ld fork%s refused\n", plan->cgroup_pids_label, pmax, pmax == 1 ? " was" : "s were");
-  char path[4096];
-  snprintf(path, sizeof path, "%s/cgroup.kill", leaf);
-  int fd = open(path, O_WRONLY | O_CLOEXEC);
-  if (fd >= 0) {
-    if (write(fd, "1", 1) < 0) debug("cgroup.kill: %s", strerror(errno));
-    close(fd);
+  /* every process left in the leaf, at once (Linux 5.14+); kill_fd was opened before the program ran */
+  if (kill_fd >= 0) {
+    if (write(kill_fd, "1", 1) < 0) debug("cgroup.kill: %s", strerror(errno));
+    close(kill_fd);
   }
   for (int i = 0; i < 200 && rmdir(leaf) < 0 && errno == EBUSY; i++) usleep(5000);
   for (size_t i = 0; i < plan->n_cgroup_remove; i++) rmdir(plan->cgroup_remove[i]);
@@ -661,6 +754,20 @@ int main(int argc, char **argv) {
     cgroup_fd = open(plan.cgroup_leaf, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (cgroup_fd < 0) die_errno(125, "open cgroup %s", plan.cgroup_leaf);
   }
+  /* With the host's pid namespace, what the init leaves behind if it is killed comes to us: the children we have
+   * now (helpers Node started beside the sandbox) are spared at the end, everything else is ended. */
+  struct reaper monitor_reaper = { -1, -1 };
+  pid_t *spare = NULL;
+  long n_spare = 0;
+  if (plan.share_pid) {
+    monitor_reaper = open_reaper();
+    if (monitor_reaper.proc_fd < 0) die_errno(125, "open /proc");
+    spare = calloc(4096, sizeof *spare);
+    if (!spare) die(125, "out of memory");
+    n_spare = read_children(monitor_reaper.children_fd, spare, 4096);
+    if (n_spare < 0) n_spare = 0;
+    if (prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) < 0) die_errno(125, "PR_SET_CHILD_SUBREAPER");
+  }
   /* Signals are blocked before the child exists, so none is lost between clone and signalfd. */
   sigset_t mask;
   sigemptyset(&mask);
@@ -703,6 +810,8 @@ int main(int argc, char **argv) {
   close(sync[0]);
   close(errp[1]);
   debug("child %ld (cgroup %s)", pid, placed ? "by clone3" : plan.cgroup_leaf ? "by cgroup.procs" : "none");
+  /* opened before the program runs: at the end it may have taken away what opening needs */
+  int cgroup_kill_fd = cgroup_fd >= 0 ? openat(cgroup_fd, "cgroup.kill", O_WRONLY | O_CLOEXEC) : -1;
 
   /* The one-entry maps: the caller's own uid and gid, shown inside as plan.uid and plan.gid. */
   char path[64], line[64];
@@ -770,7 +879,8 @@ int main(int argc, char **argv) {
     ssize_t n = read(errp[0], &rec, sizeof rec); /* the writer is dead: this never blocks */
     if (n == (ssize_t)sizeof rec) have_record = 1;
   }
-  finish_cgroup(&plan);
+  if (plan.share_pid) kill_descendants(&monitor_reaper, spare, (size_t)n_spare);
+  finish_cgroup(&plan, cgroup_kill_fd);
   if (plan.join_dir) {
     join_lock(plan.join_dir);
     join_update(0, ns_fds, getpid());

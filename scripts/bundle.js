@@ -30,9 +30,11 @@ for (const name of fs.readdirSync(profilesDir).filter((n) => n.endsWith('.json5'
 }
 fs.writeFileSync(path.join(root, 'dist', 'profiles.cache.json'), JSON.stringify(cache));
 
-// The base filter alone, for each architecture: what every sandbox without a seccomp policy gets.
+// The base filter alone, for each architecture: what every sandbox without a seccomp policy gets (ARCH), and
+// what one in the host's pid namespace gets (ARCH+shared-pid).
 const { seccompForPlan, ARCHES } = require(path.join(root, 'dist', 'lib', 'seccomp', 'index.js'));
-fs.writeFileSync(path.join(root, 'dist', 'base-filter.json'), JSON.stringify(Object.fromEntries(ARCHES.map((a) => [a, seccompForPlan(null, a)]))));
+fs.writeFileSync(path.join(root, 'dist', 'base-filter.json'), JSON.stringify(Object.fromEntries(ARCHES.flatMap((a) => [
+  [a, seccompForPlan(null, a)], [`${a}+shared-pid`, seccompForPlan(null, a, [], undefined, { sharedPid: true })]]))));
 
 const { wrapper } = require(path.join(root, 'bin', 'loader.js'));
 const source = fs.readFileSync(out, 'utf8');

@@ -48,7 +48,7 @@ function profilePolicyLoader(nameOrPath: string): import('./seccomp-command').Lo
   }
   if (!isProfile || (/\.json$/.test(nameOrPath) && !/\.json5$/.test(nameOrPath))) return loadSeccompFile(nameOrPath);
   const loaded = loadProfile(nameOrPath, ctx);
-  return { policy: loaded.spec.seccomp?.policy ?? null, keptCaps: loaded.spec.capAdd };
+  return { policy: loaded.spec.seccomp?.policy ?? null, keptCaps: loaded.spec.capAdd, sharedPid: !!loaded.spec.sharePid };
 }
 
 export function main(argv: string[], io: RunIo): number {

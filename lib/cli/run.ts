@@ -73,11 +73,11 @@ function realpathOr(p: string): string {
  * The base filter alone, compiled at build time (dist/base-filter.json, by scripts/bundle.js): the same bytes
  * for every sandbox without a seccomp policy, so the compiler is loaded only for a profile that has one.
  */
-function prebuiltBaseFilter(): Plan['seccomp'] | null {
+function prebuiltBaseFilter(sharedPid: boolean): Plan['seccomp'] | null {
   try {
     const all = JSON.parse(fs.readFileSync(path.join(packageRoot(), 'dist', 'base-filter.json'), 'utf8')) as Record<string, { bpf: string; origin: string }>;
     const arch = process.arch === 'x64' ? 'x86_64' : process.arch === 'arm64' ? 'aarch64' : '';
-    return all[arch] ?? null;
+    return all[sharedPid ? `${arch}+shared-pid` : arch] ?? null;
   } catch {
     return null;
   }
@@ -86,13 +86,13 @@ function prebuiltBaseFilter(): Plan['seccomp'] | null {
 /** The base filter always, with the profile's or --seccomp's policy over it. */
 function seccompFor(spec: SandboxSpec): Plan['seccomp'] {
   if (!spec.seccomp) {
-    const pre = prebuiltBaseFilter();
+    const pre = prebuiltBaseFilter(!!spec.sharePid);
     if (pre) return pre;
   }
   const { seccompForPlan, hostArch } = require('../seccomp/index') as typeof import('../seccomp/index');
   const arch = hostArch();
   if (!arch) throw new SandboxError(`no seccomp syscall table for ${process.arch}: sandbox supports x86_64 and aarch64`);
-  return seccompForPlan(spec.seccomp?.policy ?? null, arch, spec.capAdd, os.release());
+  return seccompForPlan(spec.seccomp?.policy ?? null, arch, spec.capAdd, os.release(), { sharedPid: !!spec.sharePid });
 }
 
 /** Decides everything and returns the plan; pure apart from reading the host (sources, profile files). */

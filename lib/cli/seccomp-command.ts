@@ -17,6 +17,8 @@ export interface LoadedPolicy {
   policy: SeccompPolicy | null;
   /** Capabilities the profile keeps, for Docker rules that depend on them. */
   keptCaps?: string[];
+  /** The profile keeps the host's pid namespace: the base filter's host-pid-namespace items apply. */
+  sharedPid?: boolean;
 }
 
 export type PolicyLoader = (nameOrPath: string) => LoadedPolicy;
@@ -55,7 +57,7 @@ export function runSeccompCommand(args: string[], io: SeccompCommandIO, loadPoli
     if (pos.length !== 2) throw new SandboxError(USAGE);
     if (!arch) throw new SandboxError(`sandbox has no syscall table for ${process.arch}; pass --arch`);
     const loaded = loadPolicy(pos[0]);
-    io.out(explainSyscall(sandboxPolicy(loaded.policy), arch, pos[1], { keptCaps: loaded.keptCaps ?? [] }));
+    io.out(explainSyscall(sandboxPolicy(loaded.policy, { sharedPid: !!loaded.sharedPid }), arch, pos[1], { keptCaps: loaded.keptCaps ?? [] }));
     return 0;
   }
   throw new SandboxError(USAGE);

@@ -13,6 +13,11 @@ const LOW32 = 0xffffffffn;
 // <asm-generic/ioctls.h>; the same on x86_64 and aarch64.
 export const TIOCSTI = 0x5412;
 export const TIOCLINUX = 0x541c;
+export const TIOCSETD = 0x5423;
+
+// <linux/resource.h>, <linux/ioprio.h>: the `which` a call may name when it acts on the caller alone.
+export const PRIO_PROCESS = 0;
+export const IOPRIO_WHO_PROCESS = 1;
 
 // <linux/sched.h>
 export const CLONE_NEW = {
@@ -41,6 +46,11 @@ const full = (arg: number, op: CmpOp, value: number, mask = ALL_ONES_64): ArgCon
 export interface BaseItem {
   item: string;
   summary: string;
+  /**
+   * Only for sandboxes in the host's pid namespace (--share-pid): with a pid namespace of their own these calls
+   * reach nothing but the sandbox's processes, and programs use them on their own threads (thread priorities).
+   */
+  sharedPidOnly?: boolean;
   rules: { names: string[]; action: SeccompAction; args: ArgCondition[]; text: string }[];
 }
 
@@ -89,15 +99,43 @@ export const BASE_ITEMS: readonly BaseItem[] = [
     { names: ['socket', 'socketpair'], action: errno(EAFNOSUPPORT),
       args: [...ORDINARY_FAMILIES, AF.CAN, AF.BLUETOOTH, AF.ALG, AF.VSOCK].map((f) => low32(0, '!=', f)),
       text: 'deny socket with a rare address family' }] },
+  // TIOCSETD's argument is a pointer, so the discipline asked for is out of the filter's sight: refused whole. A
+  // line discipline stays on the terminal after the sandbox ends (N_NULL left the user's shell deaf), and asking
+  // for one the kernel lacks can load its module.
+  { item: 'tiocsetd', summary: 'TIOCSETD: changing the terminal\'s line discipline (it outlives the sandbox; may autoload modules)', rules: [
+    { names: ['ioctl'], action: errno(EPERM), args: [low32(1, '==', TIOCSETD)], text: 'deny ioctl TIOCSETD' }] },
+  // The sandbox's init and monitor run as the same user as the program: a lowered RLIMIT_NOFILE kept the init from
+  // opening /proc to end the sandbox's processes, RLIMIT_CPU 0 kills a process. glibc's setrlimit and prlimit on
+  // oneself pass pid 0, and reading another's limits (new limit NULL) stays allowed. pid_t is 32 bits in the kernel;
+  // the pointer is compared whole.
+  { item: 'prlimit-others', summary: 'setting the resource limits of another process (the sandbox\'s init, or a host process)', rules: [
+    { names: ['prlimit64'], action: errno(EPERM), args: [low32(0, '!=', 0), full(2, '!=', 0)],
+      text: 'deny prlimit64 with a pid other than 0 and a new limit' }] },
+  // With the host's pid namespace these reach every process of the user by pid, by process group or by uid:
+  // only the caller itself (who 0, PRIO_PROCESS / IOPRIO_WHO_PROCESS) is left. nice(1) and ionice(1) running a
+  // command pass 0; renice -p and thread priorities by thread id are refused.
+  { item: 'priority-others', summary: 'setpriority and ioprio_set on any process but the caller (host pid namespace only)', sharedPidOnly: true, rules: [
+    { names: ['setpriority'], action: errno(EPERM), args: [low32(0, '!=', PRIO_PROCESS)], text: 'deny setpriority on a process group or a user' },
+    { names: ['setpriority'], action: errno(EPERM), args: [low32(1, '!=', 0)], text: 'deny setpriority with a pid other than 0' },
+    { names: ['ioprio_set'], action: errno(EPERM), args: [low32(0, '!=', IOPRIO_WHO_PROCESS)], text: 'deny ioprio_set on a process group or a user' },
+    { names: ['ioprio_set'], action: errno(EPERM), args: [low32(1, '!=', 0)], text: 'deny ioprio_set with a pid other than 0' }] },
+  { item: 'scheduler-others', summary: 'scheduling policy and parameters of any process but the caller (host pid namespace only)', sharedPidOnly: true, rules: [
+    { names: ['sched_setscheduler', 'sched_setparam', 'sched_setattr'], action: errno(EPERM), args: [low32(0, '!=', 0)],
+      text: 'deny sched_setscheduler, sched_setparam, sched_setattr with a pid other than 0' }] },
 ];
 
 export const BASE_ITEM_NAMES: readonly string[] = BASE_ITEMS.map((b) => b.item);
+
+export interface BaseOptions {
+  /** The sandbox keeps the host's pid namespace: the sharedPidOnly items apply too. */
+  sharedPid?: boolean;
+}
 
 /**
  * The base filter as a policy: everything allowed except the items above, less the items a
  * profile loosened (each loosening must name a real item and give a reason).
  */
-export function baseFilterPolicy(loosen: SeccompPolicy['loosen'] = []): SeccompPolicy {
+export function baseFilterPolicy(loosen: SeccompPolicy['loosen'] = [], opts: BaseOptions = {}): SeccompPolicy {
   for (const l of loosen) {
     if (!BASE_ITEM_NAMES.includes(l.item)) {
       throw new SandboxError(`${l.origin}: no base filter item "${l.item}" (items: ${BASE_ITEM_NAMES.join(', ')})`);
@@ -106,7 +144,7 @@ export function baseFilterPolicy(loosen: SeccompPolicy['loosen'] = []): SeccompP
   const off = new Set(loosen.map((l) => l.item));
   const rules: SeccompRule[] = [];
   for (const b of BASE_ITEMS) {
-    if (off.has(b.item)) continue;
+    if (off.has(b.item) || (b.sharedPidOnly && !opts.sharedPid)) continue;
     for (const r of b.rules) {
       rules.push({
         syscalls: r.names.map((name) => ({ name, optional: true, origin: `base filter: ${b.item}` })),

@@ -37,7 +37,9 @@ export function explainSyscall(policy: SeccompPolicy, arch: Arch, name: string, 
     const overridden = (c.resolved.bySyscall.get(nr) ?? []).filter((e) => e !== fallbackEntry);
     for (const e of overridden) lines.push(`  also matched, but not deciding: "${e.rule.text}" (${e.rule.origin}) -> ${formatAction(e.action)}`);
   } else {
-    const args = [...new Set(argLoads.map((o) => Math.floor((o - 16) / 8)))].map((i) => `arg${i}`);
+    // every argument a rule tests: a run with zero arguments stops at the first condition that fails
+    const tested = [...argLoads.map((o) => Math.floor((o - 16) / 8)), ...entries.flatMap((e) => e.args.map((a) => a.arg))];
+    const args = [...new Set(tested)].sort((a, b) => a - b).map((i) => `arg${i}`);
     lines.push(`${name} (${arch} nr ${nr}): depends on ${args.join(', ')}; rules tested in this order, first match wins:`);
     entries.forEach((e, i) => {
       lines.push(`  ${i + 1}. if ${e.args.map(formatCondition).join(' && ')}: ${formatAction(e.action)}  (rule "${e.rule.text}", ${e.rule.origin})`);

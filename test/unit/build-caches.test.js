@@ -43,5 +43,8 @@ t.test('the bundle runs with and without its code cache', async (t) => {
 t.test('the prebuilt base filter is what the compiler gives today', async (t) => {
   const { seccompForPlan, ARCHES } = require('../../dist/lib/seccomp/index');
   const pre = JSON.parse(fs.readFileSync(path.join(ROOT, 'dist', 'base-filter.json'), 'utf8'));
-  for (const a of ARCHES) t.same(pre[a], seccompForPlan(null, a), a);
+  for (const a of ARCHES) {
+    t.same(pre[a], seccompForPlan(null, a), a);
+    t.same(pre[`${a}+shared-pid`], seccompForPlan(null, a, [], undefined, { sharedPid: true }), `${a}, host pid namespace`);
+  }
 });

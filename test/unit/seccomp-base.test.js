@@ -80,3 +80,86 @@ t.test('seccompForPlan', async (t) => {
   t.equal(h.runFilter(b, { nr: 241, arch: 0xc00000b7 }).ret, EPERM, 'perf_event_open loosened in the base, but the profile does not allow it');
   t.same(JSON.parse(JSON.stringify(plan)), plan, 'plain serialisable object');
 });
+
+// Issue 12, items 12, 15 and 11: the terminal's line discipline, limits of other processes, and (with the host's
+// pid namespace) priorities and scheduling of other processes. Compiled and run through the BPF interpreter.
+for (const arch of h.ARCHES) {
+  t.test(`base filter: TIOCSETD and other processes' limits on ${arch}`, async (t) => {
+    const c = h.compileFilter(baseFilterPolicy(), arch);
+    const r = (name, args = []) => h.run(c, arch, h.syscallNumber(arch, name), args).ret;
+    t.equal(r('ioctl', [0n, 0x5423n, 0x7ffd_0000_1000n]), EPERM, 'TIOCSETD');
+    t.equal(r('ioctl', [0n, 0xffff_ffff_0000_5423n]), EPERM, 'TIOCSETD with garbage in the high half (the kernel ignores it)');
+    t.equal(r('ioctl', [0n, 0x1_0000_5423n]), EPERM, 'TIOCSETD with bit 32 set');
+    t.equal(r('ioctl', [0n, 0x5424n]), ALLOW, 'TIOCGETD (reading the discipline)');
+    t.equal(r('ioctl', [0x5423n, 0x5401n]), ALLOW, 'TCGETS, with 0x5423 as the fd');
+    const P = 0x7ffd_0000_2000n;
+    t.equal(r('prlimit64', [0n, 7n, P, 0n]), ALLOW, 'prlimit64(0, NOFILE, new): glibc setrlimit');
+    t.equal(r('prlimit64', [0n, 7n, 0n, P]), ALLOW, 'prlimit64(0, NOFILE, NULL, old): getrlimit');
+    t.equal(r('prlimit64', [1234n, 7n, 0n, P]), ALLOW, 'reading another process\'s limits');
+    t.equal(r('prlimit64', [1234n, 7n, P, 0n]), EPERM, 'setting another process\'s limits');
+    t.equal(r('prlimit64', [1n, 0n, P, P]), EPERM, 'setting the init\'s RLIMIT_CPU (pid 1)');
+    t.equal(r('prlimit64', [0xdead_0000_0000_0000n, 7n, P, 0n]), ALLOW, 'pid 0 with garbage in the high half is the caller');
+    t.equal(r('prlimit64', [0xdead_0000_0000_04d2n, 7n, P, 0n]), EPERM, 'pid 1234 with garbage in the high half');
+    t.equal(r('prlimit64', [1234n, 7n, 0x1_0000_0000n, 0n]), EPERM, 'a new-limit pointer with only high bits set is not NULL');
+    t.equal(r('prlimit64', [0xffff_ffffn, 7n, P, 0n]), EPERM, 'pid -1');
+    for (const n of ['setrlimit', 'getrlimit'].filter((x) => h.syscallNumber(arch, x) !== undefined)) t.equal(r(n, [7n, P]), ALLOW, `${n} (the caller's own)`);
+    // a sandbox with a pid namespace of its own: these reach only its own processes
+    t.equal(r('setpriority', [0n, 1234n, 19n]), ALLOW, 'setpriority on another pid, private pid namespace');
+    t.equal(r('sched_setscheduler', [1234n, 5n, P]), ALLOW, 'sched_setscheduler on another pid, private pid namespace');
+    t.equal(r('ioprio_set', [1n, 1234n, 0x6000n]), ALLOW, 'ioprio_set on another pid, private pid namespace');
+  });
+
+  t.test(`base filter with the host pid namespace on ${arch}`, async (t) => {
+    const c = h.compileFilter(baseFilterPolicy([], { sharedPid: true }), arch);
+    const r = (name, args = []) => h.run(c, arch, h.syscallNumber(arch, name), args).ret;
+    const P = 0x7ffd_0000_2000n;
+    t.equal(r('setpriority', [0n, 0n, 10n]), ALLOW, 'setpriority(PRIO_PROCESS, 0): nice');
+    t.equal(r('setpriority', [0xffff_ffff_0000_0000n, 0xabcd_0000_0000_0000n, 10n]), ALLOW, 'the same with garbage in the high halves');
+    t.equal(r('setpriority', [0n, 1234n, 19n]), EPERM, 'setpriority(PRIO_PROCESS, pid)');
+    t.equal(r('setpriority', [0n, 0xdead_0000_0000_04d2n, 19n]), EPERM, 'setpriority(PRIO_PROCESS, pid) with garbage in the high half');
+    t.equal(r('setpriority', [1n, 0n, 19n]), EPERM, 'setpriority(PRIO_PGRP, 0)');
+    t.equal(r('setpriority', [2n, 0n, 19n]), EPERM, 'setpriority(PRIO_USER, 0): every process of the user');
+    t.equal(r('setpriority', [0x1_0000_0002n, 0n, 19n]), EPERM, 'PRIO_USER with bit 32 set');
+    t.equal(r('getpriority', [2n, 0n]), ALLOW, 'getpriority');
+    t.equal(r('ioprio_set', [1n, 0n, 0x6000n]), ALLOW, 'ioprio_set(IOPRIO_WHO_PROCESS, 0): ionice');
+    t.equal(r('ioprio_set', [1n, 1234n, 0x6000n]), EPERM, 'ioprio_set on another pid');
+    t.equal(r('ioprio_set', [3n, 0n, 0x6000n]), EPERM, 'ioprio_set(IOPRIO_WHO_USER, 0)');
+    t.equal(r('ioprio_set', [2n, 0n, 0x6000n]), EPERM, 'ioprio_set(IOPRIO_WHO_PGRP, 0)');
+    t.equal(r('ioprio_get', [3n, 0n]), ALLOW, 'ioprio_get');
+    for (const n of ['sched_setscheduler', 'sched_setparam', 'sched_setattr']) {
+      t.equal(r(n, [0n, 3n, P]), ALLOW, `${n}(0)`);
+      t.equal(r(n, [0x8000_0000_0000_0000n, 3n, P]), ALLOW, `${n}(0) with garbage in the high half`);
+      t.equal(r(n, [1234n, 3n, P]), EPERM, `${n} on another pid`);
+      t.equal(r(n, [0xffff_0000_0000_04d2n, 3n, P]), EPERM, `${n} on another pid with garbage in the high half`);
+    }
+    t.equal(r('sched_setaffinity', [1234n, 8n, P]), ALLOW, 'sched_setaffinity by thread id stays (OpenMP and MPI bind threads so)');
+    t.equal(r('sched_getscheduler', [1234n]), ALLOW, 'sched_getscheduler');
+    t.equal(r('prlimit64', [1234n, 0n, P, 0n]), EPERM, 'prlimit64 on another pid, as without');
+    t.equal(r('ioctl', [0n, 0x5423n]), EPERM, 'TIOCSETD, as without');
+  });
+}
+
+t.test('the host-pid-namespace items apply only there, and can be loosened by name', async (t) => {
+  t.notOk(baseFilterPolicy().rules.some((r) => r.baseItem === 'priority-others' || r.baseItem === 'scheduler-others'), 'not in a private pid namespace');
+  t.ok(baseFilterPolicy([], { sharedPid: true }).rules.some((r) => r.baseItem === 'priority-others'), 'with the host pid namespace');
+  for (const item of ['tiocsetd', 'prlimit-others', 'priority-others', 'scheduler-others']) t.ok(BASE_ITEM_NAMES.includes(item), item);
+  const loose = h.parseText(`{ default: 'allow', loosenBase: [{ item: 'priority-others', reason: 'renices its worker processes' }] }`);
+  const c = h.compileFilter(sandboxPolicy(loose, { sharedPid: true }), 'x86_64');
+  t.equal(h.run(c, 'x86_64', 141, [0n, 1234n, 19n]).ret, ALLOW, 'setpriority on a pid, loosened');
+  t.equal(h.run(c, 'x86_64', 144, [1234n, 3n, 0n]).ret, EPERM, 'sched_setscheduler on a pid, still refused');
+  const plain = Buffer.from(seccompForPlan(null, 'x86_64', [], undefined, { sharedPid: true }).bpf, 'base64');
+  t.equal(h.runFilter(plain, { nr: 141, arch: 0xc000003e, args: [0n, 1234n, 19n] }).ret, EPERM, 'seccompForPlan passes the option on');
+});
+
+t.test('seccomp explain: the host-pid-namespace items for a profile that keeps it, and every argument a rule tests', async (t) => {
+  const { runSeccompCommand } = require('../../dist/lib/cli/seccomp-command');
+  const { explainSyscall } = require('../../dist/lib/seccomp/explain');
+  const out = [];
+  const io = { out: (s) => out.push(s) };
+  t.equal(runSeccompCommand(['explain', 'hpc-like', 'setpriority', '--arch', 'x86_64'], io, () => ({ policy: null, sharedPid: true })), 0);
+  t.match(out.join('\n'), /base filter: priority-others/, 'a profile with the host pid namespace');
+  out.length = 0;
+  t.equal(runSeccompCommand(['explain', 'plain', 'setpriority', '--arch', 'x86_64'], io, () => ({ policy: null })), 0);
+  t.match(out.join('\n'), /allow, whatever the arguments/, 'one without');
+  t.match(explainSyscall(baseFilterPolicy(), 'x86_64', 'prlimit64'), /depends on arg0, arg2;/);
+});
