@@ -157,7 +157,7 @@ t.test('x11: a display that lets the user in without a cookie is not given (opti
   t.match(lines[0], /needs-x\.json5:1:\d+: found no X11 display socket a sandbox can be given safely \(the X server :\d+ lets this user's programs in without a cookie/, `it names the profile entry and why (${lines[0]})`);
 });
 
-t.test('a project\'s .git is read-only in default and build: no core.fsmonitor or hook for the host\'s next git status', { skip: have('git') ? false : 'git is missing' }, async (t) => {
+t.test('a project\'s .git is read-only in default, build and hpc: no core.fsmonitor or hook for the host\'s next git status', { skip: have('git') ? false : 'git is missing' }, async (t) => {
   const h = homes();
   const proj = userTmpdir('sbx-proj-');
   t.teardown(() => { h.cleanup(); fs.rmSync(proj, { recursive: true, force: true }); });
@@ -172,7 +172,7 @@ t.test('a project\'s .git is read-only in default and build: no core.fsmonitor o
     'mkdir -p sub/.git 2>/dev/null; echo "nested $?"',
     'echo built > out.o; echo "write-project $?"',
   ].join('; ');
-  for (const profile of ['default', 'build']) {
+  for (const profile of ['default', 'build', 'hpc']) {
     const r = sandbox(['--profile', profile, '--', 'sh', '-c', script], { env, cwd: proj });
     t.same(parse(r.stdout), { config: '255', hook: '2', rename: '1', nested: '0', 'write-project': '0' },
       `${profile}: .git/config and hooks can't be written, .git can't be moved aside; the rest of the project can (${r.stderr.trim().split('\n')[0] || ''})`);
