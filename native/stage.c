@@ -673,7 +673,7 @@ int main(int argc, char **argv) {
   int ready[2] = { -1, -1 };
   if (plan.join_dir) {
     join_lock(plan.join_dir);
-    member = join_open_member(ns_fds);
+    member = join_open_member(ns_fds, plan.join_policy, plan.share_net, plan.share_pid);
     if (!member && pipe2(ready, O_CLOEXEC) < 0) die_errno(125, "pipe");
     debug("join %s: %s", plan.join_dir, member ? "entering a member's namespaces" : "first member");
   }
@@ -732,10 +732,10 @@ int main(int argc, char **argv) {
     if (got == 1) {
       join_hold((pid_t)pid, plan.share_net, plan.share_pid, ns_fds);
       if (write(sync[1], "2", 1) != 1) debug("the init left before it was let go");
-      join_update(1, ns_fds, 0);
+      join_update(1, ns_fds, 0, plan.join_policy);
     }
   } else if (plan.join_dir) {
-    join_update(1, ns_fds, 0); /* a joiner holds the same namespaces: later ranks may join through it */
+    join_update(1, ns_fds, 0, plan.join_policy); /* a joiner holds the same namespaces: later ranks may join through it */
   }
   if (plan.join_dir) join_unlock();
   close(sync[1]);
@@ -773,7 +773,7 @@ int main(int argc, char **argv) {
   finish_cgroup(&plan);
   if (plan.join_dir) {
     join_lock(plan.join_dir);
-    join_update(0, ns_fds, getpid());
+    join_update(0, ns_fds, getpid(), plan.join_policy);
     join_unlock();
   }
   if (have_record) {

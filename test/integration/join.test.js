@@ -12,6 +12,13 @@ if (why) {
   process.exit(0);
 }
 
+// the runtime directory is the base of the join state: the stage wants it the caller's, mode 0700
+function runtimeDir() {
+  const d = userTmpdir('sbx-join-');
+  fs.chmodSync(d, 0o700);
+  return d;
+}
+
 function run(args, env) {
   return new Promise((resolve) => {
     const p = sandboxAsync(args, { env });
@@ -26,7 +33,7 @@ function run(args, env) {
 const JOINED = [...BASE.filter((a) => a !== '--proc' && a !== '/proc'), '--proc', '/proc', '--tmpfs', '/tmp', '--share-pid'];
 
 t.test('eight sandboxes started at once share one user and mount namespace', async (t) => {
-  const runtime = userTmpdir('sbx-join-');
+  const runtime = runtimeDir();
   const env = cleanEnv({ XDG_RUNTIME_DIR: runtime });
   const script = 'readlink /proc/self/ns/user /proc/self/ns/mnt; echo "$$" > /tmp/member-$$; sleep 4; ls /tmp | grep -c member-';
   const runs = await Promise.all(Array.from({ length: 8 }, () => run([...JOINED, '--join', 'race', '--', 'sh', '-c', script], env)));
@@ -38,7 +45,7 @@ t.test('eight sandboxes started at once share one user and mount namespace', asy
 });
 
 t.test('different keys, or none, get their own namespaces', async (t) => {
-  const runtime = userTmpdir('sbx-join-');
+  const runtime = runtimeDir();
   const env = cleanEnv({ XDG_RUNTIME_DIR: runtime });
   const hold = run([...JOINED, '--join', 'a', '--', 'sh', '-c', 'readlink /proc/self/ns/user; sleep 1'], env);
   await new Promise((r) => setTimeout(r, 300));
@@ -52,7 +59,7 @@ t.test('different keys, or none, get their own namespaces', async (t) => {
 });
 
 t.test('a member killed mid-way leaves the others running and the key usable', async (t) => {
-  const runtime = userTmpdir('sbx-join-');
+  const runtime = runtimeDir();
   const env = cleanEnv({ XDG_RUNTIME_DIR: runtime });
   const first = sandboxAsync([...JOINED, '--join', 'k', '--', 'sh', '-c', 'readlink /proc/self/ns/user; sleep 30'], { env });
   let firstNs = '';
