@@ -33,12 +33,12 @@ function argvAs(uid, args) {
 function runAs(uid, args, opts = {}) {
   ensureCheckoutReachable();
   const [cmd, argv] = argvAs(uid, args);
-  return spawnSync(cmd, argv, { cwd: os.tmpdir(), env: opts.env ?? env, encoding: 'utf8', timeout: 30000 });
+  return spawnSync(cmd, argv, { cwd: opts.cwd ?? os.tmpdir(), env: opts.env ?? env, encoding: 'utf8', timeout: 30000 });
 }
-function startAs(uid, args) {
+function startAs(uid, args, opts = {}) {
   ensureCheckoutReachable();
   const [cmd, argv] = argvAs(uid, args);
-  const p = spawn(cmd, argv, { cwd: os.tmpdir(), env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const p = spawn(cmd, argv, { cwd: opts.cwd ?? os.tmpdir(), env, stdio: ['ignore', 'pipe', 'pipe'] });
   p.out = '';
   p.err = '';
   p.stdout.on('data', (d) => { p.out += d; });
@@ -211,6 +211,24 @@ t.test('a joiner whose isolation differs from the first member\'s is refused', a
   const cap = victim([...BASE, '--share-net', '--share-pid', '--cap-add', 'CAP_SYS_ADMIN', '--join', 'k', '--', 'true']);
   t.equal(cap.status, 125);
   t.match(cap.stderr, /capabilities \(here 21, the members' none\)/);
+  member.kill('SIGKILL');
+  await member.done;
+});
+
+t.test('with an hpc member running, `--profile default --join K` is refused', async (t) => {
+  const project = fs.mkdtempSync(path.join(os.tmpdir(), 'sbx-joinstate-proj-'));
+  fs.chownSync(project, VICTIM, VICTIM);
+  t.teardown(() => fs.rmSync(project, { recursive: true, force: true }));
+  const member = startAs(VICTIM, ['--profile', 'hpc', '--join', 'k', '--', 'sh', '-c', 'echo up; sleep 20'], { cwd: project });
+  t.teardown(() => member.kill('SIGKILL'));
+  const up = await lines(member, 1);
+  t.same(up, ['up'], member.err);
+  const r = runAs(VICTIM, ['--profile', 'default', '--join', 'k', '--', 'echo', 'ran'], { cwd: project });
+  t.equal(r.status, 125);
+  t.equal(r.stdout, '', 'nothing ran');
+  t.match(r.stderr, /^sandbox: --join k: [^\n]*network \(here new, the members' shared\)[^\n]*\n$/, 'one line naming the key and what differs');
+  const same = runAs(VICTIM, ['--profile', 'hpc', '--join', 'k', '--', 'echo', 'ran'], { cwd: project });
+  t.equal(same.stdout, 'ran\n', `another hpc one joins (${same.stderr.trim()})`);
   member.kill('SIGKILL');
   await member.done;
 });
