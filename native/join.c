@@ -394,6 +394,18 @@ void join_update(int add, const int fds[JOIN_NS], pid_t drop, const char *policy
   if (renameat(dir_fd, "members.new", dir_fd, "members") < 0) die_errno(125, "--join %s: %s/members", key_name, dir_path);
 }
 
+/* Whether a live member other than this monitor is listed. Lock held. */
+int join_others_alive(void) {
+  struct members_file mf;
+  FILE *f = open_members(&mf);
+  if (!f) return 0;
+  struct member m;
+  int n = 0;
+  while (!n && read_member(f, &m)) n = m.pid != getpid() && member_alive(&m);
+  fclose(f);
+  return n;
+}
+
 /* In a forked child: enter the namespaces, user first (it grants the rights for the rest). */
 void join_enter(const int fds[JOIN_NS]) {
   for (int i = 0; i < JOIN_NS; i++) {

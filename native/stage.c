@@ -371,6 +371,23 @@ static void kill_descendants(void) {
   }
 }
 
+/* --join with a private pid namespace: the first member's init is pid 1 of every member's programs, and its end
+ * would kill them all. When its own program is done it tells the monitor (pidns_done_fd) and goes on reaping
+ * until the monitor, which watches the key's members under the key's lock, lets it go (pidns_go_fd: a byte, or
+ * EOF when the monitor is gone); then it exits with the program's status. */
+static int pidns_go_fd = -1, pidns_done_fd = -1;
+
+static __attribute__((noreturn)) void hold_pid_namespace(int code) {
+  ssize_t n;
+  do n = write(pidns_done_fd, "d", 1); while (n < 0 && errno == EINTR);
+  for (;;) {
+    struct pollfd p = { pidns_go_fd, POLLIN, 0 };
+    int r = poll(&p, 1, 100);
+    while (waitpid(-1, NULL, WNOHANG) > 0) {} /* orphans of the other members come to pid 1 */
+    if (r > 0 || (r < 0 && errno != EINTR)) _exit(code);
+  }
+}
+
 static __attribute__((noreturn)) void run_init(const struct plan *plan) {
   sigset_t set, old;
   sigemptyset(&set);
@@ -427,6 +444,7 @@ static __attribute__((noreturn)) void run_init(const struct plan *plan) {
     while ((p = waitpid(-1, &status, WNOHANG)) > 0) {
       if (p != child) continue;
       if (plan->share_pid) kill_descendants(); /* what a pid namespace's end would have done */
+      if (pidns_go_fd >= 0) hold_pid_namespace(WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
       if (WIFEXITED(status)) _exit(WEXITSTATUS(status));
       if (WIFSIGNALED(status)) _exit(128 + WTERMSIG(status));
     }
@@ -437,6 +455,7 @@ struct child_args {
   const struct plan *plan;
   int sync_fd;  /* read end: the monitor writes one byte when the maps are written */
   int ready_fd; /* write end, for --join: one byte once the namespaces are complete (-1: not asked) */
+  int done_fd;  /* write end, for --join with a private pid namespace: see hold_pid_namespace (-1: not asked) */
 };
 
 static void say_ready(int fd) {
@@ -463,11 +482,51 @@ static __attribute__((noreturn)) void finish_init(const struct plan *plan) {
 }
 
 /* A joining init: enter a live member's namespaces (its root, already built) and run the program there. */
-static __attribute__((noreturn)) void joined_child_main(const struct plan *plan, const int *ns_fds) {
+static __attribute__((noreturn)) void joined_child_main(const struct plan *plan, const int *ns_fds, int ready_fd) {
   if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0) die_errno(125, "PR_SET_PDEATHSIG");
   join_enter(ns_fds);
-  if (plan->new_session && setsid() < 0) die_errno(125, "setsid");
-  finish_init(plan);
+  if (ns_fds[JOIN_NS_PID] < 0) {
+    say_ready(ready_fd);
+    if (plan->new_session && setsid() < 0) die_errno(125, "setsid");
+    finish_init(plan);
+  }
+  /* setns into a pid namespace places only our children in it: this member's init is a child, a subreaper there
+   * (orphans would otherwise go to the first member's init), ending what it leaves behind as with the host's pid
+   * namespace; this process stays outside, passing signals on and its exit status back */
+  sigset_t set, none;
+  sigemptyset(&set);
+  sigemptyset(&none);
+  sigaddset(&set, SIGCHLD);
+  for (size_t i = 0; i < N_FORWARDED; i++) sigaddset(&set, forwarded[i]);
+  sigprocmask(SIG_BLOCK, &set, NULL);
+  pid_t init = fork();
+  if (init < 0) die_errno(125, "--join: start an init in the joined pid namespace%s", errno == ENOMEM ? " (the joined sandboxes are ending)" : "");
+  if (init == 0) {
+    if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0) die_errno(125, "PR_SET_PDEATHSIG");
+    close(ready_fd);
+    sigprocmask(SIG_SETMASK, &none, NULL);
+    if (plan->new_session && setsid() < 0) die_errno(125, "setsid");
+    struct plan inner = *plan;
+    inner.share_pid = 1; /* not pid 1 of its namespace: subreaper, and it kills its descendants itself */
+    finish_init(&inner);
+  }
+  say_ready(ready_fd);
+  close(error_fd);
+  error_fd = -1;
+  prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+  for (;;) {
+    siginfo_t si;
+    int sig = sigwaitinfo(&set, &si);
+    if (sig < 0) continue;
+    if (sig != SIGCHLD) {
+      kill(init, sig);
+      continue;
+    }
+    int status;
+    if (waitpid(init, &status, WNOHANG) != init) continue;
+    if (WIFEXITED(status)) _exit(WEXITSTATUS(status));
+    _exit(128 + (WIFSIGNALED(status) ? WTERMSIG(status) : 0));
+  }
 }
 
 static __attribute__((noreturn)) void child_main(const struct child_args *ca) {
@@ -490,7 +549,12 @@ static __attribute__((noreturn)) void child_main(const struct child_args *ca) {
     do got = read(ca->sync_fd, &go, 1); while (got < 0 && errno == EINTR);
     if (got != 1) _exit(125);
   }
-  close(ca->sync_fd);
+  if (ca->done_fd >= 0) {
+    pidns_go_fd = ca->sync_fd;
+    pidns_done_fd = ca->done_fd;
+  } else {
+    close(ca->sync_fd);
+  }
   if (plan->new_session && setsid() < 0) die_errno(125, "setsid");
   finish_init(plan);
 }
@@ -670,11 +734,12 @@ int main(int argc, char **argv) {
 
   /* --join: under the key's lock, a live member's namespaces are entered instead of made */
   int member = 0, ns_fds[JOIN_NS];
-  int ready[2] = { -1, -1 };
+  int ready[2] = { -1, -1 }, done[2] = { -1, -1 };
   if (plan.join_dir) {
     join_lock(plan.join_dir);
     member = join_open_member(ns_fds, plan.join_policy, plan.share_net, plan.share_pid);
-    if (!member && pipe2(ready, O_CLOEXEC) < 0) die_errno(125, "pipe");
+    if (pipe2(ready, O_CLOEXEC) < 0) die_errno(125, "pipe");
+    if (!member && !plan.share_pid && pipe2(done, O_CLOEXEC) < 0) die_errno(125, "pipe");
     debug("join %s: %s", plan.join_dir, member ? "entering a member's namespaces" : "first member");
   }
   uint64_t flags = CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWCGROUP;
@@ -694,12 +759,14 @@ int main(int argc, char **argv) {
     close(errp[0]);
     error_fd = errp[1];
     if (ready[0] >= 0) close(ready[0]);
+    if (done[0] >= 0) close(done[0]);
     if (plan.join_dir) join_forget_lock();
-    if (member) joined_child_main(&plan, ns_fds);
-    struct child_args ca = { &plan, sync[0], ready[1] };
+    if (member) joined_child_main(&plan, ns_fds, ready[1]);
+    struct child_args ca = { &plan, sync[0], ready[1], done[1] };
     child_main(&ca);
   }
   if (ready[1] >= 0) close(ready[1]);
+  if (done[1] >= 0) close(done[1]);
   close(sync[0]);
   close(errp[1]);
   debug("child %ld (cgroup %s)", pid, placed ? "by clone3" : plan.cgroup_leaf ? "by cgroup.procs" : "none");
@@ -735,21 +802,45 @@ int main(int argc, char **argv) {
       join_update(1, ns_fds, 0, plan.join_policy);
     }
   } else if (plan.join_dir) {
-    join_update(1, ns_fds, 0, plan.join_policy); /* a joiner holds the same namespaces: later ranks may join through it */
+    /* a joiner holds the same namespaces: later ranks may join through it, once it is in them (the first member's
+     * init stays while a member is listed, so none may be listed before its init is in the pid namespace) */
+    char r;
+    ssize_t got;
+    do got = read(ready[0], &r, 1); while (got < 0 && errno == EINTR);
+    close(ready[0]);
+    if (got == 1) join_update(1, ns_fds, 0, plan.join_policy);
   }
   if (plan.join_dir) join_unlock();
-  close(sync[1]);
+  int go_fd = done[0] >= 0 ? sync[1] : -1; /* kept: it lets the init of a shared pid namespace go */
+  if (go_fd < 0) close(sync[1]);
   if (cgroup_fd >= 0) close(cgroup_fd);
 
   int sfd = signalfd(-1, &mask, SFD_CLOEXEC);
   if (sfd < 0) die_errno(125, "signalfd");
   struct error_record rec;
-  int have_record = 0, status = 0, err_open = 1;
+  int have_record = 0, status = 0, err_open = 1, holding = 0, left = 0;
   for (;;) {
-    struct pollfd pfd[2] = { { sfd, POLLIN, 0 }, { err_open ? errp[0] : -1, POLLIN, 0 } };
-    if (poll(pfd, 2, -1) < 0) {
+    struct pollfd pfd[3] = { { sfd, POLLIN, 0 }, { err_open ? errp[0] : -1, POLLIN, 0 }, { done[0], POLLIN, 0 } };
+    int ready_n = poll(pfd, 3, holding && go_fd >= 0 ? 100 : -1);
+    if (ready_n < 0) {
       if (errno == EINTR) continue;
       die_errno(125, "poll");
+    }
+    if (pfd[2].revents) { /* the first member's program is done: its init holds the pid namespace for the others */
+      holding = 1;
+      close(done[0]);
+      done[0] = -1;
+    }
+    if (holding && go_fd >= 0) {
+      join_lock(plan.join_dir);
+      if (!join_others_alive()) {
+        join_update(0, ns_fds, getpid(), plan.join_policy); /* under the lock: no joiner can be entering now */
+        left = 1;
+        if (write(go_fd, "g", 1) != 1) debug("the init is gone already");
+        close(go_fd);
+        go_fd = -1;
+      }
+      join_unlock();
     }
     if (pfd[1].revents) {
       ssize_t n = read(errp[0], &rec, sizeof rec);
@@ -760,6 +851,11 @@ int main(int argc, char **argv) {
       struct signalfd_siginfo si;
       if (read(sfd, &si, sizeof si) != sizeof si) continue;
       if ((int)si.ssi_signo != SIGCHLD) {
+        if (holding && go_fd >= 0 && si.ssi_signo != SIGWINCH) {
+          /* ending the first member ends the pid namespace, and with it the others' programs */
+          close(go_fd);
+          go_fd = -1;
+        }
         kill((pid_t)pid, (int)si.ssi_signo);
         continue;
       }
@@ -771,7 +867,8 @@ int main(int argc, char **argv) {
     if (n == (ssize_t)sizeof rec) have_record = 1;
   }
   finish_cgroup(&plan);
-  if (plan.join_dir) {
+  if (go_fd >= 0) close(go_fd);
+  if (plan.join_dir && !left) {
     join_lock(plan.join_dir);
     join_update(0, ns_fds, getpid(), plan.join_policy);
     join_unlock();

@@ -95,3 +95,55 @@ t.test('with the host pid namespace, no process of the sandbox outlives it', asy
   await new Promise((r) => setTimeout(r, 300));
   t.equal(count(m), 0, 'a normal exit: what the program left running is gone, as with a pid namespace');
 });
+
+// A private pid namespace is shared through the join: the first member's init is pid 1 of every member's program.
+const PRIVATE_PID = [...BASE.filter((a) => a !== '--proc' && a !== '/proc'), '--proc', '/proc', '--tmpfs', '/tmp'];
+
+t.test('with a private pid namespace, the members share it: distinct pids, each sees the others', async (t) => {
+  const runtime = runtimeDir();
+  const env = cleanEnv({ XDG_RUNTIME_DIR: runtime });
+  const first = sandboxAsync([...PRIVATE_PID, '--join', 'p', '--', 'sh', '-c', 'echo "$$ $(readlink /proc/self/ns/pid)"; sleep 2'], { env });
+  let line = '';
+  await new Promise((res) => first.stdout.once('data', (d) => { line = String(d).trim(); res(); }));
+  const [firstPid, firstNs] = line.split(' ');
+  const second = await run([...PRIVATE_PID, '--join', 'p', '--', 'sh', '-c', `echo "$$ $(readlink /proc/self/ns/pid)"; test -d /proc/${firstPid} && echo sees-first`], env);
+  t.equal(second.code, 0, second.err);
+  const [pid2, ns2, sees] = second.out.trim().split(/\s+/);
+  t.equal(ns2, firstNs, 'one pid namespace');
+  t.not(pid2, firstPid, 'distinct pids');
+  t.equal(sees, 'sees-first', 'the second sees the first\'s program');
+  t.not(firstNs, await run([...BASE, '--', 'readlink', '/proc/self/ns/pid'], env).then((r) => r.out.trim()), 'and it is not the host\'s');
+  first.kill('SIGKILL');
+});
+
+t.test('the first member ends after the last (its init is pid 1 of them all), with its own program\'s status', async (t) => {
+  const runtime = runtimeDir();
+  const env = cleanEnv({ XDG_RUNTIME_DIR: runtime });
+  const t0 = Date.now();
+  const firstDone = run([...PRIVATE_PID, '--join', 'q', '--', 'sh', '-c', 'echo up; sleep 0.3; exit 3'], env).then((r) => ({ ...r, at: Date.now() - t0 }));
+  await new Promise((r) => setTimeout(r, 150));
+  const second = await run([...PRIVATE_PID, '--join', 'q', '--', 'sh', '-c', 'sleep 1.5; echo second-done'], env).then((r) => ({ ...r, at: Date.now() - t0 }));
+  const first = await firstDone;
+  t.equal(second.code, 0, second.err);
+  t.equal(second.out, 'second-done\n', 'the second was not cut short when the first\'s program ended');
+  t.equal(first.code, 3, 'the first\'s own status');
+  t.ok(first.at >= second.at - 100, `the first ended after the second (${first.at} ms, ${second.at} ms)`);
+  t.same(fs.readdirSync(path.join(runtime, 'sandbox', 'join')), [], 'nothing is left of the key');
+});
+
+t.test('killing the first member ends the shared pid namespace, and the other members with it', async (t) => {
+  const runtime = runtimeDir();
+  const env = cleanEnv({ XDG_RUNTIME_DIR: runtime });
+  const first = sandboxAsync([...PRIVATE_PID, '--join', 'r', '--', 'sh', '-c', 'echo up; sleep 30'], { env });
+  await new Promise((res) => first.stdout.once('data', res));
+  const t0 = Date.now();
+  const second = run([...PRIVATE_PID, '--join', 'r', '--', 'sh', '-c', 'echo in; sleep 30'], env);
+  await new Promise((r) => setTimeout(r, 500));
+  first.kill('SIGKILL');
+  const s = await second;
+  t.equal(s.out, 'in\n');
+  t.not(s.code, 0, `the second ended too (exit ${s.code})`);
+  t.ok(Date.now() - t0 < 10000, 'at once, not after its sleep');
+  const again = await run([...PRIVATE_PID, '--join', 'r', '--', 'true'], env);
+  t.equal(again.code, 0, `the key is usable again (${again.err.trim()})`);
+});
