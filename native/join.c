@@ -23,7 +23,9 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 
 #ifndef NS_GET_NSTYPE
 #define NS_GET_NSTYPE _IO(0xb7, 0x3)
@@ -388,6 +390,7 @@ void join_update(int add, const int fds[JOIN_NS], pid_t drop, const char *policy
     unlinkat(dir_fd, "members.new", 0);
     unlinkat(dir_fd, "members", 0);
     unlinkat(dir_fd, "lock", 0);
+    unlinkat(dir_fd, "spawn", 0);
     unlinkat(parent_fd, key_name, AT_REMOVEDIR);
     return;
   }
@@ -404,6 +407,41 @@ int join_others_alive(void) {
   while (!n && read_member(f, &m)) n = m.pid != getpid() && member_alive(&m);
   fclose(f);
   return n;
+}
+
+/* The spawn socket of a key whose members share a private pid namespace: the first member's init serves it
+ * (one Landlock domain for all members, see stage.c), the later members' monitors connect. It is made and
+ * reached through the verified directory's descriptor. Lock held. */
+static void spawn_address(struct sockaddr_un *a) {
+  memset(a, 0, sizeof *a);
+  a->sun_family = AF_UNIX;
+  snprintf(a->sun_path, sizeof a->sun_path, "/proc/self/fd/%d/spawn", dir_fd);
+}
+
+int join_listen_spawn(void) {
+  struct sockaddr_un a;
+  spawn_address(&a);
+  if (unlinkat(dir_fd, "spawn", 0) < 0 && errno != ENOENT) die_errno(125, "--join %s: remove %s/spawn", key_name, dir_path);
+  int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (s < 0) die_errno(125, "--join %s: socket", key_name);
+  if (bind(s, (struct sockaddr *)&a, sizeof a) < 0 || listen(s, 64) < 0) die_errno(125, "--join %s: listen on %s/spawn", key_name, dir_path);
+  return s;
+}
+
+/* -1 when nobody listens (the first member is ending). The listener must be one of our stage processes. */
+int join_connect_spawn(void) {
+  struct sockaddr_un a;
+  spawn_address(&a);
+  struct stat st;
+  if (fstatat(dir_fd, "spawn", &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISSOCK(st.st_mode) || st.st_uid != getuid()) return -1;
+  int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (s < 0) die_errno(125, "--join %s: socket", key_name);
+  if (connect(s, (struct sockaddr *)&a, sizeof a) < 0) { close(s); return -1; }
+  struct ucred cr;
+  socklen_t len = sizeof cr;
+  if (getsockopt(s, SOL_SOCKET, SO_PEERCRED, &cr, &len) < 0 || cr.uid != getuid() || !our_monitor(cr.pid))
+    die(125, "--join %s: %s/spawn is not served by a sandbox of yours", key_name, dir_path);
+  return s;
 }
 
 /* In a forked child: enter the namespaces, user first (it grants the rights for the rest). */

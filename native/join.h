@@ -10,5 +10,6 @@ void join_hold(pid_t child, int share_net, int share_pid, int fds[JOIN_NS]);
 void join_update(int add, const int fds[JOIN_NS], pid_t drop, const char *policy);
 void join_enter(const int fds[JOIN_NS]);
 int join_others_alive(void);
-#define JOIN_NS_PID 6
+int join_listen_spawn(void);
+int join_connect_spawn(void);
 #endif

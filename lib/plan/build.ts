@@ -173,6 +173,8 @@ export function joinPolicy(p: Omit<Plan, 'joinDir' | 'joinPolicy'>): string {
     `capabilities=${p.capabilities.join(',') || 'none'}`,
     `seccomp=${p.seccomp ? digest(p.seccomp.bpf) : 'none'}`,
     `landlock=${p.landlockScopes}:${p.landlockPaths.length ? digest(p.landlockPaths.map((l) => [l.path, l.write])) : 'none'}`,
+    // with a private pid namespace every member runs in the first one's cgroup, under its limits
+    `limits=${p.cgroup ? encodeURIComponent(`${p.cgroup.memoryLabel ?? ''}|${p.cgroup.pidsLabel ?? ''}`) : 'none'}`,
   ].join(' ');
 }
 
@@ -216,9 +218,10 @@ export function buildPlan(spec: SandboxSpec, argv: string[], caller: CallerConte
     dieWithParent: spec.dieWithParent ?? true,
     parentPid: caller.parentPid ?? 0,
     asPid1: spec.asPid1 ?? false,
-    // Each sandbox's Landlock domain is its own, and Landlock keeps ptrace (and process_vm_readv, which MPI's
-    // single-copy transfers use) inside one domain: joined sandboxes go without the scopes.
-    landlockScopes: spec.join ? 0 : 3,
+    // Landlock keeps ptrace (and process_vm_readv, which MPI's single-copy transfers use) inside one domain. Joined
+    // sandboxes with a private pid namespace all run in the first member's domain (the stage's spawner); with the
+    // host's pid namespace each would have its own, so those go without the scopes.
+    landlockScopes: spec.join && spec.sharePid ? 0 : 3,
     landlockPaths: spec.landlock,
     verbose: spec.verbose ?? false,
     keepFds: [...new Set([...spec.keepFds, ...descriptorsNamedIn(env)])].sort((a, b) => a - b),

@@ -147,3 +147,36 @@ t.test('killing the first member ends the shared pid namespace, and the other me
   const again = await run([...PRIVATE_PID, '--join', 'r', '--', 'true'], env);
   t.equal(again.code, 0, `the key is usable again (${again.err.trim()})`);
 });
+
+t.test('a later member (started by the first member\'s spawner) behaves as a sandbox of its own', async (t) => {
+  const runtime = runtimeDir();
+  const env = cleanEnv({ XDG_RUNTIME_DIR: runtime });
+  const first = sandboxAsync([...PRIVATE_PID, '--join', 's', '--', 'sh', '-c', 'echo up; sleep 30'], { env });
+  t.teardown(() => first.kill('SIGKILL'));
+  await new Promise((res) => first.stdout.once('data', res));
+  const J = [...PRIVATE_PID, '--join', 's', '--'];
+  const code = await run([...J, 'sh', '-c', 'exit 7'], env);
+  t.equal(code.code, 7, 'its exit status');
+  const missing = await run([...J, 'no-such-program-here'], env);
+  t.equal(missing.code, 127);
+  t.equal(missing.err, 'sandbox: no-such-program-here: command not found\n', 'its error, one line');
+  const p = sandboxAsync([...J, 'sh', '-c', 'trap "echo got-term; exit 5" TERM; echo ready; while :; do sleep 0.1; done'], { env });
+  let out = '';
+  p.stdout.on('data', (d) => { out += d; });
+  await new Promise((res) => p.stdout.once('data', res));
+  p.kill('SIGTERM');
+  const termCode = await new Promise((res) => p.on('close', res));
+  t.equal(out, 'ready\ngot-term\n', 'a signal to its sandbox reaches its program');
+  t.equal(termCode, 5);
+  const m = `sbx-joined-${process.pid}`;
+  const q = sandboxAsync([...J, 'bash', '-c', `(exec -a ${m} sleep 100 &); echo ready; sleep 100`], { env });
+  await new Promise((res) => q.stdout.once('data', res));
+  const left = () => require('child_process').spawnSync('pgrep', ['-f', m], { encoding: 'utf8' }).stdout.split('\n').filter(Boolean).length;
+  t.equal(left(), 1, 'its orphaned grandchild runs');
+  q.kill('SIGKILL');
+  await new Promise((r) => setTimeout(r, 500));
+  t.equal(left(), 0, 'kill -9 of its monitor ends its processes, orphans included');
+  const stdin = require('child_process').spawnSync('sh', ['-c', `echo piped | ${require('../lib/harness').asUser(require('../lib/harness').SANDBOX, ['run', ...J, 'cat']).flat().map((a) => `'${a}'`).join(' ')}`], { env, encoding: 'utf8' });
+  t.equal(stdin.stdout, 'piped\n', 'its stdin and stdout');
+  first.kill('SIGKILL');
+});
