@@ -180,3 +180,14 @@ t.test('a later member (started by the first member\'s spawner) behaves as a san
   t.equal(stdin.stdout, 'piped\n', 'its stdin and stdout');
   first.kill('SIGKILL');
 });
+
+t.test('eight sandboxes with a private pid namespace started at once: one pid namespace, all run, nothing left', async (t) => {
+  const runtime = runtimeDir();
+  const env = cleanEnv({ XDG_RUNTIME_DIR: runtime });
+  const runs = await Promise.all(Array.from({ length: 8 }, () => run([...PRIVATE_PID, '--join', 'race', '--', 'sh', '-c', 'echo "$(readlink /proc/self/ns/pid) $$"; sleep 1'], env)));
+  for (const r of runs) t.equal(r.code, 0, r.err);
+  const lines = runs.map((r) => r.out.trim().split(' '));
+  t.equal(new Set(lines.map((l) => l[0])).size, 1, 'one pid namespace');
+  t.equal(new Set(lines.map((l) => l[1])).size, 8, 'eight distinct pids');
+  t.same(fs.readdirSync(path.join(runtime, 'sandbox', 'join')), [], 'nothing is left of the key');
+});
