@@ -516,21 +516,31 @@ static __attribute__((noreturn)) void spawned_member(unsigned char *msg, size_t 
   error_fd = fds[3];
   if (plan_parse(msg, len, &mp, err, sizeof err) < 0) die(125, "--join: the spawner got a bad request: %s", err);
   if ((size_t)n_fds != 4 + mp.n_keep_fds) die(125, "--join: the spawner got %d descriptors for %zu", n_fds, 4 + mp.n_keep_fds);
-  /* out of the way of the numbers they are to take, then into place (dup2 clears close-on-exec) */
+  /* out of the way of the numbers they are to take, then into place (dup2 clears close-on-exec); everything else
+   * this process holds (the first member's kept descriptors, inherited from its init) is closed */
+  int top = 2;
+  for (size_t i = 0; i < mp.n_keep_fds; i++) if (mp.keep_fds[i] > top) top = mp.keep_fds[i];
   for (int i = 0; i < n_fds; i++) {
-    int hi = fcntl(fds[i], F_DUPFD_CLOEXEC, 1 << 16);
-    if (hi < 0) hi = fcntl(fds[i], F_DUPFD_CLOEXEC, 4096);
+    int hi = fcntl(fds[i], F_DUPFD_CLOEXEC, top + 1);
     if (hi < 0) die_errno(125, "--join: move descriptor");
     close(fds[i]);
     fds[i] = hi;
   }
-  error_fd = fds[3];
   for (int i = 0; i < n_fds; i++) {
     if (i == 3) continue;
     int to = i < 3 ? i : mp.keep_fds[i - 4];
     if (dup2(fds[i], to) < 0) die_errno(125, "--join: descriptor %d", to);
     close(fds[i]);
   }
+  int err_hi = fds[3];
+  for (int fd = 3; fd <= top; fd++) {
+    int kept = 0;
+    for (size_t i = 0; i < mp.n_keep_fds && !kept; i++) kept = mp.keep_fds[i] == fd;
+    if (!kept) close(fd);
+  }
+  if (err_hi > top + 1) syscall(SYS_close_range, (unsigned)top + 1, (unsigned)err_hi - 1, 0);
+  syscall(SYS_close_range, (unsigned)err_hi + 1, ~0u, 0);
+  error_fd = err_hi;
   mp.share_pid = 1;          /* not pid 1: a subreaper that ends what it leaves behind */
   mp.landlock_scopes = 0;    /* already in the members' domain: another layer would be a domain of its own */
   mp.n_landlock_paths = 0;

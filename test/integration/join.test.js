@@ -191,3 +191,34 @@ t.test('eight sandboxes with a private pid namespace started at once: one pid na
   t.equal(new Set(lines.map((l) => l[1])).size, 8, 'eight distinct pids');
   t.same(fs.readdirSync(path.join(runtime, 'sandbox', 'join')), [], 'nothing is left of the key');
 });
+
+t.test('a later member gets its own kept descriptors and none of the first member\'s', async (t) => {
+  const runtime = runtimeDir();
+  const secret = path.join(runtime, 'first-only');
+  fs.writeFileSync(secret, 'first member\'s\n');
+  const mine = path.join(runtime, 'second-only');
+  fs.writeFileSync(mine, 'second member\'s\n');
+  if (require('../lib/harness').IS_ROOT) for (const f of [secret, mine]) fs.chownSync(f, require('../lib/harness').TEST_UID, require('../lib/harness').TEST_GID);
+  const fd5 = fs.openSync(secret, 'r');
+  const first = sandboxAsync([...PRIVATE_PID, '--join', 'f', '--', 'sh', '-c', 'cat /proc/self/fd/5; sleep 30'], {
+    env: cleanEnv({ XDG_RUNTIME_DIR: runtime, PMI_FD: '5' }), stdio: ['ignore', 'pipe', 'pipe', 'ignore', 'ignore', fd5],
+  });
+  t.teardown(() => first.kill('SIGKILL'));
+  let firstOut = '';
+  await new Promise((res) => first.stdout.once('data', (d) => { firstOut = String(d); res(); }));
+  t.equal(firstOut, 'first member\'s\n', 'the first member has its descriptor 5 (PMI_FD)');
+  const noFd = await run([...PRIVATE_PID, '--join', 'f', '--', 'sh', '-c', 'ls /proc/self/fd | sort -n | tr "\\n" " "'], cleanEnv({ XDG_RUNTIME_DIR: runtime }));
+  t.equal(noFd.out, '0 1 2 3 ', `a later member without PMI_FD has only stdio (and ls's own directory): ${noFd.err}`);
+  const fd7 = fs.openSync(mine, 'r');
+  const p = sandboxAsync([...PRIVATE_PID, '--join', 'f', '--', 'cat', '/proc/self/fd/7'], {
+    env: cleanEnv({ XDG_RUNTIME_DIR: runtime, PMI_FD: '7' }), stdio: ['ignore', 'pipe', 'pipe', 'ignore', 'ignore', 'ignore', 'ignore', fd7],
+  });
+  let out = '';
+  p.stdout.on('data', (d) => { out += d; });
+  const code = await new Promise((res) => p.on('close', res));
+  t.equal(code, 0);
+  t.equal(out, 'second member\'s\n', 'a later member with PMI_FD=7 gets its own descriptor 7');
+  fs.closeSync(fd5);
+  fs.closeSync(fd7);
+  first.kill('SIGKILL');
+});
