@@ -20,6 +20,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -480,12 +481,38 @@ static int spawn_listen_fd = -1;
 
 struct spawn_conn { int fd; pid_t init; };
 
+/* What a process inherits rather than a plan says, taken from the later member's monitor, so that a rank keeps the
+ * CPUs, limits and umask its launcher (srun --cpu-bind, ulimit) gave it rather than the first member's. */
+struct spawn_header {
+  uint64_t len; /* of the plan that follows */
+  cpu_set_t affinity;
+  struct rlimit limits[RLIM_NLIMITS];
+  uint32_t umask;
+  int32_t nice;
+};
+
+static void take_process_state(const struct spawn_header *h) {
+  if (sched_setaffinity(0, sizeof h->affinity, &h->affinity) < 0) debug("affinity: %s", strerror(errno));
+  for (int r = 0; r < RLIM_NLIMITS; r++) {
+    struct rlimit cur, want = h->limits[r];
+    if (getrlimit(r, &cur) < 0) continue;
+    if (want.rlim_max > cur.rlim_max) want.rlim_max = cur.rlim_max; /* only root-like powers raise a hard limit */
+    if (want.rlim_cur > want.rlim_max) want.rlim_cur = want.rlim_max;
+    if (setrlimit(r, &want) < 0) debug("rlimit %d: %s", r, strerror(errno));
+  }
+  umask((mode_t)(h->umask & 0777));
+  if (setpriority(PRIO_PROCESS, 0, h->nice) < 0) debug("nice %d: %s", (int)h->nice, strerror(errno));
+}
+
+static ssize_t last_recv; /* bytes the last recv_with_fds got */
+
 static ssize_t recv_with_fds(int s, void *buf, size_t len, int *fds, int *n_fds) {
   char cbuf[CMSG_SPACE(sizeof(int) * SPAWN_MAX_FDS)];
   struct iovec iov = { buf, len };
   struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof cbuf };
   ssize_t n;
   do n = recvmsg(s, &m, MSG_CMSG_CLOEXEC); while (n < 0 && errno == EINTR);
+  last_recv = n;
   for (struct cmsghdr *c = CMSG_FIRSTHDR(&m); c; c = CMSG_NXTHDR(&m, c))
     if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
       int k = (int)((c->cmsg_len - CMSG_LEN(0)) / sizeof(int));
@@ -496,6 +523,12 @@ static ssize_t recv_with_fds(int s, void *buf, size_t len, int *fds, int *n_fds)
       }
     }
   return n;
+}
+
+static int read_full(int fd, void *buf, size_t len);
+/* The rest of a buffer whose first part recv_with_fds read. */
+static int read_rest(int fd, void *buf, size_t len) {
+  return (size_t)last_recv >= len ? 0 : read_full(fd, (char *)buf + last_recv, len - (size_t)last_recv);
 }
 
 static int read_full(int fd, void *buf, size_t len) {
@@ -509,7 +542,7 @@ static int read_full(int fd, void *buf, size_t len) {
 }
 
 /* A later member's init, forked by the spawner: its descriptors in place, then the usual init work. */
-static __attribute__((noreturn)) void spawned_member(unsigned char *msg, size_t len, int *fds, int n_fds) {
+static __attribute__((noreturn)) void spawned_member(const struct spawn_header *h, unsigned char *msg, size_t len, int *fds, int n_fds) {
   static struct plan mp;
   char err[512];
   if (n_fds < 4) _exit(125);
@@ -541,6 +574,7 @@ static __attribute__((noreturn)) void spawned_member(unsigned char *msg, size_t 
   if (err_hi > top + 1) syscall(SYS_close_range, (unsigned)top + 1, (unsigned)err_hi - 1, 0);
   syscall(SYS_close_range, (unsigned)err_hi + 1, ~0u, 0);
   error_fd = err_hi;
+  take_process_state(h);
   mp.share_pid = 1;          /* not pid 1: a subreaper that ends what it leaves behind */
   mp.landlock_scopes = 0;    /* already in the members' domain: another layer would be a domain of its own */
   mp.n_landlock_paths = 0;
@@ -608,10 +642,12 @@ static __attribute__((noreturn)) void spawner_main(int lfd) {
     struct timeval tv = { 10, 0 };
     setsockopt(c, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
     int fds[SPAWN_MAX_FDS], n_fds = 0;
+    struct spawn_header hdr;
     uint64_t len = 0;
     unsigned char *msg = NULL;
     if (getsockopt(c, SOL_SOCKET, SO_PEERCRED, &cr, &cl) < 0 || cr.uid != getuid() ||
-        recv_with_fds(c, &len, sizeof len, fds, &n_fds) != (ssize_t)sizeof len || len == 0 || len > SPAWN_MAX_MSG ||
+        recv_with_fds(c, &hdr, sizeof hdr, fds, &n_fds) <= 0 || read_rest(c, &hdr, sizeof hdr) < 0 ||
+        (len = hdr.len) == 0 || len > SPAWN_MAX_MSG ||
         !(msg = malloc(len)) || read_full(c, msg, len) < 0) {
       for (int i = 0; i < n_fds; i++) close(fds[i]);
       free(msg);
@@ -627,7 +663,7 @@ static __attribute__((noreturn)) void spawner_main(int lfd) {
       sigset_t none;
       sigemptyset(&none);
       sigprocmask(SIG_SETMASK, &none, NULL);
-      spawned_member(msg, len, fds, n_fds);
+      spawned_member(&hdr, msg, len, fds, n_fds);
     }
     for (int i = 0; i < n_fds; i++) close(fds[i]);
     free(msg);
@@ -713,17 +749,33 @@ static int run_remote_member(const struct plan *plan, const int *ns_fds) {
   fds[n_fds++] = 0; fds[n_fds++] = 1; fds[n_fds++] = 2; fds[n_fds++] = errp[1];
   for (size_t i = 0; i < plan->n_keep_fds && n_fds < SPAWN_MAX_FDS; i++) fds[n_fds++] = plan->keep_fds[i];
   if ((size_t)n_fds != 4 + plan->n_keep_fds) die(125, "--join: too many kept descriptors to pass on");
-  uint64_t len64 = len;
+  struct spawn_header hdr;
+  memset(&hdr, 0, sizeof hdr);
+  hdr.len = len;
+  if (sched_getaffinity(0, sizeof hdr.affinity, &hdr.affinity) < 0) die_errno(125, "sched_getaffinity");
+  for (int r = 0; r < RLIM_NLIMITS; r++) getrlimit(r, &hdr.limits[r]);
+  mode_t um = umask(0);
+  umask(um);
+  hdr.umask = um;
+  errno = 0;
+  hdr.nice = getpriority(PRIO_PROCESS, 0);
   char cbuf[CMSG_SPACE(sizeof(int) * SPAWN_MAX_FDS)];
   memset(cbuf, 0, sizeof cbuf);
-  struct iovec iov = { &len64, sizeof len64 };
+  struct iovec iov = { &hdr, sizeof hdr };
   struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = CMSG_SPACE(sizeof(int) * (size_t)n_fds) };
   struct cmsghdr *c = CMSG_FIRSTHDR(&m);
   c->cmsg_level = SOL_SOCKET;
   c->cmsg_type = SCM_RIGHTS;
   c->cmsg_len = CMSG_LEN(sizeof(int) * (size_t)n_fds);
   memcpy(CMSG_DATA(c), fds, sizeof(int) * (size_t)n_fds);
-  if (sendmsg(conn, &m, MSG_NOSIGNAL) != (ssize_t)sizeof len64) die_errno(125, "--join: send to the spawner");
+  ssize_t sent = sendmsg(conn, &m, MSG_NOSIGNAL);
+  if (sent <= 0) die_errno(125, "--join: send to the spawner");
+  for (size_t off = (size_t)sent; off < sizeof hdr;) {
+    ssize_t n = send(conn, (char *)&hdr + off, sizeof hdr - off, MSG_NOSIGNAL);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) die_errno(125, "--join: send to the spawner");
+    off += (size_t)n;
+  }
   for (size_t off = 0; off < len;) {
     ssize_t n = send(conn, msg + off, len - off, MSG_NOSIGNAL);
     if (n < 0 && errno == EINTR) continue;

@@ -222,3 +222,19 @@ t.test('a later member gets its own kept descriptors and none of the first membe
   fs.closeSync(fd7);
   first.kill('SIGKILL');
 });
+
+t.test('a later member keeps the CPUs, limits, umask and nice value its launcher gave it, not the first\'s', { skip: require('os').cpus().length < 2 && 'needs two CPUs' }, async (t) => {
+  const runtime = runtimeDir();
+  const env = cleanEnv({ XDG_RUNTIME_DIR: runtime });
+  const J = [...PRIVATE_PID, '--join', 'g', '--'];
+  const { SANDBOX: S, asUser: as } = require('../lib/harness');
+  const quote = (a) => `'${a.replace(/'/g, "'\\''")}'`;
+  const line = (args) => as(S, ['run', ...args]).flat().map(quote).join(' ');
+  const first = require('child_process').spawn('sh', ['-c', `taskset -c 0 ${line([...J, 'sh', '-c', 'echo up; sleep 30'])}`], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  t.teardown(() => first.kill('SIGKILL'));
+  await new Promise((res) => first.stdout.once('data', res));
+  const probe = 'echo "$(grep Cpus_allowed_list /proc/self/status | cut -f2) $(ulimit -n) $(umask) $(cut -d" " -f19 /proc/self/stat)"';
+  const r = require('child_process').spawnSync('sh', ['-c', `ulimit -n 512; umask 027; taskset -c 1 nice -n 5 ${line([...J, 'sh', '-c', probe])}`], { env, encoding: 'utf8' });
+  t.equal(r.stdout, '1 512 0027 5\n', `CPU 1, 512 descriptors, umask 027, nice 5 (${r.stderr.trim()})`);
+  first.kill('SIGKILL');
+});
