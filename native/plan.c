@@ -215,6 +215,9 @@ static int plan_parse_inner(struct reader *rr, struct plan *plan) {
       plan->bpf_len = n;
     } else if (!strcmp(kw, "join-dir")) {
       if (!(plan->join_dir = path_token(rr, &a, "join-dir"))) return -1;
+    } else if (!strcmp(kw, "join-policy")) {
+      if (!(plan->join_policy = string_token(rr, &a))) return -1;
+      if (strlen(plan->join_policy) > 1024 || strchr(plan->join_policy, '\n')) return fail(rr, "join-policy longer than 1024 bytes or with a newline");
     } else if (!strcmp(kw, "cgroup")) {
       if (!(plan->cgroup_leaf = path_token(rr, &a, "cgroup"))) return -1;
     } else if (!strcmp(kw, "cgroup-memory-label")) {

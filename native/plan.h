@@ -64,6 +64,7 @@ struct plan {
   const unsigned char *bpf; size_t bpf_len;
   const char *seccomp_origin;
   const char *join_dir;  /* --join KEY: the key's state directory; NULL: no joining */
+  const char *join_policy; /* what a joiner can't apply itself, "k=v ...": joiners must match the first member's */
   const char *cgroup_leaf;
   const char *cgroup_memory_label;
   const char *cgroup_pids_label;

@@ -54,6 +54,7 @@ export function serializePlan(plan: Plan, extra: Array<Array<string | number>> =
   for (const a of plan.argv) w.record('argv', a);
   if (plan.seccomp) w.record('seccomp', plan.seccomp.origin, Buffer.from(plan.seccomp.bpf, 'base64'));
   if (plan.joinDir) w.record('join-dir', plan.joinDir);
+  if (plan.joinPolicy) w.record('join-policy', plan.joinPolicy);
   if (plan.cgroup) {
     w.record('cgroup', plan.cgroup.leaf);
     if (plan.cgroup.memoryLabel) w.record('cgroup-memory-label', plan.cgroup.memoryLabel);

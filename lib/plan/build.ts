@@ -2,6 +2,7 @@
 // (uid, environment, current directory) into the exact Plan the C stage will carry out.
 import * as fs from 'fs';
 import * as path from 'path';
+import { createHash } from 'crypto';
 import { SandboxError, errnoMessage } from '../errors';
 import type { Plan, MountOp, CgroupPlan } from './types';
 import type { SandboxSpec, EnvSpec } from './spec';
@@ -107,11 +108,86 @@ export function isJoinKey(key: string): boolean {
   return /^[A-Za-z0-9._@:+-]{1,128}$/.test(key) && key !== '.' && key !== '..';
 }
 
-/** The state directory of a --join key: per user, in the runtime directory (else /tmp/sandbox-UID). The stage
- * creates it (mode 0700, parents too) when it takes the key's lock; a key was checked where it was read. */
+/** Where --join keeps its state: the base directory (the runtime directory, else /tmp/sandbox-UID) and, under it,
+ * sandbox/join/KEY. The stage checks the base (the caller's, mode 0700, no symlink on the way) and creates what is
+ * missing when it takes the key's lock; a key was checked where it was read. */
+export function joinBaseFor(caller: CallerContext): string {
+  return caller.env.XDG_RUNTIME_DIR && path.isAbsolute(caller.env.XDG_RUNTIME_DIR) ? path.normalize(caller.env.XDG_RUNTIME_DIR) : `/tmp/sandbox-${caller.uid}`;
+}
 export function joinDirFor(key: string, caller: CallerContext): string {
-  const runtime = caller.env.XDG_RUNTIME_DIR && path.isAbsolute(caller.env.XDG_RUNTIME_DIR) ? caller.env.XDG_RUNTIME_DIR : `/tmp/sandbox-${caller.uid}`;
-  return path.join(runtime, 'sandbox', 'join', key);
+  return path.join(joinBaseFor(caller), 'sandbox', 'join', key);
+}
+
+/** sandbox's state directories on the host (join keys, proxy sockets), whatever this run's environment: a batch job
+ * without XDG_RUNTIME_DIR uses /tmp/sandbox-UID even when this run has one. */
+export function ownStateDirs(caller: CallerContext): string[] {
+  const dirs = [`/tmp/sandbox-${caller.uid}`];
+  const rt = caller.env.XDG_RUNTIME_DIR;
+  if (rt && path.isAbsolute(rt)) dirs.push(path.join(path.normalize(rt), 'sandbox'));
+  return dirs;
+}
+
+/**
+ * A sandbox must neither read nor write sandbox's state (a forged members file puts the next joiner into the
+ * forger's namespaces): wherever a bind shows a state directory, an empty read-only tmpfs covers it. When it does
+ * not exist yet and a writable bind shows where it would be, it is made first (mode 0700, through that bind), or
+ * the program could make it and fill it. A directory that is not the caller's is left alone: nothing of ours is in
+ * it, and the stage refuses to keep state there.
+ */
+export function hideOwnState(mounts: MountOp[], stateDirs: string[], uid: number): MountOp[] {
+  const under = (p: string, dir: string) => dir === '/' || p === dir || p.startsWith(dir + '/');
+  const dstOf = (m: MountOp) => (m.op === 'chmod' ? m.path : m.dst);
+  const extra: MountOp[] = [];
+  for (const host of stateDirs) {
+    let st: fs.Stats | null = null;
+    try {
+      st = fs.lstatSync(host);
+    } catch {
+      st = null;
+    }
+    if (st && (!st.isDirectory() || st.uid !== uid)) continue;
+    mounts.forEach((m, i) => {
+      if (m.op !== 'bind' || !under(host, m.src)) return;
+      if (!st && m.readOnly) return;
+      const rel = m.src === '/' ? host : host.slice(m.src.length);
+      const inside = m.dst === '/' ? rel || '/' : m.dst + rel;
+      if (mounts.slice(i + 1).some((later) => later.op !== 'chmod' && later.op !== 'symlink' && under(inside, dstOf(later)))) return;
+      if (extra.some((e) => e.op === 'tmpfs' && e.dst === inside)) return;
+      const origin = `hidden ${host} (sandbox's own state)`;
+      if (!st) extra.push({ op: 'dir', dst: inside, mode: 0o700, origin });
+      extra.push({ op: 'tmpfs', dst: inside, size: 4096, mode: 0o500, origin }, { op: 'remount-ro', dst: inside, origin });
+    });
+  }
+  return [...mounts, ...extra];
+}
+
+/**
+ * What a --join joiner can't apply itself, as "key=value" words: it enters the first member's namespaces, so it
+ * gets that member's root, hostname, uid map and namespace choices, and (in one user namespace) its capabilities
+ * and filters bound what the others can do to it. The stage refuses a joiner whose words differ from the ones the
+ * first member recorded, naming the keys.
+ */
+export function joinPolicy(p: Omit<Plan, 'joinDir' | 'joinPolicy'>): string {
+  const digest = (v: unknown) => createHash('sha256').update(JSON.stringify(v)).digest('hex').slice(0, 16);
+  // origins name where an entry was written, not what it does; a data op's descriptor number is per launch
+  const mounts = p.mounts.map((m) => {
+    const { origin: _o, ...rest } = m as MountOp & { fd?: number };
+    if (rest.op === 'data') return { ...rest, fd: undefined };
+    return rest;
+  });
+  return [
+    `network=${p.namespaces.net ? 'new' : 'shared'}`,
+    `pid=${p.namespaces.pid ? 'new' : 'shared'}`,
+    `uid=${p.uid}`,
+    `gid=${p.gid}`,
+    `hostname=${encodeURIComponent(p.hostname)}`,
+    `mounts=${digest(mounts)}`,
+    `capabilities=${p.capabilities.join(',') || 'none'}`,
+    `seccomp=${p.seccomp ? digest(p.seccomp.bpf) : 'none'}`,
+    `landlock=${p.landlockScopes}:${p.landlockPaths.length ? digest(p.landlockPaths.map((l) => [l.path, l.write])) : 'none'}`,
+    // with a private pid namespace every member runs in the first one's cgroup, under its limits
+    `limits=${p.cgroup ? encodeURIComponent(`${p.cgroup.memoryLabel ?? ''}|${p.cgroup.pidsLabel ?? ''}`) : 'none'}`,
+  ].join(' ');
 }
 
 /** Descriptors the environment names and a program will look for: PMI_FD (SLURM's PMI-2 wire to the step daemon). */
@@ -126,7 +202,9 @@ function descriptorsNamedIn(env: string[]): number[] {
 
 export function buildPlan(spec: SandboxSpec, argv: string[], caller: CallerContext, extras: PlanExtras, protectedPaths: string[] = [], commandLater = false): Plan {
   if (argv.length === 0 && !commandLater) throw new SandboxError('no command given (usage: sandbox run [OPTIONS] [--] COMMAND [ARGS...])');
-  const mounts = protectOwnFiles(checkSources(spec.mounts), protectedPaths.filter((p) => fs.existsSync(p)));
+  const own = protectOwnFiles(checkSources(spec.mounts), protectedPaths.filter((p) => fs.existsSync(p)));
+  // the state cover depends on what exists now, so it stays out of the join policy (a joiner finds it made)
+  const mounts = hideOwnState(own, ownStateDirs(caller), caller.uid);
   const caps: number[] = [];
   for (const name of spec.capAdd) {
     const n = capabilityNumber(name);
@@ -136,7 +214,7 @@ export function buildPlan(spec: SandboxSpec, argv: string[], caller: CallerConte
   // The default cwd is the caller's own, where it is visible; an explicit --chdir must exist.
   const cwd = spec.cwd ?? (pathVisibleInside(caller.cwd, mounts) ? caller.cwd : '/');
   const env = buildEnv(spec.env, caller.env);
-  return {
+  const plan: Omit<Plan, 'joinDir' | 'joinPolicy'> = {
     version: 1,
     namespaces: { net: !spec.shareNet, pid: !spec.sharePid },
     uid: spec.uid ?? caller.uid,
@@ -152,14 +230,16 @@ export function buildPlan(spec: SandboxSpec, argv: string[], caller: CallerConte
     dieWithParent: spec.dieWithParent ?? true,
     parentPid: caller.parentPid ?? 0,
     asPid1: spec.asPid1 ?? false,
-    // Each sandbox's Landlock domain is its own, and Landlock keeps ptrace (and process_vm_readv, which MPI's
-    // single-copy transfers use) inside one domain: joined sandboxes go without the scopes.
-    landlockScopes: spec.join ? 0 : 3,
+    // Landlock keeps ptrace (and process_vm_readv, which MPI's single-copy transfers use) inside one domain. Joined
+    // sandboxes with a private pid namespace all run in the first member's domain (the stage's spawner); with the
+    // host's pid namespace each would have its own, so those go without the scopes.
+    landlockScopes: spec.join && spec.sharePid ? 0 : 3,
     landlockPaths: spec.landlock,
     verbose: spec.verbose ?? false,
     keepFds: [...new Set([...spec.keepFds, ...descriptorsNamedIn(env)])].sort((a, b) => a - b),
     seccomp: extras.seccomp,
     cgroup: extras.cgroup,
-    joinDir: spec.join ? joinDirFor(spec.join, caller) : null,
   };
+  if (!spec.join) return { ...plan, joinDir: null, joinPolicy: null };
+  return { ...plan, joinDir: joinDirFor(spec.join, caller), joinPolicy: joinPolicy({ ...plan, mounts: own }) };
 }

@@ -77,4 +77,6 @@ export interface Plan {
   cgroup: CgroupPlan | null;
   /** --join KEY: the key's state directory (under $XDG_RUNTIME_DIR/sandbox/join); null: no joining. */
   joinDir: string | null;
+  /** --join: what a joiner can't apply itself ("key=value ..."); the stage refuses one whose words differ from the first member's. */
+  joinPolicy: string | null;
 }
