@@ -446,8 +446,27 @@ static void say_ready(int fd) {
   close(fd);
 }
 
+/* With CAP_SYS_ADMIN kept, the program could unmount the read-only covers over sandbox's own files, or remount
+ * any read-only bind read-write, since the mounts belong to its own user namespace. A user and mount namespace
+ * nested under the one that built the root make the kernel lock them all: no unmounting one mount of the tree,
+ * no clearing read-only, no bind that would show what a mount covers. The ids map to themselves. */
+static void lock_mounts(const struct plan *plan) {
+  if (!(plan->caps & (1ull << CAP_SYS_ADMIN))) return;
+  uid_t uid = getuid();
+  gid_t gid = getgid();
+  if (access("/proc/self/uid_map", F_OK) < 0) die(125, "CAP_SYS_ADMIN kept: locking the sandbox's mounts needs /proc inside (add --proc /proc)");
+  if (unshare(CLONE_NEWUSER | CLONE_NEWNS) < 0) die_errno(125, "CAP_SYS_ADMIN kept: lock the sandbox's mounts (nested user namespace)");
+  char line[64];
+  write_file("/proc/self/setgroups", "deny");
+  snprintf(line, sizeof line, "%u %u 1\n", (unsigned)uid, (unsigned)uid);
+  write_file("/proc/self/uid_map", line);
+  snprintf(line, sizeof line, "%u %u 1\n", (unsigned)gid, (unsigned)gid);
+  write_file("/proc/self/gid_map", line);
+}
+
 /* The rest of an init's work, whether it built the sandbox or joined one: privileges, then the program. */
 static __attribute__((noreturn)) void finish_init(const struct plan *plan) {
+  lock_mounts(plan);
   drop_capabilities(plan->caps, last_cap());
   if (chdir(plan->cwd) < 0) {
     if (!plan->cwd_fallback) die_errno(125, "--chdir %s", plan->cwd);
