@@ -244,7 +244,7 @@ static int plan_parse_inner(struct reader *rr, struct plan *plan) {
       case OP_BIND:
         if (!(o.u.bind.src = path_token(rr, &a, "bind source"))) return -1;
         if (!(o.u.bind.dst = path_token(rr, &a, "bind destination"))) return -1;
-        if (number_token(rr, &a, BIND_RO | BIND_DEV | BIND_TRY, &v) < 0) return -1;
+        if (number_token(rr, &a, BIND_RO | BIND_DEV | BIND_TRY | BIND_NOFOLLOW, &v) < 0) return -1;
         o.u.bind.flags = (unsigned)v;
         break;
       case OP_TMPFS:

@@ -16,6 +16,7 @@ enum op_kind { OP_BIND, OP_TMPFS, OP_PROC, OP_DEV, OP_MQUEUE, OP_DIR, OP_SYMLINK
 #define BIND_RO 1u
 #define BIND_DEV 2u
 #define BIND_TRY 4u
+#define BIND_NOFOLLOW 8u /* the source may contain no symlink at all (it was resolved when planned) */
 #define DATA_MOUNT 1u
 #define DATA_RO 2u
 

@@ -30,6 +30,10 @@ export interface ProfileContext {
   readBytes?: (p: string) => Buffer | null;
   /** A descriptor, inherited by the sandbox, that reads back these bytes (the X cookie copy). Defaults to a memfd. */
   dataFd?: (name: string, bytes: Buffer) => number;
+  /** The path with every symlink resolved, or the path itself when it can't be. Defaults to fs.realpathSync. */
+  realPath?: (p: string) => string;
+  /** May this user create or replace entries in this directory? Defaults to: it owns it, or access(W_OK). */
+  canWrite?: (dir: string) => boolean;
 }
 
 export { packageRoot } from '../paths';
@@ -103,6 +107,29 @@ export const readBytesOf = (ctx: ProfileContext) =>
       return fs.readFileSync(p);
     } catch {
       return null;
+    }
+  });
+
+export const realPathOf = (ctx: ProfileContext) =>
+  ctx.realPath ??
+  ((p: string) => {
+    try {
+      return fs.realpathSync(p);
+    } catch {
+      return p;
+    }
+  });
+
+export const canWriteOf = (ctx: ProfileContext) =>
+  ctx.canWrite ??
+  ((dir: string) => {
+    // the owner may chmod it writable first, so owning it counts as writing it
+    try {
+      if (process.getuid && fs.statSync(dir).uid === process.getuid()) return true;
+      fs.accessSync(dir, fs.constants.W_OK);
+      return true;
+    } catch {
+      return false;
     }
   });
 
