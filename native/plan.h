@@ -76,6 +76,7 @@ struct plan {
   const char **env_keep; size_t n_env_keep;
   const char **env_unset; size_t n_env_unset;
   struct plan_input { const char *path; int kind; uint64_t a, b, c; } *inputs; size_t n_inputs;
+  const char *boot_id;  /* the boot the plan was compiled in: its input-node records hold only in that boot */
   char *storage;        /* owns every string above */
 };
 
