@@ -125,7 +125,7 @@ export function readCgroupDir(ops: CgroupFs, dir: string): CgroupDir | null {
 
 /** Whether a user manager could start a transient scope for us: busctl and a user bus or systemd's private socket. */
 export function detectSystemdUserManager(ops: CgroupFs, env: NodeJS.ProcessEnv): SystemdUserManager {
-  const busctl = (env.PATH ?? '/usr/bin:/bin').split(':').filter(Boolean)
+  const busctl = (env.PATH ?? '/usr/bin:/bin').split(':').filter((d) => d.startsWith('/'))
     .map((d) => path.posix.join(d, 'busctl')).find((p) => ops.exists(p));
   if (!busctl) return { available: false, reason: 'busctl not found in PATH' };
   const runtime = env.XDG_RUNTIME_DIR;

@@ -2,6 +2,8 @@
 // busctl (the way container runtimes get a delegated cgroup when the caller's isn't).
 // Not testable end to end on the build machines (no user manager); the argument building is.
 import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
 import { SandboxError } from '../errors';
 
 /** busctl's argument list for Manager.StartTransientUnit(name, mode, properties, aux). */
@@ -26,8 +28,26 @@ export function transientScopeArgs(unit: string, pids: number[], description: st
 
 export type CommandRunner = (file: string, args: string[]) => void;
 
+/**
+ * A program by name from the absolute PATH entries only: busctl runs outside any sandbox, and a relative entry
+ * (./node_modules/.bin, an empty one) would find one planted in a working directory a sandbox could write.
+ */
+export function absoluteProgram(name: string, pathVar: string | undefined): string {
+  if (name.includes('/')) return name;
+  for (const d of (pathVar ?? '').split(':').filter((e) => e.startsWith('/'))) {
+    const p = path.posix.join(d, name);
+    try {
+      fs.accessSync(p, fs.constants.X_OK);
+      return p;
+    } catch {
+      // next
+    }
+  }
+  return path.posix.join('/usr/bin', name);
+}
+
 const runBusctl: CommandRunner = (file, args) => {
-  execFileSync(file, args, { stdio: ['ignore', 'ignore', 'pipe'], timeout: 10000 });
+  execFileSync(absoluteProgram(file, process.env.PATH), args, { stdio: ['ignore', 'ignore', 'pipe'], timeout: 10000 });
 };
 
 /** Start the scope holding `pids`; the caller then waits until /proc/self/cgroup shows it. */

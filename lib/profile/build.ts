@@ -116,12 +116,10 @@ function fsOps(e: FsEntry, x: Expander, ctx: ProfileContext, notes: string[]): {
         src = realPathOf(ctx)(main);
         noFollow = true;
       }
-      if (noFollow) {
-        if (coversHome(main, x.vars.HOME, ctx)) {
-          readOnly = true;
-          const from = e.path.text === main ? '' : ` (from ${JSON.stringify(e.path.text)})`;
-          notes.push(`${e.path.at}: ${main}${from} is the home directory or above it: bound read-only (run sandbox from a project directory for a writable one, or add --bind ${main} ${dst} to mean it)`);
-        }
+      if (noFollow && coversHome(main, x.vars.HOME, ctx)) {
+        readOnly = true;
+        const from = e.path.text === main ? '' : ` (from ${JSON.stringify(e.path.text)})`;
+        notes.push(`${e.path.at}: ${main}${from} is the home directory or above it: bound read-only (run sandbox from a project directory for a writable one, or add --bind ${main} ${dst} to mean it)`);
       }
       const op: MountOp = { op: 'bind', src, dst, readOnly, devices: e.op === 'dev-bind', optional: e.optional, origin };
       return { dst, ops: [noFollow ? { ...op, noFollow } : op] };

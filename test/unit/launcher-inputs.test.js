@@ -157,3 +157,20 @@ t.test('item 13: a compiled plan records device, inode and the boot of each bind
   if (fs.existsSync('/proc/sys/kernel/random/boot_id')) t.equal(x.bootId, fs.readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim());
   t.ok(os.EOL);
 });
+
+t.test('item 14, the same for busctl: programs run outside a sandbox come from absolute PATH entries only', async (t) => {
+  const { absoluteProgram } = require(`${dist}/cgroup/systemd`);
+  const { detectSystemdUserManager } = require(`${dist}/cgroup/host`);
+  const dir = t.testdir({ bin: { busctl: '#!/bin/sh\n' } });
+  fs.chmodSync(path.join(dir, 'bin', 'busctl'), 0o755);
+  const cwd = process.cwd();
+  process.chdir(dir);
+  try {
+    t.equal(absoluteProgram('busctl', './bin:bin:'), '/usr/bin/busctl', 'relative and empty entries are skipped');
+    t.equal(absoluteProgram('busctl', `./bin:${path.join(dir, 'bin')}`), path.join(dir, 'bin', 'busctl'));
+    const ops = { exists: (p) => fs.existsSync(p) };
+    t.same(detectSystemdUserManager(ops, { PATH: './bin:bin', XDG_RUNTIME_DIR: dir }), { available: false, reason: 'busctl not found in PATH' });
+  } finally {
+    process.chdir(cwd);
+  }
+});
