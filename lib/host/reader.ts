@@ -42,7 +42,7 @@ export function parseProbeOutput(text: string): ProbeAnswers {
 export function realHostReader(): HostReader {
   const which = (program: string): string | null => {
     for (const dir of (process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin').split(':')) {
-      if (!dir) continue;
+      if (!dir.startsWith('/')) continue; // relative entries would find what a sandbox planted in its cwd: doctor runs it
       const p = path.join(dir, program);
       try { fs.accessSync(p, fs.constants.X_OK); if (fs.statSync(p).isFile()) return p; } catch { /* next */ }
     }

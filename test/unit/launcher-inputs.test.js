@@ -174,3 +174,21 @@ t.test('item 14, the same for busctl: programs run outside a sandbox come from a
     process.chdir(cwd);
   }
 });
+
+t.test('item 14, the same for sandbox doctor: unshare from absolute PATH entries only', async (t) => {
+  const { realHostReader } = require(`${dist}/host/reader`);
+  const dir = t.testdir({ bin: { unshare: '#!/bin/sh\n' } });
+  fs.chmodSync(path.join(dir, 'bin', 'unshare'), 0o755);
+  const cwd = process.cwd();
+  const saved = process.env.PATH;
+  process.chdir(dir);
+  try {
+    process.env.PATH = './bin:bin';
+    t.equal(realHostReader().which('unshare'), null, 'relative entries are skipped');
+    process.env.PATH = `./bin:${path.join(dir, 'bin')}`;
+    t.equal(realHostReader().which('unshare'), path.join(dir, 'bin', 'unshare'));
+  } finally {
+    process.env.PATH = saved;
+    process.chdir(cwd);
+  }
+});
