@@ -55,9 +55,25 @@ function resolveSpec(profile: string | null | undefined, cli: SandboxSpec, comma
   return { spec: mergeSpecs(loaded.spec, cli), profileFiles: loaded.resolved.chain, notes: loaded.notes };
 }
 
-/** What no sandbox may write: the installed package, the user's sandbox configuration, the plans the user compiled. */
+/**
+ * What no sandbox may write: the installed package, the user's sandbox configuration, the plans the user compiled,
+ * and the persistent homes' base (each profile's own home is bound below it, so it is not covered).
+ */
 function ownFiles(): string[] {
-  return [realpathOr(packageRoot()), realpathOr(sandboxConfigDir(process.env)), ...readCompiledPlans(process.env).map((l) => realpathOr(l.plan))];
+  const { dataHome } = require('../profile/context') as typeof import('../profile/context');
+  let home = process.env.HOME;
+  try {
+    home ||= os.userInfo().homedir; // as the profile loader does when HOME is unset
+  } catch {
+    /* no passwd entry */
+  }
+  const data = dataHome({ env: { ...process.env, HOME: home } });
+  return [
+    realpathOr(packageRoot()),
+    realpathOr(sandboxConfigDir(process.env)),
+    ...(data ? [realpathOr(path.join(data, 'sandbox'))] : []),
+    ...readCompiledPlans(process.env).map((l) => realpathOr(l.plan)),
+  ];
 }
 
 function realpathOr(p: string): string {

@@ -173,7 +173,13 @@ function homeOps(doc: ProfileDoc, name: string, x: Expander, ctx: ProfileContext
     const data = dataHome(ctx);
     if (!data) throw new SandboxError(`${at}: found neither XDG_DATA_HOME nor HOME set, expected one of them for home "persist"`);
     persistHome = path.join(data, 'sandbox', 'homes', name);
-    ops.push({ op: 'bind', src: persistHome, dst, readOnly: readOnly ?? false, devices: false, optional: false, origin: at });
+    // a sandbox that could write the data directory may have made homes/NAME a symlink to the real home
+    const link = readLinkOf(ctx);
+    for (const p of [path.join(data, 'sandbox'), path.join(data, 'sandbox', 'homes'), persistHome]) {
+      const target = link(p);
+      if (target !== null) throw new SandboxError(`${at}: found ${p} a symlink (to ${target}), expected a directory for the persistent home (a sandbox may have planted it: remove it)`);
+    }
+    ops.push({ op: 'bind', src: realPathOf(ctx)(persistHome), dst, readOnly: readOnly ?? false, devices: false, optional: false, origin: at, noFollow: true });
   }
   for (const s of home.share) {
     const p = path.posix.join(dst, s.path);

@@ -191,6 +191,23 @@ t.test('item 13: bind sources from variables that are symlinks planted by an ear
   t.equal(ok.stdout, 'WROTE\n', `a real directory still works: ${ok.stderr}`);
 });
 
+t.test('item 13: a persistent home planted as a symlink to the real home', async (t) => {
+  const w = world();
+  // before sandbox has made its data directory, a sandbox with the home read-write plants browser's home
+  const p = run(w, ['--bind', w.home, w.home, '--', 'sh', '-c', 'mkdir -p ~/.local/share/sandbox/homes && ln -s ~ ~/.local/share/sandbox/homes/browser']);
+  t.equal(p.status, 0, p.stderr);
+  const r = run(w, ['--profile', 'browser', '--', 'sh', '-c', 'echo x >> ~/.bashrc && echo WROTE'], { cwd: '/' });
+  t.equal(r.status, 125);
+  t.equal(lines(r.stderr).length, 1);
+  t.match(r.stderr, new RegExp(`^sandbox: \\S+browser\\.json5:\\d+:\\d+: found ${w.home}/\\.local/share/sandbox/homes/browser a symlink \\(to ${w.home}\\), expected a directory for the persistent home`));
+  t.equal(fs.readFileSync(path.join(w.home, '.bashrc'), 'utf8'), '# the user\'s own\n', '~/.bashrc unchanged');
+  // once the directory is there, it is sandbox's own: read-only wherever a writable bind shows it
+  fs.rmSync(path.join(w.home, '.local', 'share', 'sandbox', 'homes', 'browser'));
+  const again = run(w, ['--bind', w.home, w.home, '--', 'sh', '-c', 'ln -s ~ ~/.local/share/sandbox/homes/browser 2>/dev/null; echo $?']);
+  t.equal(again.stdout, '1\n', 'no symlink planted');
+  t.notOk(fs.existsSync(path.join(w.home, '.local', 'share', 'sandbox', 'homes', 'browser')));
+});
+
 t.test('item 13: a compiled plan\'s bind source swapped for a symlink', async (t) => {
   const w = world();
   const data = mkdir(path.join(w.base, 'data'));

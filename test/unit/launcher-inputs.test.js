@@ -192,3 +192,16 @@ t.test('item 14, the same for sandbox doctor: unshare from absolute PATH entries
     process.chdir(cwd);
   }
 });
+
+t.test('item 13, the same for persistent homes: a symlink planted as homes/NAME is refused', async (t) => {
+  const prof = { 'p.json5': '{ extends: "minimal", home: "persist" }' };
+  const ok = ctxFor(t, { user: prof, real: { '/data/sandbox/homes/p': '/real/data/sandbox/homes/p' } });
+  ok.dataDir = '/data';
+  const m = P.loadProfile(path.join(ok.userDir, 'p.json5'), ok).spec.mounts.find((x) => x.dst === '/home/u');
+  t.same([m.src, m.noFollow, m.readOnly], ['/real/data/sandbox/homes/p', true, false], 'bound by its resolved path, without following');
+  for (const planted of ['/data/sandbox', '/data/sandbox/homes', '/data/sandbox/homes/p']) {
+    const bad = ctxFor(t, { user: prof, links: { [planted]: '/home/u' } });
+    bad.dataDir = '/data';
+    t.throws(() => P.loadProfile(path.join(bad.userDir, 'p.json5'), bad), { message: new RegExp(`p\\.json5:1:\\d+: found ${planted} a symlink \\(to /home/u\\), expected a directory for the persistent home`) }, planted);
+  }
+});
