@@ -57,14 +57,16 @@ class Expander {
 /**
  * A read-write bind of the home, or of a directory above it, from a variable (${CWD} when sandbox is started
  * from ~, a $SCRATCH that is the home) would let the program rewrite the user's shell start-up files and
- * sandbox's own configuration. Paths the profile names literally are the profile's choice.
+ * sandbox's own configuration. Paths the profile names literally are the profile's choice. 'home': the source
+ * is the home; below: the home's path under the source, which is above it.
  */
-function coversHome(src: string, home: string | undefined, ctx: ProfileContext): boolean {
-  if (!home || !path.isAbsolute(home)) return false;
+function coversHome(src: string, home: string | undefined, ctx: ProfileContext): 'home' | { below: string } | null {
+  if (!home || !path.isAbsolute(home)) return null;
   const real = realPathOf(ctx);
   const h = real(path.posix.normalize(home));
   const s = real(src);
-  return s === h || h.startsWith(s === '/' ? '/' : s + '/');
+  if (s === h) return 'home';
+  return h.startsWith(s === '/' ? '/' : s + '/') ? { below: h.slice(s === '/' ? 0 : s.length) } : null;
 }
 
 /**
@@ -116,13 +118,20 @@ function fsOps(e: FsEntry, x: Expander, ctx: ProfileContext, notes: string[]): {
         src = realPathOf(ctx)(main);
         noFollow = true;
       }
-      if (noFollow && coversHome(main, x.vars.HOME, ctx)) {
+      const home = noFollow ? coversHome(main, x.vars.HOME, ctx) : null;
+      const from = e.path.text === main ? '' : ` (from ${JSON.stringify(e.path.text)})`;
+      const cover: MountOp[] = [];
+      if (home === 'home') {
         readOnly = true;
-        const from = e.path.text === main ? '' : ` (from ${JSON.stringify(e.path.text)})`;
-        notes.push(`${e.path.at}: ${main}${from} is the home directory or above it: bound read-only (run sandbox from a project directory for a writable one, or add --bind ${main} ${dst} to mean it)`);
+        notes.push(`${e.path.at}: ${main}${from} is the home directory: bound read-only (run sandbox from a project directory for a writable one, or add --bind ${main} ${dst} to mean it)`);
+      } else if (home) {
+        // the directory stays writable (a shared /tmp above a home under it); the home in it does not
+        const inside = dst === '/' ? home.below : dst + home.below;
+        cover.push({ op: 'bind', src: src === '/' ? home.below : src + home.below, dst: inside, readOnly: true, devices: false, optional: true, origin, noFollow: true });
+        notes.push(`${e.path.at}: ${main}${from} holds the home directory: the home in it is bound read-only (run sandbox from a project directory, or add --bind ${inside} ${inside} to mean it)`);
       }
       const op: MountOp = { op: 'bind', src, dst, readOnly, devices: e.op === 'dev-bind', optional: e.optional, origin };
-      return { dst, ops: [noFollow ? { ...op, noFollow } : op] };
+      return { dst, ops: [noFollow ? { ...op, noFollow } : op, ...cover] };
     }
     case 'tmpfs':
       return { dst: main, ops: [{ op: 'tmpfs', dst: main, size: e.size ?? 0, mode: e.mode ?? 0o755, origin }] };

@@ -34,16 +34,21 @@ function ctxFor(t, { cwd = '/home/u/proj', env = {}, links = {}, writable = [], 
 }
 const binds = (spec, src) => spec.mounts.filter((m) => m.op === 'bind' && m.src === src);
 
-t.test('item 6: a read-write ${CWD} that is the home or above it is bound read-only, with a note', async (t) => {
+t.test('item 6: a read-write ${CWD} that is the home is bound read-only; above it, the home in it is', async (t) => {
   for (const name of ['default', 'build', 'hpc']) {
-    for (const cwd of ['/home/u', '/home']) {
-      const ctx = ctxFor(t, { cwd });
-      const loaded = P.loadProfile(name, ctx);
-      const b = binds(loaded.spec, cwd);
-      t.ok(b.length >= 1, `${name} from ${cwd}: the cwd is bound`);
-      t.ok(b.every((m) => m.readOnly), `${name} from ${cwd}: read-only`);
-      t.match(loaded.notes.join('\n'), new RegExp(`(default|hpc)\\.json5:\\d+:\\d+: ${cwd} \\(from "\\$\\{CWD\\}"\\) is the home directory or above it: bound read-only`), `${name} from ${cwd}: says so`);
-    }
+    const loaded = P.loadProfile(name, ctxFor(t, { cwd: '/home/u' }));
+    const b = binds(loaded.spec, '/home/u');
+    t.ok(b.length >= 1, `${name} from ~: the cwd is bound`);
+    t.ok(b.every((m) => m.readOnly), `${name} from ~: read-only`);
+    t.match(loaded.notes.join('\n'), /(default|hpc)\.json5:\d+:\d+: \/home\/u \(from "\$\{CWD\}"\) is the home directory: bound read-only/, `${name} from ~: says so`);
+
+    const above = P.loadProfile(name, ctxFor(t, { cwd: '/home' }));
+    const cwdBind = binds(above.spec, '/home');
+    t.same(cwdBind.map((m) => m.readOnly), [false], `${name} from /home: the cwd stays writable`);
+    const at = above.spec.mounts.indexOf(cwdBind[0]);
+    t.match(above.spec.mounts[at + 1], { op: 'bind', src: '/home/u', dst: '/home/u', readOnly: true, noFollow: true }, `${name} from /home: the home in it read-only, right after it`);
+    t.match(above.notes.join('\n'), /\/home \(from "\$\{CWD\}"\) holds the home directory: the home in it is bound read-only/, `${name} from /home: says so`);
+
     const proj = P.loadProfile(name, ctxFor(t, { cwd: '/home/u/proj' }));
     t.equal(binds(proj.spec, '/home/u/proj')[0].readOnly, false, `${name} from a project directory: read-write`);
     t.same(proj.notes, [], `${name} from a project directory: no note`);
@@ -51,6 +56,11 @@ t.test('item 6: a read-write ${CWD} that is the home or above it is bound read-o
   // the home reached through a symlink (/home -> /data/home): compared by resolved paths
   const ctx = ctxFor(t, { cwd: '/data/home/u', real: { '/home/u': '/data/home/u' } });
   t.equal(binds(P.loadProfile('default', ctx).spec, '/data/home/u')[0].readOnly, true, 'the home by its resolved path');
+  // a $TMPDIR above the home keeps a shared /tmp writable (MPI's session directory), the home in it not
+  const tmp = ctxFor(t, { cwd: '/home/u/proj', env: { HOME: '/tmp/h', TMPDIR: '/tmp' } });
+  const hpc = P.loadProfile('hpc', tmp).spec;
+  t.same(binds(hpc, '/tmp').map((m) => m.readOnly), [false, false], 'both /tmp binds of hpc stay writable');
+  t.ok(hpc.mounts.some((m) => m.op === 'bind' && m.src === '/tmp/h' && m.readOnly), 'the home under it read-only');
 });
 
 t.test('item 6: literal paths and read-only binds are the profile\'s choice', async (t) => {
