@@ -17,14 +17,21 @@
 #define NODE_FALLBACK "/usr/bin/node"
 #endif
 
-/* node from $SANDBOX_NODE, else the first `node` on PATH, else the one the build ran with. */
+/* Which node runs sandbox decides everything it does, so it never comes from a place a sandbox may have
+ * written: $SANDBOX_NODE when it is an absolute path, else the node the package was built with, else the first
+ * `node` in an absolute PATH entry. Relative entries (./node_modules/.bin, an empty entry meaning the working
+ * directory) are skipped: the working directory is often bound read-write into the last sandbox. */
 static const char *find_node(char *buf, size_t len) {
   const char *forced = getenv("SANDBOX_NODE");
-  if (forced && *forced) return forced;
+  if (forced && *forced) {
+    if (forced[0] == '/') return forced;
+    fprintf(stderr, "sandbox: SANDBOX_NODE=%s is not an absolute path: ignored\n", forced);
+  }
+  if (NODE_FALLBACK[0] == '/' && access(NODE_FALLBACK, X_OK) == 0) return NODE_FALLBACK;
   const char *path = getenv("PATH");
   for (const char *p = path ? path : ""; *p;) {
     const char *e = strchrnul(p, ':');
-    if (e > p && (size_t)snprintf(buf, len, "%.*s/node", (int)(e - p), p) < len && access(buf, X_OK) == 0) return buf;
+    if (*p == '/' && (size_t)snprintf(buf, len, "%.*s/node", (int)(e - p), p) < len && access(buf, X_OK) == 0) return buf;
     p = *e ? e + 1 : e;
   }
   return NODE_FALLBACK;

@@ -143,6 +143,18 @@ static int clone_tree(const char *src, int recursive) {
   return sys_open_tree(AT_FDCWD, src, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | (recursive ? AT_RECURSIVE : 0));
 }
 
+/* The same for a source that was resolved when it was planned: a symlink anywhere on the path now (planted
+ * since, by a sandbox that can write there) fails with ELOOP instead of leading elsewhere. */
+static int clone_tree_nofollow(const char *src) {
+  int fd = sys_openat2(AT_FDCWD, src, O_PATH | O_CLOEXEC, 0, RESOLVE_NO_SYMLINKS);
+  if (fd < 0) return -1;
+  int tree = sys_open_tree(fd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE | AT_EMPTY_PATH);
+  int saved = errno;
+  close(fd);
+  errno = saved;
+  return tree;
+}
+
 static const char *const dev_nodes[] = { "null", "zero", "full", "random", "urandom", "tty" };
 #define N_DEV_NODES (sizeof dev_nodes / sizeof dev_nodes[0])
 
@@ -275,7 +287,7 @@ void build_root(const struct plan *plan) {
       continue;
     }
     if (o->kind != OP_BIND) continue;
-    trees[i] = clone_tree(o->u.bind.src, 1);
+    trees[i] = o->u.bind.flags & BIND_NOFOLLOW ? clone_tree_nofollow(o->u.bind.src) : clone_tree(o->u.bind.src, 1);
     if (trees[i] < 0 && !((o->u.bind.flags & BIND_TRY) && (errno == ENOENT || errno == ENOTDIR || errno == EACCES)))
       die_errno(125, "%s", o->origin);
     if (trees[i] >= 0) debug("cloned %s", o->u.bind.src);

@@ -158,14 +158,17 @@ static int plan_parse_inner(struct reader *rr, struct plan *plan) {
         *cap = nc;
       }
       if (!((*arr)[(*n)++] = string_token(rr, &a))) return -1;
-    } else if (!strcmp(kw, "input-file") || !strcmp(kw, "input-path")) {
-      /* input-file PATH MTIME_SEC MTIME_NSEC SIZE; input-path PATH TYPE(1 dir, 2 other) OPTIONAL 0 */
+    } else if (!strcmp(kw, "input-file") || !strcmp(kw, "input-path") || !strcmp(kw, "input-node")) {
+      /* input-file PATH MTIME_SEC MTIME_NSEC SIZE; input-path PATH TYPE(1 dir, 2 other) OPTIONAL 0;
+       * input-node PATH DEV INO 0 */
       GROW(plan->inputs, plan->n_inputs, cap_inputs, struct plan_input);
       struct plan_input *in = &plan->inputs[plan->n_inputs++];
-      in->kind = kw[6] == 'f' ? 1 : 2;
+      in->kind = kw[6] == 'f' ? 1 : kw[6] == 'p' ? 2 : 3;
       if (!(in->path = path_token(rr, &a, "input"))) return -1;
       if (number_token(rr, &a, UINT64_MAX >> 1, &in->a) < 0 || number_token(rr, &a, UINT64_MAX >> 1, &in->b) < 0 ||
           number_token(rr, &a, UINT64_MAX >> 1, &in->c) < 0) return -1;
+    } else if (!strcmp(kw, "input-boot")) {
+      if (!(plan->boot_id = string_token(rr, &a))) return -1;
     } else if (!strcmp(kw, "landlock-ro") || !strcmp(kw, "landlock-rw")) {
       GROW(plan->landlock_paths, plan->n_landlock_paths, cap_ll, struct landlock_path);
       struct landlock_path *l = &plan->landlock_paths[plan->n_landlock_paths++];
@@ -247,7 +250,7 @@ static int plan_parse_inner(struct reader *rr, struct plan *plan) {
       case OP_BIND:
         if (!(o.u.bind.src = path_token(rr, &a, "bind source"))) return -1;
         if (!(o.u.bind.dst = path_token(rr, &a, "bind destination"))) return -1;
-        if (number_token(rr, &a, BIND_RO | BIND_DEV | BIND_TRY, &v) < 0) return -1;
+        if (number_token(rr, &a, BIND_RO | BIND_DEV | BIND_TRY | BIND_NOFOLLOW, &v) < 0) return -1;
         o.u.bind.flags = (unsigned)v;
         break;
       case OP_TMPFS:

@@ -16,6 +16,7 @@ enum op_kind { OP_BIND, OP_TMPFS, OP_PROC, OP_DEV, OP_MQUEUE, OP_DIR, OP_SYMLINK
 #define BIND_RO 1u
 #define BIND_DEV 2u
 #define BIND_TRY 4u
+#define BIND_NOFOLLOW 8u /* the source may contain no symlink at all (it was resolved when planned) */
 #define DATA_MOUNT 1u
 #define DATA_RO 2u
 
@@ -76,6 +77,7 @@ struct plan {
   const char **env_keep; size_t n_env_keep;
   const char **env_unset; size_t n_env_unset;
   struct plan_input { const char *path; int kind; uint64_t a, b, c; } *inputs; size_t n_inputs;
+  const char *boot_id;  /* the boot the plan was compiled in: its input-node records hold only in that boot */
   char *storage;        /* owns every string above */
 };
 

@@ -925,8 +925,27 @@ static int run_remote_member(const struct plan *plan, const int *ns_fds) {
   return code;
 }
 
+/* With CAP_SYS_ADMIN kept, the program could unmount the read-only covers over sandbox's own files, or remount
+ * any read-only bind read-write, since the mounts belong to its own user namespace. A user and mount namespace
+ * nested under the one that built the root make the kernel lock them all: no unmounting one mount of the tree,
+ * no clearing read-only, no bind that would show what a mount covers. The ids map to themselves. */
+static void lock_mounts(const struct plan *plan) {
+  if (!(plan->caps & (1ull << CAP_SYS_ADMIN))) return;
+  uid_t uid = getuid();
+  gid_t gid = getgid();
+  if (access("/proc/self/uid_map", F_OK) < 0) die(125, "CAP_SYS_ADMIN kept: locking the sandbox's mounts needs /proc inside (add --proc /proc)");
+  if (unshare(CLONE_NEWUSER | CLONE_NEWNS) < 0) die_errno(125, "CAP_SYS_ADMIN kept: lock the sandbox's mounts (nested user namespace)");
+  char line[64];
+  write_file("/proc/self/setgroups", "deny");
+  snprintf(line, sizeof line, "%u %u 1\n", (unsigned)uid, (unsigned)uid);
+  write_file("/proc/self/uid_map", line);
+  snprintf(line, sizeof line, "%u %u 1\n", (unsigned)gid, (unsigned)gid);
+  write_file("/proc/self/gid_map", line);
+}
+
 /* The rest of an init's work, whether it built the sandbox or joined one: privileges, then the program. */
 static __attribute__((noreturn)) void finish_init(const struct plan *plan) {
+  lock_mounts(plan);
   drop_capabilities(plan->caps, last_cap());
   if (chdir(plan->cwd) < 0) {
     if (!plan->cwd_fallback) die_errno(125, "--chdir %s", plan->cwd);
@@ -1062,12 +1081,31 @@ static const char **build_env(const struct plan *plan) {
   return out;
 }
 
-/* A compiled plan refuses to run when what it was built from changed: a profile file edited, a bound path gone. */
+/* This boot's id: device and inode numbers of bound paths hold only within one boot of one machine (a tmpfs
+ * /tmp is new at each boot, another node has its own). */
+static int same_boot(const char *boot_id) {
+  char buf[64] = { 0 };
+  int fd = open("/proc/sys/kernel/random/boot_id", O_RDONLY | O_CLOEXEC);
+  if (fd < 0 || !boot_id) { if (fd >= 0) close(fd); return 0; }
+  ssize_t n = read(fd, buf, sizeof buf - 1);
+  close(fd);
+  while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == ' ')) buf[--n] = 0;
+  return n > 0 && !strcmp(buf, boot_id);
+}
+
+/* A compiled plan refuses to run when what it was built from changed: a profile file edited, a bound path gone
+ * or, in the boot it was compiled in, replaced by another one (a directory swapped for a symlink to the home). */
 static void check_inputs(const struct plan *plan, const char *file) {
+  int boot = same_boot(plan->boot_id);
   for (size_t i = 0; i < plan->n_inputs; i++) {
     const struct plan_input *in = &plan->inputs[i];
     struct stat st;
     int ok = stat(in->path, &st) == 0;
+    if (in->kind == 3) {
+      if (ok && boot && ((uint64_t)st.st_dev != in->a || (uint64_t)st.st_ino != in->b))
+        die(125, "%s: %s is not the one the plan was compiled with (another file or directory is there now, or a symlink leads elsewhere): run sandbox compile again", file, in->path);
+      continue;
+    }
     if (in->kind == 1) {
       if (!ok || (uint64_t)st.st_mtim.tv_sec != in->a || (uint64_t)st.st_mtim.tv_nsec != in->b || (uint64_t)st.st_size != in->c)
         die(125, "%s: %s changed since the plan was compiled (run sandbox compile again)", file, in->path);
@@ -1078,6 +1116,15 @@ static void check_inputs(const struct plan *plan, const char *file) {
         die(125, "%s: %s is %s now, not %s as when the plan was compiled", file, in->path, S_ISDIR(st.st_mode) ? "a directory" : "a file", in->a == 1 ? "a directory" : "a file");
     }
   }
+}
+
+/* A plan file runs outside any sandbox: one that someone else could have written decides what runs as us. */
+static void check_plan_file(int fd, const char *file) {
+  struct stat st;
+  if (fstat(fd, &st) < 0) die_errno(125, "%s", file);
+  if (!S_ISREG(st.st_mode)) die(125, "%s: not a regular file", file);
+  if (st.st_uid != getuid()) die(125, "%s: owned by uid %u, not by you (uid %u): a plan runs only for the user who compiled it", file, (unsigned)st.st_uid, (unsigned)getuid());
+  if (st.st_mode & 022) die(125, "%s: writable by others (mode %03o): chmod go-w it, or compile it again", file, (unsigned)(st.st_mode & 0777));
 }
 
 static int parse_fd_arg(const char *s) {
@@ -1099,6 +1146,7 @@ int main(int argc, char **argv) {
   }
   int plan_fd = compiled ? open(argv[1], O_RDONLY | O_CLOEXEC) : parse_fd_arg(argv[2]);
   if (plan_fd < 0) die_errno(125, "%s", argv[1]);
+  if (compiled) check_plan_file(plan_fd, argv[1]);
   size_t len;
   unsigned char *buf = read_plan(plan_fd, &len);
   size_t skip = 0;

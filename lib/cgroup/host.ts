@@ -3,6 +3,7 @@
 // The parsers are pure; readCgroupHost gathers everything once through an injectable CgroupFs.
 import * as path from 'node:path';
 import { CgroupFs, realCgroupFs } from './fsops';
+import { SYSTEM_PROGRAM_DIRS } from '../host/system-program';
 
 /** What the caller can see and do in one cgroup directory. */
 export interface CgroupDir {
@@ -125,9 +126,9 @@ export function readCgroupDir(ops: CgroupFs, dir: string): CgroupDir | null {
 
 /** Whether a user manager could start a transient scope for us: busctl and a user bus or systemd's private socket. */
 export function detectSystemdUserManager(ops: CgroupFs, env: NodeJS.ProcessEnv): SystemdUserManager {
-  const busctl = (env.PATH ?? '/usr/bin:/bin').split(':').filter(Boolean)
-    .map((d) => path.posix.join(d, 'busctl')).find((p) => ops.exists(p));
-  if (!busctl) return { available: false, reason: 'busctl not found in PATH' };
+  // the system's directories, never PATH: busctl runs outside any sandbox (lib/host/system-program.ts)
+  const busctl = SYSTEM_PROGRAM_DIRS.map((d) => path.posix.join(d, 'busctl')).find((p) => ops.exists(p));
+  if (!busctl) return { available: false, reason: `busctl not found in ${SYSTEM_PROGRAM_DIRS.join(', ')}` };
   const runtime = env.XDG_RUNTIME_DIR;
   if (runtime && ops.exists(path.posix.join(runtime, 'systemd/private'))) {
     return { available: true, reason: `systemd user manager at ${runtime}/systemd/private` };

@@ -7,6 +7,7 @@ import * as path from 'path';
 import { SandboxError } from '../errors';
 import { planFor, type RunIo } from './run';
 import { stagePath } from '../paths';
+import { listedPlanShowing, readCompiledPlans, recordCompiledPlan, sandboxConfigDir } from '../plan/own-files';
 import { serializePlan } from '../native/serialize';
 import type { Plan } from '../plan/types';
 import type { SandboxSpec } from '../plan/spec';
@@ -19,8 +20,10 @@ export interface CompiledExtras {
   envUnset: string[];
   /** profile files: path, mtime (s, ns), size */
   files: { path: string; sec: bigint; nsec: bigint; size: bigint }[];
-  /** bound sources: path, directory or not, optional */
-  paths: { path: string; dir: boolean; optional: boolean }[];
+  /** bound sources: path, directory or not, optional; device and inode when it exists */
+  paths: { path: string; dir: boolean; optional: boolean; dev?: bigint; ino?: bigint }[];
+  /** this boot's id: device and inode numbers are checked only within it */
+  bootId: string | null;
 }
 
 export function compiledExtras(spec: SandboxSpec, plan: Plan, profileFiles: string[]): CompiledExtras {
@@ -30,15 +33,49 @@ export function compiledExtras(spec: SandboxSpec, plan: Plan, profileFiles: stri
   });
   const paths = plan.mounts.flatMap((m) => {
     if (m.op !== 'bind') return [];
-    let dir = false;
     try {
-      dir = fs.statSync(m.src).isDirectory();
+      const st = fs.statSync(m.src, { bigint: true });
+      return [{ path: m.src, dir: st.isDirectory(), optional: m.optional, dev: st.dev, ino: st.ino }];
     } catch {
-      /* a -try source that is missing now */
+      return [{ path: m.src, dir: false, optional: m.optional }]; /* a -try source that is missing now */
     }
-    return [{ path: m.src, dir, optional: m.optional }];
   });
-  return { envClear: spec.env.clear, envKeep: spec.env.keep, envUnset: spec.env.unset, files, paths };
+  let bootId: string | null = null;
+  try {
+    bootId = fs.readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim() || null;
+  } catch {
+    /* no procfs: device and inode are not checked */
+  }
+  return { envClear: spec.env.clear, envKeep: spec.env.keep, envUnset: spec.env.unset, files, paths, bootId };
+}
+
+/**
+ * The plan launches later, outside any sandbox: each bind source is taken by its resolved path and bound
+ * without following symlinks, so one planted on the way since (by a sandbox that can write there) fails the
+ * launch instead of leading to the home. configDir: sandbox's configuration directory, resolved.
+ */
+export function resolvedBinds(plan: Plan, realpath: (p: string) => string, configDir?: string): Plan {
+  return {
+    ...plan,
+    mounts: plan.mounts.map((m) => {
+      if (m.op !== 'bind') return m;
+      const src = realpath(m.src);
+      // the cover over sandbox's configuration must be there at each launch: a launch that finds the directory gone
+      // is refused (else the program could make it and plant a profile for the next run)
+      const cover = m.readOnly && src === configDir;
+      return { ...m, src, noFollow: true, ...(cover ? { optional: false } : {}) };
+    }),
+  };
+}
+
+/** -o inside one of the plan's own writable binds would let the program rewrite the plan it runs under. */
+export function checkOutputOutsideBinds(plan: Plan, file: string, option: string, realpath: (p: string) => string): void {
+  const real = path.join(realpath(path.dirname(file)), path.basename(file));
+  const under = (p: string, dir: string) => dir === '/' || p === dir || p.startsWith(dir + '/');
+  const bind = plan.mounts.find((m) => m.op === 'bind' && !m.readOnly && under(real, realpath(m.src)));
+  if (bind && bind.op === 'bind') {
+    throw new SandboxError(`${option}: ${real} is inside ${bind.src}, which the plan binds read-write (${bind.origin}): the program could rewrite its own plan; write it elsewhere`);
+  }
 }
 
 /** The records a compiled plan carries besides the plan: written before `end`. */
@@ -48,19 +85,36 @@ export function compiledRecords(x: CompiledExtras): Array<Array<string | number>
   for (const u of x.envUnset) out.push(['env-unset', u]);
   for (const f of x.files) out.push(['input-file', f.path, f.sec.toString(), f.nsec.toString(), f.size.toString()]);
   for (const p of x.paths) out.push(['input-path', p.path, p.dir ? 1 : 2, p.optional ? 1 : 0, 0]);
+  if (x.bootId) {
+    out.push(['input-boot', x.bootId]);
+    for (const p of x.paths) if (p.dev !== undefined && p.ino !== undefined) out.push(['input-node', p.path, p.dev.toString(), p.ino.toString(), 0]);
+  }
   return out;
+}
+
+function realpathOr(p: string): string {
+  try {
+    return fs.realpathSync(p);
+  } catch {
+    return p;
+  }
 }
 
 export function runCompileCommand(args: string[], io: RunIo): number {
   let output: string | undefined;
+  let option = '-o';
   const rest: string[] = [];
   for (let i = 0; i < args.length; i++) {
     const a = args[i];
     if (a === '--') { rest.push(...args.slice(i)); break; }
     if (a === '-o' || a === '--output') {
       if (i + 1 >= args.length) throw new SandboxError(`${a}: expects FILE (${COMPILE_USAGE})`);
+      option = a;
       output = args[++i];
-    } else if (a.startsWith('--output=')) output = a.slice(9);
+    } else if (a.startsWith('--output=')) {
+      option = '--output';
+      output = a.slice(9);
+    }
     else rest.push(a);
   }
   if (rest.includes('--help')) { io.out(COMPILE_USAGE); return 0; }
@@ -69,15 +123,22 @@ export function runCompileCommand(args: string[], io: RunIo): number {
   if ('help' in r) { io.out(COMPILE_USAGE); return 0; }
   if (r.printPlan) throw new SandboxError('--print-plan: use it with sandbox run; sandbox compile writes the plan to -o FILE');
   // Each launch has its own environment and parent: those are not frozen into the file.
-  const plan: Plan = { ...r.plan, env: Object.entries(r.spec.env.set).map(([k, v]) => `${k}=${v}`), parentPid: 0 };
+  const plan: Plan = resolvedBinds({ ...r.plan, env: Object.entries(r.spec.env.set).map(([k, v]) => `${k}=${v}`), parentPid: 0 }, realpathOr, realpathOr(sandboxConfigDir(process.env)));
+  const file = path.resolve(output);
+  checkOutputOutsideBinds(plan, file, `${option} ${output}`, realpathOr);
   const bytes = serializePlan(plan, compiledRecords(compiledExtras(r.spec, plan, r.profileFiles)));
   const exec = path.join(path.dirname(stagePath()), 'sandbox-exec');
-  const file = path.resolve(output);
+  const real = path.join(realpathOr(path.dirname(file)), path.basename(file));
+  const other = listedPlanShowing(readCompiledPlans(process.env), real);
+  if (other) throw new SandboxError(`${option} ${output}: ${real} is inside ${other.dir}, which the compiled plan ${other.plan} binds read-write: its program could rewrite this plan; write it elsewhere`);
+  // listed first: a plan on the list is protected in every later sandbox, even if writing it fails half way
+  const rw = plan.mounts.flatMap((m) => (m.op === 'bind' && !m.readOnly ? [m.src] : []));
+  recordCompiledPlan(process.env, real, process.getuid ? process.getuid() : 0, rw);
   try {
     fs.writeFileSync(file, Buffer.concat([Buffer.from(`#!${exec}\n`), bytes]), { mode: 0o755 });
     fs.chmodSync(file, 0o755);
   } catch (e) {
-    throw new SandboxError(`-o ${output}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    throw new SandboxError(`${option} ${output}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
   }
   io.err(`sandbox: wrote ${file} (${bytes.length} bytes); run it with: sandbox-exec ${file} -- COMMAND, or ${file} -- COMMAND`);
   return 0;

@@ -11,6 +11,7 @@ import type { Plan } from '../plan/types';
 import { makeDebug } from '../debug';
 import { newSandboxId, planCgroup, type CgroupDecision } from '../cgroup/plan';
 import { readCgroupHost } from '../cgroup/host';
+import { ensureConfigDir, readCompiledPlans, sandboxConfigDir } from '../plan/own-files';
 
 const log = makeDebug('run');
 
@@ -36,7 +37,7 @@ function callerContext(): CallerContext {
 }
 
 /** The profile (default: `default`) under the command line; --no-profile: the command line alone. */
-function resolveSpec(profile: string | null | undefined, cli: SandboxSpec, command: string[], rootfs: RunRequest['rootfs']): { spec: SandboxSpec; profileFiles: string[] } {
+function resolveSpec(profile: string | null | undefined, cli: SandboxSpec, command: string[], rootfs: RunRequest['rootfs']): { spec: SandboxSpec; profileFiles: string[]; notes?: string[] } {
   if (rootfs) {
     // The image brings its own system: the profile keeps only its non-system operations, the command line all.
     const { profileForRootfs, applyRootfs, realRootfsHost } = require('../plan/rootfs') as typeof import('../plan/rootfs');
@@ -44,21 +45,35 @@ function resolveSpec(profile: string | null | undefined, cli: SandboxSpec, comma
     const merged = mergeSpecs(profileForRootfs(inner.spec), cli);
     const c = callerContext();
     const host = realRootfsHost(merged.uid ?? c.uid, merged.gid ?? c.gid, c.env);
-    return { spec: applyRootfs(merged, { ...rootfs, dir: realpathOr(rootfs.dir) }, host), profileFiles: inner.profileFiles };
+    return { spec: applyRootfs(merged, { ...rootfs, dir: realpathOr(rootfs.dir) }, host), profileFiles: inner.profileFiles, notes: inner.notes };
   }
   if (profile === null) return { spec: cli, profileFiles: [] };
   const { loadProfile, hostProfileContext, ensureProfileDirs } = require('../profile/index') as typeof import('../profile/index');
   const loaded = loadProfile(profile ?? 'default', hostProfileContext(command[0]));
   log('profile %s from %s', loaded.name, loaded.file);
   ensureProfileDirs(loaded);
-  return { spec: mergeSpecs(loaded.spec, cli), profileFiles: loaded.resolved.chain };
+  return { spec: mergeSpecs(loaded.spec, cli), profileFiles: loaded.resolved.chain, notes: loaded.notes };
 }
 
-/** What no sandbox may write: the installed package and the user's sandbox configuration. */
+/**
+ * What no sandbox may write: the installed package, the user's sandbox configuration, the plans the user compiled,
+ * and the persistent homes' base (each profile's own home is bound below it, so it is not covered).
+ */
 function ownFiles(): string[] {
-  const env = process.env;
-  const config = env.XDG_CONFIG_HOME || path.join(env.HOME || os.userInfo().homedir, '.config');
-  return [realpathOr(packageRoot()), realpathOr(path.join(config, 'sandbox'))];
+  const { dataHome } = require('../profile/context') as typeof import('../profile/context');
+  let home = process.env.HOME;
+  try {
+    home ||= os.userInfo().homedir; // as the profile loader does when HOME is unset
+  } catch {
+    /* no passwd entry */
+  }
+  const data = dataHome({ env: { ...process.env, HOME: home } });
+  return [
+    realpathOr(packageRoot()),
+    realpathOr(sandboxConfigDir(process.env)),
+    ...(data ? [realpathOr(path.join(data, 'sandbox'))] : []),
+    ...readCompiledPlans(process.env).map((l) => realpathOr(l.plan)),
+  ];
 }
 
 function realpathOr(p: string): string {
@@ -109,6 +124,7 @@ export function planFor(argv: string[], io: RunIo, opts: { compiled?: boolean } 
   const req = parseRunArgs(argv, process.cwd());
   if (req.help) return { help: true };
   const resolved = resolveSpec(req.profile, req.spec, req.command, req.rootfs);
+  for (const n of resolved.notes ?? []) io.err(`sandbox: note: ${n}`);
   let spec = resolved.spec;
   const profileFiles = resolved.profileFiles;
   if (opts.compiled && spec.limits) throw new SandboxError(`${spec.limits.origin}: resource limits can't be compiled into a plan yet (each launch needs its own cgroup): use sandbox run`);
@@ -125,6 +141,7 @@ export function planFor(argv: string[], io: RunIo, opts: { compiled?: boolean } 
   // The sandbox id names the monitor (this pid: the launcher execs it), so a later run can tell a stale leaf.
   const cgroup = planCgroup(spec.limits, newSandboxId(process.pid), spec.limits ? readCgroupHost() : emptyHost());
   for (const w of cgroup.warnings) io.err(`sandbox: ${w}`);
+  if (!req.printPlan) ensureConfigDir(spec.mounts, sandboxConfigDir(process.env));
   const plan = buildPlan(spec, req.command, callerContext(), { seccomp: seccompFor(spec), cgroup: cgroup.plan }, ownFiles(), opts.compiled);
   if (dbus && req.printPlan) dbus.describe(plan);
   if (pulse && req.printPlan) pulse.describe(plan);

@@ -18,12 +18,12 @@ class Writer {
   }
 }
 
-const BIND_RO = 1, BIND_DEV = 2, BIND_TRY = 4, DATA_MOUNT = 1, DATA_RO = 2;
+const BIND_RO = 1, BIND_DEV = 2, BIND_TRY = 4, BIND_NOFOLLOW = 8, DATA_MOUNT = 1, DATA_RO = 2;
 
 function mountRecord(w: Writer, m: MountOp): void {
   switch (m.op) {
     case 'bind':
-      w.record('bind', m.origin, m.src, m.dst, (m.readOnly ? BIND_RO : 0) | (m.devices ? BIND_DEV : 0) | (m.optional ? BIND_TRY : 0));
+      w.record('bind', m.origin, m.src, m.dst, (m.readOnly ? BIND_RO : 0) | (m.devices ? BIND_DEV : 0) | (m.optional ? BIND_TRY : 0) | (m.noFollow ? BIND_NOFOLLOW : 0));
       break;
     case 'tmpfs': w.record('tmpfs', m.origin, m.dst, m.size, m.mode); break;
     case 'proc': case 'dev': case 'mqueue': case 'remount-ro': w.record(m.op, m.origin, m.dst); break;

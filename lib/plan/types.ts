@@ -5,8 +5,9 @@
 export type Origin = string;
 
 export type MountOp =
-  /** bind, ro-bind, dev-bind and their -try forms. Read-only binds are read-only recursively. */
-  | { op: 'bind'; src: string; dst: string; readOnly: boolean; devices: boolean; optional: boolean; origin: Origin }
+  /** bind, ro-bind, dev-bind and their -try forms. Read-only binds are read-only recursively. noFollow: src was
+   * resolved when planned, and the stage refuses a symlink anywhere on it (one planted since). */
+  | { op: 'bind'; src: string; dst: string; readOnly: boolean; devices: boolean; optional: boolean; origin: Origin; noFollow?: boolean }
   /** A fresh tmpfs; size in bytes (0: the kernel's default), mode as a number (0o755). */
   | { op: 'tmpfs'; dst: string; size: number; mode: number; origin: Origin }
   | { op: 'proc'; dst: string; origin: Origin }

@@ -7,7 +7,7 @@ import { SandboxError } from '../errors';
 import type { MountOp } from '../plan/types';
 import { emptySpec, type SandboxSpec } from '../plan/spec';
 import type { DbusDoc, FsEntry, ProfileDoc, Want } from './document';
-import { dataFdOf, dataHome, listDirOf, readLinkOf, x11CookieOf, type ProfileContext } from './context';
+import { canWriteOf, dataFdOf, dataHome, listDirOf, readLinkOf, realPathOf, x11CookieOf, type ProfileContext } from './context';
 import { expandTemplate, type Template } from './template';
 import { type DeviceName, type SocketName } from './tables';
 import { deviceSetMounts } from '../plan/devices';
@@ -18,6 +18,8 @@ export interface BuiltProfile {
   persistHome?: string;
   /** The filesystem entries left after `drop`, as written (for `profile show`). */
   filesystem: FsEntry[];
+  /** What the launcher changed in the profile's meaning and tells the user on stderr (one line each). */
+  notes: string[];
 }
 
 const SPECIAL_HINT: Record<string, string> = {
@@ -55,7 +57,51 @@ class Expander {
 /** Host directories every program of the user shares: a variable that names one of them is never bound whole. */
 const SHARED_TMP = ['/tmp', '/var/tmp', '/dev/shm'];
 
-function fsOps(e: FsEntry, x: Expander, ctx: ProfileContext): { dst: string; ops: MountOp[] } | null {
+
+/**
+ * A read-write bind of the home, or of a directory above it, from a variable (${CWD} when sandbox is started
+ * from ~, a $SCRATCH that is the home) would let the program rewrite the user's shell start-up files and
+ * sandbox's own configuration. Paths the profile names literally are the profile's choice. 'home': the source
+ * is the home; below: the home's path under the source, which is above it.
+ */
+function coversHome(src: string, home: string | undefined, ctx: ProfileContext): 'home' | { below: string } | null {
+  if (!home || !path.isAbsolute(home)) return null;
+  const real = realPathOf(ctx);
+  const h = real(path.posix.normalize(home));
+  const s = real(src);
+  if (s === h) return 'home';
+  return h.startsWith(s === '/' ? '/' : s + '/') ? { below: h.slice(s === '/' ? 0 : s.length) } : null;
+}
+
+/**
+ * A writable bind whose source comes from a variable ($TMPDIR, $SCRATCH, $PMIX_SERVER_TMPDIR): an earlier
+ * sandbox may have planted a symlink on that path (/tmp/X -> ~) to have the next one bind what it points to.
+ * Symlinks in directories only someone else (root) can write are the site's and are followed; one in a
+ * directory this user can write is refused. True when the source came from a variable: it is then bound by its
+ * resolved path, and the stage refuses a symlink planted on it between now and the mount.
+ */
+function checkVariableSource(t: Template, src: string, ctx: ProfileContext): boolean {
+  if (!t.parts.some((p) => p.kind !== 'text')) return false;
+  const link = readLinkOf(ctx);
+  const real = realPathOf(ctx);
+  const canWrite = canWriteOf(ctx);
+  let cur = '/';
+  for (const name of src.split('/').filter(Boolean)) {
+    const next = path.posix.join(cur, name);
+    const target = link(next);
+    if (target === null) {
+      cur = next;
+      continue;
+    }
+    if (canWrite(cur)) {
+      throw new SandboxError(`${t.at}: found ${src} (from ${JSON.stringify(t.text)}) going through the symlink ${next} -> ${target} in ${cur}, which this user can write (a sandbox may have planted it), expected a path without symlinks there: set the variable to the real directory`);
+    }
+    cur = real(next);
+  }
+  return true;
+}
+
+function fsOps(e: FsEntry, x: Expander, ctx: ProfileContext, notes: string[]): { dst: string; ops: MountOp[] } | null {
   const origin = e.at;
   const main = x.path(e.path, e.optional);
   if (main === null) return null;
@@ -77,7 +123,27 @@ function fsOps(e: FsEntry, x: Expander, ctx: ProfileContext): { dst: string; ops
         const hint = fromCwd ? 'run sandbox from a directory of its own, or use --no-profile' : 'the sandbox\'s private /tmp serves otherwise; optional: true skips it';
         throw new SandboxError(`${e.path.at}: found ${JSON.stringify(e.path.text)} naming the host's shared ${main}, expected a directory of its own (${hint})`);
       }
-      return { dst, ops: [{ op: 'bind', src: main, dst, readOnly: e.op === 'ro-bind', devices: e.op === 'dev-bind', optional: e.optional, origin }] };
+      let readOnly = e.op === 'ro-bind';
+      let src = main;
+      let noFollow = false;
+      if (!readOnly && checkVariableSource(e.path, main, ctx)) {
+        src = realPathOf(ctx)(main);
+        noFollow = true;
+      }
+      const home = noFollow ? coversHome(main, x.vars.HOME, ctx) : null;
+      const from = e.path.text === main ? '' : ` (from ${JSON.stringify(e.path.text)})`;
+      const cover: MountOp[] = [];
+      if (home === 'home') {
+        readOnly = true;
+        notes.push(`${e.path.at}: ${main}${from} is the home directory: bound read-only (run sandbox from a project directory for a writable one, or add --bind ${main} ${dst} to mean it)`);
+      } else if (home) {
+        // the directory stays writable (a shared /tmp above a home under it); the home in it does not
+        const inside = dst === '/' ? home.below : dst + home.below;
+        cover.push({ op: 'bind', src: src === '/' ? home.below : src + home.below, dst: inside, readOnly: true, devices: false, optional: true, origin, noFollow: true });
+        notes.push(`${e.path.at}: ${main}${from} holds the home directory: the home in it is bound read-only (run sandbox from a project directory, or add --bind ${inside} ${inside} to mean it)`);
+      }
+      const op: MountOp = { op: 'bind', src, dst, readOnly, devices: e.op === 'dev-bind', optional: e.optional, origin };
+      return { dst, ops: [noFollow ? { ...op, noFollow } : op, ...cover] };
     }
     case 'tmpfs':
       return { dst: main, ops: [{ op: 'tmpfs', dst: main, size: e.size ?? 0, mode: e.mode ?? 0o755, origin }] };
@@ -128,7 +194,13 @@ function homeOps(doc: ProfileDoc, name: string, x: Expander, ctx: ProfileContext
     const data = dataHome(ctx);
     if (!data) throw new SandboxError(`${at}: found neither XDG_DATA_HOME nor HOME set, expected one of them for home "persist"`);
     persistHome = path.join(data, 'sandbox', 'homes', name);
-    ops.push({ op: 'bind', src: persistHome, dst, readOnly: readOnly ?? false, devices: false, optional: false, origin: at });
+    // a sandbox that could write the data directory may have made homes/NAME a symlink to the real home
+    const link = readLinkOf(ctx);
+    for (const p of [path.join(data, 'sandbox'), path.join(data, 'sandbox', 'homes'), persistHome]) {
+      const target = link(p);
+      if (target !== null) throw new SandboxError(`${at}: found ${p} a symlink (to ${target}), expected a directory for the persistent home (a sandbox may have planted it: remove it)`);
+    }
+    ops.push({ op: 'bind', src: realPathOf(ctx)(persistHome), dst, readOnly: readOnly ?? false, devices: false, optional: false, origin: at, noFollow: true });
   }
   for (const s of home.share) {
     const p = path.posix.join(dst, s.path);
@@ -324,9 +396,10 @@ export function buildSpec(doc: ProfileDoc, name: string, ctx: ProfileContext): B
   if (doc.asPid1) spec.asPid1 = doc.asPid1.value;
 
   const home = homeOps(doc, name, x, ctx);
+  const notes: string[] = [];
   let kept: { entry: FsEntry; dst: string; ops: MountOp[] }[] = [];
   for (const entry of doc.filesystem) {
-    const r = fsOps(entry, x, ctx);
+    const r = fsOps(entry, x, ctx, notes);
     if (entry.op === 'drop') {
       if (r) kept = kept.filter((k) => k.dst !== r.dst);
       continue;
@@ -386,7 +459,7 @@ export function buildSpec(doc: ProfileDoc, name: string, ctx: ProfileContext): B
       Object.fromEntries(Object.entries(m).flatMap(([k, v]) => (v ? [[k, v.value]] : [])));
     spec.dbus = { see: names(d.see), talk: names(d.talk), own: names(d.own), call: rules(d.call), broadcast: rules(d.broadcast), optional: d.optional?.value ?? false, origin: d.at };
   }
-  return { spec, persistHome: home.persistHome, filesystem: kept.map((k) => k.entry) };
+  return { spec, persistHome: home.persistHome, filesystem: kept.map((k) => k.entry), notes };
 }
 
 /** The seccomp section, checked by lib/seccomp with positions in the profile (loaded only when a profile has one). */

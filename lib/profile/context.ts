@@ -32,6 +32,10 @@ export interface ProfileContext {
   dataFd?: (name: string, bytes: Buffer) => number;
   /** The sandbox's cookie for display :N given the host's authority file. Defaults to an untrusted one from xauth. */
   x11Cookie?: (display: number, hostAuth: string | null) => import('./xauth').X11Access;
+  /** The path with every symlink resolved, or the path itself when it can't be. Defaults to fs.realpathSync. */
+  realPath?: (p: string) => string;
+  /** May this user create or replace entries in this directory? Defaults to: it owns it, or access(W_OK). */
+  canWrite?: (dir: string) => boolean;
 }
 
 export { packageRoot } from '../paths';
@@ -105,6 +109,29 @@ export const readBytesOf = (ctx: ProfileContext) =>
       return fs.readFileSync(p);
     } catch {
       return null;
+    }
+  });
+
+export const realPathOf = (ctx: ProfileContext) =>
+  ctx.realPath ??
+  ((p: string) => {
+    try {
+      return fs.realpathSync(p);
+    } catch {
+      return p;
+    }
+  });
+
+export const canWriteOf = (ctx: ProfileContext) =>
+  ctx.canWrite ??
+  ((dir: string) => {
+    // the owner may chmod it writable first, so owning it counts as writing it
+    try {
+      if (process.getuid && fs.statSync(dir).uid === process.getuid()) return true;
+      fs.accessSync(dir, fs.constants.W_OK);
+      return true;
+    } catch {
+      return false;
     }
   });
 

@@ -28,6 +28,8 @@ export interface LoadedProfile {
   persistHome?: string;
   /** Positions inside the merged seccomp section, for lib/seccomp's messages. */
   seccompLocate?: Locate;
+  /** One-line notes for stderr: what the launcher changed in the profile's meaning (a home bound read-only). */
+  notes: string[];
 }
 
 /** A value with a slash, or ending in .json5, is a path; anything else is a profile name. */
@@ -121,6 +123,7 @@ export function loadProfile(nameOrPath: string, ctx: ProfileContext): LoadedProf
     file: resolved.file,
     spec: built.spec,
     resolved: { ...resolved, doc: { ...resolved.doc, filesystem: built.filesystem } },
+    notes: built.notes,
   };
   if (built.persistHome) loaded.persistHome = built.persistHome;
   if (resolved.doc.seccomp) loaded.seccompLocate = resolved.doc.seccomp.locate;

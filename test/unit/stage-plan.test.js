@@ -38,7 +38,7 @@ t.test('malformed plans', async (t) => {
     ['bad number', plan(...ok, ['uid', '-1'], ['end']), /not a decimal number/],
     ['huge number', plan(...ok, ['uid', '99999999999999999999999'], ['end']), /too large/],
     ['bad mode', plan(...ok, ['dir', 'o', '/a', '99999'], ['end']), /out of range/],
-    ['bad bind flags', plan(...ok, ['bind', 'o', '/a', '/b', '8'], ['end']), /out of range/],
+    ['bad bind flags', plan(...ok, ['bind', 'o', '/a', '/b', '16'], ['end']), /out of range/],
     ['token past end', '999:abc,', /runs past the end/],
     ['missing comma', '3:abc;', /expected ','/],
     ['NUL in string', plan(['sandbox-plan', '1'], ['argv', 'a\0b'], ['end']), /NUL/],
