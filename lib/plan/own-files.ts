@@ -21,10 +21,27 @@ export function compiledPlansList(env: Record<string, string | undefined>): stri
 
 const under = (p: string, dir: string): boolean => dir === '/' || p === dir || p.startsWith(dir + '/');
 
-/** The read-write bind that shows host path p inside (the last one, which decides), or null. */
-export function writableBindShowing(mounts: MountOp[], p: string): Extract<MountOp, { op: 'bind' }> | null {
+/** A path with its longest existing part resolved (the rest, not there yet, appended as it is). */
+export function resolvedPath(p: string, realpath: (q: string) => string = fs.realpathSync): string {
+  const rest: string[] = [];
+  for (let cur = path.resolve(p); ; cur = path.dirname(cur)) {
+    try {
+      return path.join(realpath(cur), ...rest.reverse());
+    } catch {
+      if (cur === '/') return path.resolve(p);
+      rest.push(path.basename(cur));
+    }
+  }
+}
+
+/**
+ * The read-write bind that shows host path p inside (the last one, which decides), or null. Compared by resolved
+ * paths, as the kernel binds them: a ~/.config linked into a dotfiles checkout is shown by a bind of the checkout.
+ */
+export function writableBindShowing(mounts: MountOp[], p: string, realpath: (q: string) => string = fs.realpathSync): Extract<MountOp, { op: 'bind' }> | null {
+  const target = resolvedPath(p, realpath);
   let found: Extract<MountOp, { op: 'bind' }> | null = null;
-  for (const m of mounts) if (m.op === 'bind' && !m.readOnly && under(p, m.src)) found = m;
+  for (const m of mounts) if (m.op === 'bind' && !m.readOnly && under(target, resolvedPath(m.src, realpath))) found = m;
   return found;
 }
 

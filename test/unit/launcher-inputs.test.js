@@ -122,6 +122,13 @@ t.test('item 10 and 4: sandbox\'s own state', async (t) => {
   t.notOk(fs.existsSync(dir), 'not made when no writable bind shows it');
   own.ensureConfigDir([m(path.join(home, '.config'), false)], dir);
   t.equal(fs.statSync(dir).mode & 0o777, 0o700, 'made, mode 0700, when a writable bind shows where it goes');
+  // ~/.config linked into a dotfiles checkout: a bind of the checkout shows where the directory goes
+  const dots = t.testdir({ home: {}, dotfiles: { config: {} } });
+  fs.symlinkSync(path.join(dots, 'dotfiles', 'config'), path.join(dots, 'home', '.config'));
+  const linked = path.join(dots, 'home', '.config', 'sandbox');
+  own.ensureConfigDir([m(path.join(dots, 'dotfiles', 'config'), false)], linked);
+  t.ok(fs.statSync(path.join(dots, 'dotfiles', 'config', 'sandbox')).isDirectory(), 'made when the bind shows it through a symlink');
+  t.equal(own.resolvedPath(path.join(dots, 'home', '.config', 'not', 'yet')), path.join(fs.realpathSync(dots), 'dotfiles', 'config', 'not', 'yet'), 'missing parts appended to the resolved part');
 
   const env = { HOME: home };
   const uid = process.getuid();
