@@ -16,7 +16,7 @@ if mode == 'jobs':
 a = termios.tcgetattr(0); a[3] &= ~(termios.ECHO | termios.ICANON | termios.ISIG)
 t('tcsetattr', lambda: termios.tcsetattr(0, termios.TCSANOW, a))
 t('tiocexcl', lambda: fcntl.ioctl(0, TIOCEXCL))
-# steal the terminal as its controlling one: refused, the program runs in a session of its own
+# steal the terminal as its controlling one: refused, the program is not a session leader
 t('tiocsctty0', lambda: fcntl.ioctl(0, TIOCSCTTY, 0))
 t('tiocsctty1', lambda: fcntl.ioctl(0, TIOCSCTTY, 1))
 if mode == 'sleep': print('inner sleeping')
