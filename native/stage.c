@@ -648,7 +648,8 @@ static void finish_cgroup(const struct plan *plan, int kill_fd) {
 struct saved_terminal {
   int fd;             /* the first of 0-2 that is a terminal; -1: none */
   struct termios tio;
-  pid_t fg;           /* its foreground group at the start; 0 where it is not our controlling terminal */
+  pid_t fg;           /* its foreground group at the start (ours, unless sandbox started in the background); 0 where
+                       * it is not our controlling terminal */
   int excl;           /* exclusive mode at the start (TIOCGEXCL); -1: unknown */
 };
 
@@ -666,8 +667,10 @@ static struct saved_terminal save_terminal(void) {
   return st;
 }
 
-/* After the sandbox's last process is gone, however it ended. Settings are put back only while the terminal is
- * ours: where another live group (the user's shell, after `bg`) holds the foreground, its modes are its own. */
+/* After the sandbox's last process is gone, however it ended. Settings are put back only where the terminal was
+ * ours at the start and is again now: where another live group (the user's shell, after `bg`) holds the foreground,
+ * its modes are its own, and what a sandbox started in the background saved may be the shell's line-editing modes
+ * of that moment (echo off), not the ones to come back to. */
 static void restore_terminal(const struct saved_terminal *st) {
   if (st->fd < 0) return;
   /* a background process changing its terminal gets SIGTTOU, unless it blocks it; the program may have left us there */
@@ -683,7 +686,7 @@ static void restore_terminal(const struct saved_terminal *st) {
       if (tcsetpgrp(st->fd, st->fg) == 0) fg = st->fg;
       else debug("give the terminal back to group %d: %s", (int)st->fg, strerror(errno));
     }
-    ours = fg == getpgrp();
+    ours = fg == getpgrp() && st->fg == getpgrp();
   }
   if (ours) {
     if (tcflow(st->fd, TCOON) < 0) debug("tcflow TCOON: %s", strerror(errno));
