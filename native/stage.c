@@ -26,6 +26,7 @@
 #include <sys/stat.h>
 #include <sys/time.h>
 #include <sys/wait.h>
+#include <termios.h>
 #include <time.h>
 
 int error_fd = -1;
@@ -1047,6 +1048,67 @@ static void finish_cgroup(const struct plan *plan, int kill_fd) {
   for (size_t i = 0; i < plan->n_cgroup_remove; i++) rmdir(plan->cgroup_remove[i]);
 }
 
+#ifndef TIOCGEXCL
+#define TIOCGEXCL _IOR('T', 0x40, int)
+#endif
+
+/* The user's terminal as the sandbox found it. The program shares it (fds 0-2, with --new-session too) and what it
+ * sets there stays set after it ends: echo, line editing and signals off left the user's shell blind, stopped output
+ * (tcflow TCOOFF) freezes it, and a foreground group of its own, gone with the sandbox, leaves a script that ran
+ * sandbox reading from the background (SIGTTIN). Exclusive mode is refused by the base filter (item tiocexcl); it is
+ * cleared here too, for a policy that loosened the item. */
+struct saved_terminal {
+  int fd;             /* the first of 0-2 that is a terminal; -1: none */
+  struct termios tio;
+  pid_t fg;           /* its foreground group at the start (ours, unless sandbox started in the background); 0 where
+                       * it is not our controlling terminal */
+  int excl;           /* exclusive mode at the start (TIOCGEXCL); -1: unknown */
+};
+
+/* Before the program starts. Reading needs no foreground: a background sandbox is saved too. */
+static struct saved_terminal save_terminal(void) {
+  struct saved_terminal st = { -1, { 0 }, 0, -1 };
+  for (int fd = 0; fd <= 2; fd++)
+    if (tcgetattr(fd, &st.tio) == 0) { st.fd = fd; break; }
+  if (st.fd < 0) return st;
+  pid_t fg = tcgetpgrp(st.fd); /* ENOTTY unless it is our controlling terminal: then no job control to keep */
+  st.fg = fg > 0 ? fg : 0;
+  int excl;
+  if (ioctl(st.fd, TIOCGEXCL, &excl) == 0) st.excl = excl;
+  debug("terminal on fd %d, foreground group %d (ours %d), exclusive %d", st.fd, (int)st.fg, (int)getpgrp(), st.excl);
+  return st;
+}
+
+/* After the sandbox's last process is gone, however it ended. Settings are put back only where the terminal was
+ * ours at the start and is again now: where another live group (the user's shell, after `bg`) holds the foreground,
+ * its modes are its own, and what a sandbox started in the background saved may be the shell's line-editing modes
+ * of that moment (echo off), not the ones to come back to. */
+static void restore_terminal(const struct saved_terminal *st) {
+  if (st->fd < 0) return;
+  /* a background process changing its terminal gets SIGTTOU, unless it blocks it; the program may have left us there */
+  sigset_t ttou;
+  sigemptyset(&ttou);
+  sigaddset(&ttou, SIGTTOU);
+  sigprocmask(SIG_BLOCK, &ttou, NULL);
+  int ours = 1;
+  if (st->fg > 0) {
+    pid_t fg = tcgetpgrp(st->fd);
+    /* a group the program made foreground (a shell inside with job control) is empty now: give the terminal back */
+    if (fg > 0 && fg != st->fg && kill(-fg, 0) < 0 && errno == ESRCH) {
+      if (tcsetpgrp(st->fd, st->fg) == 0) fg = st->fg;
+      else debug("give the terminal back to group %d: %s", (int)st->fg, strerror(errno));
+    }
+    ours = fg == getpgrp() && st->fg == getpgrp();
+  }
+  if (ours) {
+    if (tcflow(st->fd, TCOON) < 0) debug("tcflow TCOON: %s", strerror(errno));
+    if (tcsetattr(st->fd, TCSANOW, &st->tio) < 0) debug("restore the terminal's settings: %s", strerror(errno));
+  }
+  int excl;
+  if (st->excl == 0 && ioctl(st->fd, TIOCGEXCL, &excl) == 0 && excl && ioctl(st->fd, TIOCNXCL) < 0)
+    debug("TIOCNXCL: %s", strerror(errno));
+}
+
 /* A compiled plan's environment: the caller's, filtered by the profile's rules, with the plan's values on top. */
 static const char **build_env(const struct plan *plan) {
   extern char **environ;
@@ -1188,6 +1250,7 @@ int main(int argc, char **argv) {
     prctl(PR_SET_PDEATHSIG, 0, 0, 0, 0); /* the launcher armed it for the start-up */
   }
 
+  struct saved_terminal terminal = save_terminal();
   int sync[2], errp[2];
   if (pipe2(sync, O_CLOEXEC) < 0 || pipe2(errp, O_CLOEXEC) < 0) die_errno(125, "pipe");
   int cgroup_fd = -1;
@@ -1225,7 +1288,11 @@ int main(int argc, char **argv) {
     if (pipe2(ready, O_CLOEXEC) < 0) die_errno(125, "pipe");
     if (!member && !plan.share_pid && pipe2(done, O_CLOEXEC) < 0) die_errno(125, "pipe");
     debug("join %s: %s", plan.join_dir, member ? "entering a member's namespaces" : "first member");
-    if (member && !plan.share_pid) return run_remote_member(&plan, ns_fds); /* the first member's spawner runs it */
+    if (member && !plan.share_pid) { /* the first member's spawner runs it */
+      int code = run_remote_member(&plan, ns_fds);
+      restore_terminal(&terminal);
+      return code;
+    }
     if (!member && !plan.share_pid) spawn_listen_fd = join_listen_spawn();
   }
   uint64_t flags = CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWCGROUP;
@@ -1357,6 +1424,7 @@ int main(int argc, char **argv) {
   }
   if (plan.share_pid) kill_descendants(&monitor_reaper, spare, (size_t)n_spare);
   finish_cgroup(&plan, cgroup_kill_fd);
+  restore_terminal(&terminal); /* nothing of the sandbox is left to change it again */
   if (go_fd >= 0) close(go_fd);
   if (plan.join_dir && !left) {
     join_lock(plan.join_dir);

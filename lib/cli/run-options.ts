@@ -208,7 +208,7 @@ export const RUN_OPTIONS: Record<string, OptionDef> = {
     },
   },
   '--new-session': { args: [], help: 'run the program in a new session, detached from the terminal', run: (st) => { st.req.spec.newSession = true; } },
-  '--share-terminal': { args: [], help: 'keep the terminal\'s session (the default; TIOCSTI and TIOCLINUX are filtered)', run: (st) => { st.req.spec.newSession = false; } },
+  '--share-terminal': { args: [], help: 'keep the terminal\'s session (the default; TIOCSTI, TIOCSETD... filtered; put back as found at the end)', run: (st) => { st.req.spec.newSession = false; } },
   '--die-with-parent': { args: [], help: 'end the sandbox when its parent dies (the default)', run: (st) => { st.req.spec.dieWithParent = true; } },
   '--as-pid-1': { args: [], help: 'run the program as pid 1 (no init)', run: (st) => { st.req.spec.asPid1 = true; } },
   '--profile': { args: ['NAME'], help: 'a profile by name or path (default: default)', run: (st, a) => { st.req.profile = a[0]; } },

@@ -14,6 +14,7 @@ const LOW32 = 0xffffffffn;
 export const TIOCSTI = 0x5412;
 export const TIOCLINUX = 0x541c;
 export const TIOCSETD = 0x5423;
+export const TIOCEXCL = 0x540c;
 
 // <linux/resource.h>, <linux/ioprio.h>: the `which` a call may name when it acts on the caller alone.
 export const PRIO_PROCESS = 0;
@@ -104,6 +105,12 @@ export const BASE_ITEMS: readonly BaseItem[] = [
   // for one the kernel lacks can load its module.
   { item: 'tiocsetd', summary: 'TIOCSETD: changing the terminal\'s line discipline (it outlives the sandbox; may autoload modules)', rules: [
     { names: ['ioctl'], action: errno(EPERM), args: [low32(1, '==', TIOCSETD)], text: 'deny ioctl TIOCSETD' }] },
+  // Exclusive mode stays on the terminal after the sandbox ends, and every later open of it fails with EBUSY (sudo,
+  // ssh and su can't ask for a password there; only CAP_SYS_ADMIN on the host opens it). Programs set it on serial
+  // lines they own; the filter can't tell the user's terminal from one, so a profile for such a program loosens the
+  // item (the monitor clears the mode on the terminal it shares at the end all the same). TIOCNXCL stays allowed.
+  { item: 'tiocexcl', summary: 'TIOCEXCL: exclusive mode on the terminal (outlives the sandbox: opening the terminal fails with EBUSY)', rules: [
+    { names: ['ioctl'], action: errno(EPERM), args: [low32(1, '==', TIOCEXCL)], text: 'deny ioctl TIOCEXCL' }] },
   // The sandbox's init and monitor run as the same user as the program: a lowered RLIMIT_NOFILE kept the init from
   // opening /proc to end the sandbox's processes, RLIMIT_CPU 0 kills a process. glibc's setrlimit and prlimit on
   // oneself pass pid 0, and reading another's limits (new limit NULL) stays allowed. pid_t is 32 bits in the kernel;

@@ -81,6 +81,40 @@ t.test('seccompForPlan', async (t) => {
   t.same(JSON.parse(JSON.stringify(plan)), plan, 'plain serialisable object');
 });
 
+// The shared terminal: exclusive mode outlives the sandbox (every later open of the terminal fails with EBUSY).
+// TIOCSCTTY, TIOCNOTTY and TIOCSPGRP stay allowed: terminal programs and shells inside use them on their own ptys
+// and for job control, and the kernel keeps them to the caller's session (the monitor gives the foreground back).
+for (const arch of h.ARCHES) {
+  t.test(`base filter: TIOCEXCL on ${arch}`, async (t) => {
+    const c = h.compileFilter(baseFilterPolicy(), arch);
+    const r = (args) => h.run(c, arch, h.syscallNumber(arch, 'ioctl'), args).ret;
+    t.equal(r([0n, 0x540cn]), EPERM, 'TIOCEXCL');
+    t.equal(r([1n, 0xdead_beef_0000_540cn]), EPERM, 'TIOCEXCL with garbage in the high half (the kernel ignores it)');
+    t.equal(r([2n, 0xffff_ffff_0000_540cn]), EPERM, 'TIOCEXCL with the high half all ones');
+    t.equal(r([0n, 0x1_0000_540cn]), EPERM, 'TIOCEXCL with bit 32 set');
+    t.equal(r([0n, 0x540dn]), ALLOW, 'TIOCNXCL (clearing exclusive mode)');
+    t.equal(r([0n, 0x8004_5440n]), ALLOW, 'TIOCGEXCL (reading it)');
+    t.equal(r([0x540cn, 0x5401n]), ALLOW, 'TCGETS, with 0x540c as the fd');
+    t.equal(r([0n, 0x540c_0000n]), ALLOW, '0x540c in the upper half of the low word is another command');
+    for (const [cmd, name] of [[0x540en, 'TIOCSCTTY'], [0x5422n, 'TIOCNOTTY'], [0x5410n, 'TIOCSPGRP'], [0x540fn, 'TIOCGPGRP'], [0x5402n, 'TCSETS']]) {
+      t.equal(r([0n, cmd]), ALLOW, `${name} allowed`);
+    }
+    t.equal(r([0n, 0xdead_0000_5412n]), EPERM, 'TIOCSTI with garbage in the high half, still');
+    t.equal(r([0n, 0xdead_0000_5423n]), EPERM, 'TIOCSETD with garbage in the high half, still');
+  });
+}
+
+t.test('the tiocexcl item can be loosened by name, alone', async (t) => {
+  t.ok(BASE_ITEM_NAMES.includes('tiocexcl'));
+  const loose = h.parseText(`{ default: 'allow', loosenBase: [{ item: 'tiocexcl', reason: 'a serial console tool locks its line' }] }`);
+  const c = h.compileFilter(sandboxPolicy(loose), 'x86_64');
+  t.equal(h.run(c, 'x86_64', 16, [0n, 0x540cn]).ret, ALLOW, 'TIOCEXCL loosened');
+  t.equal(h.run(c, 'x86_64', 16, [0n, 0x5412n]).ret, EPERM, 'TIOCSTI still refused');
+  t.equal(h.run(c, 'x86_64', 16, [0n, 0x5423n]).ret, EPERM, 'TIOCSETD still refused');
+  const tight = h.parseText(`{ default: 'allow', rules: [{ allow: ['ioctl'] }] }`);
+  t.equal(h.run(h.compileFilter(sandboxPolicy(tight), 'aarch64'), 'aarch64', 29, [0n, 0x540cn]).ret, EPERM, 'allowing ioctl does not loosen it');
+});
+
 // Issue 12, items 12, 15 and 11: the terminal's line discipline, limits of other processes, and (with the host's
 // pid namespace) priorities and scheduling of other processes. Compiled and run through the BPF interpreter.
 for (const arch of h.ARCHES) {
