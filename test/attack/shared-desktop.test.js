@@ -123,6 +123,48 @@ t.test('x11: a sandboxed client gets an untrusted cookie: no typing into other w
   t.notOk(user.includes(given[0]), 'and it is not the user\'s');
 });
 
+t.test('x11: with the host network shared, the display is reachable only through the bound socket, with the untrusted cookie', { skip: x11Why || (fs.existsSync('/usr/bin/python3') ? false : 'python3 is missing') }, async (t) => {
+  const dir = userTmpdir('sbx-x11-');
+  const fbdir = path.join(dir, 'fb');
+  fs.mkdirSync(fbdir);
+  own(fbdir);
+  // as X servers ship: the path socket and the abstract @/tmp/.X11-unix/XN
+  const x = await startXvfb(fbdir, { width: 320, height: 240 });
+  const h = homes();
+  t.teardown(async () => { await x.stop(); h.cleanup(); fs.rmSync(dir, { recursive: true, force: true }); });
+  const probe = path.join(SHARED, 'unix_connect.py');
+  const env = cleanEnv({ HOME: h.home, XDG_DATA_HOME: h.data, DISPLAY: `:${x.display}`, XAUTHORITY: x.xauthority });
+  const real = `/tmp/.X11-unix/X${x.display}`;
+  const [c, a] = asUser('/usr/bin/python3', [probe, `@${real}`, real]);
+  t.same(parse(spawnSync(c, a, { encoding: 'utf8' }).stdout), { [`@${real}`]: 'ok', [real]: 'ok' }, 'control: outside, both of the server\'s sockets answer');
+
+  for (const [profile, extra] of [['browser', []], ['chromium', []], ['desktop', ['--share-net']], ['image', ['--share-net']]]) {
+    const script = [
+      'n=${DISPLAY#:}; n=${n%.*}; echo "inside $n"',
+      `/usr/bin/python3 /attack/unix_connect.py @${real} ${real} @/tmp/.X11-unix/X$n /tmp/.X11-unix/X$n`,
+      `DISPLAY=:${x.display} xdpyinfo >/dev/null 2>&1; echo "host-number $?"`,
+      'XAUTHORITY=/dev/null xdpyinfo >/dev/null 2>&1; echo "no-cookie $?"',
+      'xdpyinfo >/dev/null 2>&1; echo "given $?"',
+    ].join('; ');
+    const r = sandbox(['--profile', profile, ...extra, '--ro-bind', probe, '/attack/unix_connect.py', '--', 'sh', '-c', script], { env, timeout: 30000 });
+    const got = parse(r.stdout);
+    const n = got.inside;
+    t.ok(n && Number(n) !== x.display, `${profile}: the display is :${n} inside, not the host's :${x.display} (${r.stderr.trim().split('\n').slice(-1)[0] || 'no errors'})`);
+    t.same(got, {
+      inside: n,
+      // the Landlock abstract-unix scope: the host's abstract socket is out of reach from a shared network
+      [`@${real}`]: 'EPERM',
+      [real]: 'ENOENT',
+      // nothing answers to the sandbox's own number there, so libxcb goes on to the path
+      [`@/tmp/.X11-unix/X${n}`]: 'ECONNREFUSED',
+      [`/tmp/.X11-unix/X${n}`]: 'ok',
+      'host-number': '1',
+      'no-cookie': '1',
+      given: '0',
+    }, `${profile}: the host's abstract socket refused, its path absent; the bound socket answers, only with the cookie given`);
+  }
+});
+
 t.test('x11: a display that lets the user in without a cookie is not given (optional) or refused (required)', { skip: x11Why }, async (t) => {
   const dir = userTmpdir('sbx-x11-');
   const fbdir = path.join(dir, 'fb');
@@ -131,7 +173,7 @@ t.test('x11: a display that lets the user in without a cookie is not given (opti
   // Xvfb without -auth: every local client of this user is let in, trusted, whatever cookie it shows, so an
   // untrusted cookie would protect nothing (a hostile program connects without it). As with
   // `xhost +si:localuser:$USER`, which some desktops set.
-  const [cmd, argv] = asUser('Xvfb', [`:${pickDisplay()}`, '-displayfd', '1', '-noreset', '-nolisten', 'tcp', '-nolisten', 'local', '-screen', '0', '320x240x24']);
+  const [cmd, argv] = asUser('Xvfb', [`:${pickDisplay()}`, '-displayfd', '1', '-noreset', '-screen', '0', '320x240x24']);
   const child = spawn(cmd, argv, { stdio: ['ignore', 'pipe', 'pipe'], detached: true, env: { PATH: '/usr/bin:/bin' } });
   const display = await new Promise((resolve, reject) => {
     let out = '';
@@ -150,6 +192,9 @@ t.test('x11: a display that lets the user in without a cookie is not given (opti
   const r = sandbox(['--profile', 'desktop', '--', 'sh', '-c', 'ls /tmp/.X11-unix 2>&1 | head -1; xdpyinfo >/dev/null 2>&1; echo "xdpyinfo $?"'], { env });
   t.equal(r.status, 0, 'desktop (x11 optional) runs');
   t.match(r.stdout, /No such file or directory\nxdpyinfo 1\n$/, `without the display: no socket, no connection (${r.stdout.trim()})`);
+  // with the host network, DISPLAY (kept) leads libxcb to the server's abstract socket, which the Landlock scope refuses
+  const rn = sandbox(['--profile', 'browser', '--', 'sh', '-c', 'ls /tmp/.X11-unix 2>&1 | head -1; xdpyinfo >/dev/null 2>&1; echo "xdpyinfo $?"'], { env });
+  t.match(rn.stdout, /No such file or directory\nxdpyinfo 1\n$/, `browser, host network: no socket, no connection through the abstract one either (${rn.stdout.trim()})`);
   const req = sandbox(['--profile', 'needs-x', '--', 'true'], { env });
   t.equal(req.status, 125, 'a profile that requires x11 is refused');
   const lines = req.stderr.trim().split('\n');
