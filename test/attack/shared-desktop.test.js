@@ -6,7 +6,7 @@ const t = require('tap');
 const fs = require('fs');
 const path = require('path');
 const { spawn, spawnSync } = require('child_process');
-const { sandbox, cannotLaunch, cleanEnv, have, userTmpdir, asUser, IS_ROOT, TEST_UID, TEST_GID } = require('../lib/harness');
+const { sandbox, cannotLaunch, cleanEnv, have, userTmpdir, asUser, IS_ROOT, TEST_UID, TEST_GID, ROOT } = require('../lib/harness');
 const { startXvfb, killGroup, pickDisplay } = require('../integration/apps/run');
 const { parseXauthority } = require('../../dist/lib/profile/xauth');
 
@@ -17,6 +17,9 @@ if (why) {
 }
 
 const SHARED = path.join(__dirname, 'shared');
+const LANDLOCK_ABI = Number((/^landlock_abi=(-?\d+)/m.exec(spawnSync(path.join(ROOT, 'native', 'build', 'sandbox-probe'), [], { encoding: 'utf8' }).stdout || '') || [])[1] ?? -1);
+// without the Landlock scopes (ABI 6, Linux 6.12) a shared network reaches the host's abstract sockets: the known gap the README names
+const NO_SCOPE = LANDLOCK_ABI < 6 && `known gap on this kernel: Landlock ABI ${LANDLOCK_ABI} has no scopes (Linux 6.12+)`;
 
 function own(p) {
   if (IS_ROOT) fs.chownSync(p, TEST_UID, TEST_GID);
@@ -150,10 +153,11 @@ t.test('x11: with the host network shared, the display is reachable only through
     const got = parse(r.stdout);
     const n = got.inside;
     t.ok(n && Number(n) !== x.display, `${profile}: the display is :${n} inside, not the host's :${x.display} (${r.stderr.trim().split('\n').slice(-1)[0] || 'no errors'})`);
+    // the Landlock abstract-unix scope: the host's abstract socket is out of reach from a shared network
+    t.equal(got[`@${real}`], 'EPERM', `${profile}: the host display's abstract socket is refused`, { todo: NO_SCOPE });
+    delete got[`@${real}`];
     t.same(got, {
       inside: n,
-      // the Landlock abstract-unix scope: the host's abstract socket is out of reach from a shared network
-      [`@${real}`]: 'EPERM',
       [real]: 'ENOENT',
       // nothing answers to the sandbox's own number there, so libxcb goes on to the path
       [`@/tmp/.X11-unix/X${n}`]: 'ECONNREFUSED',
@@ -194,7 +198,7 @@ t.test('x11: a display that lets the user in without a cookie is not given (opti
   t.match(r.stdout, /No such file or directory\nxdpyinfo 1\n$/, `without the display: no socket, no connection (${r.stdout.trim()})`);
   // with the host network, DISPLAY (kept) leads libxcb to the server's abstract socket, which the Landlock scope refuses
   const rn = sandbox(['--profile', 'browser', '--', 'sh', '-c', 'ls /tmp/.X11-unix 2>&1 | head -1; xdpyinfo >/dev/null 2>&1; echo "xdpyinfo $?"'], { env });
-  t.match(rn.stdout, /No such file or directory\nxdpyinfo 1\n$/, `browser, host network: no socket, no connection through the abstract one either (${rn.stdout.trim()})`);
+  t.match(rn.stdout, /No such file or directory\nxdpyinfo 1\n$/, `browser, host network: no socket, no connection through the abstract one either (${rn.stdout.trim()})`, { todo: NO_SCOPE });
   const req = sandbox(['--profile', 'needs-x', '--', 'true'], { env });
   t.equal(req.status, 125, 'a profile that requires x11 is refused');
   const lines = req.stderr.trim().split('\n');
