@@ -9,7 +9,8 @@
 const t = require('tap');
 const fs = require('fs');
 const path = require('path');
-const { userTmpdir, cannotLaunch, cleanEnv, have } = require('../lib/harness');
+const { spawnSync } = require('child_process');
+const { userTmpdir, cannotLaunch, cleanEnv, have, ROOT } = require('../lib/harness');
 const { servePage, sandboxRun, sandboxStart, killGroup, abstractXSocket } = require('./apps/run');
 const { decodeXwd, decodePng, colourShare, distinctColours } = require('./apps/image');
 const { startXvfbWithCookie, startXwayland, startWestonXwayland, startAsUser, runtimeDir, runAsUser, waitFor } = require('./apps9/servers');
@@ -21,6 +22,7 @@ if (why) {
   process.exit(0);
 }
 const MAGENTA = [255, 0, 255];
+const LANDLOCK_ABI = Number((/^landlock_abi=(-?\d+)/m.exec(spawnSync(path.join(ROOT, 'native', 'build', 'sandbox-probe'), [], { encoding: 'utf8' }).stdout || '') || [])[1] ?? -1);
 const PROFILES = ['desktop', 'browser', 'chromium', 'pdf', 'image', 'editor', 'notify'];
 const xwaylandWhy = !have('Xwayland') ? 'Xwayland is not installed (Debian package xwayland)'
   : !have('weston') ? 'weston is not installed (Debian package weston)'
@@ -101,7 +103,8 @@ t.test('weston --xwayland as it ships: the display is given with an untrusted co
   if (open) {
     // browser's x11 is optional: the display is left out, and the host's abstract socket is out of reach
     t.equal(r.status, 0, 'browser runs without the display');
-    t.match(r.stdout, /xdpyinfo 1\n$/, `no way to the display from inside (${r.stdout.trim()})`);
+    // (DISPLAY is kept; its abstract socket is what the Landlock scope refuses, on kernels that have it)
+    t.match(r.stdout, /xdpyinfo 1\n$/, `no way to the display from inside (${r.stdout.trim()})`, { todo: LANDLOCK_ABI < 6 && `Landlock ABI ${LANDLOCK_ABI} has no scopes: the shared network reaches the abstract socket` });
   } else {
     t.match(r.stdout, /^:\d+\nxdpyinfo 0\n$/, `xdpyinfo connects (${r.stderr.trim()})`);
   }
