@@ -7,7 +7,7 @@ const os = require('os');
 const path = require('path');
 const http = require('http');
 const { spawn, spawnSync } = require('child_process');
-const { startXvfbWithCookie, startXwayland, runtimeDir } = require('../test/integration/apps9/servers');
+const { startXvfbWithCookie, startXwayland, startWeston, runtimeDir, runAsUser } = require('../test/integration/apps9/servers');
 const { decodePng, colourShare } = require('../test/integration/apps/image');
 const { killGroup } = require('../test/integration/apps/run');
 
@@ -118,6 +118,11 @@ async function main() {
   } else {
     missing.push('Xwayland (needs the Debian packages xwayland and weston)');
   }
+  if (have('weston') && have('weston-screenshooter')) {
+    servers.push({ name: 'weston', note: 'headless weston (Wayland, MOZ_ENABLE_WAYLAND=1, WAYLAND_DISPLAY its socket\'s path), 1024x768; weston-screenshooter polled back to back (each shot takes tens of ms, so the resolution is coarser), page colour on >30% of the output (weston\'s desktop shell, its panel included)' });
+  } else {
+    missing.push('weston (Debian package weston)');
+  }
   // firejail's firefox profile filters the session bus through its proxy: give it a bus (as root, like firejail here).
   const busDir = tmp('sbx-bh-bus-', 0);
   const bus = `unix:path=${busDir}/bus`;
@@ -164,29 +169,45 @@ async function main() {
           fs.chownSync(xd, 65534, 65534);
           let look;
           let want;
+          // each shot of weston's output (Xwayland's window on it, or Firefox's own), as the user weston runs as
+          const screenshots = (shots, env) => () => {
+            const r = runAsUser('sh', ['-c', 'cd "$1" && weston-screenshooter >/dev/null 2>&1; ls -t "$1" | head -1', 'sh', shots], env);
+            const f = (r.stdout || '').trim();
+            if (!f) return 0;
+            const img = decodePng(fs.readFileSync(path.join(shots, f)));
+            fs.rmSync(path.join(shots, f), { force: true });
+            return colourShare(img, COLOUR);
+          };
+          let display;
           if (srv.name === 'Xvfb') {
             x = await startXvfbWithCookie(xd);
             look = () => share(x.framebuffer, COLOUR);
             want = 0.6;
-          } else {
+          } else if (srv.name === 'Xwayland') {
             const rt = runtimeDir('sbx-bh-xwrt-');
             const shots = fs.mkdtempSync(path.join(xd, 'shots-'));
             fs.chownSync(shots, 65534, 65534);
             const xw = await startXwayland(xd, rt);
             x = { ...xw, stop: async () => { await xw.stop(); fs.rmSync(rt, { recursive: true, force: true }); } };
-            look = () => {
-              const f = x.screenshot(shots);
-              if (!f) return 0;
-              const img = decodePng(fs.readFileSync(f));
-              fs.rmSync(f, { force: true });
-              return colourShare(img, COLOUR);
-            };
+            look = screenshots(shots, { PATH: '/usr/bin:/bin', XDG_RUNTIME_DIR: rt, WAYLAND_DISPLAY: 'wayland-1' });
             want = 0.3;
+          } else {
+            const rt = runtimeDir('sbx-bh-wrt-');
+            const shots = fs.mkdtempSync(path.join(xd, 'shots-'));
+            fs.chownSync(shots, 65534, 65534);
+            const w = await startWeston(rt);
+            x = { stop: async () => { await w.stop(); fs.rmSync(rt, { recursive: true, force: true }); } };
+            look = screenshots(shots, { PATH: '/usr/bin:/bin', XDG_RUNTIME_DIR: rt, WAYLAND_DISPLAY: w.socket });
+            want = 0.3;
+            display = { WAYLAND_DISPLAY: w.path, MOZ_ENABLE_WAYLAND: '1' };
           }
-          fs.copyFileSync(x.xauthority, rootAuth);
-          fs.chownSync(rootAuth, 0, 0);
-          // Firefox as root refuses an XAUTHORITY owned by another user: firejail gets a root-owned copy
-          const s = setup(V[n].root, { DISPLAY: `:${x.display}`, XAUTHORITY: V[n].root ? rootAuth : x.xauthority });
+          if (!display) {
+            fs.copyFileSync(x.xauthority, rootAuth);
+            fs.chownSync(rootAuth, 0, 0);
+            // Firefox as root refuses an XAUTHORITY owned by another user: firejail gets a root-owned copy
+            display = { DISPLAY: `:${x.display}`, XAUTHORITY: V[n].root ? rootAuth : x.xauthority };
+          }
+          const s = setup(V[n].root, display);
           try {
             const ms = await firstFrame(V[n].argv({ env: s.env, envv: envv(s.env), argv: ['firefox-esr', '--kiosk', '--new-instance', url] }), look, want);
             frames[n].push(ms);
