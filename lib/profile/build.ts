@@ -170,7 +170,8 @@ function findSocket(name: SocketName, env: Record<string, string | undefined>, e
     case 'x11': {
       const d = env.DISPLAY;
       if (!d) return { missing: 'DISPLAY is unset' };
-      // :N, unix:N and unix/:N (Xlib's forms of the local socket), and the socket's own path (libxcb's), each with an optional screen
+      // :N, unix:N and unix/:N (Xlib's forms of the local socket) and the socket's own path (libxcb 1.14+ takes it,
+      // Xlib 1.8 does not), each with an optional screen; any of them is :99 (or so) inside, which both take
       const m = /^(?:unix\/?)?:(\d+)(\.\d+)?$/.exec(d) ?? /^\/tmp\/\.X11-unix\/X(\d+)(\.\d+)?$/.exec(d);
       if (!m) return { missing: `DISPLAY=${d} is not a local display` };
       const xp = `/tmp/.X11-unix/X${m[1]}`;
