@@ -7,7 +7,8 @@ const os = require('os');
 const path = require('path');
 const http = require('http');
 const { spawn, spawnSync } = require('child_process');
-const { startXvfbWithCookie } = require('../test/integration/apps9/servers');
+const { startXvfbWithCookie, startXwayland, startWeston, runtimeDir, runAsUser } = require('../test/integration/apps9/servers');
+const { decodePng, colourShare } = require('../test/integration/apps/image');
 const { killGroup } = require('../test/integration/apps/run');
 
 const ROOT = path.resolve(__dirname, '..');
@@ -83,7 +84,8 @@ function share(file, [r, g, b]) {
   return n ? hit / n : 0;
 }
 
-async function firstFrame(argv, fb, limitMs = 30000) {
+/** look() resolves the share of the screen that is the page's colour; want: the share that counts as drawn. */
+async function firstFrame(argv, look, want, limitMs = 30000) {
   const t0 = Date.now();
   const child = spawn(argv[0], argv.slice(1), { cwd: os.tmpdir(), stdio: ['ignore', 'ignore', 'pipe'], detached: true });
   let err = '';
@@ -91,7 +93,7 @@ async function firstFrame(argv, fb, limitMs = 30000) {
   try {
     while (Date.now() - t0 < limitMs) {
       if (child.exitCode !== null) throw new Error(`exited ${child.exitCode} before a frame: ${err.trim().split('\n').slice(-3).join(' | ')}`);
-      if (share(fb, COLOUR) > 0.6) return Date.now() - t0;
+      if (look() > want) return Date.now() - t0;
       await sleep(20);
     }
     throw new Error(`no frame in ${limitMs} ms: ${err.trim().split('\n').slice(-3).join(' | ')}`);
@@ -104,7 +106,23 @@ const COLOUR = [0, 160, 80];
 const PAGE = '<!doctype html><html><head><meta charset="utf-8"></head><body style="margin:0;background:#00a050"></body></html>';
 
 async function main() {
-  for (const p of ['firejail', 'bwrap', 'Xvfb', 'firefox-esr', 'dbus-daemon']) if (!have(p)) throw new Error(`${p} is not installed`);
+  for (const p of ['Xvfb', 'firefox-esr', 'dbus-daemon']) if (!have(p)) throw new Error(`${p} is not installed`);
+  // a variant or a server whose program is missing is left out, and the report says so
+  const missing = [];
+  const names = ['bare', 'bwrap', 'sandbox', 'firejail'].filter((n) => n === 'bare' || n === 'sandbox' || have(n) || (missing.push(`${n} (not installed, Debian package ${n === 'bwrap' ? 'bubblewrap' : n})`), false));
+  const servers = [
+    { name: 'Xvfb', note: 'Xvfb as it ships (path and abstract socket), 1024x768, its frame buffer (XWD) polled every 20 ms, page colour on >60% of the screen (the kiosk window covers ~80% without a window manager)' },
+  ];
+  if (have('Xwayland') && have('weston') && have('weston-screenshooter')) {
+    servers.push({ name: 'Xwayland', note: 'Xwayland rootful on headless weston, 1024x768, with a cookie (-auth), path and abstract socket; weston-screenshooter polled back to back (each shot takes tens of ms, so the resolution is coarser), page colour on >30% of the output (the X root window is a toplevel under weston\'s desktop shell, its panel and decorations included)' });
+  } else {
+    missing.push('Xwayland (needs the Debian packages xwayland and weston)');
+  }
+  if (have('weston') && have('weston-screenshooter')) {
+    servers.push({ name: 'weston', note: 'headless weston (Wayland, MOZ_ENABLE_WAYLAND=1, WAYLAND_DISPLAY its socket\'s path), 1024x768; weston-screenshooter polled back to back (each shot takes tens of ms, so the resolution is coarser), page colour on >30% of the output (weston\'s desktop shell, its panel included)' });
+  } else {
+    missing.push('weston (Debian package weston)');
+  }
   // firejail's firefox profile filters the session bus through its proxy: give it a bus (as root, like firejail here).
   const busDir = tmp('sbx-bh-bus-', 0);
   const bus = `unix:path=${busDir}/bus`;
@@ -119,8 +137,9 @@ async function main() {
   try {
     for (let i = 0; i < 50 && !fs.existsSync(`${busDir}/bus`); i++) await sleep(50);
     const V = variants(bus);
-    const names = ['bare', 'bwrap', 'sandbox', 'firejail'];
-    console.log(`${os.cpus().length} CPUs, kernel ${os.release()}, load ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}; firejail ${spawnSync('firejail', ['--version']).stdout.toString().split('\n')[0]} as root, the others as uid 65534, env -i + HOME, XDG_RUNTIME_DIR, XDG_DATA_HOME`);
+    const fj = names.includes('firejail') ? `firejail ${spawnSync('firejail', ['--version']).stdout.toString().split('\n')[0]} as root, ` : '';
+    console.log(`${os.cpus().length} CPUs, kernel ${os.release()}, load ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}; ${fj}the others as uid 65534, env -i + HOME, XDG_RUNTIME_DIR, XDG_DATA_HOME`);
+    if (missing.length) console.log(`left out: ${missing.join('; ')}`);
 
     const launch = Object.fromEntries(names.map((n) => [n, []]));
     for (let i = -1; i < launchRounds; i++) { // round -1 warms caches, not counted
@@ -137,30 +156,69 @@ async function main() {
     for (const n of names) console.log(`  ${n.padEnd(9)} ${median(launch[n]).toFixed(1).padStart(7)} ms  (${n === 'bare' ? 'true itself' : n === 'sandbox' ? 'sandbox run --profile browser -- true' : n === 'firejail' ? 'firejail --profile=firefox true, as root' : 'bwrap, a browser-like setup'})`);
 
     const rootAuth = path.join(busDir, 'Xauthority');
-    const frames = Object.fromEntries(names.map((n) => [n, []]));
-    for (let i = 0; i < frameRounds; i++) {
-      for (let j = 0; j < names.length; j++) {
-        const n = names[(i + j) % names.length];
-        // a fresh Xvfb for every run: a black screen, and no run can inherit a dying server
-        if (x) await x.stop();
-        const xd = fs.mkdtempSync(path.join(xdir, 'x-'));
-        fs.chmodSync(xd, 0o755);
-        fs.chownSync(xd, 65534, 65534);
-        x = await startXvfbWithCookie(xd);
-        fs.copyFileSync(x.xauthority, rootAuth);
-        fs.chownSync(rootAuth, 0, 0);
-        // Firefox as root refuses an XAUTHORITY owned by another user: firejail gets a root-owned copy
-        const s = setup(V[n].root, { DISPLAY: `:${x.display}`, XAUTHORITY: V[n].root ? rootAuth : x.xauthority });
-        try {
-          const ms = await firstFrame(V[n].argv({ env: s.env, envv: envv(s.env), argv: ['firefox-esr', '--kiosk', '--new-instance', url] }), x.framebuffer);
-          frames[n].push(ms);
-        } catch (e) {
-          console.log(`  round ${i} ${n}: ${e.message}`);
-        } finally { s.cleanup(); }
+    for (const srv of servers) {
+      const frames = Object.fromEntries(names.map((n) => [n, []]));
+      for (let i = 0; i < frameRounds; i++) {
+        for (let j = 0; j < names.length; j++) {
+          const n = names[(i + j) % names.length];
+          // a fresh server for every run: a blank screen, and no run can inherit a dying server
+          if (x) await x.stop();
+          x = null;
+          const xd = fs.mkdtempSync(path.join(xdir, 'x-'));
+          fs.chmodSync(xd, 0o755);
+          fs.chownSync(xd, 65534, 65534);
+          let look;
+          let want;
+          // each shot of weston's output (Xwayland's window on it, or Firefox's own), as the user weston runs as
+          const screenshots = (shots, env) => () => {
+            const r = runAsUser('sh', ['-c', 'cd "$1" && weston-screenshooter >/dev/null 2>&1; ls -t "$1" | head -1', 'sh', shots], env);
+            const f = (r.stdout || '').trim();
+            if (!f) return 0;
+            const img = decodePng(fs.readFileSync(path.join(shots, f)));
+            fs.rmSync(path.join(shots, f), { force: true });
+            return colourShare(img, COLOUR);
+          };
+          let display;
+          if (srv.name === 'Xvfb') {
+            x = await startXvfbWithCookie(xd);
+            look = () => share(x.framebuffer, COLOUR);
+            want = 0.6;
+          } else if (srv.name === 'Xwayland') {
+            const rt = runtimeDir('sbx-bh-xwrt-');
+            const shots = fs.mkdtempSync(path.join(xd, 'shots-'));
+            fs.chownSync(shots, 65534, 65534);
+            const xw = await startXwayland(xd, rt);
+            x = { ...xw, stop: async () => { await xw.stop(); fs.rmSync(rt, { recursive: true, force: true }); } };
+            look = screenshots(shots, { PATH: '/usr/bin:/bin', XDG_RUNTIME_DIR: rt, WAYLAND_DISPLAY: 'wayland-1' });
+            want = 0.3;
+          } else {
+            const rt = runtimeDir('sbx-bh-wrt-');
+            const shots = fs.mkdtempSync(path.join(xd, 'shots-'));
+            fs.chownSync(shots, 65534, 65534);
+            const w = await startWeston(rt);
+            x = { stop: async () => { await w.stop(); fs.rmSync(rt, { recursive: true, force: true }); } };
+            look = screenshots(shots, { PATH: '/usr/bin:/bin', XDG_RUNTIME_DIR: rt, WAYLAND_DISPLAY: w.socket });
+            want = 0.3;
+            display = { WAYLAND_DISPLAY: w.path, MOZ_ENABLE_WAYLAND: '1' };
+          }
+          if (!display) {
+            fs.copyFileSync(x.xauthority, rootAuth);
+            fs.chownSync(rootAuth, 0, 0);
+            // Firefox as root refuses an XAUTHORITY owned by another user: firejail gets a root-owned copy
+            display = { DISPLAY: `:${x.display}`, XAUTHORITY: V[n].root ? rootAuth : x.xauthority };
+          }
+          const s = setup(V[n].root, display);
+          try {
+            const ms = await firstFrame(V[n].argv({ env: s.env, envv: envv(s.env), argv: ['firefox-esr', '--kiosk', '--new-instance', url] }), look, want);
+            frames[n].push(ms);
+          } catch (e) {
+            console.log(`  ${srv.name} round ${i} ${n}: ${e.message}`);
+          } finally { s.cleanup(); }
+        }
       }
+      console.log(`\nfirst frame of firefox-esr --kiosk --new-instance (fresh profile) on ${srv.note}:`);
+      for (const n of names) console.log(`  ${n.padEnd(9)} median ${frames[n].length ? median(frames[n]).toFixed(0).padStart(6) : '     -'} ms of ${frames[n].length} (${frames[n].map((m) => m.toFixed(0)).join(', ')})`);
     }
-    console.log(`\nfirst frame of firefox-esr --kiosk --new-instance (fresh profile), Xvfb 1024x768, page colour on >60% of the screen (the kiosk window covers ~80% without a window manager), polled every 20 ms:`);
-    for (const n of names) console.log(`  ${n.padEnd(9)} median ${frames[n].length ? median(frames[n]).toFixed(0).padStart(6) : '     -'} ms of ${frames[n].length} (${frames[n].map((m) => m.toFixed(0)).join(', ')})`);
   } finally {
     if (x) await x.stop();
     server.close();

@@ -7,7 +7,7 @@ import { SandboxError } from '../errors';
 import type { MountOp } from '../plan/types';
 import { emptySpec, type SandboxSpec } from '../plan/spec';
 import type { DbusDoc, FsEntry, ProfileDoc, Want } from './document';
-import { canWriteOf, dataFdOf, dataHome, listDirOf, readLinkOf, realPathOf, x11CookieOf, type ProfileContext } from './context';
+import { abstractSocketsOf, canWriteOf, dataFdOf, dataHome, listDirOf, readLinkOf, realPathOf, x11CookieOf, type ProfileContext } from './context';
 import { expandTemplate, type Template } from './template';
 import { type DeviceName, type SocketName } from './tables';
 import { deviceSetMounts } from '../plan/devices';
@@ -227,7 +227,8 @@ function deviceOps(doc: ProfileDoc, ctx: ProfileContext): { ops: MountOp[]; env:
   return { ops, env, names };
 }
 
-type SocketFound = { path: string; env: Record<string, string> } | { missing: string };
+/** x11: the host's display number and the screen part of DISPLAY ('.1', or ''). */
+type SocketFound = { path: string; env: Record<string, string>; x11?: { display: number; screen: string } } | { missing: string };
 
 function findSocket(name: SocketName, env: Record<string, string | undefined>, exists: (p: string) => boolean): SocketFound {
   const runtime = env.XDG_RUNTIME_DIR;
@@ -241,11 +242,13 @@ function findSocket(name: SocketName, env: Record<string, string | undefined>, e
     case 'x11': {
       const d = env.DISPLAY;
       if (!d) return { missing: 'DISPLAY is unset' };
-      const m = /^(?:unix)?:(\d+)(?:\.\d+)?$/.exec(d);
+      // :N, unix:N and unix/:N (Xlib's forms of the local socket) and the socket's own path (libxcb 1.14+ takes it,
+      // Xlib 1.8 does not), each with an optional screen; any of them is :99 (or so) inside, which both take
+      const m = /^(?:unix\/?)?:(\d+)(\.\d+)?$/.exec(d) ?? /^\/tmp\/\.X11-unix\/X(\d+)(\.\d+)?$/.exec(d);
       if (!m) return { missing: `DISPLAY=${d} is not a local display` };
-      p = `/tmp/.X11-unix/X${m[1]}`;
-      setEnv = { DISPLAY: `:${m[1]}` };
-      break;
+      const xp = `/tmp/.X11-unix/X${m[1]}`;
+      if (!exists(xp)) return { missing: `${xp} does not exist` };
+      return { path: xp, env: {}, x11: { display: Number(m[1]), screen: m[2] ?? '' } };
     }
     case 'wayland': {
       const w = env.WAYLAND_DISPLAY || 'wayland-0';
@@ -326,21 +329,47 @@ function socketOps(doc: ProfileDoc, ctx: ProfileContext): { ops: MountOp[]; env:
       pulse = { upstream: r.path, ...pulseInside(ctx.env, r.path), optional: want.value === 'optional', origin: want.at };
       continue;
     }
-    // The display only with an untrusted cookie: a display that can't give one is treated as absent.
-    const auth = name === 'x11' ? x11Authority(ctx, r.env.DISPLAY, want.at) : null;
-    if (auth && 'refused' in auth) {
-      if (want.value === 'optional') continue;
-      throw new SandboxError(`${want.at}: found no ${SOCKET_TITLE[name]} a sandbox can be given safely (${auth.refused}), expected one for sockets "${name}"; ${wantedHint('sockets', name)}`);
+    let dst = r.path;
+    let auth: ReturnType<typeof x11Authority> | null = null;
+    if (r.x11) {
+      const inside = x11InsideDisplay(ctx);
+      // The display only with an untrusted cookie: a display that can't give one is treated as absent.
+      auth = x11Authority(ctx, r.x11.display, inside, want.at);
+      if ('refused' in auth) {
+        if (want.value === 'optional') continue;
+        throw new SandboxError(`${want.at}: found no ${SOCKET_TITLE[name]} a sandbox can be given safely (${auth.refused}), expected one for sockets "${name}"; ${wantedHint('sockets', name)}`);
+      }
+      dst = `/tmp/.X11-unix/X${inside}`;
+      r.env.DISPLAY = `:${inside}${r.x11.screen}`;
     }
-    ops.push({ op: 'bind', src: r.path, dst: r.path, readOnly: false, devices: false, optional: false, origin: want.at });
+    ops.push({ op: 'bind', src: r.path, dst, readOnly: false, devices: false, optional: false, origin: want.at });
     env = { ...env, ...r.env };
-    if (auth) {
+    if (auth && 'op' in auth) {
       ops.push(auth.op);
       fds.push(auth.op.fd);
       env = { ...env, XAUTHORITY: auth.op.dst };
     }
   }
   return { ops, env, fds, pulse };
+}
+
+/** The display number a sandbox reaches the host's display under, when nothing on the host answers to it (as flatpak does). */
+export const X11_INSIDE_DISPLAY = 99;
+
+/**
+ * The host's X socket goes in under a display number of the sandbox's own, never the host's: X servers as they
+ * ship listen on an abstract socket (@/tmp/.X11-unix/XN) as well as on the path, and libxcb tries the abstract
+ * one first. Where the sandbox shares the host's network, the Landlock scope refuses that connect with EPERM,
+ * on which libxcb gives up instead of trying the path; so the number must be one that no abstract socket of the
+ * host's answers to (nothing, ECONNREFUSED, and libxcb goes on to the bound path). The host's path sockets and
+ * lock files are avoided too, so that a server starting there is less likely to take the number afterwards.
+ */
+export function x11InsideDisplay(ctx: ProfileContext): number {
+  const abstract = new Set(abstractSocketsOf(ctx)());
+  const taken = (n: number): boolean => abstract.has(`/tmp/.X11-unix/X${n}`) || ctx.exists(`/tmp/.X11-unix/X${n}`) || ctx.exists(`/tmp/.X${n}-lock`);
+  let n = X11_INSIDE_DISPLAY;
+  while (taken(n) && n < 65535) n++;
+  return n;
 }
 
 /** Where the sandbox finds its copy of the X cookie (on the sandbox's own root, never on a bound host directory). */
@@ -351,11 +380,12 @@ export const SANDBOX_XAUTHORITY = '/run/sandbox/Xauthority';
  * asked for with the host's authority file ($XAUTHORITY, else ~/.Xauthority), keyed FamilyWild because the
  * sandbox's hostname differs from the host's; passed as a read-only file through an inherited descriptor.
  */
-function x11Authority(ctx: ProfileContext, display: string, at: string): { op: Extract<MountOp, { op: 'data' }> } | { refused: string } {
+function x11Authority(ctx: ProfileContext, display: number, inside: number, at: string): { op: Extract<MountOp, { op: 'data' }> } | { refused: string } {
   const file = ctx.env.XAUTHORITY || (ctx.env.HOME ? path.join(ctx.env.HOME, '.Xauthority') : null);
-  const access = x11CookieOf(ctx)(Number(display.slice(1)), file);
+  const access = x11CookieOf(ctx)(display, file);
   if ('refused' in access) return access;
-  const fd = dataFdOf(ctx)('sandbox-xauthority', access.cookie);
+  const { renumbered } = require('./xauth') as typeof import('./xauth');
+  const fd = dataFdOf(ctx)('sandbox-xauthority', renumbered(access.cookie, inside));
   return { op: { op: 'data', fd, dst: SANDBOX_XAUTHORITY, mode: 0o400, mount: true, readOnly: true, origin: at } };
 }
 

@@ -36,6 +36,8 @@ export interface ProfileContext {
   realPath?: (p: string) => string;
   /** May this user create or replace entries in this directory? Defaults to: it owns it, or access(W_OK). */
   canWrite?: (dir: string) => boolean;
+  /** Names of the abstract unix sockets the launcher's network namespace has, without the '@'. Defaults to /proc/net/unix. */
+  abstractSockets?: () => string[];
 }
 
 export { packageRoot } from '../paths';
@@ -154,4 +156,22 @@ export const x11CookieOf = (ctx: ProfileContext) =>
   ((display: number, hostAuth: string | null) => {
     const { untrustedX11Cookie } = require('./xauth') as typeof import('./xauth');
     return untrustedX11Cookie(display, hostAuth);
+  });
+
+export const abstractSocketsOf = (ctx: ProfileContext) =>
+  ctx.abstractSockets ??
+  ((): string[] => {
+    let text: string;
+    try {
+      text = fs.readFileSync('/proc/net/unix', 'utf8');
+    } catch {
+      return [];
+    }
+    // the last column is the path; an abstract name is shown with a leading '@'
+    return text
+      .split('\n')
+      .slice(1)
+      .map((l) => l.trim().split(/\s+/).slice(7).join(' '))
+      .filter((n) => n.startsWith('@'))
+      .map((n) => n.slice(1));
   });

@@ -86,6 +86,14 @@ export function wildCopy(buf: Buffer, display: number): Buffer | null {
   return kept.length ? encodeXauthority(kept) : null;
 }
 
+/**
+ * The same records for display number `number`: the sandbox reaches the display under a number of its own
+ * (lib/profile/build.ts, x11InsideDisplay), and Xlib picks a cookie by the number in DISPLAY.
+ */
+export function renumbered(buf: Buffer, number: number): Buffer {
+  return encodeXauthority(parseXauthority(buf).map((e) => ({ ...e, number: String(number) })));
+}
+
 /** What the launcher may give a sandbox for a display: an untrusted cookie, or why nothing safe can be given. */
 export type X11Access = { cookie: Buffer } | { refused: string };
 

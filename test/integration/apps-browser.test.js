@@ -89,7 +89,7 @@ t.test('firefox-esr on Xvfb through the X11 socket the browser profile binds', {
     fs.rmSync(fbdir, { recursive: true, force: true });
   });
   const abstract = fs.readFileSync('/proc/net/unix', 'utf8').includes(`@${x.socket}`);
-  t.notOk(abstract, 'Xvfb has no abstract socket, so the bound socket is the only way in');
+  t.ok(abstract, 'Xvfb listens on its abstract socket too, as X servers ship (the shared network can\'t reach it: the bound socket goes in under a number of its own)');
   const env = { ...h.env, DISPLAY: `:${x.display}`, XAUTHORITY: x.xauthority };
   const started = Date.now();
   browser = sandboxStart(['--profile', 'browser', '--', 'sh', '-c', `${LOOK} echo "display=$DISPLAY"; ls -A /tmp/.X11-unix; exec firefox-esr --kiosk --new-instance "$1"`, 'sh', page.url], { env });
@@ -113,7 +113,9 @@ t.test('firefox-esr on Xvfb through the X11 socket the browser profile binds', {
   checkHome(t, browser.out.stdout, h);
   t.ok(firefoxProfileKept(h.data), 'Firefox kept its profile in the persistent home');
   const rest = browser.out.stdout.split('--\n')[3] || '';
-  t.match(rest, new RegExp(`^display=:${x.display}\\nX${x.display}\\n`), 'DISPLAY is set and only this display\'s socket is bound');
+  const inside = (/^display=:(\d+)\n/.exec(rest) || [])[1];
+  t.ok(inside && Number(inside) !== x.display, `DISPLAY is a number of the sandbox's own (:${inside}, the host's is :${x.display})`);
+  t.match(rest, new RegExp(`^display=:${inside}\\nX${inside}\\n`), 'and only that display\'s socket is bound');
   t.ok(page.hits() >= 1, 'the page was fetched from 127.0.0.1');
   t.ok(share > 0.2, `the page's magenta block is on the X display (${(share * 100).toFixed(1)}% of the screen)`);
   t.ok(distinctColours(img) > 3, 'the screen is not blank');

@@ -27,6 +27,8 @@ function setup(t, { shipped = {}, user = {}, env = {}, paths = [], dev = [], lin
   };
   return { dir, ctx };
 }
+/** exists() with the X sockets and lock files of this host replaced by these. */
+const hostX = (exists, xs) => (p) => (p.startsWith('/tmp/.X') ? xs.includes(p) : exists(p));
 const mount = (spec, dst) => spec.mounts.filter((m) => m.dst === dst || m.path === dst);
 
 t.test('every shipped profile loads on this host, with this process\'s environment', async (t) => {
@@ -224,11 +226,14 @@ t.test('sockets bind the host socket and set the variable; pulseaudio goes to th
   const asked = [];
   ctx.x11Cookie = (display, hostAuth) => { asked.push([display, hostAuth]); return { cookie: Buffer.from('untrusted') }; };
   ctx.dataFd = () => 99;
+  ctx.abstractSockets = () => [];
+  ctx.exists = hostX(ctx.exists, ['/tmp/.X11-unix/X1']);
   const s = P.loadProfile('s', ctx).spec;
   t.same(s.mounts.map((m) => m.src ?? `${m.op} fd ${m.fd} ${m.dst}`), ['/tmp/.X11-unix/X1', 'data fd 99 /run/sandbox/Xauthority', '/run/user/1000/wayland-1', '/run/user/1000/bus'], 'the PulseAudio socket is never bound raw');
+  t.equal(s.mounts[0].dst, '/tmp/.X11-unix/X99', 'the X socket goes in as display 99');
   t.same(asked, [[1, '/home/u/.Xauthority']], 'an untrusted cookie is asked for display 1 with the host authority file');
   t.same(s.env.set, {
-    DISPLAY: ':1',
+    DISPLAY: ':99.0',
     XAUTHORITY: '/run/sandbox/Xauthority',
     XDG_RUNTIME_DIR: '/run/user/1000',
     WAYLAND_DISPLAY: 'wayland-1',
@@ -246,6 +251,32 @@ t.test('sockets bind the host socket and set the variable; pulseaudio goes to th
   opt.ctx.env = { HOME: '/home/u', DISPLAY: ':0', XDG_RUNTIME_DIR: '/nonexistent-runtime' };
   const o = P.loadProfile('o', opt.ctx).spec;
   t.same([o.mounts, o.env.set, o.pulse], [[], {}, undefined], 'optional sockets the host lacks are left out');
+});
+
+t.test('x11: the host\'s socket goes in under a display number nothing on the host answers to, the cookie re-keyed for it', async (t) => {
+  const { encodeXauthority, parseXauthority, FAMILY_WILD } = require('../../dist/lib/profile/xauth');
+  const cookie = encodeXauthority([{ family: FAMILY_WILD, address: Buffer.alloc(0), number: '7', name: 'MIT-MAGIC-COOKIE-1', data: Buffer.from('untrusted') }]);
+  const run = (display, { abstract = [], paths = [] } = {}) => {
+    const { ctx } = setup(t, { env: { DISPLAY: display }, shipped: { 'x.json5': '{ sockets: { x11: true } }' } });
+    const asked = [];
+    const given = [];
+    ctx.x11Cookie = (n) => { asked.push(n); return { cookie }; };
+    ctx.dataFd = (name, bytes) => { given.push(bytes); return 99; };
+    ctx.abstractSockets = () => abstract;
+    ctx.exists = hostX(ctx.exists, ['/tmp/.X11-unix/X7', ...paths]);
+    const s = P.loadProfile('x', ctx).spec;
+    return { bind: [s.mounts[0].src, s.mounts[0].dst], display: s.env.set.DISPLAY, asked, numbers: parseXauthority(given[0]).map((e) => e.number) };
+  };
+  t.same(run(':7'), { bind: ['/tmp/.X11-unix/X7', '/tmp/.X11-unix/X99'], display: ':99', asked: [7], numbers: ['99'] }, ':7 goes in as :99, its cookie for 99');
+  for (const [form, inside] of [['unix:7', ':99'], [':7.1', ':99.1'], ['unix:7.2', ':99.2'], ['unix/:7', ':99'], ['/tmp/.X11-unix/X7', ':99'], ['/tmp/.X11-unix/X7.1', ':99.1']]) {
+    t.same(run(form).display, inside, `DISPLAY=${form} is ${inside} inside`);
+  }
+  t.same(run(':7', { abstract: ['/tmp/.X11-unix/X99', '/tmp/.X11-unix/X100', 'other'] }), { bind: ['/tmp/.X11-unix/X7', '/tmp/.X11-unix/X101'], display: ':101', asked: [7], numbers: ['101'] }, 'numbers the host\'s abstract sockets answer to are skipped');
+  t.same(run(':7', { paths: ['/tmp/.X99-lock'] }).display, ':100', 'a host lock file for :99 moves it too');
+  for (const bad of ['host:7', ':x', 'localhost:10.0', '/tmp/elsewhere/X7']) {
+    const { ctx } = setup(t, { env: { DISPLAY: bad }, shipped: { 'x.json5': '{ sockets: { x11: true } }' } });
+    t.throws(() => P.loadProfile('x', ctx), { message: new RegExp(`DISPLAY=${bad.replace(/\./g, '\\.')} is not a local display`) }, `DISPLAY=${bad} is not local`);
+  }
 });
 
 t.test('sockets "pipewire" is refused in one line, whether wanted or optional', async (t) => {

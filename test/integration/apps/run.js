@@ -69,8 +69,8 @@ function sandboxStart(args, { env, cwd } = {}) {
 }
 
 /**
- * Xvfb as the test user on the first free display, listening only on its socket in /tmp/.X11-unix (no TCP,
- * no abstract socket: so a client in a sandbox reaches it only through the socket the profile binds), with
+ * Xvfb as the test user on a free display, listening as it ships: on its socket in /tmp/.X11-unix and on the
+ * abstract @/tmp/.X11-unix/XN, as Xorg and Xwayland do (abstract: false adds -nolisten local, path only), with
  * access control: its -auth file holds one FamilyWild MIT-MAGIC-COOKIE-1, which fbdir/Xauthority holds too,
  * for the display it got (pass it as XAUTHORITY). The launcher gives a sandbox an untrusted cookie of its own and refuses a display
  * that lets this user in without one. -noreset: a server with no client left resets and forgets the untrusted
@@ -80,7 +80,7 @@ function sandboxStart(args, { env, cwd } = {}) {
 /** The client authority file of each display startXvfb started (for apps9b/xdotool.js, which gets a display). */
 const authorityOf = new Map();
 
-async function startXvfb(fbdir, { width = 1024, height = 768 } = {}) {
+async function startXvfb(fbdir, { width = 1024, height = 768, abstract = true } = {}) {
   ensureCheckoutReachable();
   let madeSocketDir = false;
   // Xvfb run by a user cannot make the directory that holds every display's socket; the system makes it (root, 1777).
@@ -94,7 +94,7 @@ async function startXvfb(fbdir, { width = 1024, height = 768 } = {}) {
   const xauthority = path.join(fbdir, 'Xauthority');
   fs.writeFileSync(serverAuth, wildCookieFile(cookie, ''), { mode: 0o600 });
   if (IS_ROOT) fs.chownSync(serverAuth, TEST_UID, TEST_GID);
-  const [cmd, argv] = asUser('Xvfb', [`:${pickDisplay()}`, '-displayfd', '1', '-noreset', '-auth', serverAuth, '-nolisten', 'tcp', '-nolisten', 'local', '-screen', '0', `${width}x${height}x24`, '-fbdir', fbdir]);
+  const [cmd, argv] = asUser('Xvfb', [`:${pickDisplay()}`, '-displayfd', '1', '-noreset', '-auth', serverAuth, ...(abstract ? [] : ['-nolisten', 'local']), '-screen', '0', `${width}x${height}x24`, '-fbdir', fbdir]);
   const child = spawn(cmd, argv, { stdio: ['ignore', 'pipe', 'pipe'], detached: true, env: { PATH: '/usr/bin:/bin' } });
   let log = '';
   child.stderr.on('data', (d) => { log += d; });
@@ -126,8 +126,13 @@ async function startXvfb(fbdir, { width = 1024, height = 768 } = {}) {
 function pickDisplay() {
   for (;;) {
     const n = 100 + Math.floor(Math.random() * 800);
-    if (!fs.existsSync(`/tmp/.X11-unix/X${n}`) && !fs.existsSync(`/tmp/.X${n}-lock`)) return n;
+    if (!fs.existsSync(`/tmp/.X11-unix/X${n}`) && !fs.existsSync(`/tmp/.X${n}-lock`) && !abstractXSocket(n)) return n;
   }
+}
+
+/** Does an abstract socket @/tmp/.X11-unix/XN exist in this network namespace (a server listening as servers ship)? */
+function abstractXSocket(n) {
+  return fs.readFileSync('/proc/net/unix', 'utf8').split('\n').some((l) => l.endsWith(` @/tmp/.X11-unix/X${n}`));
 }
 
 /** An authority file with one FamilyWild (any host) MIT-MAGIC-COOKIE-1 for display number (any: ''), in the Xauthority format. */
@@ -138,4 +143,4 @@ function wildCookieFile(cookie, number) {
   return Buffer.concat([family, ...field(Buffer.alloc(0)), ...field(Buffer.from(number)), ...field(Buffer.from('MIT-MAGIC-COOKIE-1')), ...field(cookie)]);
 }
 
-module.exports = { servePage, sandboxRun, sandboxStart, startXvfb, killGroup, authorityOf, pickDisplay };
+module.exports = { servePage, sandboxRun, sandboxStart, startXvfb, killGroup, authorityOf, pickDisplay, abstractXSocket };

@@ -37,9 +37,9 @@ async function waitFor(cond, ms, what, log) {
 /**
  * Xvfb with access control: its -auth file holds one MIT-MAGIC-COOKIE-1 keyed by the host's name, and the
  * client authority file (dir/Xauthority) holds the same cookie for the display it got, keyed the same way.
- * No TCP and no abstract socket; -noreset keeps the untrusted cookies the launcher asks for while no client is connected. Resolves { display, socket, framebuffer, xauthority, cookie, stop }.
+ * Listens as it ships (the path socket and the abstract @/tmp/.X11-unix/XN; abstract: false adds -nolisten local); -noreset keeps the untrusted cookies the launcher asks for while no client is connected. Resolves { display, socket, framebuffer, xauthority, cookie, stop }.
  */
-async function startXvfbWithCookie(dir, { width = 1024, height = 768 } = {}) {
+async function startXvfbWithCookie(dir, { width = 1024, height = 768, abstract = true, display: wanted = null } = {}) {
   const cookie = crypto.randomBytes(16);
   const host = Buffer.from(os.hostname());
   const entry = (number) => ({ family: FAMILY_LOCAL, address: host, number, name: 'MIT-MAGIC-COOKIE-1', data: cookie });
@@ -53,7 +53,7 @@ async function startXvfbWithCookie(dir, { width = 1024, height = 768 } = {}) {
   const fbdir = path.join(dir, 'fb');
   fs.mkdirSync(fbdir);
   chownUser(fbdir);
-  const { child, log } = startAsUser('Xvfb', [`:${pickDisplay()}`, '-displayfd', '1', '-noreset', '-auth', serverAuth, '-nolisten', 'tcp', '-nolisten', 'local', '-screen', '0', `${width}x${height}x24`, '-fbdir', fbdir], { PATH: '/usr/bin:/bin' });
+  const { child, log } = startAsUser('Xvfb', [`:${wanted ?? pickDisplay()}`, '-displayfd', '1', '-noreset', '-auth', serverAuth, ...(abstract ? [] : ['-nolisten', 'local']), '-screen', '0', `${width}x${height}x24`, '-fbdir', fbdir], { PATH: '/usr/bin:/bin' });
   const stop = () => killGroup(child);
   const display = await new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`Xvfb gave no display number in 15 s: ${log.text.trim()}`)), 15000);
@@ -65,6 +65,58 @@ async function startXvfbWithCookie(dir, { width = 1024, height = 768 } = {}) {
   fs.writeFileSync(xauthority, encodeXauthority([entry(String(display))]), { mode: 0o600 });
   chownUser(xauthority);
   return { display, socket: `/tmp/.X11-unix/X${display}`, framebuffer: path.join(fbdir, 'Xvfb_screen0'), xauthority, cookie, log, stop };
+}
+
+/**
+ * Xwayland as a Wayland desktop runs it for X clients: a client of headless weston (in runtime), rootful at the
+ * output's size, with a cookie as GNOME's mutter gives it (-auth), listening as it ships on the path and the
+ * abstract socket. Resolves { display, socket, xauthority, cookie, screenshot(dir), stop }; screenshot takes
+ * weston's output (weston-screenshooter) into dir and resolves the PNG's path, or null.
+ */
+async function startXwayland(dir, runtime, { width = 1024, height = 768 } = {}) {
+  const w = await startWeston(runtime, { width, height });
+  const cookie = crypto.randomBytes(16);
+  const host = Buffer.from(os.hostname());
+  const entry = (number) => ({ family: FAMILY_LOCAL, address: host, number, name: 'MIT-MAGIC-COOKIE-1', data: cookie });
+  const serverAuth = path.join(dir, 'server.auth');
+  fs.writeFileSync(serverAuth, encodeXauthority([entry('0')]), { mode: 0o600 });
+  chownUser(serverAuth);
+  const wenv = { PATH: '/usr/bin:/bin', XDG_RUNTIME_DIR: runtime, WAYLAND_DISPLAY: w.socket };
+  const { child, log } = startAsUser('Xwayland', [`:${pickDisplay()}`, '-displayfd', '1', '-noreset', '-auth', serverAuth, '-geometry', `${width}x${height}`], wenv);
+  const stop = async () => { await killGroup(child); await w.stop(); };
+  const display = await new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`Xwayland gave no display number in 15 s: ${log.text.trim()}`)), 15000);
+    const check = () => { if (/^\d+\n/.test(log.text)) { clearTimeout(timer); resolve(Number(log.text.split('\n')[0])); } };
+    child.stdout.on('data', check);
+    child.once('exit', (code, sig) => { clearTimeout(timer); reject(new Error(`Xwayland exited (${code ?? sig}): ${log.text.trim()}`)); });
+  }).catch(async (e) => { await stop(); throw e; });
+  const xauthority = path.join(dir, 'Xauthority');
+  fs.writeFileSync(xauthority, encodeXauthority([entry(String(display))]), { mode: 0o600 });
+  chownUser(xauthority);
+  const screenshot = (shots) => {
+    const r = runAsUser('sh', ['-c', 'cd "$1" && weston-screenshooter >/dev/null 2>&1; ls -t "$1" | head -1', 'sh', shots], wenv);
+    const f = (r.stdout || '').trim();
+    return f ? path.join(shots, f) : null;
+  };
+  return { display, socket: `/tmp/.X11-unix/X${display}`, xauthority, cookie, log, screenshot, stop };
+}
+
+/**
+ * `weston --xwayland` as it ships: weston listens on a display of its own choosing (path and abstract socket)
+ * and starts Xwayland on the first client. Resolves { display, weston, stop }; the display's access control is
+ * whatever this weston gives it.
+ */
+async function startWestonXwayland(runtime, { width = 1024, height = 768 } = {}) {
+  const { child, log } = startAsUser('weston', ['--backend=headless-backend.so', '--use-pixman', '--xwayland', `--width=${width}`, `--height=${height}`, '--socket=wayland-1', '--idle-time=0', '--no-config'], { PATH: '/usr/bin:/bin', XDG_RUNTIME_DIR: runtime, HOME: runtime });
+  const stop = () => killGroup(child);
+  try {
+    await waitFor(() => /xserver listening on display :\d+/.test(log.text) || child.exitCode !== null, 15000, 'weston\'s X display', log);
+    if (child.exitCode !== null) throw new Error(`weston exited ${child.exitCode}: ${log.text.trim().split('\n').slice(-5).join(' | ')}`);
+  } catch (e) {
+    await stop();
+    throw e;
+  }
+  return { display: Number(/xserver listening on display :(\d+)/.exec(log.text)[1]), log, stop };
 }
 
 /** A 0700 runtime directory owned by the test user (XDG_RUNTIME_DIR for weston and PulseAudio). */
@@ -112,4 +164,4 @@ function runAsUser(cmd, args, env, timeout = 20000) {
   return spawnSync(c, argv, { env, timeout, encoding: 'utf8' });
 }
 
-module.exports = { startXvfbWithCookie, startWeston, startPulse, runtimeDir, runAsUser, startAsUser, waitFor, chownUser };
+module.exports = { startXvfbWithCookie, startXwayland, startWestonXwayland, startWeston, startPulse, runtimeDir, runAsUser, startAsUser, waitFor, chownUser };
