@@ -311,8 +311,9 @@ function refusePipewire(at: string): never {
   throw new SandboxError(`${at}: found sockets "pipewire", expected "pulseaudio" instead: the raw PipeWire socket lets a program create objects in the host's audio server outside the sandbox; pipewire-pulse serves the pulseaudio entry through sandbox's filtering proxy (a program that needs PipeWire itself can be given the socket by an explicit bind of $XDG_RUNTIME_DIR/pipewire-0)`);
 }
 
-function socketOps(doc: ProfileDoc, ctx: ProfileContext): { ops: MountOp[]; env: Record<string, string>; fds: number[]; pulse: PulseSpec | null } {
+function socketOps(doc: ProfileDoc, ctx: ProfileContext, notes: string[]): { ops: MountOp[]; env: Record<string, string>; unset: string[]; fds: number[]; pulse: PulseSpec | null } {
   const ops: MountOp[] = [];
+  const unset: string[] = [];
   const fds: number[] = [];
   let env: Record<string, string> = {};
   let pulse: PulseSpec | null = null;
@@ -336,7 +337,12 @@ function socketOps(doc: ProfileDoc, ctx: ProfileContext): { ops: MountOp[]; env:
       // The display only with an untrusted cookie: a display that can't give one is treated as absent.
       auth = x11Authority(ctx, r.x11.display, inside, want.at);
       if ('refused' in auth) {
-        if (want.value === 'optional') continue;
+        if (want.value === 'optional') {
+          // said, not silent: the program then finds no display, and the user should know why
+          notes.push(`${want.at}: X11 left out: ${auth.refused}`);
+          unset.push('DISPLAY', 'XAUTHORITY'); // else toolkits try the display first instead of Wayland
+          continue;
+        }
         throw new SandboxError(`${want.at}: found no ${SOCKET_TITLE[name]} a sandbox can be given safely (${auth.refused}), expected one for sockets "${name}"; ${wantedHint('sockets', name)}`);
       }
       dst = `/tmp/.X11-unix/X${inside}`;
@@ -350,7 +356,7 @@ function socketOps(doc: ProfileDoc, ctx: ProfileContext): { ops: MountOp[]; env:
       env = { ...env, XAUTHORITY: auth.op.dst };
     }
   }
-  return { ops, env, fds, pulse };
+  return { ops, env, unset, fds, pulse };
 }
 
 /** The display number a sandbox reaches the host's display under, when nothing on the host answers to it (as flatpak does). */
@@ -440,7 +446,7 @@ export function buildSpec(doc: ProfileDoc, name: string, ctx: ProfileContext): B
   if (doc.dbus && direct && direct.value !== false) {
     throw new SandboxError(`${direct.at}: found sockets "dbus-session" beside a dbus section (${doc.dbus.at}), expected one of them: the socket binds the whole bus, unfiltered`);
   }
-  const sockets = socketOps(doc, ctx);
+  const sockets = socketOps(doc, ctx, notes);
   const devices = deviceOps(doc, ctx);
   // The home goes after the entries that would cover it (a tmpfs /tmp or /home above $HOME) and before
   // the rest, so that entries under $HOME (a project dir, ~/Downloads) land on top of it.
@@ -462,7 +468,7 @@ export function buildSpec(doc: ProfileDoc, name: string, ctx: ProfileContext): B
     clear: doc.env.clear?.value ?? false,
     keep: doc.env.keep.map((k) => k.value),
     set,
-    unset: doc.env.unset.map((u) => u.value),
+    unset: [...doc.env.unset.map((u) => u.value), ...sockets.unset],
   };
   spec.capAdd = doc.capabilities.map((c) => c.value);
   for (const [list, write] of [[doc.landlock.readOnly, false], [doc.landlock.readWrite, true]] as const) {

@@ -135,7 +135,12 @@ export function untrustedX11Cookie(display: number, hostAuth: string | null, xau
     }
     if (!hostAuth) return { refused: `no X authority file (XAUTHORITY, ~/.Xauthority) to ask the server :${display} for an untrusted cookie` };
     const made = generate(xauth, display, hostAuth, dir, path.join(dir, 'untrusted'));
-    if ('error' in made) return { refused: `the X server :${display} gave no untrusted cookie (${made.error})` };
+    if ('error' in made) {
+      // Xwayland has no SECURITY extension: its X clients can't be made untrusted (Wayland clients can't be reached
+      // through it; the program can use the Wayland socket)
+      if (/Security extension/i.test(made.error)) return { refused: `the X server :${display} has no SECURITY extension (Xwayland has none), so it can't give the sandbox an untrusted connection; the program can use Wayland` };
+      return { refused: `the X server :${display} gave no untrusted cookie (${made.error})` };
+    }
     const copy = wildCopy(made.bytes, display);
     return copy ? { cookie: copy } : { refused: `xauth gave no cookie for :${display}` };
   } finally {

@@ -82,11 +82,12 @@ async function startXwayland(dir, runtime, { width = 1024, height = 768 } = {}) 
   fs.writeFileSync(serverAuth, encodeXauthority([entry('0')]), { mode: 0o600 });
   chownUser(serverAuth);
   const wenv = { PATH: '/usr/bin:/bin', XDG_RUNTIME_DIR: runtime, WAYLAND_DISPLAY: w.socket };
-  const { child, log } = startAsUser('Xwayland', [`:${pickDisplay()}`, '-displayfd', '1', '-noreset', '-auth', serverAuth, '-geometry', `${width}x${height}`], wenv);
+  const { child, log } = startAsUser('Xwayland', [`:${pickDisplay()}`, '-displayfd', '1', '-noreset', '-auth', serverAuth], wenv); // Debian 12's Xwayland (22.1) has no -geometry: rootful at the output's size
   const stop = async () => { await killGroup(child); await w.stop(); };
   const display = await new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`Xwayland gave no display number in 15 s: ${log.text.trim()}`)), 15000);
-    const check = () => { if (/^\d+\n/.test(log.text)) { clearTimeout(timer); resolve(Number(log.text.split('\n')[0])); } };
+    // the number is a line of its own on stdout; the log also holds stderr ("Failed to initialize glamor...")
+    const check = () => { const m = /(?:^|\n)(\d+)\n/.exec(log.text); if (m) { clearTimeout(timer); resolve(Number(m[1])); } };
     child.stdout.on('data', check);
     child.once('exit', (code, sig) => { clearTimeout(timer); reject(new Error(`Xwayland exited (${code ?? sig}): ${log.text.trim()}`)); });
   }).catch(async (e) => { await stop(); throw e; });
@@ -98,7 +99,7 @@ async function startXwayland(dir, runtime, { width = 1024, height = 768 } = {}) 
     const f = (r.stdout || '').trim();
     return f ? path.join(shots, f) : null;
   };
-  return { display, socket: `/tmp/.X11-unix/X${display}`, xauthority, cookie, log, screenshot, stop };
+  return { display, socket: `/tmp/.X11-unix/X${display}`, xauthority, cookie, log, screenshot, stop, runtime, wayland: w.socket };
 }
 
 /**
