@@ -224,8 +224,9 @@ export function profileForProgram(command: string, ctx: ProfileContext): Program
       } catch {
         continue;
       }
-      // Most launches name a program no profile mentions: skip the parse unless the name is in the text.
-      if (!text.includes(program)) continue;
+      // Most launches name a program no profile lists: skip the parse unless the name is there as a quoted
+      // string (a list entry always is; a name written with JSON5 escapes is the one claim this misses).
+      if (!text.includes(`"${program}"`) && !text.includes(`'${program}'`)) continue;
       const doc = readProfileText(file, text);
       if (doc.programs?.some((m) => m.value === program)) claims.push({ name: n.slice(0, -6), file, source: level.source, program });
     }
