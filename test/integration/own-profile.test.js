@@ -99,6 +99,33 @@ t.test('--file-args: exactly the named files, read-only or read-write, and nothi
   t.equal(opt.stdout, '/run/sandbox-files/1/-dash.txt\n', 'in a marked range it is a file, and reaches the program as an absolute path, never an option');
 });
 
+t.test('attacks from inside on a forwarded read-write file: its directory stays out of reach', async (t) => {
+  const s = scratch(t);
+  const before = fs.readdirSync(s.pics).sort();
+  const script = [
+    'f=/run/sandbox-files/1/a.txt',
+    // mountinfo names the host directory; the neighbour by that path, and by climbing from the file's own directory
+    'root=$(grep " $f " /proc/self/mountinfo | cut -d" " -f4); echo "hint ${root%/*}"',
+    'cat "${root%/*}/neighbour.txt" 2>/dev/null && echo NEIGHBOUR-BY-HINT',
+    'cat /run/sandbox-files/1/../neighbour.txt /run/sandbox-files/neighbour.txt 2>/dev/null && echo NEIGHBOUR-BY-CLIMB',
+    'ln "$f" ./hard 2>/dev/null && echo HARDLINK',
+    'mv "$f" ./moved 2>/dev/null && echo MOVED',
+    'umount "$f" 2>/dev/null && echo UNMOUNTED',
+    'chmod 755 /run/sandbox-files/1 2>/dev/null; ln -s /etc/passwd /run/sandbox-files/1/planted 2>/dev/null; echo "inside: $(ls /run/sandbox-files/1 | tr "\\n" " ")"',
+    'echo written > "$f" && echo wrote',
+  ].join('; ');
+  const r = sandbox(['--file-args', 'rw', '--', 'sh', '-c', script, 'sh', '@@', path.join(s.pics, 'a.txt'), '@@'], { env: s.env, cwd: s.work });
+  t.equal(r.status, 0, r.stderr);
+  t.match(r.stdout, `hint ${s.pics}\n`, 'mountinfo shows where the file came from (a name, not a way in)');
+  t.notMatch(r.stdout, /NEIGHBOUR|HARDLINK|MOVED|UNMOUNTED/, 'no neighbour, no link, move or unmount of the bind');
+  t.match(r.stdout, /\nwrote\n$/, 'the file itself takes the write');
+  t.equal(fs.readFileSync(path.join(s.pics, 'a.txt'), 'utf8'), 'written\n');
+  t.same(fs.readdirSync(s.pics).sort(), before, 'nothing appeared beside the file on the host (a link planted inside stays inside)');
+  // mv across devices copies, then fails to remove the bind: a copy of what the program could read anyway
+  t.notOk(fs.existsSync(path.join(s.work, 'hard')), 'no hard link (EXDEV)');
+  t.ok(fs.existsSync(path.join(s.pics, 'a.txt')), 'the host file is still in place');
+});
+
 t.test('--file-args refusals: one line naming the argument, exit 125, nothing run', async (t) => {
   const s = scratch(t);
   const cases = [
