@@ -245,3 +245,19 @@ t.test('image: `sandbox desktop install feh --wrapper`, then ~/.local/bin/feh PI
   t.equal(viewer.child.exitCode, null, `feh was still running (${viewer.out().stderr.trim().split('\n').slice(-2).join(' | ')})`);
   t.ok(share > 0.5, `the picture fills the screen (${(share * 100).toFixed(1)}% magenta)`);
 });
+
+t.test('with Landlock rules the forwarded files are allowed too; a compiled plan refuses --file-args', async (t) => {
+  const s = scratch(t);
+  const ll = ['--landlock-ro', '/usr', '--landlock-ro', '/etc', '--landlock-ro', '/lib', '--landlock-ro', '/lib64', '--landlock-ro', '/bin'];
+  const control = sandbox([...ll, '--ro-bind', path.join(s.pics, 'a.txt'), '/tmp/a.txt', '--', '/usr/bin/cat', '/tmp/a.txt'], { env: s.env, cwd: s.work });
+  if (control.status === 0) t.skip('the kernel applies no Landlock filesystem rules here');
+  else {
+    const r = sandbox([...ll, '--file-args', 'ro', '--', '/usr/bin/cat', '@@', path.join(s.pics, 'a.txt'), '@@'], { env: s.env, cwd: s.work });
+    t.equal(r.status, 0, r.stderr);
+    t.equal(r.stdout, 'picture a\n', 'a rule for /run/sandbox-files comes with the files');
+  }
+  const c = sandboxCli(['compile', '--file-args', 'ro', '-o', path.join(s.work, 'x.plan'), '--', 'cat', '@@', path.join(s.pics, 'a.txt'), '@@'], { env: s.env, cwd: s.work });
+  t.equal(c.status, 125);
+  t.equal(c.stderr, "sandbox: --file-args ro: file arguments can't be compiled into a plan (each launch names its own files): use sandbox run\n");
+  t.notOk(fs.existsSync(path.join(s.work, 'x.plan')));
+});
