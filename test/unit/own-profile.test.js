@@ -6,7 +6,7 @@ const fs = require('node:fs');
 const path = require('node:path');
 const os = require('node:os');
 const dist = fs.existsSync(path.join(__dirname, '../../dist/lib')) ? '../../dist/lib' : '../../dist';
-const { profileForProgram, listProfiles, resolveProfile, hostProfileContext, shippedProfilesDir } = require(`${dist}/profile/index`);
+const { profileForProgram, listProfiles, resolveProfile, hostProfileContext, shippedProfilesDir, formatResolvedProfile } = require(`${dist}/profile/index`);
 const { forwardFileArgs, FILE_ARGS_DIR } = require(`${dist}/plan/file-args`);
 const { parseRunArgs } = require(`${dist}/cli/run-options`);
 const desk = require(`${dist}/desktop/install`);
@@ -69,6 +69,9 @@ t.test('the shipped profiles: each program claimed once, the ones they are made 
   t.equal(resolveProfile('editor', ctx).doc.fileArgs.value, 'rw');
   t.equal(resolveProfile('image', ctx).doc.fileArgs.value, 'ro');
   t.equal(resolveProfile('pdf', ctx).doc.fileArgs.value, 'ro');
+  const shown = formatResolvedProfile(resolveProfile('image', ctx));
+  t.match(shown, /\n  programs: \["feh", "eog"\],  \/\/ .*image\.json5:\d+:\d+\n/, 'profile show: programs');
+  t.match(shown, /\n  fileArgs: "ro",  \/\/ .*image\.json5:\d+:\d+\n/, 'profile show: fileArgs');
 });
 
 /** A host for forwardFileArgs over a real scratch tree. */
