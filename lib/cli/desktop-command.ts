@@ -16,14 +16,17 @@ const HELP = `Usage: sandbox desktop install APP [--profile P] [--wrapper] [--fo
 
 install  copies APP's menu entry (a desktop file id like firefox-esr, or the path of a .desktop file) to
          ~/.local/share/applications with every Exec run through "sandbox run --profile P --".
-         P defaults to the profile named after the application when there is one, else "desktop".
-         --wrapper also writes ~/.local/bin/APP, a script that runs the program the same way.
+         P defaults to the profile made for the application (the one whose programs list APP or its
+         Exec's program, as sandbox run picks it), else one named after it, else "desktop".
+         Files of %f/%F/%u/%U are bound alone into the sandbox (sandbox run --file-args profile).
+         --wrapper also writes ~/.local/bin/APP, a script that runs the program the same way (binding
+         the files it is given when the profile has fileArgs).
          --force replaces an entry of that name that sandbox did not write.
 list     the entries sandbox desktop installed: name, profile, original entry, wrapper.
 remove   deletes what install wrote for APP (entry, wrapper, directories it created).`;
 
 function hostContext(): DesktopContext {
-  const { findProfile, hostProfileContext } = require('../profile/index') as typeof import('../profile/index');
+  const { findProfile, hostProfileContext, profileForProgram, resolveProfile } = require('../profile/index') as typeof import('../profile/index');
   const pctx = hostProfileContext();
   return {
     env: process.env,
@@ -32,6 +35,14 @@ function hostContext(): DesktopContext {
     resolveProfile: (p) => {
       const file = findProfile(p, pctx);
       return p.includes('/') || p.endsWith('.json5') ? file : p;
+    },
+    profileFor: (program) => profileForProgram(program, pctx)?.name,
+    forwardsFiles: (p) => {
+      try {
+        return resolveProfile(p, pctx).doc.fileArgs !== undefined;
+      } catch {
+        return false;
+      }
     },
     hasProfile: (n) => {
       try {

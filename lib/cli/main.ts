@@ -15,7 +15,7 @@ with a seccomp filter and cgroup limits, as an ordinary user (no setuid, no daem
 Commands:
   run [OPTIONS] [--] PROGRAM [ARGS...]   run PROGRAM in a new sandbox (sandbox run --help)
   compile [OPTIONS] -o FILE [-- CMD]     write the plan once, for sandbox-exec FILE -- CMD (no Node at launch)
-  profiles                               list the profiles: name, description, shipped or user
+  profiles                               list the profiles: name, shipped or user, the programs each is made for, description
   profile show NAME                      the fully resolved profile, each entry marked with its file
   profile check FILE                     validate a profile
   seccomp groups                         the syscall groups (@mount, @privileged, ...)

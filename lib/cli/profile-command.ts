@@ -17,10 +17,13 @@ export function runProfilesCommand(args: string[], io: CommandIO, ctx: ProfileCo
     if (args.length > 1) throw new SandboxError(`profiles: found extra argument "${args[1]}", expected none (${USAGE})`);
     const list = listProfiles(ctx);
     const width = Math.max(4, ...list.map((p) => p.name.length));
-    io.out(`${'NAME'.padEnd(width)}  SOURCE   DESCRIPTION\n`);
+    // The programs `sandbox run PROGRAM` picks the profile for, without --profile.
+    const programs = (p: (typeof list)[number]): string => (p.programs.length ? p.programs.join(',') : '-');
+    const pwidth = Math.max(8, ...list.map((p) => programs(p).length));
+    io.out(`${'NAME'.padEnd(width)}  SOURCE   ${'PROGRAMS'.padEnd(pwidth)}  DESCRIPTION\n`);
     for (const p of list) {
       const desc = p.error ? `(invalid: ${p.error})` : p.description + (p.shadows ? ' (overrides the shipped one)' : '');
-      io.out(`${p.name.padEnd(width)}  ${p.source.padEnd(7)}  ${desc}\n`);
+      io.out(`${p.name.padEnd(width)}  ${p.source.padEnd(7)}  ${programs(p).padEnd(pwidth)}  ${desc}\n`);
     }
     return 0;
   }

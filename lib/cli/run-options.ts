@@ -15,6 +15,8 @@ export interface RunRequest {
   printPlan: boolean;
   help: boolean;
   command: string[];
+  /** --file-args MODE: the command's file arguments bound alone (lib/plan/file-args.ts); "profile": as the profile's fileArgs says. */
+  fileArgs?: { mode: 'ro' | 'rw' | 'profile'; origin: string };
   /** --rootfs DIR (--rootfs-rw: writable): an image directory as the root. */
   rootfs?: { dir: string; writable: boolean; origin: string };
 }
@@ -212,6 +214,13 @@ export const RUN_OPTIONS: Record<string, OptionDef> = {
   '--die-with-parent': { args: [], help: 'end the sandbox when its parent dies (the default)', run: (st) => { st.req.spec.dieWithParent = true; } },
   '--as-pid-1': { args: [], help: 'run the program as pid 1 (no init)', run: (st) => { st.req.spec.asPid1 = true; } },
   '--profile': { args: ['NAME'], help: 'a profile by name or path (default: default)', run: (st, a) => { st.req.profile = a[0]; } },
+  '--file-args': {
+    args: ['MODE'], help: 'bind the files the command names, alone, ro or rw ("profile": as its fileArgs says); @@ ... @@ (@@u for URIs) marks which',
+    run: (st, a, f) => {
+      if (a[0] !== 'ro' && a[0] !== 'rw' && a[0] !== 'profile') err(f, a, 'expected ro, rw or profile');
+      st.req.fileArgs = { mode: a[0], origin: origin(f, a) };
+    },
+  },
   '--no-profile': { args: [], help: 'only what the command line says', run: (st) => { st.req.profile = null; } },
   '--seccomp': {
     args: ['FILE'], help: 'a seccomp policy (JSON5, or Docker/OCI JSON)',

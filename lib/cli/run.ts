@@ -37,7 +37,16 @@ function callerContext(): CallerContext {
 }
 
 /** The profile (default: `default`) under the command line; --no-profile: the command line alone. */
-function resolveSpec(profile: string | null | undefined, cli: SandboxSpec, command: string[], rootfs: RunRequest['rootfs']): { spec: SandboxSpec; profileFiles: string[]; notes?: string[] } {
+interface ResolvedSpec {
+  spec: SandboxSpec;
+  profileFiles: string[];
+  /** The profile's fileArgs: how --file-args profile binds the files. */
+  fileArgs?: 'ro' | 'rw';
+  /** One-line notes for stderr (a home bound read-only, a display left out). */
+  notes?: string[];
+}
+
+function resolveSpec(profile: string | null | undefined, cli: SandboxSpec, command: string[], rootfs: RunRequest['rootfs']): ResolvedSpec {
   if (rootfs) {
     // The image brings its own system: the profile keeps only its non-system operations, the command line all.
     const { profileForRootfs, applyRootfs, realRootfsHost } = require('../plan/rootfs') as typeof import('../plan/rootfs');
@@ -45,14 +54,54 @@ function resolveSpec(profile: string | null | undefined, cli: SandboxSpec, comma
     const merged = mergeSpecs(profileForRootfs(inner.spec), cli);
     const c = callerContext();
     const host = realRootfsHost(merged.uid ?? c.uid, merged.gid ?? c.gid, c.env);
-    return { spec: applyRootfs(merged, { ...rootfs, dir: realpathOr(rootfs.dir) }, host), profileFiles: inner.profileFiles, notes: inner.notes };
+    return { spec: applyRootfs(merged, { ...rootfs, dir: realpathOr(rootfs.dir) }, host), profileFiles: inner.profileFiles, fileArgs: inner.fileArgs, notes: inner.notes };
   }
   if (profile === null) return { spec: cli, profileFiles: [] };
   const { loadProfile, hostProfileContext, ensureProfileDirs } = require('../profile/index') as typeof import('../profile/index');
   const loaded = loadProfile(profile ?? 'default', hostProfileContext(command[0]));
   log('profile %s from %s', loaded.name, loaded.file);
   ensureProfileDirs(loaded);
-  return { spec: mergeSpecs(loaded.spec, cli), profileFiles: loaded.resolved.chain, notes: loaded.notes };
+  const fileArgs = loaded.resolved.doc.fileArgs?.value;
+  return { spec: mergeSpecs(loaded.spec, cli), profileFiles: loaded.resolved.chain, notes: loaded.notes, ...(fileArgs ? { fileArgs } : {}) };
+}
+
+/**
+ * With no --profile: the profile made for the command (its `programs` names the command's base name), said in
+ * one line, else default. --profile and --no-profile choose explicitly and nothing is said.
+ */
+function chooseProfile(req: RunRequest, io: RunIo): string | null | undefined {
+  if (req.profile !== undefined || req.command.length === 0) return req.profile;
+  const { profileForProgram, hostProfileContext } = require('../profile/index') as typeof import('../profile/index');
+  const found = profileForProgram(req.command[0], hostProfileContext(req.command[0]));
+  if (!found) return undefined;
+  io.err(`sandbox: using profile ${found.name} (made for ${found.program}); --profile default to use the default`);
+  return found.name;
+}
+
+/** The command with its file arguments bound alone (--file-args), and the mounts that does. */
+function forwardFiles(req: RunRequest, resolved: ResolvedSpec): { command: string[]; spec: SandboxSpec } {
+  if (!req.fileArgs) return { command: req.command, spec: resolved.spec };
+  const { forwardFileArgs } = require('../plan/file-args') as typeof import('../plan/file-args');
+  const mode = req.fileArgs.mode === 'profile' ? resolved.fileArgs ?? 'ro' : req.fileArgs.mode;
+  const host = {
+    cwd: process.cwd(),
+    kind: (p: string) => {
+      try {
+        const st = fs.statSync(p);
+        return st.isFile() ? ('file' as const) : st.isDirectory() ? ('directory' as const) : ('other' as const);
+      } catch {
+        return null;
+      }
+    },
+    realpath: (p: string) => fs.realpathSync(p),
+    protectedPaths: ownFiles(),
+  };
+  const r = forwardFileArgs(req.command, mode, host, req.fileArgs.origin);
+  const top = emptySpec();
+  top.mounts = r.mounts;
+  // A profile with Landlock rules would otherwise deny the files it was just given.
+  if (r.dir && resolved.spec.landlock.length) top.landlock.push({ path: r.dir, write: mode === 'rw', origin: req.fileArgs.origin });
+  return { command: r.argv, spec: mergeSpecs(resolved.spec, top) };
 }
 
 /**
@@ -123,9 +172,12 @@ export interface Planned {
 export function planFor(argv: string[], io: RunIo, opts: { compiled?: boolean } = {}): Planned | { help: true } {
   const req = parseRunArgs(argv, process.cwd());
   if (req.help) return { help: true };
-  const resolved = resolveSpec(req.profile, req.spec, req.command, req.rootfs);
+  if (opts.compiled && req.fileArgs) throw new SandboxError(`${req.fileArgs.origin}: file arguments can't be compiled into a plan (each launch names its own files): use sandbox run`);
+  const resolved = resolveSpec(chooseProfile(req, io), req.spec, req.command, req.rootfs);
   for (const n of resolved.notes ?? []) io.err(`sandbox: note: ${n}`);
-  let spec = resolved.spec;
+  const forwarded = forwardFiles(req, resolved);
+  const command = forwarded.command;
+  let spec = forwarded.spec;
   const profileFiles = resolved.profileFiles;
   if (opts.compiled && spec.limits) throw new SandboxError(`${spec.limits.origin}: resource limits can't be compiled into a plan yet (each launch needs its own cgroup): use sandbox run`);
   if (opts.compiled && spec.dbus) throw new SandboxError('a dbus section can\'t be compiled into a plan yet (each launch needs its own proxy): use sandbox run');
@@ -142,7 +194,7 @@ export function planFor(argv: string[], io: RunIo, opts: { compiled?: boolean } 
   const cgroup = planCgroup(spec.limits, newSandboxId(process.pid), spec.limits ? readCgroupHost() : emptyHost());
   for (const w of cgroup.warnings) io.err(`sandbox: ${w}`);
   if (!req.printPlan) ensureConfigDir(spec.mounts, sandboxConfigDir(process.env));
-  const plan = buildPlan(spec, req.command, callerContext(), { seccomp: seccompFor(spec), cgroup: cgroup.plan }, ownFiles(), opts.compiled);
+  const plan = buildPlan(spec, command, callerContext(), { seccomp: seccompFor(spec), cgroup: cgroup.plan }, ownFiles(), opts.compiled);
   if (dbus && req.printPlan) dbus.describe(plan);
   if (pulse && req.printPlan) pulse.describe(plan);
   log('plan: %d mounts, argv %o', plan.mounts.length, plan.argv);

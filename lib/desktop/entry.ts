@@ -140,6 +140,26 @@ export function execForWrapper(args: string[]): string[] {
   return args.filter((a) => !FIELD_CODE.test(a.replace(/%%/g, ''))).map((a) => a.replace(/%%/g, '%'));
 }
 
+const FILE_CODES: Record<string, string> = { '%f': '@@', '%F': '@@', '%u': '@@u', '%U': '@@u' };
+
+/**
+ * Field codes of files and URLs, each standing alone, put in a file range of `sandbox run --file-args`
+ * (lib/plan/file-args.ts): the launcher's files are then bound alone into the sandbox and the program gets
+ * their inside paths. A code inside a longer argument (--file=%f) is left as it is: its file is not forwarded.
+ */
+export function markFileCodes(args: string[]): { args: string[]; marked: boolean } {
+  let marked = false;
+  const out: string[] = [];
+  for (const a of args) {
+    const mark = FILE_CODES[a];
+    if (mark) {
+      out.push(mark, a, '@@');
+      marked = true;
+    } else out.push(a);
+  }
+  return { args: out, marked };
+}
+
 export const MAIN_GROUP = 'Desktop Entry';
 const isExecGroup = (g: string): boolean => g === MAIN_GROUP || g.startsWith('Desktop Action ');
 
@@ -153,6 +173,8 @@ export interface RewriteOptions {
   extra?: Record<string, string>;
   /** For messages. */
   file: string;
+  /** Forward the files of %f/%F/%u/%U (sandbox run --file-args profile); default true. */
+  forwardFiles?: boolean;
 }
 
 export interface Rewritten {
@@ -163,7 +185,8 @@ export interface Rewritten {
 
 /**
  * The sandboxed entry: each Exec of the main group and of every action group runs
- * `SANDBOX run --profile P -- ORIGINAL...`; DBusActivatable goes (activation would start the app outside
+ * `SANDBOX run --profile P -- ORIGINAL...` (with `--file-args profile` and its file ranges where Exec has
+ * %f/%F/%u/%U); DBusActivatable goes (activation would start the app outside
  * the sandbox); X-Sandbox-Profile, X-Sandbox-Original and the extra keys close the main group.
  * Every other line comes back unchanged.
  */
@@ -191,7 +214,9 @@ export function rewriteEntry(text: string, opts: RewriteOptions): Rewritten {
         const args = splitExec(unescapeString(l.value ?? ''), where);
         if (!args.length) throw new SandboxError(`${where}: Exec is empty, expected a command`);
         if (l.group === MAIN_GROUP && !mainExec && l.locale === undefined) mainExec = args;
-        out.push(`${l.raw.slice(0, l.raw.length - (l.value ?? '').length)}${formatExec(prefix, args)}`);
+        const files = opts.forwardFiles === false ? { args, marked: false } : markFileCodes(args);
+        const pre = files.marked ? [...prefix.slice(0, -1), '--file-args', 'profile', '--'] : prefix;
+        out.push(`${l.raw.slice(0, l.raw.length - (l.value ?? '').length)}${formatExec(pre, files.args)}`);
         if (l.group === MAIN_GROUP) lastMainKey = out.length - 1;
         continue;
       }

@@ -19,6 +19,10 @@ export interface DesktopContext {
   resolveProfile(nameOrPath: string): string;
   /** Whether a shipped or user profile of this name exists. */
   hasProfile(name: string): boolean;
+  /** The profile whose `programs` names this program, as `sandbox run PROGRAM` picks it. */
+  profileFor?(program: string): string | undefined;
+  /** Whether the profile says how files named on the command line are bound (fileArgs): its wrapper forwards them. */
+  forwardsFiles?(profile: string): boolean;
 }
 
 export interface InstallOptions {
@@ -213,10 +217,15 @@ function refreshDatabase(dir: string, hasMime: boolean, ctx: DesktopContext, war
   if (r && !r.ok) warnings.push(`update-desktop-database ${dir}: ${r.output.split('\n')[0] || 'failed'}`);
 }
 
+/** The profile made for the application (its programs list the entry's id or Exec's program), else one named after it, else desktop. */
 function defaultProfile(id: string, exec: string[], ctx: DesktopContext): string {
   const candidates = [id.replace(/\.desktop$/, '')];
   const prog = exec[0] === 'env' ? exec.slice(1).find((a) => !a.includes('=') && !a.startsWith('-')) : exec[0];
   if (prog) candidates.push(path.basename(prog));
+  for (const c of candidates) {
+    const p = ctx.profileFor?.(c);
+    if (p) return p;
+  }
   return candidates.find((n) => ctx.hasProfile(n)) ?? DEFAULT_PROFILE;
 }
 
@@ -261,7 +270,8 @@ export function installEntry(app: string, opts: InstallOptions, ctx: DesktopCont
     wrapperText = [
       '#!/bin/sh',
       `${WRAPPER_MARK}${id}: runs it in the sandbox profile ${profile} (sandbox desktop remove ${id} deletes this file)`,
-      `exec ${[ctx.sandbox, 'run', '--profile', profile, '--', ...cmd].map(shQuote).join(' ')} "$@"`,
+      // A viewer's or editor's wrapper binds the files it is given (sandbox run --file-args): ~/.local/bin/feh ~/a.png.
+      `exec ${[ctx.sandbox, 'run', '--profile', profile, ...(ctx.forwardsFiles?.(profile) ? ['--file-args', 'profile'] : []), '--', ...cmd].map(shQuote).join(' ')} "$@"`,
       '',
     ].join('\n');
     for (const d of missingDirs(binDir)) if (mine(d) && !created.includes(d)) created.push(d);

@@ -27,6 +27,9 @@ import {
   SOCKET_NAMES,
   TOP_KEYS,
   DBUS_KEYS,
+  FILE_ARG_MODES,
+  PROGRAM_NAME_RE,
+  type FileArgMode,
   type DeviceName,
   type FsOpName,
   type SocketName,
@@ -100,6 +103,10 @@ export interface DbusDoc {
 export interface ProfileDoc {
   file: string;
   description?: Marked<string>;
+  /** The programs this file's profile is made for (never inherited: chromium extends browser but isn't for firefox). */
+  programs?: Marked<string>[];
+  /** How files named on the command line are bound (inherited). */
+  fileArgs?: Marked<FileArgMode>;
   extends: Marked<string>[];
   network?: Marked<'shared' | 'private'>;
   pid?: Marked<'shared' | 'private'>;
@@ -289,6 +296,18 @@ export function readProfileText(file: string, text: string): ProfileDoc {
     switch (key as (typeof TOP_KEYS)[number]) {
       case 'description':
         doc.description = r.marked(r.string(v, p), p);
+        break;
+      case 'programs': {
+        const what = 'a program name as typed on a command line, like "firefox-esr" (no "/" or spaces)';
+        doc.programs = r.list(v, p).map((e, i) => {
+          const s = r.string(e, [key, i], what);
+          if (!PROGRAM_NAME_RE.test(s)) r.wrong(e, [key, i], what);
+          return r.marked(s, [key, i]);
+        });
+        break;
+      }
+      case 'fileArgs':
+        doc.fileArgs = r.marked(r.choice(v, p, FILE_ARG_MODES), p);
         break;
       case 'extends':
         if (typeof v === 'string') doc.extends.push(r.marked(v, p));

@@ -1,6 +1,6 @@
 // The profile subsystem's public surface: load a profile into a SandboxSpec, check or show one, list them.
-export { loadProfile, checkProfile, resolveProfile, findProfile, listProfiles, ensureProfileDirs, profileName, isProfilePath, readChain } from './load';
-export type { LoadedProfile, ResolvedProfile, ProfileListing } from './load';
+export { loadProfile, checkProfile, resolveProfile, findProfile, listProfiles, ensureProfileDirs, profileName, isProfilePath, readChain, profileForProgram } from './load';
+export type { LoadedProfile, ResolvedProfile, ProfileListing, ProgramProfile } from './load';
 export { hostProfileContext, shippedProfilesDir, userProfilesDir, dataHome, packageRoot } from './context';
 export type { ProfileContext } from './context';
 export { readProfileText, parseSize, parseMode, capabilityName, DocumentReader } from './document';

@@ -6,7 +6,8 @@ import path from 'node:path';
 import { SandboxError } from '../errors';
 import type { SandboxSpec } from '../plan/spec';
 import { buildSpec, entriesAfterDrops, parseProfileSeccomp } from './build';
-import { readFileOf, type ProfileContext } from './context';
+import { listDirOf, readFileOf, type ProfileContext } from './context';
+import { PROGRAM_NAME_RE } from './tables';
 import { readProfileText, type Locate, type ProfileDoc } from './document';
 import { mergeChain } from './merge';
 
@@ -142,6 +143,8 @@ export interface ProfileListing {
   source: 'user' | 'shipped';
   file: string;
   description: string;
+  /** The programs it is made for (its own `programs`). */
+  programs: string[];
   /** A shipped profile of the same name that this user profile hides. */
   shadows?: string;
   /** Set when the file doesn't parse or validate: the one-line error. */
@@ -161,10 +164,12 @@ export function listProfiles(ctx: ProfileContext): ProfileListing[] {
   const out: ProfileListing[] = [];
   const add = (name: string, source: 'user' | 'shipped', dir: string): void => {
     const file = path.join(dir, `${name}.json5`);
-    const entry: ProfileListing = { name, source, file, description: '' };
+    const entry: ProfileListing = { name, source, file, description: '', programs: [] };
     if (source === 'user' && shipped.has(name)) entry.shadows = path.join(ctx.shippedDir, `${name}.json5`);
     try {
-      entry.description = readProfileText(file, read(file)).description?.value ?? '';
+      const doc = readProfileText(file, read(file));
+      entry.description = doc.description?.value ?? '';
+      entry.programs = (doc.programs ?? []).map((m) => m.value);
     } catch (e) {
       entry.error = e instanceof SandboxError ? e.message : `${file}: ${(e as Error).message}`;
     }
@@ -186,4 +191,52 @@ export function ensureProfileDirs(loaded: Pick<LoadedProfile, 'persistHome' | 'r
     const err = e as NodeJS.ErrnoException;
     throw new SandboxError(`${loaded.resolved.doc.home?.at ?? loaded.resolved.file}: can't create the persistent home ${loaded.persistHome}: ${err.code ?? err.message}`);
   }
+}
+
+/** A profile chosen for a program because its `programs` list names it. */
+export interface ProgramProfile {
+  name: string;
+  file: string;
+  source: 'user' | 'shipped';
+  /** The name matched: the command's base name as typed. */
+  program: string;
+}
+
+/**
+ * The profile made for COMMAND (argv[0] as typed; a path counts by its base name, nothing is resolved), or
+ * undefined. User profiles win over shipped ones, and a user profile hides the shipped one of its name (and
+ * its claims). Two claims at the same level are refused: which one ran would depend on directory order.
+ */
+export function profileForProgram(command: string, ctx: ProfileContext): ProgramProfile | undefined {
+  const program = path.posix.basename(command);
+  if (!program || !PROGRAM_NAME_RE.test(program)) return undefined;
+  const read = readFileOf(ctx);
+  const names = (dir: string): string[] => listDirOf(ctx)(dir).filter((n) => n.endsWith('.json5') && NAME_RE.test(n.slice(0, -6))).sort();
+  const userNames = names(ctx.userDir);
+  const levels: Array<{ source: 'user' | 'shipped'; dir: string; files: string[] }> = [
+    { source: 'user', dir: ctx.userDir, files: userNames },
+    { source: 'shipped', dir: ctx.shippedDir, files: names(ctx.shippedDir).filter((n) => !userNames.includes(n)) },
+  ];
+  for (const level of levels) {
+    const claims: ProgramProfile[] = [];
+    for (const n of level.files) {
+      const file = path.join(level.dir, n);
+      let text: string;
+      try {
+        text = read(file);
+      } catch {
+        continue;
+      }
+      // Most launches name a program no profile lists: skip the parse unless the name is there as a quoted
+      // string (a list entry always is; a name written with JSON5 escapes is the one claim this misses).
+      if (!text.includes(`"${program}"`) && !text.includes(`'${program}'`)) continue;
+      const doc = readProfileText(file, text);
+      if (doc.programs?.some((m) => m.value === program)) claims.push({ name: n.slice(0, -6), file, source: level.source, program });
+    }
+    if (claims.length > 1) {
+      throw new SandboxError(`${claims.map((c) => c.file).join(' and ')}: both list "${program}" in programs, expected one profile per program (or give --profile)`);
+    }
+    if (claims.length) return claims[0];
+  }
+  return undefined;
 }

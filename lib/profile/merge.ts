@@ -81,10 +81,12 @@ export function mergeDocs(base: ProfileDoc, top: ProfileDoc): ProfileDoc {
     devices: { ...base.devices, ...top.devices },
     sockets: { ...base.sockets, ...top.sockets },
   };
-  for (const k of ['description', 'network', 'pid', 'join', 'uid', 'gid', 'hostname', 'cwd', 'newSession', 'dieWithParent', 'asPid1'] as const) {
+  for (const k of ['description', 'fileArgs', 'network', 'pid', 'join', 'uid', 'gid', 'hostname', 'cwd', 'newSession', 'dieWithParent', 'asPid1'] as const) {
     const v = pick(top[k], base[k]);
     if (v !== undefined) (merged as unknown as Record<string, unknown>)[k] = v;
   }
+  // A profile is made for its own programs only: what it extends was made for others.
+  if (top.programs) merged.programs = top.programs;
   if (home) merged.home = home;
   if (limits) merged.limits = limits;
   const dbus = top.dbus === undefined ? base.dbus : top.dbus === null ? null : base.dbus ? mergeDbus(base.dbus, top.dbus) : top.dbus;

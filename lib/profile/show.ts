@@ -27,6 +27,8 @@ export function formatResolvedProfile(r: ResolvedProfile): string {
   };
 
   scalar(2, 'description', d.description);
+  if (d.programs?.length) entry(2, `programs: ${inline(d.programs.map((m) => m.value))}`, d.programs[0].at);
+  scalar(2, 'fileArgs', d.fileArgs);
   if (d.network || d.uid || d.gid) {
     open(2, 'namespaces: {');
     scalar(4, 'network', d.network);

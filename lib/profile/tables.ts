@@ -4,6 +4,8 @@
 
 export const TOP_KEYS = [
   'description',
+  'programs',
+  'fileArgs',
   'extends',
   'namespaces',
   'hostname',
@@ -22,6 +24,13 @@ export const TOP_KEYS = [
   'dieWithParent',
   'asPid1',
 ] as const;
+
+/** How the files named on a command line (--file-args, a menu entry's %f/%u) are bound: read-only or read-write. */
+export const FILE_ARG_MODES = ['ro', 'rw'] as const;
+export type FileArgMode = (typeof FILE_ARG_MODES)[number];
+
+/** A program name a profile is made for, matched against the command's base name as typed. */
+export const PROGRAM_NAME_RE = /^[^/\0\s]+$/;
 
 export const NAMESPACES_KEYS = ['network', 'pid', 'join', 'uid', 'gid'] as const;
 export const NETWORK_VALUES = ['shared', 'private'] as const;

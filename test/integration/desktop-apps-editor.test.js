@@ -59,13 +59,13 @@ const guiSkip = !have('mousepad') ? 'mousepad is not installed (Debian package m
 
 /** Mousepad in the editor profile on a fresh Xvfb, the document bound at dst: types a line, presses Ctrl+S and
  * waits (waitMs at most) for the line in the host file. Resolves { text, img, stderr, running, ms }. */
-async function typeAndSave(t, s, dst, waitMs, control = false) {
+async function typeAndSave(t, s, dst, waitMs, control = false, args = null) {
   const fbdir = userTmpdir('sbx-fb-');
   const x = await startXvfb(fbdir, { width: 800, height: 600 });
   let editor = null;
   t.teardown(async () => { if (editor) await killGroup(editor.child); await x.stop(); fs.rmSync(fbdir, { recursive: true, force: true }); });
   const started = Date.now();
-  editor = sandboxStart(['--profile', 'editor', '--bind', s.doc, dst, '--', 'mousepad', dst], { env: { ...s.env, DISPLAY: `:${x.display}`, XAUTHORITY: x.xauthority } });
+  editor = sandboxStart(args ?? ['--profile', 'editor', '--bind', s.doc, dst, '--', 'mousepad', dst], { env: { ...s.env, DISPLAY: `:${x.display}`, XAUTHORITY: x.xauthority } });
   const win = await findWindow(x.display, 'mousepad', 30000);
   t.ok(win, `Mousepad's window is on the screen after ${Date.now() - started} ms`);
   if (!win) return { text: '', img: null, stderr: editor.out.stderr, running: editor.child.exitCode === null };
@@ -112,4 +112,15 @@ t.test('why /edit: bound into a writable directory, the save fails', { skip: gui
   if (r.inconclusive) return t.skip(`the X display went away under load: ${r.inconclusive}`);
   // a weak check alone (keys that never arrived would pass it too): the same steps save under /edit above
   t.equal(r.text, 'first line\n', 'the host file is unchanged 3 s after Ctrl+S (Mousepad shows "Error renaming temporary file: Device or resource busy")');
+});
+
+t.test('editor by itself: `sandbox run --file-args profile mousepad FILE` picks editor and saves into FILE', { skip: guiSkip }, async (t) => {
+  const s = scratch(t);
+  // no --profile: editor is made for mousepad, its fileArgs is "rw", and the file is bound alone under /run/sandbox-files
+  const r = await typeAndSave(t, s, 'file-args', 15000, false, ['--file-args', 'profile', 'mousepad', s.doc]);
+  t.comment(`saved ${r.ms} ms after the start`);
+  t.match(r.stderr, /^sandbox: using profile editor \(made for mousepad\)/, 'the selection line');
+  t.equal(r.text, 'first line\ntyped in the sandbox', 'Ctrl+S wrote the typed line into the host file through the forwarded bind');
+  t.ok(r.running, 'Mousepad is still running');
+  t.notMatch(r.stderr, /Failed to save|Device or resource busy/, 'no save error');
 });

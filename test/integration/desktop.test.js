@@ -73,11 +73,15 @@ t.test('install, validate, launch, list, remove', async (t) => {
   const why = h.cannotLaunch();
   if (why) t.skip(`launching: ${why}`);
   else {
-    // The launcher's job done by hand: field codes expanded, the rest quoted for sh, as uid 65534.
-    for (const [group, want] of [['Desktop Entry', /args:--x a b \/tmp\/doc one/], ['Desktop Action other', /args:--other/]]) {
+    // The launcher's job done by hand: field codes expanded, the rest quoted for sh, as uid 65534. The file
+    // of %U reaches the program at its inside path (sandbox run --file-args, bound alone).
+    const doc = path.join(d, 'doc one');
+    fs.writeFileSync(doc, 'x');
+    if (h.IS_ROOT) fs.chownSync(doc, h.TEST_UID, h.TEST_GID);
+    for (const [group, want] of [['Desktop Entry', /args:--x a b \/run\/sandbox-files\/1\/doc one\n/], ['Desktop Action other', /args:--other/]]) {
       const lines = entry.parseEntryLines(text);
       const exec = entry.splitExec(entry.getKey(lines, group, 'Exec'), file)
-        .flatMap((a) => (a === '%U' ? ['/tmp/doc one'] : [a.replace(/%%/g, '%')]));
+        .flatMap((a) => (a === '%U' ? [doc] : [a.replace(/%%/g, '%')]));
       const sh = exec.map((a) => `'${a.replace(/'/g, "'\\''")}'`).join(' ');
       const [cmd, argv] = h.asUser('sh', ['-c', sh]);
       const r = spawnSync(cmd, argv, { env, encoding: 'utf8', timeout: 30000 });

@@ -34,6 +34,9 @@ const FIXTURES = {
   'my.json5': '{\n  extends: "default",\n  filesystem: [\n    { tmpfs: "/scratch", mode: "0855" },\n  ],\n}\n',
 };
 
+/** Directories the examples name in the user's home. */
+const FIXTURE_DIRS = ['project', 'plans'];
+
 /** Parse README.md into blocks of examples with their annotations. */
 function parseReadme(text) {
   const lines = text.split('\n');
@@ -204,6 +207,12 @@ function scratchFor() {
   for (const [name, content] of Object.entries(FIXTURES)) {
     const p = path.join(dir, name);
     fs.writeFileSync(p, content);
+    if (IS_ROOT) fs.chownSync(p, TEST_UID, TEST_GID);
+  }
+  // the compile example runs from ~/project and writes into ~/plans (a plan is never written where it binds read-write)
+  for (const d of FIXTURE_DIRS) {
+    const p = path.join(dir, d);
+    fs.mkdirSync(p);
     if (IS_ROOT) fs.chownSync(p, TEST_UID, TEST_GID);
   }
   return dir;

@@ -69,10 +69,10 @@ Exec=left alone
 
 t.test('firefox-like entry: every Exec of the main and action groups, DBusActivatable gone, the rest unchanged', async (t) => {
   const out = rewrite(FIREFOX, 'firefox-esr');
-  const pre = '"/opt/my sandbox/bin/sandbox" run --profile firefox-esr --';
-  t.match(out, `\nExec=${pre} /usr/lib/firefox-esr/firefox-esr %u\n`);
-  t.match(out, `\nExec=${pre} /usr/lib/firefox-esr/firefox-esr --new-window %u\n`);
-  t.match(out, `\nExec=${pre} /usr/lib/firefox-esr/firefox-esr --private-window %u\n`);
+  const pre = '"/opt/my sandbox/bin/sandbox" run --profile firefox-esr --file-args profile --';
+  t.match(out, `\nExec=${pre} /usr/lib/firefox-esr/firefox-esr @@u %u @@\n`);
+  t.match(out, `\nExec=${pre} /usr/lib/firefox-esr/firefox-esr --new-window @@u %u @@\n`);
+  t.match(out, `\nExec=${pre} /usr/lib/firefox-esr/firefox-esr --private-window @@u %u @@\n`);
   t.match(out, '\nExec=left alone\n', 'a non-action group is not ours to touch');
   t.notMatch(out, /DBusActivatable/);
   t.match(out, 'X-Sandbox-Profile=firefox-esr\nX-Sandbox-Original=/usr/share/applications/x.desktop\n\n[Desktop Action new-window]');
@@ -86,28 +86,32 @@ t.test('firefox-like entry: every Exec of the main and action groups, DBusActiva
 
 t.test('tricky Exec lines', async (t) => {
   const cases = [
-    ['env FOO=bar BAZ="a b" app %U', 'env FOO=bar "BAZ=a b" app %U'],
-    ['"/opt/My App/bin/app" --flag %F', '"/opt/My App/bin/app" --flag %F'],
-    ['sh -c "echo \\\\"hi\\\\" \\\\$1 100%%" sh %f', 'sh -c "echo \\\\"hi\\\\" \\\\$1 100%%" sh %f'],
+    ['env FOO=bar BAZ="a b" app %U', 'env FOO=bar "BAZ=a b" app @@u %U @@'],
+    ['"/opt/My App/bin/app" --flag %F', '"/opt/My App/bin/app" --flag @@ %F @@'],
+    ['sh -c "echo \\\\"hi\\\\" \\\\$1 100%%" sh %f', 'sh -c "echo \\\\"hi\\\\" \\\\$1 100%%" sh @@ %f @@'],
+    ['app --file=%f', 'app --file=%f'],
     ['app --title=%c --icon %i %k', 'app --title=%c --icon %i %k'],
     ["app 'single quoted'", 'app "single quoted"'],
     ['app "back\\\\\\\\slash"', 'app "back\\\\\\\\slash"'],
   ];
   for (const [orig, want] of cases) {
     const out = rewrite(`[Desktop Entry]\nType=Application\nName=X\nExec=${orig}\n`);
-    t.match(out, `\nExec="/opt/my sandbox/bin/sandbox" run --profile desktop -- ${want}\n`, orig);
+    const files = want.includes('@@') ? '--file-args profile ' : '';
+    t.match(out, `\nExec="/opt/my sandbox/bin/sandbox" run --profile desktop ${files}-- ${want}\n`, orig);
   }
   // a sandbox path with a percent sign and a backslash
   const odd = entry.rewriteEntry('[Desktop Entry]\nType=Application\nName=X\nExec=a\n', { sandbox: '/p/100%\\x/sandbox', profile: 'p', original: '/o', file: 'f' }).text;
   t.match(odd, 'Exec="/p/100%%\\\\\\\\x/sandbox" run --profile p -- a\n');
   // the launcher's view of the rewritten line: the sandbox prefix, then the original words
   const v = entry.unescapeString(/\nExec=(.*)\n/.exec(rewrite('[Desktop Entry]\nType=Application\nName=X\nExec=env A="x y" "/b c/d" %U\n'))[1]);
-  t.same(entry.splitExec(v, 'f'), [SBX, 'run', '--profile', 'desktop', '--', 'env', 'A=x y', '/b c/d', '%U']);
+  t.same(entry.splitExec(v, 'f'), [SBX, 'run', '--profile', 'desktop', '--file-args', 'profile', '--', 'env', 'A=x y', '/b c/d', '@@u', '%U', '@@']);
+  const plain = entry.rewriteEntry('[Desktop Entry]\nType=Application\nName=X\nExec=app %f\n', { sandbox: '/s', profile: 'p', original: '/o', file: 'f', forwardFiles: false }).text;
+  t.match(plain, 'Exec=/s run --profile p -- app %f\n', 'forwardFiles: false leaves the field codes alone');
 });
 
 t.test('spaces around =, keys kept in place, header-only main group', async (t) => {
   const out = rewrite('[Desktop Entry]\nType=Application\nName=X\nExec = app %u\n\n\n[Desktop Action a]\nExec=app -a\n');
-  t.match(out, 'Exec = "/opt/my sandbox/bin/sandbox" run --profile desktop -- app %u\nX-Sandbox-Profile=desktop\n');
+  t.match(out, 'Exec = "/opt/my sandbox/bin/sandbox" run --profile desktop --file-args profile -- app @@u %u @@\nX-Sandbox-Profile=desktop\n');
   t.match(out, '\n\n\n[Desktop Action a]', 'blank lines before the next group kept');
 });
 

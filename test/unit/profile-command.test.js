@@ -29,10 +29,10 @@ t.test('profiles lists name, source and description', async (t) => {
   const { ctx, io, out } = setup(t);
   t.equal(runProfilesCommand(['profiles'], io, ctx), 0);
   const text = out.join('');
-  t.match(text, /^NAME +SOURCE +DESCRIPTION\n/);
-  t.match(text, /\napp +user +my app \(overrides the shipped one\)\n/);
-  t.match(text, /\nbase +shipped +the base\n/);
-  t.match(text, /\nbroken +user +\(invalid: .*broken\.json5:1:24: found unknown key "hostnam" in a profile, expected one of: /);
+  t.match(text, /^NAME +SOURCE +PROGRAMS +DESCRIPTION\n/);
+  t.match(text, /\napp +user +- +my app \(overrides the shipped one\)\n/);
+  t.match(text, /\nbase +shipped +- +the base\n/);
+  t.match(text, /\nbroken +user +- +\(invalid: .*broken\.json5:1:24: found unknown key "hostnam" in a profile, expected one of: /);
 });
 
 t.test('profile show: merged, each entry marked with its file:line:col', async (t) => {
@@ -58,7 +58,7 @@ t.test('profile check', async (t) => {
   const f = path.join(dir, 'shipped', 'app.json5');
   t.equal(runProfilesCommand(['profile', 'check', f], io, ctx), 0);
   t.same(out, [`${f}: ok\n`]);
-  t.throws(() => runProfilesCommand(['profile', 'check', path.join(dir, 'user', 'broken.json5')], io, ctx), new SandboxError(`${path.join(dir, 'user', 'broken.json5')}:1:24: found unknown key "hostnam" in a profile, expected one of: description, extends, namespaces, hostname, cwd, filesystem, env, capabilities, home, devices, sockets, seccomp, limits, dbus, landlock, newSession, dieWithParent, asPid1`));
+  t.throws(() => runProfilesCommand(['profile', 'check', path.join(dir, 'user', 'broken.json5')], io, ctx), new SandboxError(`${path.join(dir, 'user', 'broken.json5')}:1:24: found unknown key "hostnam" in a profile, expected one of: description, programs, fileArgs, extends, namespaces, hostname, cwd, filesystem, env, capabilities, home, devices, sockets, seccomp, limits, dbus, landlock, newSession, dieWithParent, asPid1`));
   t.throws(() => runProfilesCommand(['profile', 'check'], io, ctx), { message: /expected exactly one NAME or FILE/ });
   t.throws(() => runProfilesCommand(['profile', 'lint', 'x'], io, ctx), { message: /found subcommand "lint", expected show or check/ });
   t.throws(() => runProfilesCommand(['profiles', 'x'], io, ctx), { message: /found extra argument "x"/ });
@@ -67,7 +67,7 @@ t.test('profile check', async (t) => {
 t.test('the shipped profiles through the commands, with the default context', async (t) => {
   const { io, out } = setup(t);
   t.equal(runProfilesCommand(['profiles'], io), 0);
-  for (const n of ['minimal', 'default', 'desktop', 'browser', 'hpc', 'build']) t.match(out.join(''), new RegExp(`\\n${n} +(shipped|user) +\\S`));
+  for (const n of ['minimal', 'default', 'desktop', 'browser', 'hpc', 'build']) t.match(out.join(''), new RegExp(`\\n${n} +(shipped|user) +\\S+ +\\S`));
   t.equal(runProfilesCommand(['profile', 'show', 'browser'], io), 0);
   t.match(out.join(''), /minimal\.json5:\d+:\d+\n/);
 });

@@ -48,7 +48,7 @@ t.test('JSON5 syntax error', async (t) => {
 t.test('unknown keys, at the key, listing the allowed ones', async (t) => {
   t.equal(
     errorOf(t, '{\n  filesytem: [],\n}'),
-    'P:2:3: found unknown key "filesytem" in a profile, expected one of: description, extends, namespaces, hostname, cwd, filesystem, env, capabilities, home, devices, sockets, seccomp, limits, dbus, landlock, newSession, dieWithParent, asPid1',
+    'P:2:3: found unknown key "filesytem" in a profile, expected one of: description, programs, fileArgs, extends, namespaces, hostname, cwd, filesystem, env, capabilities, home, devices, sockets, seccomp, limits, dbus, landlock, newSession, dieWithParent, asPid1',
   );
   t.equal(errorOf(t, '{ namespaces: { net: "shared" } }'), 'P:1:17: found unknown key "net" in "namespaces", expected one of: network, pid, join, uid, gid');
   t.equal(errorOf(t, '{ filesystem: [\n  { bind: "/a", size: "1M" },\n] }'), 'P:2:17: found key "size" in a "bind" entry, expected one of: bind, dst, optional');
