@@ -64,11 +64,15 @@ t.test('a member killed mid-way leaves the others running and the key usable', a
   const first = sandboxAsync([...JOINED, '--join', 'k', '--', 'sh', '-c', 'readlink /proc/self/ns/user; sleep 30'], { env });
   let firstNs = '';
   await new Promise((res) => first.stdout.once('data', (d) => { firstNs = String(d).trim(); res(); }));
-  const second = run([...JOINED, '--join', 'k', '--', 'sh', '-c', 'readlink /proc/self/ns/user; sleep 1'], env);
-  await new Promise((r) => setTimeout(r, 300));
+  // the first is killed once the second runs (it printed its namespace), not after a fixed wait: a loaded machine
+  // can take longer than any such wait to start the second
+  const secondProc = sandboxAsync([...JOINED, '--join', 'k', '--', 'sh', '-c', 'readlink /proc/self/ns/user; sleep 1'], { env });
+  let secondOut = '';
+  const secondDone = new Promise((res) => secondProc.on('close', (code) => res(code)));
+  await new Promise((res) => secondProc.stdout.on('data', (d) => { secondOut += d; if (secondOut.includes('\n')) res(); }));
   first.kill('SIGKILL');
-  const s = await second;
-  t.equal(s.out.trim(), firstNs, 'the second joined the first');
+  t.equal(await secondDone, 0, 'the second ran to its end');
+  t.equal(secondOut.trim(), firstNs, 'the second joined the first');
   const third = await run([...JOINED, '--join', 'k', '--', 'readlink', '/proc/self/ns/user'], env);
   t.equal(third.code, 0, third.err);
   t.same(fs.readdirSync(path.join(runtime, 'sandbox', 'join')), [], 'nothing is left at the end');
