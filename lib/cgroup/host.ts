@@ -4,6 +4,7 @@
 import * as path from 'node:path';
 import { CgroupFs, realCgroupFs } from './fsops';
 import { SYSTEM_PROGRAM_DIRS } from '../host/system-program';
+import { queryUnitOfPid, OwnUnit } from './systemd';
 
 /** What the caller can see and do in one cgroup directory. */
 export interface CgroupDir {
@@ -24,7 +25,7 @@ export interface CgroupDir {
 
 export interface SystemdUserManager {
   available: boolean;
-  /** Why (not): "busctl --user with $XDG_RUNTIME_DIR/systemd/private". */
+  /** Why (not): "systemd user manager at /run/user/1000/systemd/private, reached over the user bus". */
   reason: string;
 }
 
@@ -44,6 +45,11 @@ export interface CgroupHost {
   /** The parent of own when own is our launcher leaf from an earlier run (its parent is the base then). */
   ownParent: CgroupDir | null;
   systemd: SystemdUserManager;
+  /**
+   * The user manager's unit holding the caller, asked only when the caller's cgroup is writable and a
+   * manager runs (its whole subtree is the user's, delegated or not); null when it has none for us.
+   */
+  ownUnit: OwnUnit | null;
 }
 
 /** Leaf names we create: "sandbox-<monitor pid>-<random>". */
@@ -124,17 +130,23 @@ export function readCgroupDir(ops: CgroupFs, dir: string): CgroupDir | null {
   };
 }
 
-/** Whether a user manager could start a transient scope for us: busctl and a user bus or systemd's private socket. */
-export function detectSystemdUserManager(ops: CgroupFs, env: NodeJS.ProcessEnv): SystemdUserManager {
-  // the system's directories, never PATH: busctl runs outside any sandbox (lib/host/system-program.ts)
-  const busctl = SYSTEM_PROGRAM_DIRS.map((d) => path.posix.join(d, 'busctl')).find((p) => ops.exists(p));
-  if (!busctl) return { available: false, reason: `busctl not found in ${SYSTEM_PROGRAM_DIRS.join(', ')}` };
-  const runtime = env.XDG_RUNTIME_DIR;
-  if (runtime && ops.exists(path.posix.join(runtime, 'systemd/private'))) {
-    return { available: true, reason: `systemd user manager at ${runtime}/systemd/private` };
+/**
+ * Whether a systemd user manager runs for the caller (its private socket in the runtime directory) and
+ * can be reached over the user bus with busctl from the system's directories (busctl speaks to a bus,
+ * not to the manager's private socket).
+ */
+export function detectSystemdUserManager(ops: CgroupFs, env: NodeJS.ProcessEnv, uid: number = process.getuid ? process.getuid() : 0): SystemdUserManager {
+  if (!SYSTEM_PROGRAM_DIRS.some((d) => ops.exists(path.posix.join(d, 'busctl')))) {
+    return { available: false, reason: `busctl not found in ${SYSTEM_PROGRAM_DIRS.join(', ')}` };
   }
-  if (env.DBUS_SESSION_BUS_ADDRESS) return { available: true, reason: 'session bus at $DBUS_SESSION_BUS_ADDRESS' };
-  return { available: false, reason: 'no systemd user manager ($XDG_RUNTIME_DIR/systemd/private missing, no $DBUS_SESSION_BUS_ADDRESS)' };
+  const runtime = env.XDG_RUNTIME_DIR || `/run/user/${uid}`;
+  const priv = path.posix.join(runtime, 'systemd/private');
+  if (!ops.exists(priv)) return { available: false, reason: `no systemd user manager (${priv} missing)` };
+  if (env.DBUS_SESSION_BUS_ADDRESS) return { available: true, reason: `systemd user manager at ${priv}, reached over $DBUS_SESSION_BUS_ADDRESS` };
+  if (env.XDG_RUNTIME_DIR && ops.exists(path.posix.join(runtime, 'bus'))) {
+    return { available: true, reason: `systemd user manager at ${priv}, reached over ${runtime}/bus` };
+  }
+  return { available: false, reason: `systemd user manager at ${priv} but no user bus to reach it ($DBUS_SESSION_BUS_ADDRESS unset, no $XDG_RUNTIME_DIR/bus)` };
 }
 
 export interface ReadHostOptions {
@@ -145,6 +157,8 @@ export interface ReadHostOptions {
   /** Text of /proc/self/cgroup and /proc/self/mountinfo (read through ops when absent). */
   procSelfCgroup?: string;
   mountinfo?: string;
+  /** Asks the user manager which unit holds a pid (busctl by default). */
+  unitOfPid?: (pid: number) => OwnUnit | null;
 }
 
 export function readCgroupHost(opts: ReadHostOptions = {}): CgroupHost {
@@ -155,9 +169,9 @@ export function readCgroupHost(opts: ReadHostOptions = {}): CgroupHost {
   const read = (p: string): string => { try { return ops.readFile(p); } catch { return ''; } };
   const cgroupPath = parseProcSelfCgroup(opts.procSelfCgroup ?? read('/proc/self/cgroup'));
   const mounts = parseCgroup2Mounts(opts.mountinfo ?? read('/proc/self/mountinfo'));
-  const systemd = detectSystemdUserManager(ops, env);
+  const systemd = detectSystemdUserManager(ops, env, uid);
   if (mounts.length === 0) {
-    return { uid, pid, mount: null, rootControllers: [], cgroupPath, own: null, ownParent: null, systemd };
+    return { uid, pid, mount: null, rootControllers: [], cgroupPath, own: null, ownParent: null, systemd, ownUnit: null };
   }
   // Prefer the mount that shows our cgroup; with several cgroup2 mounts the first such wins.
   const m = (cgroupPath && mounts.find((x) => cgroupDirUnder(x, cgroupPath) !== null)) || mounts[0];
@@ -166,5 +180,8 @@ export function readCgroupHost(opts: ReadHostOptions = {}): CgroupHost {
   const own = ownPath ? readCgroupDir(ops, ownPath) : null;
   const ownParent = own && path.posix.basename(own.path) === LAUNCHER_LEAF && own.path !== m.mountPoint
     ? readCgroupDir(ops, path.posix.dirname(own.path)) : null;
-  return { uid, pid, mount: m.mountPoint, rootControllers, cgroupPath, own, ownParent, systemd };
+  // Only a writable cgroup needs systemd's word: one the caller can't write is never used anyway.
+  const writable = own && own.canWriteProcs && own.canWriteSubtreeControl && own.path !== m.mountPoint;
+  const ownUnit = systemd.available && writable ? (opts.unitOfPid ?? ((p: number) => queryUnitOfPid(p)))(pid) : null;
+  return { uid, pid, mount: m.mountPoint, rootControllers, cgroupPath, own, ownParent, systemd, ownUnit };
 }

@@ -8,8 +8,11 @@ import { SandboxError } from '../errors';
 
 export * from './host';
 export * from './plan';
-export { createCgroupLeaf, removeLeaf, CreateLeafOptions } from './leaf';
-export { transientScopeArgs, startTransientScope, CommandRunner } from './systemd';
+export { createCgroupLeaf, removeLeaf, CreateLeafOptions, SCOPE_MONITOR_LEAF } from './leaf';
+export {
+  transientScopeArgs, startTransientScope, queryUnitOfPid, unitObjectPath, unitNameOfPath, parseBusctlReply,
+  CommandRunner, OwnUnit, ScopeOptions,
+} from './systemd';
 export { CgroupFs, realCgroupFs, writeCgroupFile } from './fsops';
 
 /**

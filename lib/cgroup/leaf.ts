@@ -12,6 +12,9 @@ import { startTransientScope, CommandRunner } from './systemd';
 
 const debug = makeDebug('cgroup');
 
+/** In a sandbox's own systemd scope, where the monitor goes. */
+export const SCOPE_MONITOR_LEAF = 'monitor';
+
 export interface CreateLeafOptions {
   ops?: CgroupFs;
   /** The launcher's pid (the monitor's to be). */
@@ -20,7 +23,7 @@ export interface CreateLeafOptions {
   run?: CommandRunner;
   /** For the systemd path: re-reads the host once the scope is asked for. */
   rereadHost?: () => CgroupHost;
-  /** For the systemd path: how long to wait for the scope to hold us. */
+  /** For the systemd path: how long to wait for the scope's start job and for the scope to hold us. */
   scopeWaitMs?: number;
 }
 
@@ -73,8 +76,9 @@ function moveAllProcesses(ops: CgroupFs, from: string, to: string): void {
 /** The systemd path: ask for the scope, wait until we are in it, and return it as the base. */
 function enterScope(setup: CgroupSetup, opts: CreateLeafOptions, ops: CgroupFs, pid: number): CgroupDir {
   const unit = setup.scopeUnit!;
-  startTransientScope(unit, [pid], opts.run);
-  const reread = opts.rereadHost ?? ((): CgroupHost => readCgroupHost({ ops, pid }));
+  startTransientScope(unit, [pid], { run: opts.run, timeoutMs: opts.scopeWaitMs });
+  // the scope is ours: no need to ask the manager about its unit again
+  const reread = opts.rereadHost ?? ((): CgroupHost => readCgroupHost({ ops, pid, unitOfPid: () => null }));
   const deadline = Date.now() + (opts.scopeWaitMs ?? 3000);
   for (;;) {
     const host = reread();
@@ -99,7 +103,9 @@ export function createCgroupLeaf(setup: CgroupSetup, opts: CreateLeafOptions = {
   if (setup.via === 'systemd-scope') {
     const scope = enterScope(setup, opts, ops, pid);
     base = scope.path;
-    moveCallerTo = scope.pids.length > 0 ? 'sandbox-launcher' : null;
+    // the scope holds the launcher, the monitor to be; it moves to a cgroup of its own beside the
+    // leaf (no internal processes), inside the scope made for this sandbox alone
+    moveCallerTo = scope.pids.length > 0 ? SCOPE_MONITOR_LEAF : null;
     const missing = setup.controllers.filter((c) => !scope.controllers.includes(c));
     if (missing.length) throw new SandboxError(`systemd scope ${scope.path} lacks the ${missing.join(', ')} controller${missing.length > 1 ? 's' : ''}`);
     controllersEnabled = scope.subtreeControl;

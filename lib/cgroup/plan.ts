@@ -121,6 +121,9 @@ function whyNoDelegation(host: CgroupHost, needed: string[]): string {
   }
   if (!host.own) return `cgroup ${host.cgroupPath ?? '(none)'} is not visible under ${host.mount}`;
   const own = host.own;
+  if (host.systemd.available && host.ownUnit && !host.ownUnit.delegate) {
+    return `${own.path} belongs to ${host.ownUnit.unit}, which the systemd user manager manages (no Delegate=yes)`;
+  }
   if (!usable(own)) {
     const owner = own.owner === null ? '' : ` is owned by uid ${own.owner} and`;
     return `${own.path}${owner} is not writable; ${host.systemd.reason}`;
@@ -145,12 +148,17 @@ export function planCgroup(limits: LimitsSpec | null, sandboxId: string, host: C
   // The base: our launcher leaf's parent (an earlier run moved the caller there), else the caller's cgroup.
   let base: CgroupDir | null = null;
   let moveCallerTo: string | null = null;
-  if (host.ownParent && usable(host.ownParent) && host.own && path.posix.basename(host.own.path) === LAUNCHER_LEAF) {
+  // systemd's rule: below a unit of the user manager only a unit with Delegate=yes is ours to change
+  // (a terminal's or an app's scope is the manager's, though the user owns its files).
+  const managed = host.systemd.available && host.ownUnit !== null && !host.ownUnit.delegate;
+  if (managed) {
+    explain.push(`caller's cgroup ${host.own?.path} belongs to ${host.ownUnit!.unit}, which the systemd user manager manages (no Delegate=yes): nothing is made there`);
+  } else if (host.ownParent && usable(host.ownParent) && host.own && path.posix.basename(host.own.path) === LAUNCHER_LEAF) {
     base = host.ownParent;
     explain.push(`caller is in ${host.own.path}, made by an earlier run; leaf goes beside it`);
   } else if (host.own && usable(host.own)) {
     base = host.own;
-    explain.push(`caller's cgroup ${host.own.path} is writable by uid ${host.uid}`);
+    explain.push(`caller's cgroup ${host.own.path} is writable by uid ${host.uid}${host.ownUnit ? ` (${host.ownUnit.unit} has Delegate=yes)` : ''}`);
     if (host.own.pids.length > 0 && host.own.path !== host.mount) {
       moveCallerTo = LAUNCHER_LEAF;
       explain.push(`it holds processes (${host.own.pids.length}), so they move to ${LAUNCHER_LEAF} beside the leaf (no internal processes)`);
@@ -173,10 +181,11 @@ export function planCgroup(limits: LimitsSpec | null, sandboxId: string, host: C
     enforce = asked.filter((a) => !baseMissing.includes(a.controller));
   } else if (baseMissing.length && rootHasAll && host.systemd.available) {
     via = 'systemd-scope';
+    const why = managed ? explain[0] : `caller's cgroup isn't delegated with ${needed.join(', ')} (${whyNoDelegation(host, needed)})`;
     base = null;
     moveCallerTo = null;
     explain.length = 0;
-    explain.push(`caller's cgroup isn't delegated with ${needed.join(', ')} (${whyNoDelegation(host, needed)}); asking the systemd user manager for scope sandbox-${sandboxId}.scope with Delegate=yes`);
+    explain.push(`${why}; asking the systemd user manager for scope sandbox-${sandboxId}.scope with Delegate=yes`);
   } else if (baseMissing.length) {
     const line = `${nameOf(limits, asked)}: no delegated cgroup v2 subtree for uid ${host.uid} (${whyNoDelegation(host, needed)})`;
     if (limits.mode === 'strict') {

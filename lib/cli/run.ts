@@ -232,7 +232,7 @@ function pulseProxyFor(spec: SandboxSpec, describeOnly: boolean): { spec: Sandbo
 }
 
 function emptyHost(): ReturnType<typeof readCgroupHost> {
-  return { uid: 0, pid: process.pid, mount: null, rootControllers: [], cgroupPath: null, own: null, ownParent: null, systemd: { available: false, reason: '' } };
+  return { uid: 0, pid: process.pid, mount: null, rootControllers: [], cgroupPath: null, own: null, ownParent: null, systemd: { available: false, reason: '' }, ownUnit: null };
 }
 
 export function runCommand(argv: string[], io: RunIo): number {

@@ -289,15 +289,69 @@ t.test('profile origin labels', async (t) => {
   t.equal(d.plan.pidsLabel, 'limits.pids 10 (app.json5:3:5)');
 });
 
-t.test('systemd fallback: transient scope with Delegate=yes, leaf inside it', async (t) => {
+/**
+ * A fake busctl: StartTransientUnit moves the scope's pid into a new scope under app.slice (as the
+ * user manager does when it runs the start job), the unit's Job property shows the job `jobPolls` times.
+ */
+function fakeBusctl(tree, { from, pid, units = {}, jobPolls = 1, state = 'active', refuse = null } = {}) {
+  const calls = [];
+  let polls = 0;
+  const run = (file, args) => {
+    calls.push([file, ...args]);
+    const verb = args[1];
+    if (verb === 'call' && args[5] === 'StartTransientUnit') {
+      if (refuse) { const r = refuse(args); if (r) throw Object.assign(new Error('Command failed'), { stderr: Buffer.from(`${r}\n`) }); }
+      const scope = `/sys/fs/cgroup/user.slice/user@1000.service/app.slice/${args[7]}`;
+      if (!tree.dirs.has('/sys/fs/cgroup/user.slice/user@1000.service/app.slice')) tree.add('/sys/fs/cgroup/user.slice/user@1000.service/app.slice', 1000);
+      tree.add(scope, 1000);
+      tree.dirs.get(from).procs.delete(pid);
+      tree.dirs.get(scope).procs.add(pid);
+      return 'o "/org/freedesktop/systemd1/job/77"\n';
+    }
+    if (verb === 'call' && args[5] === 'GetUnitByPID') {
+      const u = units[args[7]];
+      if (!u) throw Object.assign(new Error('Command failed'), { stderr: Buffer.from(`Call failed: PID ${args[7]} does not belong to any loaded unit.\n`) });
+      return `o "${cg.unitObjectPath(u.unit)}"\n`;
+    }
+    if (verb === 'get-property' && args.at(-1) === 'Delegate') {
+      const u = Object.values(units).find((x) => cg.unitObjectPath(x.unit) === args[3]);
+      return `b ${u && u.delegate ? 'true' : 'false'}\n`;
+    }
+    if (verb === 'get-property' && args.at(-2) === 'Job') {
+      polls++;
+      return polls <= jobPolls ? `(uo) 77 "/org/freedesktop/systemd1/job/77"\ns "inactive"\n` : `(uo) 0 "/"\ns "${state}"\n`;
+    }
+    throw new Error(`unexpected busctl ${args.join(' ')}`);
+  };
+  return { run, calls };
+}
+
+/** A user manager answers: busctl in /usr/bin, its private socket, the user bus. */
+function withUserManager(tree) {
+  const origExists = tree.ops.exists;
+  tree.ops.exists = (p) => p === '/usr/bin/busctl' || p === '/run/user/1000/systemd/private' || p === '/run/user/1000/bus' || origExists(p);
+}
+const SD_ENV = { PATH: '/usr/bin', XDG_RUNTIME_DIR: '/run/user/1000' };
+
+t.test('systemd: unit object paths, the scope request, busctl replies', async (t) => {
+  t.equal(cg.unitObjectPath('sandbox-5-a.scope'), '/org/freedesktop/systemd1/unit/sandbox_2d5_2da_2escope');
+  t.equal(cg.unitObjectPath('1x.service'), '/org/freedesktop/systemd1/unit/_31x_2eservice');
+  t.equal(cg.unitNameOfPath('/org/freedesktop/systemd1/unit/vte_2dspawn_2dab_2escope'), 'vte-spawn-ab.scope');
+  t.equal(cg.unitNameOfPath(cg.unitObjectPath('app-org.gnome.Terminal@1.service')), 'app-org.gnome.Terminal@1.service');
   t.same(cg.transientScopeArgs('sandbox-5-a.scope', [5], 'sandbox 5-a'), [
-    '--user', 'call', '--quiet', 'org.freedesktop.systemd1', '/org/freedesktop/systemd1', 'org.freedesktop.systemd1.Manager',
+    '--user', 'call', 'org.freedesktop.systemd1', '/org/freedesktop/systemd1', 'org.freedesktop.systemd1.Manager',
     'StartTransientUnit', 'ssa(sv)a(sa(sv))', 'sandbox-5-a.scope', 'fail',
-    '4', 'Description', 's', 'sandbox 5-a', 'PIDs', 'au', '1', '5', 'Delegate', 'b', 'true', 'CollectMode', 's', 'inactive-or-failed',
+    '5', 'Description', 's', 'sandbox 5-a', 'PIDs', 'au', '1', '5', 'Delegate', 'b', 'true', 'CollectMode', 's', 'inactive-or-failed',
+    'OOMPolicy', 's', 'continue',
     '0',
   ]);
+  t.notOk(cg.transientScopeArgs('sandbox-5-a.scope', [5], 'x', { oomPolicy: false }).includes('OOMPolicy'));
   t.throws(() => cg.transientScopeArgs('bad name', [1], 'x'), /invalid scope unit name/);
+  t.same(cg.parseBusctlReply('(uo) 0 "/"\ns "active"\n'), ['0', '/', 's', 'active']);
+  t.same(cg.parseBusctlReply('s "a \\"b\\""'), ['a "b"']);
+});
 
+t.test('systemd: from a login session scope, a transient scope with Delegate=yes holds the leaf', async (t) => {
   // A login session scope (root-owned) with a user manager that answers: the scope is created and used.
   const tree = fakeTree();
   tree.add('/sys/fs/cgroup/user.slice', 0);
@@ -305,36 +359,142 @@ t.test('systemd fallback: transient scope with Delegate=yes, leaf inside it', as
   tree.add('/sys/fs/cgroup/user.slice/user@1000.service', 1000);
   tree.spawnIn('/sys/fs/cgroup/user.slice/session-3.scope', 5);
   tree.dirs.get('/sys/fs/cgroup/user.slice').ownedFiles = false;
-  const origExists = tree.ops.exists;
-  tree.ops.exists = (p) => p === '/usr/bin/busctl' || p === '/run/user/1000/systemd/private' || origExists(p);
+  withUserManager(tree);
   const where = () => [...tree.dirs.entries()].find(([, d]) => d.procs.has(5))[0].slice('/sys/fs/cgroup'.length);
-  const read = () => cg.readCgroupHost({ ops: tree.ops, uid: 1000, pid: 5, env: { PATH: '/usr/bin', XDG_RUNTIME_DIR: '/run/user/1000' },
-    procSelfCgroup: `0::${where()}\n`, mountinfo: mountinfo() });
+  const bus = fakeBusctl(tree, { from: '/sys/fs/cgroup/user.slice/session-3.scope', pid: 5, jobPolls: 2 });
+  const read = (ask = true) => cg.readCgroupHost({ ops: tree.ops, uid: 1000, pid: 5, env: SD_ENV,
+    procSelfCgroup: `0::${where()}\n`, mountinfo: mountinfo(), unitOfPid: (p) => (ask ? cg.queryUnitOfPid(p, bus.run) : null) });
   const host = read();
   t.ok(host.systemd.available);
+  t.equal(host.ownUnit, null, 'the manager is not asked about a cgroup the user cannot write');
   const d = cg.planCgroup(limits({ memory: 2 ** 30 }), '5-a', host);
   t.equal(d.setup.via, 'systemd-scope');
   t.equal(d.setup.scopeUnit, 'sandbox-5-a.scope');
   t.match(d.explain[0], /asking the systemd user manager for scope sandbox-5-a\.scope with Delegate=yes/);
-  const calls = [];
   const scope = '/sys/fs/cgroup/user.slice/user@1000.service/app.slice/sandbox-5-a.scope';
-  const run = (file, args) => {
-    calls.push([file, ...args]);
-    tree.add('/sys/fs/cgroup/user.slice/user@1000.service/app.slice', 1000);
-    tree.add(scope, 1000);
-    tree.dirs.get(scope).procs.add(5);
-    tree.dirs.get('/sys/fs/cgroup/user.slice/session-3.scope').procs.delete(5);
-  };
-  const plan = cg.createCgroupLeaf(d.setup, { ops: tree.ops, pid: 5, run, rereadHost: read });
-  t.equal(calls.length, 1);
-  t.equal(calls[0][0], 'busctl');
+  const plan = cg.createCgroupLeaf(d.setup, { ops: tree.ops, pid: 5, run: bus.run, rereadHost: () => read(false) });
+  t.same(bus.calls.map((c) => c[2] === 'call' ? c[6] : c.at(-1)), ['StartTransientUnit', 'ActiveState', 'ActiveState', 'ActiveState'],
+    'the start job is waited for until it left the unit');
   t.equal(plan.leaf, `${scope}/sandbox-5-a`);
-  t.same([...tree.dirs.get(`${scope}/sandbox-launcher`).procs], [5]);
+  t.same([...tree.dirs.get(`${scope}/monitor`).procs], [5], 'the monitor sits beside the leaf in the scope');
   t.equal(tree.dirs.get(`${scope}/sandbox-5-a`).files.get('memory.max'), String(2 ** 30));
+});
+
+t.test('systemd: a terminal\'s scope the user owns but systemd manages is left alone', async (t) => {
+  const tree = fakeTree();
+  const svc = '/sys/fs/cgroup/user.slice/user@1000.service';
+  const term = `${svc}/app.slice/vte-spawn-1.scope`;
+  tree.add('/sys/fs/cgroup/user.slice', 0);
+  tree.add(svc, 1000);
+  tree.add(`${svc}/app.slice`, 1000);
+  tree.add(term, 1000);
+  tree.spawnIn(term, 4000); // the shell
+  tree.spawnIn(term, 4242); // the launcher
+  withUserManager(tree);
+  const where = () => [...tree.dirs.entries()].find(([, d]) => d.procs.has(4242))[0].slice('/sys/fs/cgroup'.length);
+  const units = { 4242: { unit: 'vte-spawn-1.scope', delegate: false } };
+  const bus = fakeBusctl(tree, { from: term, pid: 4242, units });
+  const read = () => cg.readCgroupHost({ ops: tree.ops, uid: 1000, pid: 4242, env: SD_ENV,
+    procSelfCgroup: `0::${where()}\n`, mountinfo: mountinfo(), unitOfPid: (p) => cg.queryUnitOfPid(p, bus.run) });
+  const host = read();
+  t.same(host.ownUnit, { unit: 'vte-spawn-1.scope', delegate: false });
+  const d = cg.planCgroup(limits({ pids: 20 }), '4242-b', host);
+  t.equal(d.setup.via, 'systemd-scope');
+  t.match(d.explain[0], /^caller's cgroup .*vte-spawn-1\.scope belongs to vte-spawn-1\.scope, which the systemd user manager manages \(no Delegate=yes\): nothing is made there; asking the systemd user manager for scope sandbox-4242-b\.scope/);
+  const plan = cg.createCgroupLeaf(d.setup, { ops: tree.ops, pid: 4242, run: bus.run, rereadHost: read });
+  t.equal(plan.leaf, `${svc}/app.slice/sandbox-4242-b.scope/sandbox-4242-b`);
+  t.same(tree.ops.listDirs(term), [], 'nothing made in the terminal\'s scope');
+  t.same([...tree.dirs.get(term).procs], [4000], 'the shell stays where systemd put it');
+  t.same(tree.dirs.get(term).subtree, [], 'no controller enabled there');
+  t.notOk(tree.writes.some(([p]) => p.startsWith(`${term}/`)), 'no write in the terminal\'s scope');
+
+  // A scope with Delegate=yes (systemd-run --user --scope -p Delegate=yes): used as it is.
+  const t2 = fakeTree();
+  const own = `${svc}/app.slice/run-r1.scope`;
+  t2.add('/sys/fs/cgroup/user.slice', 0);
+  t2.add(svc, 1000);
+  t2.add(`${svc}/app.slice`, 1000);
+  t2.add(own, 1000);
+  t2.spawnIn(own, 4242);
+  withUserManager(t2);
+  const bus2 = fakeBusctl(t2, { from: own, pid: 4242, units: { 4242: { unit: 'run-r1.scope', delegate: true } } });
+  const host2 = cg.readCgroupHost({ ops: t2.ops, uid: 1000, pid: 4242, env: SD_ENV,
+    procSelfCgroup: `0::${own.slice(14)}\n`, mountinfo: mountinfo(), unitOfPid: (p) => cg.queryUnitOfPid(p, bus2.run) });
+  t.same(host2.ownUnit, { unit: 'run-r1.scope', delegate: true });
+  const d2 = cg.planCgroup(limits({ pids: 20 }), '4242-c', host2);
+  t.equal(d2.setup.via, 'delegated');
+  t.equal(d2.setup.base, own);
+  t.match(d2.explain[0], /\(run-r1\.scope has Delegate=yes\)/);
+});
+
+t.test('systemd: a cgroup delegated by hand (no unit of the user manager) is used as before', async (t) => {
+  const { tree } = delegatedHost();
+  withUserManager(tree);
+  const bus = fakeBusctl(tree, { from: USER_SVC, pid: 4242, units: {} });
+  const host = cg.readCgroupHost({ ops: tree.ops, uid: 1000, pid: 4242, env: SD_ENV, procSelfCgroup: `0::${USER_SVC.slice(14)}\n`,
+    mountinfo: mountinfo(), unitOfPid: (p) => cg.queryUnitOfPid(p, bus.run) });
+  t.equal(host.ownUnit, null);
+  const d = cg.planCgroup(limits({ memory: 2 ** 30 }), '4242-d', host);
+  t.equal(d.setup.via, 'delegated');
+  t.equal(d.setup.base, USER_SVC);
+});
+
+t.test('systemd: detection and failures are one line', async (t) => {
+  const tree = fakeTree();
+  const origExists = tree.ops.exists;
+  // busctl only in a directory of PATH the user can write: not used
+  tree.ops.exists = (p) => p === '/home/u/bin/busctl' || p === '/run/user/1000/systemd/private' || origExists(p);
+  let sd = cg.detectSystemdUserManager(tree.ops, { PATH: '/home/u/bin', XDG_RUNTIME_DIR: '/run/user/1000', DBUS_SESSION_BUS_ADDRESS: 'unix:path=/run/user/1000/bus' }, 1000);
+  t.equal(sd.available, false);
+  t.match(sd.reason, /busctl not found in \/usr\/local\/bin, \/usr\/bin, \/bin/);
+  // a session bus without a user manager (dbus-launch): no
+  tree.ops.exists = (p) => p === '/usr/bin/busctl' || origExists(p);
+  sd = cg.detectSystemdUserManager(tree.ops, { DBUS_SESSION_BUS_ADDRESS: 'unix:path=/tmp/dbus-x' }, 1000);
+  t.equal(sd.available, false);
+  t.match(sd.reason, /\/run\/user\/1000\/systemd\/private missing/);
+  // the manager's socket but no bus to reach it with busctl
+  tree.ops.exists = (p) => p === '/usr/bin/busctl' || p === '/run/user/1000/systemd/private' || origExists(p);
+  sd = cg.detectSystemdUserManager(tree.ops, { XDG_RUNTIME_DIR: '/run/user/1000' }, 1000);
+  t.equal(sd.available, false);
+  t.match(sd.reason, /no user bus/);
+  withUserManager(tree);
+  sd = cg.detectSystemdUserManager(tree.ops, { XDG_RUNTIME_DIR: '/run/user/1000' }, 1000);
+  t.equal(sd.available, true);
 
   const failing = () => { throw Object.assign(new Error('x'), { stderr: Buffer.from('Call failed: Access denied\n') }); };
   t.throws(() => cg.startTransientScope('sandbox-1-b.scope', [1], failing),
     { message: 'systemd user manager: StartTransientUnit sandbox-1-b.scope: Call failed: Access denied' });
+  // systemd 252 knows no OOMPolicy for scopes: asked again without it
+  const t2 = fakeTree();
+  t2.add('/sys/fs/cgroup/user.slice', 0);
+  t2.add('/sys/fs/cgroup/user.slice/user@1000.service', 1000);
+  t2.add('/sys/fs/cgroup/user.slice/s.scope', 0);
+  t2.spawnIn('/sys/fs/cgroup/user.slice/s.scope', 1);
+  const old = fakeBusctl(t2, { from: '/sys/fs/cgroup/user.slice/s.scope', pid: 1,
+    refuse: (args) => args.includes('OOMPolicy') && 'Call failed: Cannot set property OOMPolicy, or unknown property.' });
+  cg.startTransientScope('sandbox-1-c.scope', [1], old.run);
+  t.equal(old.calls.filter((c) => c[6] === 'StartTransientUnit').length, 2);
+  // a start job that ends with the scope failed
+  const t3 = fakeTree();
+  t3.add('/sys/fs/cgroup/user.slice', 0);
+  t3.add('/sys/fs/cgroup/user.slice/user@1000.service', 1000);
+  t3.add('/sys/fs/cgroup/user.slice/s.scope', 0);
+  t3.spawnIn('/sys/fs/cgroup/user.slice/s.scope', 1);
+  const bad = fakeBusctl(t3, { from: '/sys/fs/cgroup/user.slice/s.scope', pid: 1, state: 'failed' });
+  t.throws(() => cg.startTransientScope('sandbox-1-d.scope', [1], bad.run),
+    { message: 'systemd user manager: StartTransientUnit sandbox-1-d.scope: the scope is failed after its start job' });
+  // a job that never finishes
+  const t4 = fakeTree();
+  t4.add('/sys/fs/cgroup/user.slice', 0);
+  t4.add('/sys/fs/cgroup/user.slice/user@1000.service', 1000);
+  t4.add('/sys/fs/cgroup/user.slice/s.scope', 0);
+  t4.spawnIn('/sys/fs/cgroup/user.slice/s.scope', 1);
+  const slow = fakeBusctl(t4, { from: '/sys/fs/cgroup/user.slice/s.scope', pid: 1, jobPolls: 1e9 });
+  t.throws(() => cg.startTransientScope('sandbox-1-e.scope', [1], { run: slow.run, timeoutMs: 50 }),
+    /StartTransientUnit sandbox-1-e\.scope: start job \/org\/freedesktop\/systemd1\/job\/77 still running after 50 ms/);
+  // the manager's other answers are one line too
+  t.throws(() => cg.queryUnitOfPid(9, () => { throw Object.assign(new Error('x'), { stderr: 'Failed to connect to bus: No such file or directory\n' }); }),
+    { message: 'systemd user manager: GetUnitByPID 9: Failed to connect to bus: No such file or directory' });
 });
 
 t.test('describeCgroupHost', async (t) => {

@@ -18,6 +18,7 @@ done
 
 $B mount -t 9p -o trans=virtio,version=9p2000.L,ro,msize=262144,cache=loose host /host || die "mount 9p host failed"
 . /vm/env
+[ -n "$VM_SYSTEMD" ] && { . /vm/systemd-init.sh; exit 1; }
 $B mkdir -p /hostro
 $B mount --bind /host /hostro || die "bind of the host root failed"
 for d in tmp run home var/tmp; do

@@ -56,3 +56,12 @@ check() {
   _rc=$?
   echo "@@VM-CHECK-END $_name rc=$_rc@@"
 }
+
+# as_login CMD...: (systemd guest) CMD as the test user with a login's environment, its user manager's
+# runtime directory and bus, in the checks service's root-owned cgroup as an ssh login's session scope is.
+as_login() {
+  cd /home/sbvm && setpriv --reuid="$VM_UID" --regid="$VM_GID" --init-groups \
+    env -i HOME=/home/sbvm USER=sbvm LOGNAME=sbvm XDG_RUNTIME_DIR=/run/user/$VM_UID \
+      DBUS_SESSION_BUS_ADDRESS=unix:path=/run/user/$VM_UID/bus \
+      PATH=/usr/local/bin:/usr/bin:/bin TERM=dumb "$@"
+}
