@@ -149,6 +149,7 @@ export function buildPlan(spec: SandboxSpec, argv: string[], caller: CallerConte
     argv,
     capabilities: caps.sort((a, b) => a - b),
     newSession: spec.newSession ?? false,
+    terminalNode: !(spec.newSession ?? false) && mounts.some((m) => m.op === 'dev' && m.dst === '/dev'),
     dieWithParent: spec.dieWithParent ?? true,
     parentPid: caller.parentPid ?? 0,
     asPid1: spec.asPid1 ?? false,
