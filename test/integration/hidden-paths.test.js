@@ -1,11 +1,13 @@
 // Paths the sandbox hides (issue 13, item 6): a command that exists on the host but isn't inside fails with
 // exit 127 and one line that says so and how to bind it; arguments naming such files get a note; a command
-// found nowhere still says "command not found". Run as the unprivileged test user.
+// found nowhere still says "command not found". A compiled plan run by sandbox-exec (no Node) gets the same
+// line from the stage's monitor, which still sees the host. Run as the unprivileged test user.
 'use strict';
 const t = require('tap');
 const fs = require('fs');
 const path = require('path');
-const { sandbox, cannotLaunch, cleanEnv, userTmpdir, TEST_UID, TEST_GID, IS_ROOT } = require('../lib/harness');
+const { spawnSync } = require('child_process');
+const { ROOT, sandbox, sandboxCli, asUser, cannotLaunch, cleanEnv, userTmpdir, TEST_UID, TEST_GID, IS_ROOT } = require('../lib/harness');
 
 const why = cannotLaunch();
 if (why) {
@@ -65,4 +67,33 @@ t.test('an argument naming a host file the sandbox does not show', async (t) => 
   const ok = sandbox(['--profile', 'minimal', '--ro-bind', data, data, '--', 'cat', data, '/proc/self/comm']);
   t.equal(ok.stderr, '', 'bound, or the sandbox\'s own /proc: no note');
   t.equal(ok.stdout, 'data\ncat\n');
+});
+
+t.test('a script whose interpreter is not inside: said so, not taken for a hidden script', async (t) => {
+  const script = path.join(dir, 'bin', 'script');
+  fs.writeFileSync(script, '#!/nonexistent/interpreter\n', { mode: 0o755 });
+  if (IS_ROOT) fs.chownSync(script, TEST_UID, TEST_GID);
+  const r = sandbox(['--profile', 'minimal', '--ro-bind', script, script, '--', script]);
+  t.equal(r.status, 127);
+  t.equal(r.stderr, `sandbox: ${script}: its interpreter (#!) or dynamic loader is not in the sandbox: No such file or directory\n`);
+});
+
+t.test('a compiled plan run by sandbox-exec: the monitor names the hidden command', async (t) => {
+  const plan = path.join(dir, 'minimal.plan');
+  const c = sandboxCli(['compile', '--profile', 'minimal', '-o', plan], { cwd: dir });
+  t.equal(c.status, 0, `compiled (${c.stderr.trim()})`);
+  const exec = (args, cwd = dir) => {
+    const [cmd, argv] = asUser(path.join(ROOT, 'native', 'build', 'sandbox-exec'), [plan, '--', ...args]);
+    return spawnSync(cmd, argv, { cwd, env: cleanEnv(), encoding: 'utf8', timeout: 30000 });
+  };
+  let r = exec([app]);
+  t.equal(r.status, 127);
+  t.equal(r.stderr, msg(app), 'by its absolute path');
+  r = exec(['bin/app']);
+  t.equal(r.status, 127);
+  t.equal(r.stderr, msg(app), 'relative, from the directory sandbox-exec was started in');
+  r = exec([path.join(dir, 'nothing-here')]);
+  t.equal(r.stderr, `sandbox: ${path.join(dir, 'nothing-here')}: No such file or directory\n`, 'not on the host either: the bare error');
+  r = exec(['sh', '-c', 'echo ok']);
+  t.equal(r.stdout, 'ok\n', 'a visible command runs');
 });
