@@ -60,7 +60,8 @@ export interface Plan {
   newSession: boolean;
   /** With the terminal shared and the sandbox's own /dev at /dev: the caller's controlling terminal, a pts of the
    * host, visible at its host path (/dev/pts/K), so ttyname() and tty work inside. The stage finds the terminal
-   * at launch (a compiled plan runs on whatever terminal it is started from). */
+   * at launch (a compiled plan runs on whatever terminal it is started from). Never with --join: the members
+   * share one /dev. */
   terminalNode: boolean;
   /** Kill the sandbox when the process that started sandbox dies. */
   dieWithParent: boolean;

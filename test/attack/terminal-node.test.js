@@ -69,9 +69,12 @@ t.test('a descriptor to a terminal that is not the controlling one gets no node'
   t.equal(inner.other, 'ENOENT', 'the other terminal is not there');
 });
 
-for (const [name, flag] of [['--new-session', '--new-session'], ['--as-pid-1', '--as-pid-1']]) {
-  t.test(`${name}: no node (the terminal is not shared / no init holds the reservation)`, async (t) => {
-    const { inner } = probe(t, 'ctty', [flag]);
+for (const [name, flags, why] of [['--new-session', ['--new-session'], 'the terminal is not shared'],
+  ['--as-pid-1', ['--as-pid-1'], 'no init outlives the exec to hold the reserved pty'],
+  ['--join', ['--join', `tty-node-${process.pid}`], 'the members share one /dev: one member\'s terminal is not the others\'']]) {
+  t.test(`${name}: no node (${why})`, async (t) => {
+    const { inner } = probe(t, 'ctty', flags);
+    const flag = flags[0];
     t.equal(inner.pts, 'ptmx', 'only the devpts\'s own ptmx');
     if (flag === '--new-session') t.equal(inner.tty, 'not a tty', '`tty` says so, as before');
   });
