@@ -170,6 +170,14 @@ function emptyHost(): ReturnType<typeof readCgroupHost> {
 /** The host lookup for lib/plan/hidden: what exists, as this user sees it. */
 const hostLookup: HostLookup = {
   exists: (p) => fs.existsSync(p),
+  lexists: (p) => {
+    try {
+      fs.lstatSync(p);
+      return true;
+    } catch {
+      return false;
+    }
+  },
   isExecutableFile: (p) => {
     try {
       if (!fs.statSync(p).isFile()) return false;

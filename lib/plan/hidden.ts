@@ -5,8 +5,10 @@ import * as path from 'path';
 import type { Plan, MountOp } from './types';
 
 export interface HostLookup {
-  /** lstat-free existence: follows symlinks, as exec and open do. */
+  /** Existence as exec and open see it on the host: following symlinks. */
   exists(p: string): boolean;
+  /** The name itself exists (a symlink counts, wherever it points). */
+  lexists(p: string): boolean;
   isExecutableFile(p: string): boolean;
   /** The path with every symlink resolved, or null. */
   realpath(p: string): string | null;
@@ -45,12 +47,18 @@ export function hostSourceInside(p: string, mounts: MountOp[], depth = 0): strin
 function hiddenInside(p: string, mounts: MountOp[], host: HostLookup): boolean {
   if (!host.exists(p)) return false;
   const src = hostSourceInside(p, mounts);
-  if (src === null || !host.exists(src)) return true;
-  // a symlink on the host whose target isn't inside (bin/app -> /opt/app with only the home bound)
+  if (src === null) return true;
+  if (src !== p) {
+    // another host path shows there (an image's root, a bind from elsewhere): its symlinks resolve inside, which
+    // the host can't follow for us; only a name missing outright, in a directory reached without symlinks, counts
+    const dir = path.dirname(src);
+    return !host.lexists(src) && host.realpath(dir) === dir;
+  }
+  // the same host file: a symlink whose target isn't inside (bin/app -> /opt/app with only the home bound)
   const real = host.realpath(p);
   if (real && real !== p) {
     const realSrc = hostSourceInside(real, mounts);
-    return realSrc === null || !host.exists(realSrc);
+    return realSrc === null || (realSrc === real && !host.exists(realSrc));
   }
   return false;
 }
@@ -77,8 +85,9 @@ export function hiddenCommand(plan: Plan, hostCwd: string, host: HostLookup): st
     if (!dir.startsWith('/')) continue;
     const p = path.join(dir, cmd);
     const src = hostSourceInside(p, plan.mounts);
-    if (src !== null && host.isExecutableFile(src)) return null; // found inside (maybe from another host directory)
-    if (host.isExecutableFile(p)) hidden ??= p;
+    // found inside: the same host file, or a name from another host directory (an image's, maybe a symlink)
+    if (src !== null && (src === p ? host.isExecutableFile(src) : host.lexists(src))) return null;
+    if (host.isExecutableFile(p) && hiddenInside(p, plan.mounts, host)) hidden ??= p;
   }
   return hidden;
 }

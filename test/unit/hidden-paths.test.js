@@ -8,8 +8,12 @@ const FILES = new Set(['/usr/bin/sh', '/usr/bin/cat', '/home/u/mpi/app', '/home/
   '/home/u/data.txt', '/home/u/my file', '/etc/hostname', '/proc/self/status', '/tools/bin/special', '/home/u/link']);
 const DIRS = new Set(['/', '/usr', '/usr/bin', '/home', '/home/u', '/home/u/mpi', '/home/u/bin', '/opt', '/opt/x', '/opt/x/bin', '/etc', '/tools', '/tools/bin']);
 const LINKS = { '/home/u/link': '/opt/x/bin/mpirun' };
+// an image's root at /img: its /bin/sh is a symlink to /bin/busybox, which the host doesn't have
+const IMAGE_LINKS = new Set(['/img/bin/sh']);
+for (const d of ['/img', '/img/bin', '/img/usr', '/img/usr/bin']) DIRS.add(d);
 const host = {
   exists: (p) => FILES.has(p) || DIRS.has(p),
+  lexists: (p) => FILES.has(p) || DIRS.has(p) || IMAGE_LINKS.has(p),
   isExecutableFile: (p) => FILES.has(p) && /bin\//.test(p),
   realpath: (p) => LINKS[p] || (FILES.has(p) || DIRS.has(p) ? p : null),
 };
@@ -58,4 +62,11 @@ t.test('the message', async (t) => {
     '/home/u/mpi/app exists on the host but is not visible in this sandbox; bind it with --ro-bind /home/u/mpi/app /home/u/mpi/app');
   t.equal(shellWord('/home/u/my file'), "'/home/u/my file'", 'quoted for a shell');
   t.equal(shellWord("/a/it's"), "'/a/it'\\''s'");
+});
+
+t.test('a root image: its own symlinks are not judged from the host', async (t) => {
+  const image = [bind('/img', '/'), { op: 'proc', dst: '/proc', origin: 'x' }, { op: 'dev', dst: '/dev', origin: 'x' }];
+  t.equal(hiddenCommand(plan(['/bin/sh'], image), '/', host), null, 'the image\'s /bin/sh, a symlink the host can\'t resolve');
+  t.equal(hiddenCommand(plan(['sh'], image, ['PATH=/usr/bin:/bin']), '/', host), null, 'found on PATH in the image');
+  t.equal(hiddenCommand(plan(['/usr/bin/cat'], image), '/', host), '/usr/bin/cat', 'a host program the image lacks');
 });
