@@ -181,8 +181,9 @@ static int open_terminal_node(unsigned *index) {
  * would drop the entry and, with it, the path to the bind). */
 static int terminal_reserve = -1;
 
-/* Bind the host's terminal node over /dev/pts/K of the fresh devpts at pts (inside the new root). Any failure
- * leaves the terminal as it was without a path (ttyname fails, as before); nothing else depends on it. */
+/* Bind the host's terminal node over /dev/pts/K of the fresh devpts at pts (inside the new root). A number that
+ * can't be reserved leaves the terminal without a path, as before (ttyname fails; nothing else depends on it);
+ * a mount that fails once reserved is an error like any other. */
 static void show_terminal(const char *pts, int node, unsigned k, const char *origin) {
   char p[PATH_MAX + 16];
   int spare[1024], n_spare = 0, keep = -1;
