@@ -46,6 +46,8 @@ export function hostSourceInside(p: string, mounts: MountOp[], depth = 0): strin
 /** p exists on the host, and inside the sandbox at p there is not the same host file (nor one at all). */
 function hiddenInside(p: string, mounts: MountOp[], host: HostLookup): boolean {
   if (!host.exists(p)) return false;
+  // a mount point, or a directory on the way to one (/tmp, /home, /etc of a profile's binds), is there inside
+  if (p === '/' || mounts.some((m) => { const d = m.op === 'chmod' ? m.path : m.dst; return d === p || d.startsWith(p + '/'); })) return false;
   const src = hostSourceInside(p, mounts);
   if (src === null) return true;
   if (src !== p) {

@@ -55,6 +55,7 @@ t.test('the arguments', async (t) => {
   t.same(hiddenArguments(plan(['cat', '/home/u/data.txt', '/etc/hostname', '/proc/self/status', '/usr/bin/sh', 'x/y', 'https://a/b', '-v']), '/home/u', host),
     ['/home/u/data.txt', '/etc/hostname'], 'host files that aren\'t inside; not /proc, not what is bound, not URLs or missing paths');
   t.same(hiddenArguments(plan(['cat', 'data.txt']), '/home/u', host), [], 'a bare word is not taken for a path');
+  t.same(hiddenArguments(plan(['ls', '/home', '/home/u', '/usr', '/']), '/home/u', host), [], 'mount points and the directories on the way to them are there');
 });
 
 t.test('the message', async (t) => {
