@@ -59,8 +59,7 @@ function hiddenInside(p: string, mounts: MountOp[], host: HostLookup): boolean {
   // the same host file: a symlink whose target isn't inside (bin/app -> /opt/app with only the home bound)
   const real = host.realpath(p);
   if (real && real !== p) {
-    const realSrc = hostSourceInside(real, mounts);
-    return realSrc === null || (realSrc === real && !host.exists(realSrc));
+    return hostSourceInside(real, mounts) === null;
   }
   return false;
 }
