@@ -9,6 +9,7 @@
 #include <sched.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -155,10 +156,77 @@ static int clone_tree_nofollow(const char *src) {
   return tree;
 }
 
+/* The caller's controlling terminal, when fds 0-2 hold it and it is a pts of the host: glibc's ttyname() reads
+ * /proc/self/fd/N (the host's path, /dev/pts/K, even inside) and accepts it only if that path stats to the same
+ * device and inode. Only the controlling terminal: /dev/tty inside already opens it read-write, so its node
+ * at /dev/pts/K gives the program nothing more; a write-only descriptor to another terminal stays just that.
+ * Opened here, in our copy of the host's tree, since open_tree clones only mounts of our own namespace.
+ * Returns an O_PATH fd and K, or -1. */
+static int open_terminal_node(unsigned *index) {
+  for (int fd = 0; fd <= 2; fd++) {
+    pid_t sid;
+    if (ioctl(fd, TIOCGSID, &sid) < 0) continue; /* fails unless fd is our session's controlling terminal */
+    char link[32], p[PATH_MAX];
+    snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
+    ssize_t n = readlink(link, p, sizeof p - 1);
+    if (n <= 0) continue;
+    p[n] = 0;
+    const char *num = p + 9;
+    if (strncmp(p, "/dev/pts/", 9) || !*num || strlen(num) > 4 || strspn(num, "0123456789") != strlen(num)) continue;
+    unsigned k = (unsigned)atoi(num);
+    if (k >= 1024) continue; /* reserving K inside opens K+1 ptys */
+    int node = open(p, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+    if (node < 0) continue;
+    struct stat a, b;
+    if (fstat(fd, &a) == 0 && fstat(node, &b) == 0 && S_ISCHR(b.st_mode) && a.st_dev == b.st_dev &&
+        a.st_ino == b.st_ino && a.st_rdev == b.st_rdev) {
+      *index = k;
+      return node;
+    }
+    close(node);
+  }
+  return -1;
+}
+
+/* Held by the init for the sandbox's life: the master of pty K of the sandbox's own devpts. While it is open,
+ * /dev/pts/K exists there for the host's node to be bound over, and no pty inside gets that number (closing it
+ * would drop the entry and, with it, the path to the bind). */
+static int terminal_reserve = -1;
+
+/* Bind the host's terminal node over /dev/pts/K of the fresh devpts at pts (inside the new root). A number that
+ * can't be reserved leaves the terminal without a path, as before (ttyname fails; nothing else depends on it);
+ * a mount that fails once reserved is an error like any other. */
+static void show_terminal(const char *pts, int node, unsigned k, const char *origin) {
+  char p[PATH_MAX + 16];
+  int spare[1024], n_spare = 0, keep = -1;
+  snprintf(p, sizeof p, "%s/ptmx", pts);
+  while (n_spare < 1024) {
+    int m = open_in_root(p, O_RDWR | O_NOCTTY);
+    unsigned idx;
+    if (m < 0) break;
+    if (ioctl(m, TIOCGPTN, &idx) < 0 || idx > k) { close(m); break; }
+    if (idx == k) { keep = m; break; }
+    spare[n_spare++] = m;
+  }
+  while (n_spare) close(spare[--n_spare]);
+  if (keep < 0) { debug("no pty %u in the new devpts: the terminal stays without a path", k); return; }
+  snprintf(p, sizeof p, "%s/%u", pts, k);
+  int d = open_in_root(p, O_PATH);
+  if (d < 0) die_errno(125, "%s: open %s", origin, p);
+  int tree = sys_open_tree(node, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH);
+  if (tree < 0) die_errno(125, "%s: clone the terminal %s", origin, p);
+  set_attrs(tree, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC, 0, origin, p);
+  attach(tree, d, origin, p);
+  close(tree);
+  close(d);
+  terminal_reserve = keep;
+  debug("the terminal at %s", p);
+}
+
 static const char *const dev_nodes[] = { "null", "zero", "full", "random", "urandom", "tty" };
 #define N_DEV_NODES (sizeof dev_nodes / sizeof dev_nodes[0])
 
-static void build_dev(const char *dst, const char *origin, const int *nodes) {
+static void build_dev(const char *dst, const char *origin, const int *nodes, int terminal, unsigned terminal_index) {
   char p[PATH_MAX], t[PATH_MAX];
   mount_tmpfs(dst, 0, 0755, origin, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC);
   for (size_t i = 0; i < N_DEV_NODES; i++) {
@@ -176,6 +244,7 @@ static void build_dev(const char *dst, const char *origin, const int *nodes) {
   snprintf(p, sizeof p, "%s/pts", dst);
   const char *pts_opts[] = { "newinstance", NULL, "ptmxmode", "0666", "mode", "620", NULL };
   mount_fresh("devpts", p, origin, pts_opts, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC);
+  if (terminal >= 0) show_terminal(p, terminal, terminal_index, origin);
   snprintf(p, sizeof p, "%s/shm", dst);
   mount_tmpfs(p, 0, 01777, origin, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV);
   static const char *const links[][2] = {
@@ -276,6 +345,8 @@ void build_root(const struct plan *plan) {
   int *trees = calloc(plan->n_ops ? plan->n_ops : 1, sizeof(int));
   int dev_nodes_fd[N_DEV_NODES];
   int need_dev = 0;
+  int terminal = -1;
+  unsigned terminal_index = 0;
   if (!trees) die(125, "out of memory");
   for (size_t i = 0; i < plan->n_ops; i++) {
     const struct op *o = &plan->ops[i];
@@ -298,6 +369,8 @@ void build_root(const struct plan *plan) {
     dev_nodes_fd[i] = need_dev ? open(p, O_PATH | O_CLOEXEC) : -1;
     if (need_dev && dev_nodes_fd[i] < 0 && strcmp(dev_nodes[i], "tty")) die_errno(125, "--dev: host %s", p);
   }
+  /* with --as-pid-1 no init outlives the exec to hold the reserved pty (see terminal_reserve) */
+  if (plan->terminal_node && !plan->as_pid1) terminal = open_terminal_node(&terminal_index);
 
   /* Phase 2: a tmpfs at BASE holds the new root (its own tmpfs) and scratch files. */
   const char *base_opts[] = { "mode", "0755", NULL };
@@ -347,7 +420,8 @@ void build_root(const struct plan *plan) {
       trees[i] = -1;
       break;
     case OP_DEV:
-      build_dev(o->u.path.dst, o->origin, dev_nodes_fd);
+      /* only a /dev at /dev puts the node at the path the host's readlink names */
+      build_dev(o->u.path.dst, o->origin, dev_nodes_fd, strcmp(o->u.path.dst, "/dev") ? -1 : terminal, terminal_index);
       break;
     case OP_MQUEUE:
       mount_fresh("mqueue", o->u.path.dst, o->origin, NULL, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC);
@@ -430,6 +504,7 @@ void build_root(const struct plan *plan) {
   for (size_t i = 0; i < N_DEV_NODES; i++)
     if (dev_nodes_fd[i] >= 0) close(dev_nodes_fd[i]);
   close(empty);
+  if (terminal >= 0) close(terminal);
 
   /* The root tmpfs itself is read-only for the program: only what the plan mounted is writable. */
   set_attrs(root_mount, MOUNT_ATTR_RDONLY, 0, "new root", "/");

@@ -178,6 +178,9 @@ static int plan_parse_inner(struct reader *rr, struct plan *plan) {
     } else if (!strcmp(kw, "landlock-scopes")) {
       if (number_token(rr, &a, 3, &v) < 0) return -1;
       plan->landlock_scopes = (unsigned)v;
+    } else if (!strcmp(kw, "terminal-node")) {
+      if (number_token(rr, &a, 1, &v) < 0) return -1;
+      plan->terminal_node = (int)v;
     } else if (!strcmp(kw, "verbose")) {
       if (number_token(rr, &a, 1, &v) < 0) return -1;
       plan->verbose = (int)v;

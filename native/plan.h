@@ -54,6 +54,7 @@ struct plan {
   int die_with_parent;
   pid_t parent_pid;     /* 0: unknown */
   int as_pid1;
+  int terminal_node;    /* the caller's controlling terminal at its host path, /dev/pts/K, in a dev at /dev */
   uint64_t caps;        /* bit mask of capability numbers kept */
   unsigned landlock_scopes; /* LANDLOCK_SCOPE_* bits wanted; applied where the kernel's ABI has them */
   struct landlock_path { const char *origin, *path; int write; } *landlock_paths; size_t n_landlock_paths;

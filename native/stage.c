@@ -288,6 +288,9 @@ static void exec_program(const struct plan *plan) {
   char *const *envp = (char *const *)plan->env;
   if (strchr(cmd, '/')) {
     execve(cmd, argv, envp);
+    /* ENOENT for a file that is there: its #! interpreter or ELF loader is what's missing */
+    if (errno == ENOENT && access(cmd, F_OK) == 0)
+      die_errno(127, "%s: its interpreter (#!) or dynamic loader is not in the sandbox", cmd);
     die_errno(errno == ENOENT ? 127 : 126, "%s", cmd);
   }
   const char *path = "/usr/local/bin:/usr/bin:/bin";
@@ -1196,6 +1199,28 @@ static int parse_fd_arg(const char *s) {
   return (int)v;
 }
 
+/* The init's record of why the program didn't run. A command given as a path that the init couldn't find but
+ * the host has (the monitor still sees the host's tree) is named as hidden, with the bind that shows it: what
+ * lib/plan/hidden.ts says before the hand-off, for plans run without Node (sandbox-exec). */
+static void print_error_record(const struct plan *plan, struct error_record *rec) {
+  rec->message[sizeof rec->message - 1] = 0;
+  const char *cmd = plan->n_argv ? plan->argv[0] : NULL;
+  char abs[PATH_MAX], cwd[PATH_MAX];
+  struct stat st;
+  char bare[sizeof rec->message];
+  if (cmd) snprintf(bare, sizeof bare, "%s: %s", cmd, strerror(ENOENT));
+  /* only the init's bare "CMD: No such file or directory": the file itself was not there inside */
+  if (rec->exit_code == 127 && cmd && strchr(cmd, '/') && !strcmp(rec->message, bare) && stat(cmd, &st) == 0 &&
+      (cmd[0] == '/' ? snprintf(abs, sizeof abs, "%s", cmd) : getcwd(cwd, sizeof cwd) ? snprintf(abs, sizeof abs, "%s/%s", cwd, cmd) : -1) > 0 &&
+      strlen(abs) < sizeof abs - 1 && !strpbrk(abs, " \t\n'\"\\$`!*?[]{}()<>|&;#~")) {
+    char msg[sizeof rec->message];
+    one_line(msg, sizeof msg, abs);
+    fprintf(stderr, "sandbox: %s exists on the host but is not visible in this sandbox; bind it with --ro-bind %s %s\n", msg, msg, msg);
+    return;
+  }
+  fprintf(stderr, "sandbox: %s\n", rec->message);
+}
+
 int main(int argc, char **argv) {
   const char *d = getenv("SANDBOX_DEBUG");
   debug_on = d && *d && strcmp(d, "0");
@@ -1432,8 +1457,7 @@ int main(int argc, char **argv) {
     join_unlock();
   }
   if (have_record) {
-    rec.message[sizeof rec.message - 1] = 0;
-    fprintf(stderr, "sandbox: %s\n", rec.message);
+    print_error_record(&plan, &rec);
     return rec.exit_code;
   }
   if (WIFEXITED(status)) return WEXITSTATUS(status);

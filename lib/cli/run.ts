@@ -3,7 +3,8 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { packageRoot } from '../paths';
-import { SandboxError } from '../errors';
+import { SandboxError, EXIT } from '../errors';
+import { hiddenCommand, hiddenArguments, hiddenMessage, type HostLookup } from '../plan/hidden';
 import { parseRunArgs, runHelp, type RunRequest } from './run-options';
 import { buildPlan, type CallerContext } from '../plan/build';
 import { emptySpec, mergeSpecs, type SandboxSpec } from '../plan/spec';
@@ -235,6 +236,47 @@ function emptyHost(): ReturnType<typeof readCgroupHost> {
   return { uid: 0, pid: process.pid, mount: null, rootControllers: [], cgroupPath: null, own: null, ownParent: null, systemd: { available: false, reason: '' }, ownUnit: null };
 }
 
+/** The host lookup for lib/plan/hidden: what exists, as this user sees it. */
+const hostLookup: HostLookup = {
+  exists: (p) => fs.existsSync(p),
+  lexists: (p) => {
+    try {
+      fs.lstatSync(p);
+      return true;
+    } catch {
+      return false;
+    }
+  },
+  isExecutableFile: (p) => {
+    try {
+      if (!fs.statSync(p).isFile()) return false;
+      fs.accessSync(p, fs.constants.X_OK);
+      return true;
+    } catch {
+      return false;
+    }
+  },
+  realpath: (p) => {
+    try {
+      return fs.realpathSync(p);
+    } catch {
+      return null;
+    }
+  },
+};
+
+/**
+ * A command the sandbox doesn't show fails with exit 127 here, saying why (the stage could only say ENOENT);
+ * arguments naming host files it doesn't show get a note, since the program may not need them.
+ */
+function checkCommandVisible(plan: Plan, io: RunIo): void {
+  // a relative command means the caller's directory when the sandbox starts in / because that isn't inside
+  const hostCwd = plan.cwdFallback && plan.cwd === '/' ? process.cwd() : plan.cwd;
+  const cmd = hiddenCommand(plan, hostCwd, hostLookup);
+  if (cmd) throw new SandboxError(hiddenMessage(cmd), EXIT.NOT_FOUND);
+  for (const a of hiddenArguments(plan, hostCwd, hostLookup)) io.err(`sandbox: note: ${hiddenMessage(a)}`);
+}
+
 export function runCommand(argv: string[], io: RunIo): number {
   const r = planFor(argv, io);
   if ('help' in r) {
@@ -246,6 +288,7 @@ export function runCommand(argv: string[], io: RunIo): number {
     io.out(JSON.stringify({ ...r.plan, cgroupWhy: r.cgroup.explain }, null, 2));
     return 0;
   }
+  checkCommandVisible(r.plan, io);
   if (r.cgroup.setup) {
     const { createCgroupLeaf } = require('../cgroup/leaf') as typeof import('../cgroup/leaf');
     r.plan.cgroup = createCgroupLeaf(r.cgroup.setup);

@@ -43,6 +43,7 @@ export function serializePlan(plan: Plan, extra: Array<Array<string | number>> =
   w.record('uid', plan.uid).record('gid', plan.gid);
   w.record('hostname', plan.hostname).record('cwd', plan.cwd).record('cwd-fallback', plan.cwdFallback ? 1 : 0);
   w.record('new-session', plan.newSession ? 1 : 0).record('die-with-parent', plan.dieWithParent ? 1 : 0).record('as-pid-1', plan.asPid1 ? 1 : 0);
+  if (plan.terminalNode) w.record('terminal-node', 1);
   if (plan.parentPid > 0) w.record('parent-pid', plan.parentPid);
   if (plan.landlockScopes) w.record('landlock-scopes', plan.landlockScopes);
   for (const l of plan.landlockPaths) w.record(l.write ? 'landlock-rw' : 'landlock-ro', l.origin, l.path);

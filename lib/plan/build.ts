@@ -227,6 +227,8 @@ export function buildPlan(spec: SandboxSpec, argv: string[], caller: CallerConte
     argv,
     capabilities: caps.sort((a, b) => a - b),
     newSession: spec.newSession ?? false,
+    // not for --join: the members share one /dev, and one member's terminal is no business of the others'
+    terminalNode: !(spec.newSession ?? false) && !spec.join && mounts.some((m) => m.op === 'dev' && m.dst === '/dev'),
     dieWithParent: spec.dieWithParent ?? true,
     parentPid: caller.parentPid ?? 0,
     asPid1: spec.asPid1 ?? false,

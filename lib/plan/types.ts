@@ -59,6 +59,11 @@ export interface Plan {
   capabilities: number[];
   /** Run the program in a new session (setsid), so TIOCSTI can't reach the outer terminal. */
   newSession: boolean;
+  /** With the terminal shared and the sandbox's own /dev at /dev: the caller's controlling terminal, a pts of the
+   * host, visible at its host path (/dev/pts/K), so ttyname() and tty work inside. The stage finds the terminal
+   * at launch (a compiled plan runs on whatever terminal it is started from). Never with --join: the members
+   * share one /dev. */
+  terminalNode: boolean;
   /** Kill the sandbox when the process that started sandbox dies. */
   dieWithParent: boolean;
   /** That process's pid as sandbox saw it first (0: unknown); the stage refuses to start if it is already gone. */

@@ -5,7 +5,7 @@ const t = require('tap');
 const fs = require('fs');
 const path = require('path');
 const { spawnSync } = require('child_process');
-const { ROOT, TEST_UID, sandboxCli, cannotLaunch, have } = require('../lib/harness');
+const { ROOT, RUN_UID, RUN_USER, sandboxCli, cannotLaunch, have } = require('../lib/harness');
 
 // The probe is built by native/probe/Makefile; build it here when a fresh clone has only the stage.
 const PROBE = path.join(ROOT, 'native', 'build', 'sandbox-probe');
@@ -19,7 +19,7 @@ t.test('sandbox doctor, in words', async (t) => {
   t.equal(r.stderr, '', 'nothing on stderr');
   t.equal(r.status, why ? 1 : 0, `exit status follows the harness's own check (${why || 'sandboxes can run'})`);
   const out = r.stdout;
-  t.match(out, new RegExp(`what this host allows .*\\(uid ${TEST_UID}\\)`));
+  t.match(out, new RegExp(`what this host allows ${RUN_USER} \\(uid ${RUN_UID}\\)`), 'names the user it runs as');
   for (const title of ['C stage', 'kernel', 'user namespaces', 'kernel calls', 'cgroup v2', 'seccomp', 'Landlock', 'newuidmap']) {
     t.match(out, new RegExp(`^(ok  |warn|FAIL)  ${title} `, 'm'), `a line for ${title}`);
   }
@@ -32,7 +32,7 @@ t.test('sandbox doctor --json', async (t) => {
   const r = sandboxCli(['doctor', '--json']);
   t.equal(r.status, why ? 1 : 0);
   const j = JSON.parse(r.stdout);
-  t.equal(j.uid, TEST_UID);
+  t.equal(j.uid, RUN_UID, 'the uid of the user it runs as');
   t.equal(j.canRun, !why);
   const byId = Object.fromEntries(j.findings.map((f) => [f.id, f]));
   t.same(Object.keys(byId).sort(), ['cgroup', 'idmap', 'kernel', 'landlock', 'seccomp', 'stage', 'syscalls', 'userns']);

@@ -4,7 +4,7 @@ const t = require('tap');
 const fs = require('fs');
 const path = require('path');
 const { spawnSync } = require('child_process');
-const { asUser, userTmpdir, cannotLaunch, ensureCheckoutReachable, have, IS_ROOT, TEST_UID } = require('../lib/harness');
+const { asUser, userTmpdir, cannotLaunch, ensureCheckoutReachable, have, IS_ROOT, TEST_UID, RUN_USER } = require('../lib/harness');
 
 const why = cannotLaunch();
 if (why) {
@@ -39,7 +39,7 @@ t.test('minimal: /usr and /etc basics, no network, no home, a clean environment'
   t.match(etc, /ld\.so\.cache/);
   t.match(etc, /passwd/);
   t.same(net.trim().split('\n').map((s) => s.trim()), ['lo'], 'only a loopback');
-  t.match(rest, /^nobody\nsecret=gone\nnohome\nusr-ro\n/);
+  t.equal(rest.split('\n').slice(0, 4).join('\n'), `${RUN_USER}\nsecret=gone\nnohome\nusr-ro`, 'the caller\'s own name, no secret, no home, /usr read-only');
   fs.rmSync(dir, { recursive: true });
 });
 

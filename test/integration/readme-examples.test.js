@@ -1,23 +1,28 @@
-// README.md's shell examples, run as written: in a fenced block, a line starting with `$ ` is a command and
-// the lines after it (up to the next `$ ` or the end of the block) are its output, stdout and stderr together.
+// The shell examples of README.md, profiles/README.md and docs/*.md, run as written: in a fenced block, a
+// line starting with `$ ` is a command and the lines after it (up to the next `$ ` or the end of the block)
+// are its output, stdout and stderr together.
 // Each command runs through `sh` as the unprivileged test user (uid 65534 when the tests run as root), with a
 // clean environment, in a scratch directory of that user's that is also its $HOME; `sandbox` is the checkout's
 // bin/sandbox (first on PATH) and relative paths (native/build/sandbox-exec) are the checkout's. Every
 // command must exit 0 (an example that shows a failure ends in `; echo "exit $?"`), and its output must
-// equal the README's after renaming only the named things of NAMES below.
+// equal the document's after renaming only the named things of NAMES below.
 //
-// An example that can't be reproduced on any test host says so in README.md itself, in one or more
+// An example that can't be reproduced on any test host says so in its document itself, in one or more
 // comments right before its block, which this test reads (an unknown word in one is an error, so a typo
 // can't weaken the test):
 //   <!-- example[ #N]: CLAUSE; CLAUSE ... -->       #N: only the N-th command of the block (else all)
 //   skip (REASON)                   not run; the test says it skipped and why
 //   host-dependent (REASON)         informational; goes with checks: or normalise:
-//   checks: ITEM, ITEM ...          compare only these lines of the README's output: `first line` and
+//   checks: ITEM, ITEM ...          compare only these lines of the document's output: `first line` and
 //                                   `last line` at their place, `line N` and `lines N-M` in order anywhere,
 //                                   `line N up to "TEXT"` the start of that line up to and including TEXT
 //   normalise: byte count           "(1234 bytes)" compared as a count, not a value
 //   requires: no cgroup delegation  run only where `sandbox doctor --json` finds no delegated cgroup v2
 //                                   subtree (the example shows such a host); elsewhere skipped, saying so
+// Before a block with no `$ ` command (a profile snippet, a file the examples use), one clause:
+//   saved as NAME                   the block's text is the file NAME in the scratch directory of every
+//                                   block of the same document, so an example can run it
+//   saved as NAME inside { }        the same, between a `{` line and a `}` line: a profile section as a profile
 'use strict';
 const t = require('tap');
 const fs = require('fs');
@@ -27,6 +32,9 @@ const { spawnSync } = require('child_process');
 const { ROOT, TEST_UID, TEST_GID, IS_ROOT, asUser, userTmpdir, cannotLaunch, ensureCheckoutReachable, sandboxCli } = require('../lib/harness');
 
 const README = path.join(ROOT, 'README.md');
+/** Every document whose examples are run, relative to the checkout. */
+const DOCS = ['README.md', 'profiles/README.md',
+  ...fs.readdirSync(path.join(ROOT, 'docs')).filter((f) => f.endsWith('.md')).sort().map((f) => `docs/${f}`)];
 
 /** Files some examples need, written into each block's scratch directory before it runs. */
 const FIXTURES = {
@@ -37,11 +45,12 @@ const FIXTURES = {
 /** Directories the examples name in the user's home. */
 const FIXTURE_DIRS = ['project', 'plans'];
 
-/** Parse README.md into blocks of examples with their annotations. */
-function parseReadme(text) {
+/** Parse a document into blocks of examples with their annotations, and the files it saves for them. */
+function parseDoc(text, doc) {
   const lines = text.split('\n');
   const blocks = [];
   const errors = [];
+  const files = [];
   let pending = []; // annotations seen right before the next fence
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i];
@@ -50,9 +59,9 @@ function parseReadme(text) {
       pending.push({ line: i + 1, only: ann[1] ? Number(ann[1]) : null, text: ann[2] });
       continue;
     }
-    if (/^<!--\s*example/.test(line)) errors.push(`README.md:${i + 1}: an example comment this test can't read: ${line}`);
+    if (/^<!--\s*example/.test(line)) errors.push(`${doc}:${i + 1}: an example comment this test can't read: ${line}`);
     if (!line.startsWith('```')) {
-      for (const a of pending) errors.push(`README.md:${a.line}: an example comment not right before a fenced block`);
+      for (const a of pending) errors.push(`${doc}:${a.line}: an example comment not right before a fenced block`);
       pending = [];
       continue;
     }
@@ -65,13 +74,20 @@ function parseReadme(text) {
       else if (commands.length) commands[commands.length - 1].expected.push(l);
     }
     if (commands.length) blocks.push({ line: start, commands, annotations: pending });
-    else for (const a of pending) errors.push(`README.md:${a.line}: an example comment before a block with no \`$ \` command`);
+    else {
+      for (const a of pending) {
+        const m = /^saved as ([A-Za-z0-9._-]+)( inside \{ \})?$/.exec(a.text);
+        if (!m || a.only !== null) errors.push(`${doc}:${a.line}: before a block with no \`$ \` command, only "saved as NAME" (or "saved as NAME inside { }")`);
+        else if (files.some((f) => f.name === m[1])) errors.push(`${doc}:${a.line}: ${m[1]} is saved twice`);
+        else files.push({ name: m[1], content: `${(m[2] ? ['{', ...body, '}'] : body).join('\n')}\n` });
+      }
+    }
     pending = [];
   }
   for (const b of blocks) {
     for (const a of b.annotations) {
       if (a.only !== null && !(a.only >= 1 && a.only <= b.commands.length)) {
-        errors.push(`README.md:${a.line}: #${a.only}, but the block has ${b.commands.length} command(s)`);
+        errors.push(`${doc}:${a.line}: #${a.only}, but the block has ${b.commands.length} command(s)`);
         continue;
       }
       for (const [k, c] of b.commands.entries()) {
@@ -79,12 +95,12 @@ function parseReadme(text) {
         try {
           applyClauses(c, a.text);
         } catch (e) {
-          errors.push(`README.md:${a.line}: ${e.message}`);
+          errors.push(`${doc}:${a.line}: ${e.message}`);
         }
       }
     }
   }
-  return { blocks, errors };
+  return { blocks, errors, files };
 }
 
 /** Read an annotation's clauses into the command's settings; throws on anything unknown. */
@@ -201,10 +217,11 @@ function runExample(command, scratch) {
   return r;
 }
 
-/** Prepare a scratch directory for one block: the user's own, under the system's tmp (never /tmp itself). */
-function scratchFor() {
+/** Prepare a scratch directory for one block: the user's own, under the system's tmp (never /tmp itself), with
+ * the fixtures and the files its document saves. */
+function scratchFor(saved = []) {
   const dir = userTmpdir('sbx-readme-');
-  for (const [name, content] of Object.entries(FIXTURES)) {
+  for (const [name, content] of [...Object.entries(FIXTURES), ...saved.map((f) => [f.name, f.content])]) {
     const p = path.join(dir, name);
     fs.writeFileSync(p, content);
     if (IS_ROOT) fs.chownSync(p, TEST_UID, TEST_GID);
@@ -235,7 +252,7 @@ function checkPartly(t, c, actualLines, expected) {
     const want = expected[item.index];
     const wantText = item.upTo !== undefined ? want.slice(0, want.indexOf(item.upTo) + item.upTo.length) : want;
     if (item.upTo !== undefined && !want.includes(item.upTo)) {
-      t.fail(`README line ${item.index + 1} of the output has no "${item.upTo}"`);
+      t.fail(`line ${item.index + 1} of the document's output has no "${item.upTo}"`);
       continue;
     }
     const ok = (line) => (item.upTo !== undefined ? line.startsWith(wantText) : line === wantText);
@@ -252,71 +269,83 @@ function checkPartly(t, c, actualLines, expected) {
 }
 
 const why = cannotLaunch();
+// the README's doctor example names the kernel its output came from, for every document
 const readmeText = fs.readFileSync(README, 'utf8');
-const { blocks, errors } = parseReadme(readmeText);
+const docs = DOCS.map((doc) => ({ doc, ...parseDoc(fs.readFileSync(path.join(ROOT, doc), 'utf8'), doc) }));
 
-t.test('README.md: every example comment is understood', async (t) => {
-  t.same(errors, [], 'no unreadable or misplaced example comments');
-  t.ok(blocks.length > 0, `found ${blocks.reduce((n, b) => n + b.commands.length, 0)} examples in ${blocks.length} blocks`);
+t.test('every example comment is understood', async (t) => {
+  for (const d of docs) t.same(d.errors, [], `${d.doc}: no unreadable or misplaced example comments`);
+  t.ok(docs[0].blocks.length > 0, `README.md: found ${docs[0].blocks.reduce((n, b) => n + b.commands.length, 0)} examples in ${docs[0].blocks.length} blocks`);
+  for (const d of docs.slice(1)) t.comment(`${d.doc}: ${d.blocks.reduce((n, b) => n + b.commands.length, 0)} examples, ${d.files.length} saved files`);
+});
+
+t.test('profiles/README.md: the table of shipped profiles names every one of them', async (t) => {
+  const text = fs.readFileSync(path.join(ROOT, 'profiles', 'README.md'), 'utf8');
+  const section = text.slice(text.indexOf('## Shipped profiles'), text.indexOf('\n## ', text.indexOf('## Shipped profiles') + 1));
+  const listed = [...section.matchAll(/^\| `([a-z0-9-]+)` \|/gm)].map((m) => m[1]).sort();
+  const shipped = fs.readdirSync(path.join(ROOT, 'profiles')).filter((f) => f.endsWith('.json5')).map((f) => f.slice(0, -6)).sort();
+  t.same(listed, shipped, `${shipped.length} shipped profiles, each with its row`);
 });
 
 if (why) {
-  t.skip(`README examples: ${why}`);
+  t.skip(`examples: ${why}`);
 } else {
   ensureCheckoutReachable();
   const tally = { exact: 0, partly: 0, skipped: 0 };
-  for (const b of blocks) {
-    t.test(`README.md:${b.line}`, async (t) => {
-      const scratch = scratchFor();
-      t.teardown(() => fs.rmSync(scratch, { recursive: true, force: true }));
-      const list = names(readmeText, scratch);
-      for (const c of b.commands) {
-        const title = `README.md:${c.line}: $ ${c.command}`;
-        if (c.skip) {
-          tally.skipped++;
-          t.skip(`${title}: ${c.skip}`);
-          continue;
-        }
-        if (c.requires === 'no cgroup delegation') {
-          const cg = noCgroupDelegation();
-          if (!cg.none) {
+  for (const { doc, blocks, files } of docs) {
+    for (const b of blocks) {
+      t.test(`${doc}:${b.line}`, async (t) => {
+        const scratch = scratchFor(files);
+        t.teardown(() => fs.rmSync(scratch, { recursive: true, force: true }));
+        const list = names(readmeText, scratch);
+        for (const c of b.commands) {
+          const title = `${doc}:${c.line}: $ ${c.command}`;
+          if (c.skip) {
             tally.skipped++;
-            t.skip(`${title}: the example shows a host with no delegated cgroup v2 subtree, and this host has one (${cg.summary})`);
+            t.skip(`${title}: ${c.skip}`);
             continue;
           }
-        }
-        await t.test(title, async (t) => {
-          const r = runExample(c.command, scratch);
-          t.equal(r.status, 0, 'the command line exits 0', { signal: r.signal, stderr: r.stderr });
-          const actual = normalise(r.stdout.replace(/\n$/, ''), list, c);
-          if (c.byteCount) {
-            // the count is not compared with the README's, but it must be the size of what was written: the
-            // plan, which is the file less its `#!` line (lib/cli/compile.ts counts the plan alone)
-            for (const [, file, bytes] of r.stdout.matchAll(/wrote (\S+) \((\d+) bytes\)/g)) {
-              const data = fs.readFileSync(path.resolve(scratch, file));
-              const plan = data[0] === 0x23 && data[1] === 0x21 ? data.subarray(data.indexOf(0x0a) + 1) : data;
-              t.equal(plan.length, Number(bytes), `${file} holds a plan of the ${bytes} bytes it says`);
+          if (c.requires === 'no cgroup delegation') {
+            const cg = noCgroupDelegation();
+            if (!cg.none) {
+              tally.skipped++;
+              t.skip(`${title}: the example shows a host with no delegated cgroup v2 subtree, and this host has one (${cg.summary})`);
+              continue;
             }
           }
-          const renamed = list.filter((n) => n.here !== n.readme && (n.re ? r.stdout.search(n.re) >= 0 : r.stdout.includes(n.here)));
-          if (renamed.length || c.byteCount) {
-            t.comment(`renamed: ${[...renamed.map((n) => `${n.what} ${n.here} -> ${n.readme}`), ...(c.byteCount ? ['byte counts -> N'] : [])].join('; ')}`);
-          }
-          if (c.checks) {
-            tally.partly++;
-            t.comment(`host-dependent (${c.hostDependent || 'see README'}): checking only ${c.checks.length} of ${c.expected.length} lines`);
-            checkPartly(t, c, actual.split('\n'), c.expected);
-            if (actual === expectedText(c)) t.comment('(the whole output is as README.md shows it on this host too)');
-            else t.comment(`output here:\n${actual}`);
-          } else {
-            tally.exact++;
-            t.equal(actual, expectedText(c), 'output as README.md shows it');
-          }
-        });
-      }
-    });
+          await t.test(title, async (t) => {
+            const r = runExample(c.command, scratch);
+            t.equal(r.status, 0, 'the command line exits 0', { signal: r.signal, stderr: r.stderr });
+            const actual = normalise(r.stdout.replace(/\n$/, ''), list, c);
+            if (c.byteCount) {
+              // the count is not compared with the document's, but it must be the size of what was written: the
+              // plan, which is the file less its `#!` line (lib/cli/compile.ts counts the plan alone)
+              for (const [, file, bytes] of r.stdout.matchAll(/wrote (\S+) \((\d+) bytes\)/g)) {
+                const data = fs.readFileSync(path.resolve(scratch, file));
+                const plan = data[0] === 0x23 && data[1] === 0x21 ? data.subarray(data.indexOf(0x0a) + 1) : data;
+                t.equal(plan.length, Number(bytes), `${file} holds a plan of the ${bytes} bytes it says`);
+              }
+            }
+            const renamed = list.filter((n) => n.here !== n.readme && (n.re ? r.stdout.search(n.re) >= 0 : r.stdout.includes(n.here)));
+            if (renamed.length || c.byteCount) {
+              t.comment(`renamed: ${[...renamed.map((n) => `${n.what} ${n.here} -> ${n.readme}`), ...(c.byteCount ? ['byte counts -> N'] : [])].join('; ')}`);
+            }
+            if (c.checks) {
+              tally.partly++;
+              t.comment(`host-dependent (${c.hostDependent || `see ${doc}`}): checking only ${c.checks.length} of ${c.expected.length} lines`);
+              checkPartly(t, c, actual.split('\n'), c.expected);
+              if (actual === expectedText(c)) t.comment(`(the whole output is as ${doc} shows it on this host too)`);
+              else t.comment(`output here:\n${actual}`);
+            } else {
+              tally.exact++;
+              t.equal(actual, expectedText(c), `output as ${doc} shows it`);
+            }
+          });
+        }
+      });
+    }
   }
   t.teardown(() => {
-    console.log(`# README examples: ${tally.exact} checked exactly, ${tally.partly} partly, ${tally.skipped} skipped`);
+    console.log(`# examples: ${tally.exact} checked exactly, ${tally.partly} partly, ${tally.skipped} skipped`);
   });
 }

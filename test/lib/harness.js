@@ -11,6 +11,10 @@ const SANDBOX = path.join(ROOT, 'bin', 'sandbox');
 const TEST_UID = 65534;
 const TEST_GID = 65534;
 const IS_ROOT = process.getuid() === 0;
+/** Who the sandboxes run as: the test user when the tests run as root, else the user running them. */
+const RUN_UID = IS_ROOT ? TEST_UID : process.getuid();
+const RUN_GID = IS_ROOT ? TEST_GID : process.getgid();
+const RUN_USER = IS_ROOT ? (spawnSync('id', ['-un', String(TEST_UID)], { encoding: 'utf8' }).stdout || '').trim() || String(TEST_UID) : os.userInfo().username;
 /** Enough of the host for ordinary programs: the whole root read-only, a fresh /dev and /proc. */
 const BASE = ['--no-profile', '--ro-bind', '/', '/', '--dev', '/dev', '--proc', '/proc'];
 
@@ -91,4 +95,4 @@ function have(program) {
   return spawnSync('sh', ['-c', `command -v ${program}`], { encoding: 'utf8' }).status === 0;
 }
 
-module.exports = { ROOT, SANDBOX, BASE, sandboxCli, TEST_UID, TEST_GID, IS_ROOT, asUser, sandbox, sandboxAsync, userTmpdir, cleanEnv, cannotLaunch, have, ensureCheckoutReachable };
+module.exports = { ROOT, SANDBOX, BASE, sandboxCli, TEST_UID, TEST_GID, RUN_UID, RUN_GID, RUN_USER, IS_ROOT, asUser, sandbox, sandboxAsync, userTmpdir, cleanEnv, cannotLaunch, have, ensureCheckoutReachable };
