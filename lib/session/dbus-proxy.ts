@@ -6,10 +6,10 @@
 // (this pid) and the next start removes directories whose pid is gone.
 import * as fs from 'fs';
 import * as path from 'path';
-import { spawn } from 'child_process';
 import { randomBytes } from 'crypto';
 import { SandboxError } from '../errors';
 import type { MountOp, Plan } from '../plan/types';
+import { startReadyHelper } from './helper-process';
 import { dbusProxyArgs, sessionBusPath, type DbusSpec } from './dbus-rules';
 import { systemProgram } from '../host/system-program';
 
@@ -33,9 +33,6 @@ export interface DbusProxyOptions {
   program?: string;
 }
 
-const O_CLOEXEC = 0o2000000;
-const O_NONBLOCK = 0o4000;
-const F_SETFL = 4;
 const MFD_CLOEXEC = 1;
 
 function nothing(): DbusProxyResult {
@@ -122,10 +119,6 @@ export function removeStaleProxyDirs(base: string): string[] {
   return removed;
 }
 
-const sleep = (ms: number): void => {
-  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
-};
-
 /** What startDbusProxy would give, without starting anything (for --print-plan). */
 export function describeDbusProxy(spec: DbusSpec, env: Record<string, string | undefined>, opts: DbusProxyOptions): DbusProxyResult {
   const bus = upstreamBus(spec, env);
@@ -153,52 +146,16 @@ export function startDbusProxy(spec: DbusSpec, env: Record<string, string | unde
 
   const { libc } = require('../native/libc') as typeof import('../native/libc');
   const c = libc();
-  const ready = c.pipe2(O_CLOEXEC);
-  if (!ready) throw new SandboxError(`dbus proxy: pipe2: errno ${c.errno()}`);
-  const [readEnd, writeEnd] = ready;
   const argsFd = c.memfd_create('sandbox-dbus-proxy-args', MFD_CLOEXEC);
   if (argsFd < 0) throw new SandboxError(`dbus proxy: memfd_create: errno ${c.errno()}`);
   const text = Buffer.from(dbusProxyArgs(spec, bus.address, socket).map((a) => a + '\0').join(''));
   // positional writes leave the offset at 0, where the proxy starts reading
   for (let off = 0; off < text.length; ) off += fs.writeSync(argsFd, text, off, text.length - off, off);
-
-  // Its own session: a ^C meant for the program doesn't take the bus away under it.
-  const child = spawn(program, ['--fd=3', '--args=4'], { stdio: ['ignore', 'ignore', 'inherit', writeEnd, argsFd], detached: true, env: { PATH: env.PATH ?? '/usr/bin:/bin' } });
-  child.unref();
-  fs.closeSync(writeEnd);
-  fs.closeSync(argsFd);
-  const fail = (why: string): never => {
-    if (child.pid) {
-      try {
-        process.kill(child.pid, 'SIGKILL');
-      } catch {
-        // already gone
-      }
-    }
-    fs.closeSync(readEnd);
-    fs.rmSync(dir, { recursive: true, force: true });
-    throw new SandboxError(`dbus proxy: ${program} ${why}`);
-  };
-  if (!child.pid) fail('could not be started');
-
-  if (c.fcntl(readEnd, F_SETFL, O_NONBLOCK) < 0) fail(`(readiness pipe: errno ${c.errno()})`);
-  const deadline = Date.now() + (opts.timeoutMs ?? 5000);
-  const byte = Buffer.alloc(1);
-  for (;;) {
-    let n: number;
-    try {
-      n = fs.readSync(readEnd, byte, 0, 1, null);
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EAGAIN') fail(`readiness pipe: ${(e as NodeJS.ErrnoException).code}`);
-      if (Date.now() > deadline) fail(`did not report listening on ${socket} within ${opts.timeoutMs ?? 5000} ms`);
-      sleep(2);
-      continue;
-    }
-    if (n === 0) fail(`exited before listening on ${socket} (its messages are above)`);
-    break;
-  }
-  c.fcntl(readEnd, F_SETFL, 0);
-  return result(spec, env, socket, [readEnd], child.pid as number, dir);
+  const { pid, readEnd } = startReadyHelper({
+    label: 'dbus proxy', program, args: ['--fd=3', '--args=4'], extraFds: [argsFd],
+    env: { PATH: env.PATH ?? '/usr/bin:/bin' }, dir, socket, timeoutMs: opts.timeoutMs,
+  });
+  return result(spec, env, socket, [readEnd], pid, dir);
 }
 
 /** For --print-plan: a described proxy's bind (its source doesn't exist yet, so it can't pass buildPlan) and variable. */

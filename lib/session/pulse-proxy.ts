@@ -6,7 +6,6 @@
 // directories of monitors that are gone.
 import * as fs from 'fs';
 import * as path from 'path';
-import { spawn } from 'child_process';
 import { randomBytes } from 'crypto';
 import { SandboxError } from '../errors';
 import { stagePath } from '../paths';
@@ -14,6 +13,7 @@ import { debugEnabled } from '../debug';
 import type { MountOp, Plan } from '../plan/types';
 import { proxyBaseDir, removeStaleProxyDirs } from './dbus-proxy';
 import { pulseProxyArgs, type PulseSpec } from './pulse-rules';
+import { startReadyHelper } from './helper-process';
 
 export interface PulseProxyResult {
   mounts: MountOp[];
@@ -31,10 +31,6 @@ export interface PulseProxyOptions {
   /** Default: sandbox-pulse-proxy beside the stage. */
   program?: string;
 }
-
-const O_CLOEXEC = 0o2000000;
-const O_NONBLOCK = 0o4000;
-const F_SETFL = 4;
 
 export function pulseProxyProgram(): string {
   return path.join(path.dirname(stagePath()), 'sandbox-pulse-proxy');
@@ -57,10 +53,6 @@ export function describePulseProxy(spec: PulseSpec, env: Record<string, string |
   return result(spec, path.join(base, `pulse-${opts.pid}-XXXXXX`, 'native'), [], null, null);
 }
 
-const sleep = (ms: number): void => {
-  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
-};
-
 /**
  * Starts the proxy in front of spec.upstream and waits until it listens. Returns what to merge into the
  * spec: the proxy's socket bound at spec.inside, PULSE_SERVER, and the pipe's read end to keep open for
@@ -79,48 +71,9 @@ export function startPulseProxy(spec: PulseSpec, env: Record<string, string | un
   fs.mkdirSync(dir, { mode: 0o700 });
   const socket = path.join(dir, 'native');
 
-  const { libc } = require('../native/libc') as typeof import('../native/libc');
-  const c = libc();
-  const pipe = c.pipe2(O_CLOEXEC);
-  if (!pipe) throw new SandboxError(`pulse proxy: pipe2: errno ${c.errno()}`);
-  const [readEnd, writeEnd] = pipe;
   const args = pulseProxyArgs({ listen: socket, upstream: spec.upstream, fd: 3, verbose: debugEnabled() });
-  // Its own session, so a ^C meant for the program doesn't take the sound away under it.
-  const child = spawn(program, args, { stdio: ['ignore', 'ignore', 'inherit', writeEnd], detached: true, env: {} });
-  child.unref();
-  fs.closeSync(writeEnd);
-  const fail = (why: string): never => {
-    if (child.pid) {
-      try {
-        process.kill(child.pid, 'SIGKILL');
-      } catch {
-        // already gone
-      }
-    }
-    fs.closeSync(readEnd);
-    fs.rmSync(dir, { recursive: true, force: true });
-    throw new SandboxError(`pulse proxy: ${program} ${why}`);
-  };
-  if (!child.pid) fail('could not be started');
-  if (c.fcntl(readEnd, F_SETFL, O_NONBLOCK) < 0) fail(`(readiness pipe: errno ${c.errno()})`);
-  const timeout = opts.timeoutMs ?? 5000;
-  const deadline = Date.now() + timeout;
-  const byte = Buffer.alloc(1);
-  for (;;) {
-    let n: number;
-    try {
-      n = fs.readSync(readEnd, byte, 0, 1, null);
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EAGAIN') fail(`readiness pipe: ${(e as NodeJS.ErrnoException).code}`);
-      if (Date.now() > deadline) fail(`did not report listening on ${socket} within ${timeout} ms`);
-      sleep(1);
-      continue;
-    }
-    if (n === 0) fail(`exited before listening on ${socket} (its message is above)`);
-    break;
-  }
-  c.fcntl(readEnd, F_SETFL, 0);
-  return result(spec, socket, [readEnd], child.pid as number, dir);
+  const { pid, readEnd } = startReadyHelper({ label: 'pulse proxy', program, args, env: {}, dir, socket, timeoutMs: opts.timeoutMs });
+  return result(spec, socket, [readEnd], pid, dir);
 }
 
 /** For --print-plan: the described proxy's bind and variables. */
