@@ -70,7 +70,7 @@ check write-limits as_user sh -c 'c=/sys/fs/cgroup$(sed -n "s/^0:://p" /proc/sel
 check oom as_user sh /tmp/after.sh $SB --memory 64M -- tail /dev/zero
 check pids as_user sh /tmp/after.sh $SB --pids 32 -- sh -c 'for i in $(seq 60); do sleep 3 & done 2>/dev/null; wait'
 check cpu as_user sh /tmp/watch.sh 1 4 -- $SB --cpus 0.2 -- timeout 14 sh -c 'while :; do :; done'
-check files as_user sh /tmp/watch.sh 1 0 -- $SB --memory 64M --cpus 1.5 --pids 100 -- sleep 3
+check files as_user sh /tmp/watch.sh 1 0 -- $SB --memory 64M --cpus 1.5 --pids 100 -- sleep 8
 check two as_user sh /tmp/watch.sh 2 0 -- $SB --pids 50 -- sleep 3
 check stale as_user sh -c 'c=/sys/fs/cgroup$(sed -n "s/^0:://p" /proc/self/cgroup); mkdir $c/sandbox-999999-dead; '"$SB"' --pids 10 -- true; echo "rc=$?"; ls $c'
 check undelegated as_user_undelegated $SB --memory 64M -- true
