@@ -123,7 +123,10 @@ function judge(fn) {
     if (lines.some((l) => !l.startsWith('sandbox: '))) return { problem: 'stray output on stderr', output };
     return null;
   }
-  if (code !== 125) return { problem: `exit ${code} (expected 0 or 125)`, output };
+  // 127 before the hand-off: the command exists on the host but the plan hides it (lib/plan/hidden.ts)
+  const hidden = code === 127 && lines.length >= 1 && / exists on the host but is not visible in this sandbox; /.test(lines[lines.length - 1]);
+  if (code !== 125 && !hidden) return { problem: `exit ${code} (expected 0, 125, or 127 for a hidden command)`, output };
+  if (hidden) return lines.every((l) => l.startsWith('sandbox: ')) ? null : { problem: 'stray output on stderr with exit 127', output };
   if (lines.length !== 1) return { problem: `${lines.length} lines on stderr with exit 125`, output };
   if (!lines[0].startsWith('sandbox: ')) return { problem: 'the error line does not begin "sandbox: "', output };
   return null;
