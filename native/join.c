@@ -164,15 +164,22 @@ static unsigned long long inode_of(const char *path) {
 }
 
 /* Field 22 of /proc/PID/stat: the start time in clock ticks since boot; with the pid, it names one process. */
-static unsigned long long start_time_of(int pid) {
-  char p[64], buf[1024];
-  snprintf(p, sizeof p, "/proc/%d/stat", pid);
+/* The start of /proc/PID/NAME into buf, NUL-terminated; 0 when it can't be read. */
+static int read_proc_file(int pid, const char *name, char *buf, size_t size) {
+  char p[64];
+  snprintf(p, sizeof p, "/proc/%d/%s", pid, name);
   int fd = open(p, O_RDONLY | O_CLOEXEC);
   if (fd < 0) return 0;
-  ssize_t len = read(fd, buf, sizeof buf - 1);
+  ssize_t len = read(fd, buf, size - 1);
   close(fd);
   if (len <= 0) return 0;
   buf[len] = 0;
+  return 1;
+}
+
+static unsigned long long start_time_of(int pid) {
+  char buf[1024];
+  if (!read_proc_file(pid, "stat", buf, sizeof buf)) return 0;
   char *s = strrchr(buf, ')');
   if (!s) return 0;
   s++;
@@ -183,13 +190,7 @@ static unsigned long long start_time_of(int pid) {
 /* A monitor of ours: every uid of it the caller's, and its executable our own stage binary. */
 static int our_monitor(int pid) {
   char p[64], buf[4096];
-  snprintf(p, sizeof p, "/proc/%d/status", pid);
-  int fd = open(p, O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return 0;
-  ssize_t len = read(fd, buf, sizeof buf - 1);
-  close(fd);
-  if (len <= 0) return 0;
-  buf[len] = 0;
+  if (!read_proc_file(pid, "status", buf, sizeof buf)) return 0;
   char *u = strstr(buf, "\nUid:");
   unsigned r, e, s, f;
   if (!u || sscanf(u + 5, "%u %u %u %u", &r, &e, &s, &f) != 4) return 0;

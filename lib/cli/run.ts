@@ -210,11 +210,16 @@ function dbusProxyFor(spec: SandboxSpec, describeOnly: boolean): { spec: Sandbox
   const { startDbusProxy, describeDbusProxy, addToPlan } = require('../session/dbus-proxy') as typeof import('../session/dbus-proxy');
   const opts = { pid: process.pid, uid: process.getuid ? process.getuid() : 0 };
   const r = (describeOnly ? describeDbusProxy : startDbusProxy)(spec.dbus!, process.env, opts);
+  return { spec: helperSpec(r), describe: (plan) => addToPlan(plan, r) };
+}
+
+/** What a helper beside the sandbox adds: its socket's bind, its variables, the pipe end the sandbox keeps. */
+function helperSpec(r: { mounts: SandboxSpec['mounts']; env: Record<string, string>; keepFds: number[] }): SandboxSpec {
   const top = emptySpec();
   top.mounts = r.mounts;
   top.env.set = r.env;
   top.keepFds = r.keepFds;
-  return { spec: top, describe: (plan) => addToPlan(plan, r) };
+  return top;
 }
 
 /**
@@ -225,11 +230,7 @@ function pulseProxyFor(spec: SandboxSpec, describeOnly: boolean): { spec: Sandbo
   const { startPulseProxy, describePulseProxy, addPulseToPlan } = require('../session/pulse-proxy') as typeof import('../session/pulse-proxy');
   const opts = { pid: process.pid, uid: process.getuid ? process.getuid() : 0 };
   const r = (describeOnly ? describePulseProxy : startPulseProxy)(spec.pulse!, process.env, opts);
-  const top = emptySpec();
-  top.mounts = r.mounts;
-  top.env.set = r.env;
-  top.keepFds = r.keepFds;
-  return { spec: top, describe: (plan) => addPulseToPlan(plan, r) };
+  return { spec: helperSpec(r), describe: (plan) => addPulseToPlan(plan, r) };
 }
 
 function emptyHost(): ReturnType<typeof readCgroupHost> {
