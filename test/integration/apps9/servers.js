@@ -34,18 +34,42 @@ async function waitFor(cond, ms, what, log) {
   throw new Error(`${what} did not appear in ${ms} ms: ${log ? log.text.trim().split('\n').slice(-5).join(' | ') : ''}`);
 }
 
-/**
- * Xvfb with access control: its -auth file holds one MIT-MAGIC-COOKIE-1 keyed by the host's name, and the
- * client authority file (dir/Xauthority) holds the same cookie for the display it got, keyed the same way.
- * Listens as it ships (the path socket and the abstract @/tmp/.X11-unix/XN; abstract: false adds -nolisten local); -noreset keeps the untrusted cookies the launcher asks for while no client is connected. Resolves { display, socket, framebuffer, xauthority, cookie, stop }.
- */
-async function startXvfbWithCookie(dir, { width = 1024, height = 768, abstract = true, display: wanted = null } = {}) {
+/** A cookie for a server started with -auth: its file (keyed for display 0, as servers read it) and, once the
+ * display is known, the clients' authority file in dir, keyed by the host's name as display managers do. */
+function serverCookie(dir) {
   const cookie = crypto.randomBytes(16);
   const host = Buffer.from(os.hostname());
   const entry = (number) => ({ family: FAMILY_LOCAL, address: host, number, name: 'MIT-MAGIC-COOKIE-1', data: cookie });
   const serverAuth = path.join(dir, 'server.auth');
   fs.writeFileSync(serverAuth, encodeXauthority([entry('0')]), { mode: 0o600 });
   chownUser(serverAuth);
+  const clientAuthority = (display) => {
+    const xauthority = path.join(dir, 'Xauthority');
+    fs.writeFileSync(xauthority, encodeXauthority([entry(String(display))]), { mode: 0o600 });
+    chownUser(xauthority);
+    return xauthority;
+  };
+  return { cookie, serverAuth, clientAuthority };
+}
+
+/** The display number an X server started with -displayfd 1 prints on a line of its own (its log also holds
+ * stderr, e.g. Xwayland's "Failed to initialize glamor"). */
+function displayNumber(name, child, log) {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${name} gave no display number in 15 s: ${log.text.trim()}`)), 15000);
+    const check = () => { const m = /(?:^|\n)(\d+)\n/.exec(log.text); if (m) { clearTimeout(timer); resolve(Number(m[1])); } };
+    child.stdout.on('data', check);
+    child.once('exit', (code, sig) => { clearTimeout(timer); reject(new Error(`${name} exited (${code ?? sig}): ${log.text.trim()}`)); });
+  });
+}
+
+/**
+ * Xvfb with access control: its -auth file holds one MIT-MAGIC-COOKIE-1 keyed by the host's name, and the
+ * client authority file (dir/Xauthority) holds the same cookie for the display it got, keyed the same way.
+ * Listens as it ships (the path socket and the abstract @/tmp/.X11-unix/XN; abstract: false adds -nolisten local); -noreset keeps the untrusted cookies the launcher asks for while no client is connected. Resolves { display, socket, framebuffer, xauthority, cookie, stop }.
+ */
+async function startXvfbWithCookie(dir, { width = 1024, height = 768, abstract = true, display: wanted = null } = {}) {
+  const { cookie, serverAuth, clientAuthority } = serverCookie(dir);
   if (!fs.existsSync('/tmp/.X11-unix') && IS_ROOT) {
     fs.mkdirSync('/tmp/.X11-unix');
     fs.chmodSync('/tmp/.X11-unix', 0o1777);
@@ -55,15 +79,8 @@ async function startXvfbWithCookie(dir, { width = 1024, height = 768, abstract =
   chownUser(fbdir);
   const { child, log } = startAsUser('Xvfb', [`:${wanted ?? pickDisplay()}`, '-displayfd', '1', '-noreset', '-auth', serverAuth, ...(abstract ? [] : ['-nolisten', 'local']), '-screen', '0', `${width}x${height}x24`, '-fbdir', fbdir], { PATH: '/usr/bin:/bin' });
   const stop = () => killGroup(child);
-  const display = await new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`Xvfb gave no display number in 15 s: ${log.text.trim()}`)), 15000);
-    const check = () => { if (/^\d+\n/.test(log.text)) { clearTimeout(timer); resolve(Number(log.text.split('\n')[0])); } };
-    child.stdout.on('data', check);
-    child.once('exit', (code, sig) => { clearTimeout(timer); reject(new Error(`Xvfb exited (${code ?? sig}): ${log.text.trim()}`)); });
-  }).catch(async (e) => { await stop(); throw e; });
-  const xauthority = path.join(dir, 'Xauthority');
-  fs.writeFileSync(xauthority, encodeXauthority([entry(String(display))]), { mode: 0o600 });
-  chownUser(xauthority);
+  const display = await displayNumber('Xvfb', child, log).catch(async (e) => { await stop(); throw e; });
+  const xauthority = clientAuthority(display);
   return { display, socket: `/tmp/.X11-unix/X${display}`, framebuffer: path.join(fbdir, 'Xvfb_screen0'), xauthority, cookie, log, stop };
 }
 
@@ -75,25 +92,12 @@ async function startXvfbWithCookie(dir, { width = 1024, height = 768, abstract =
  */
 async function startXwayland(dir, runtime, { width = 1024, height = 768 } = {}) {
   const w = await startWeston(runtime, { width, height });
-  const cookie = crypto.randomBytes(16);
-  const host = Buffer.from(os.hostname());
-  const entry = (number) => ({ family: FAMILY_LOCAL, address: host, number, name: 'MIT-MAGIC-COOKIE-1', data: cookie });
-  const serverAuth = path.join(dir, 'server.auth');
-  fs.writeFileSync(serverAuth, encodeXauthority([entry('0')]), { mode: 0o600 });
-  chownUser(serverAuth);
+  const { cookie, serverAuth, clientAuthority } = serverCookie(dir);
   const wenv = { PATH: '/usr/bin:/bin', XDG_RUNTIME_DIR: runtime, WAYLAND_DISPLAY: w.socket };
   const { child, log } = startAsUser('Xwayland', [`:${pickDisplay()}`, '-displayfd', '1', '-noreset', '-auth', serverAuth], wenv); // Debian 12's Xwayland (22.1) has no -geometry: rootful at the output's size
   const stop = async () => { await killGroup(child); await w.stop(); };
-  const display = await new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`Xwayland gave no display number in 15 s: ${log.text.trim()}`)), 15000);
-    // the number is a line of its own on stdout; the log also holds stderr ("Failed to initialize glamor...")
-    const check = () => { const m = /(?:^|\n)(\d+)\n/.exec(log.text); if (m) { clearTimeout(timer); resolve(Number(m[1])); } };
-    child.stdout.on('data', check);
-    child.once('exit', (code, sig) => { clearTimeout(timer); reject(new Error(`Xwayland exited (${code ?? sig}): ${log.text.trim()}`)); });
-  }).catch(async (e) => { await stop(); throw e; });
-  const xauthority = path.join(dir, 'Xauthority');
-  fs.writeFileSync(xauthority, encodeXauthority([entry(String(display))]), { mode: 0o600 });
-  chownUser(xauthority);
+  const display = await displayNumber('Xwayland', child, log).catch(async (e) => { await stop(); throw e; });
+  const xauthority = clientAuthority(display);
   const screenshot = (shots) => {
     const r = runAsUser('sh', ['-c', 'cd "$1" && weston-screenshooter >/dev/null 2>&1; ls -t "$1" | head -1', 'sh', shots], wenv);
     const f = (r.stdout || '').trim();
