@@ -90,3 +90,12 @@ t.test('no other place in lib/ renders an errno its own way', async (t) => {
   }
   t.same(found, [], found.join('\n'));
 });
+
+t.test('the command line prints one line; DEBUG=sandbox adds what caused it', async (t) => {
+  const cli = (env) => spawnSync(process.execPath, [path.join(ROOT, 'bin', 'sandbox.js'), 'seccomp', 'explain', '/definitely/missing.json', 'read'], { encoding: 'utf8', env: { PATH: process.env.PATH, ...env } });
+  const plain = cli({});
+  t.equal(plain.status, 125);
+  t.equal(plain.stderr, 'sandbox: /definitely/missing.json: No such file or directory\n');
+  const debug = cli({ DEBUG: 'sandbox:*' });
+  t.match(debug.stderr, /^sandbox: \/definitely\/missing\.json: No such file or directory\nsandbox: caused by: Error: ENOENT: no such file or directory, open '\/definitely\/missing\.json'\n/);
+});
