@@ -1,7 +1,7 @@
 // The filesystem and process operations lib/cgroup needs, behind one interface so that the
 // decisions can be tested on a fake tree; and the one helper every cgroup write goes through.
 import * as fs from 'node:fs';
-import { SandboxError, errnoMessage } from '../errors';
+import { SandboxError, describeError } from '../errors';
 
 export interface CgroupFs {
   readFile(path: string): string;
@@ -43,17 +43,9 @@ export const realCgroupFs: CgroupFs = {
   },
 };
 
-/** strerror-like text for a Node fs error: our table first, else libuv's own description. */
+/** A Node fs error in the C library's words (lib/errors.ts). */
 export function describeFsError(e: unknown): string {
-  const err = e as NodeJS.ErrnoException;
-  if (err && err.code) {
-    const known = errnoMessage(err.code);
-    if (known !== err.code) return known;
-    const m = /^[A-Z0-9_]+: ([^,]+)/.exec(err.message ?? '');
-    if (m) return m[1].charAt(0).toUpperCase() + m[1].slice(1);
-    return err.code;
-  }
-  return err && err.message ? err.message : String(e);
+  return describeError(e);
 }
 
 /** The one way a cgroup file is written: an error names the file ("write /sys/fs/cgroup/x/memory.max: Permission denied"). */

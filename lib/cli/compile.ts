@@ -7,7 +7,7 @@ import * as path from 'path';
 import { SandboxError } from '../errors';
 import { planFor, type RunIo } from './run';
 import { stagePath } from '../paths';
-import { listedPlanShowing, readCompiledPlans, recordCompiledPlan, sandboxConfigDir } from '../plan/own-files';
+import { listedPlanShowing, readCompiledPlans, recordCompiledPlan, sandboxConfigDir } from '../host/own-files';
 import { serializePlan } from '../native/serialize';
 import type { Plan } from '../plan/types';
 import type { SandboxSpec } from '../plan/spec';
@@ -138,7 +138,7 @@ export function runCompileCommand(args: string[], io: RunIo): number {
     fs.writeFileSync(file, Buffer.concat([Buffer.from(`#!${exec}\n`), bytes]), { mode: 0o755 });
     fs.chmodSync(file, 0o755);
   } catch (e) {
-    throw new SandboxError(`${option} ${output}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    throw SandboxError.wrap(`${option} ${output}`, e);
   }
   io.err(`sandbox: wrote ${file} (${bytes.length} bytes); run it with: sandbox-exec ${file} -- COMMAND, or ${file} -- COMMAND`);
   return 0;

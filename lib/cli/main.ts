@@ -114,6 +114,8 @@ export function entry(parentPid?: number): void {
   } catch (e) {
     if (e instanceof SandboxError) {
       io.err(`sandbox: ${e.message}`);
+      // what the message was made from, for whoever debugs it (the message already says it in words)
+      if (/sandbox/.test(process.env.DEBUG ?? '') && e.cause !== undefined) process.stderr.write(`sandbox: caused by: ${e.cause instanceof Error ? e.cause.stack : JSON.stringify(e.cause)}\n`);
       process.exitCode = e.exitCode;
     } else {
       const msg = e instanceof Error ? e.message : String(e);

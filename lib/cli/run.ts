@@ -12,7 +12,7 @@ import type { Plan } from '../plan/types';
 import { makeDebug } from '../debug';
 import { newSandboxId, planCgroup, type CgroupDecision } from '../cgroup/plan';
 import { readCgroupHost } from '../cgroup/host';
-import { ensureConfigDir, readCompiledPlans, sandboxConfigDir } from '../plan/own-files';
+import { ensureConfigDir, readCompiledPlans, sandboxConfigDir } from '../host/own-files';
 
 const log = makeDebug('run');
 
@@ -50,11 +50,10 @@ interface ResolvedSpec {
 function resolveSpec(profile: string | null | undefined, cli: SandboxSpec, command: string[], rootfs: RunRequest['rootfs']): ResolvedSpec {
   if (rootfs) {
     // The image brings its own system: the profile keeps only its non-system operations, the command line all.
-    const { profileForRootfs, applyRootfs, realRootfsHost } = require('../plan/rootfs') as typeof import('../plan/rootfs');
+    const { profileForRootfs, applyRootfs } = require('../plan/rootfs') as typeof import('../plan/rootfs');
     const inner = resolveSpec(profile, emptySpec(), command, undefined);
     const merged = mergeSpecs(profileForRootfs(inner.spec), cli);
-    const c = callerContext();
-    const host = realRootfsHost(merged.uid ?? c.uid, merged.gid ?? c.gid, c.env);
+    const host = rootfsHost(merged);
     return { spec: applyRootfs(merged, { ...rootfs, dir: realpathOr(rootfs.dir) }, host), profileFiles: inner.profileFiles, fileArgs: inner.fileArgs, notes: inner.notes };
   }
   if (profile === null) return { spec: cli, profileFiles: [] };
@@ -64,6 +63,15 @@ function resolveSpec(profile: string | null | undefined, cli: SandboxSpec, comma
   ensureProfileDirs(loaded);
   const fileArgs = loaded.resolved.doc.fileArgs?.value;
   return { spec: mergeSpecs(loaded.spec, cli), profileFiles: loaded.resolved.chain, notes: loaded.notes, ...(fileArgs ? { fileArgs } : {}) };
+}
+
+/** What --rootfs is given of this host: the image reader, memfds for file contents, the NVIDIA driver when bound. */
+function rootfsHost(spec: SandboxSpec): import('../plan/rootfs').RootfsHost {
+  const { imageReader } = require('../host/image') as typeof import('../host/image');
+  const { inheritedMemfd } = require('../native/memfd') as typeof import('../native/memfd');
+  const c = callerContext();
+  const nvidia = (spec.devices ?? []).includes('nvidia') ? (require('../host/gpu') as typeof import('../host/gpu')).discoverNvidia({ env: c.env }) : null;
+  return { ...imageReader, dataFd: inheritedMemfd, nvidia, uid: spec.uid ?? c.uid, gid: spec.gid ?? c.gid, env: c.env };
 }
 
 /**
@@ -195,7 +203,9 @@ export function planFor(argv: string[], io: RunIo, opts: { compiled?: boolean } 
   const cgroup = planCgroup(spec.limits, newSandboxId(process.pid), spec.limits ? readCgroupHost() : emptyHost());
   for (const w of cgroup.warnings) io.err(`sandbox: ${w}`);
   if (!req.printPlan) ensureConfigDir(spec.mounts, sandboxConfigDir(process.env));
-  const plan = buildPlan(spec, command, callerContext(), { seccomp: seccompFor(spec), cgroup: cgroup.plan }, ownFiles(), opts.compiled);
+  const caller = callerContext();
+  const { gatherPlanFacts } = require('../host/plan-facts') as typeof import('../host/plan-facts');
+  const plan = buildPlan(spec, command, caller, { seccomp: seccompFor(spec), cgroup: cgroup.plan }, gatherPlanFacts(spec, caller, ownFiles()), opts.compiled);
   if (dbus && req.printPlan) dbus.describe(plan);
   if (pulse && req.printPlan) pulse.describe(plan);
   log('plan: %d mounts, argv %o', plan.mounts.length, plan.argv);

@@ -31,7 +31,7 @@ export function loadSeccompFile(path: string): LoadedPolicy {
   try {
     text = fs.readFileSync(path, 'utf8');
   } catch (e) {
-    throw new SandboxError(`${path}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`);
+    throw SandboxError.wrap(path, e);
   }
   const raw = parseJson5Text(path, text);
   return { policy: parseSeccompSection(raw, jsonLocator(text, path)) };

@@ -1,9 +1,9 @@
 // Building the plan: merges nothing and decides little — it resolves a SandboxSpec against the caller
-// (uid, environment, current directory) into the exact Plan the C stage will carry out.
-import * as fs from 'fs';
+// (uid, environment, current directory) and the host's facts (gathered by lib/host/plan-facts.ts, passed in
+// as data) into the exact Plan the C stage will carry out. It reads nothing itself.
 import * as path from 'path';
 import { createHash } from 'crypto';
-import { SandboxError, errnoMessage } from '../errors';
+import { SandboxError, errnoText } from '../errors';
 import type { Plan, MountOp, CgroupPlan } from './types';
 import type { SandboxSpec, EnvSpec } from './spec';
 import { capabilityNumber } from './capabilities';
@@ -15,6 +15,28 @@ export interface CallerContext {
   env: Record<string, string | undefined>;
   /** The parent pid read first thing at start-up (0: unknown). */
   parentPid?: number;
+}
+
+/**
+ * What the plan needs to know of the host, as data: gathered by lib/host/plan-facts.ts just before the plan is
+ * built, made up in tests. Part of what a plan is a function of (a cached or compiled plan records them).
+ */
+export interface PlanHostFacts {
+  /** Each bind source of the spec: null when it exists, else the errno name its stat failed with (ENOENT). */
+  sources: Record<string, string | null>;
+  /** Each writable bind source with its symlinks resolved (itself when that fails). */
+  realSources: Record<string, string>;
+  /** sandbox's own files (real paths) that exist now: bound read-only wherever a writable bind shows them. */
+  protectedPaths: string[];
+  /** sandbox's state directories (ownStateDirs): null when missing, else whether a directory and its owner. */
+  stateDirs: Record<string, { isDir: boolean; uid: number } | null>;
+  /** Descriptors open in this process (beside 0-2), which an environment variable may name to the program. */
+  openFds: number[];
+}
+
+/** Facts for a host with nothing on it: every source present, nothing protected, no state, no descriptors. */
+export function noHostFacts(): PlanHostFacts {
+  return { sources: {}, realSources: {}, protectedPaths: [], stateDirs: {}, openFds: [] };
 }
 
 export interface PlanExtras {
@@ -41,18 +63,18 @@ export function buildEnv(spec: EnvSpec, host: Record<string, string | undefined>
   return [...out].map(([k, v]) => `${k}=${v}`);
 }
 
-/** Missing bind sources are reported here, before anything starts, in the words of the option at fault. */
-export function checkSources(mounts: MountOp[]): MountOp[] {
+/**
+ * Missing bind sources are reported here, before anything starts, in the words of the option at fault.
+ * sources: the stat result of each source (null: there); a source with no entry was not looked at and counts
+ * as there, for the stage to judge.
+ */
+export function checkSources(mounts: MountOp[], sources: PlanHostFacts['sources']): MountOp[] {
   const kept: MountOp[] = [];
   for (const m of mounts) {
-    if (m.op === 'bind') {
-      try {
-        fs.statSync(m.src);
-      } catch (e) {
-        const code = (e as NodeJS.ErrnoException).code;
-        if (m.optional && (code === 'ENOENT' || code === 'ENOTDIR' || code === 'EACCES')) continue;
-        throw new SandboxError(`${m.origin}: ${errnoMessage(code)}`);
-      }
+    const code = m.op === 'bind' ? sources[m.src] ?? null : null;
+    if (m.op === 'bind' && code !== null) {
+      if (m.optional && (code === 'ENOENT' || code === 'ENOTDIR' || code === 'EACCES')) continue;
+      throw new SandboxError(`${m.origin}: ${errnoText(code)}`);
     }
     kept.push(m);
   }
@@ -72,7 +94,7 @@ function pathVisibleInside(cwd: string, mounts: MountOp[]): boolean {
  * or a program could weaken the next run. Wherever a writable bind shows one of them, bind it again
  * read-only on top, at the end of the plan.
  */
-export function protectOwnFiles(mounts: MountOp[], protectedPaths: string[], realpath: (p: string) => string = realpathOr): MountOp[] {
+export function protectOwnFiles(mounts: MountOp[], protectedPaths: string[], realpath: (p: string) => string): MountOp[] {
   const under = (p: string, dir: string) => dir === '/' || p === dir || p.startsWith(dir + '/');
   const dstOf = (m: MountOp) => (m.op === 'chmod' ? m.path : m.dst);
   const extra: MountOp[] = [];
@@ -92,14 +114,6 @@ export function protectOwnFiles(mounts: MountOp[], protectedPaths: string[], rea
     });
   }
   return [...mounts, ...extra];
-}
-
-function realpathOr(p: string): string {
-  try {
-    return fs.realpathSync(p);
-  } catch {
-    return p;
-  }
 }
 
 /** A --join key names a directory: 1 to 128 of these characters, and not "." or "..". */
@@ -134,18 +148,12 @@ export function ownStateDirs(caller: CallerContext): string[] {
  * the program could make it and fill it. A directory that is not the caller's is left alone: nothing of ours is in
  * it, and the stage refuses to keep state there.
  */
-export function hideOwnState(mounts: MountOp[], stateDirs: string[], uid: number): MountOp[] {
+export function hideOwnState(mounts: MountOp[], stateDirs: PlanHostFacts['stateDirs'], uid: number): MountOp[] {
   const under = (p: string, dir: string) => dir === '/' || p === dir || p.startsWith(dir + '/');
   const dstOf = (m: MountOp) => (m.op === 'chmod' ? m.path : m.dst);
   const extra: MountOp[] = [];
-  for (const host of stateDirs) {
-    let st: fs.Stats | null = null;
-    try {
-      st = fs.lstatSync(host);
-    } catch {
-      st = null;
-    }
-    if (st && (!st.isDirectory() || st.uid !== uid)) continue;
+  for (const [host, st] of Object.entries(stateDirs)) {
+    if (st && (!st.isDir || st.uid !== uid)) continue;
     mounts.forEach((m, i) => {
       if (m.op !== 'bind' || !under(host, m.src)) return;
       if (!st && m.readOnly) return;
@@ -190,21 +198,21 @@ export function joinPolicy(p: Omit<Plan, 'joinDir' | 'joinPolicy'>): string {
   ].join(' ');
 }
 
-/** Descriptors the environment names and a program will look for: PMI_FD (SLURM's PMI-2 wire to the step daemon). */
-function descriptorsNamedIn(env: string[]): number[] {
+/** Descriptors the environment names and a program will look for, among those open: PMI_FD (SLURM's PMI-2 wire to the step daemon). */
+function descriptorsNamedIn(env: string[], openFds: number[]): number[] {
   const fds: number[] = [];
   for (const e of env) {
     const m = /^PMI_FD=(\d+)$/.exec(e);
-    if (m && Number(m[1]) > 2 && fs.existsSync(`/proc/self/fd/${m[1]}`)) fds.push(Number(m[1]));
+    if (m && Number(m[1]) > 2 && openFds.includes(Number(m[1]))) fds.push(Number(m[1]));
   }
   return fds;
 }
 
-export function buildPlan(spec: SandboxSpec, argv: string[], caller: CallerContext, extras: PlanExtras, protectedPaths: string[] = [], commandLater = false): Plan {
+export function buildPlan(spec: SandboxSpec, argv: string[], caller: CallerContext, extras: PlanExtras, host: PlanHostFacts, commandLater = false): Plan {
   if (argv.length === 0 && !commandLater) throw new SandboxError('no command given (usage: sandbox run [OPTIONS] [--] COMMAND [ARGS...])');
-  const own = protectOwnFiles(checkSources(spec.mounts), protectedPaths.filter((p) => fs.existsSync(p)));
+  const own = protectOwnFiles(checkSources(spec.mounts, host.sources), host.protectedPaths, (p) => host.realSources[p] ?? p);
   // the state cover depends on what exists now, so it stays out of the join policy (a joiner finds it made)
-  const mounts = hideOwnState(own, ownStateDirs(caller), caller.uid);
+  const mounts = hideOwnState(own, host.stateDirs, caller.uid);
   const caps: number[] = [];
   for (const name of spec.capAdd) {
     const n = capabilityNumber(name);
@@ -238,7 +246,7 @@ export function buildPlan(spec: SandboxSpec, argv: string[], caller: CallerConte
     landlockScopes: spec.join && spec.sharePid ? 0 : 3,
     landlockPaths: spec.landlock,
     verbose: spec.verbose ?? false,
-    keepFds: [...new Set([...spec.keepFds, ...descriptorsNamedIn(env)])].sort((a, b) => a - b),
+    keepFds: [...new Set([...spec.keepFds, ...descriptorsNamedIn(env, host.openFds)])].sort((a, b) => a - b),
     seccomp: extras.seccomp,
     cgroup: extras.cgroup,
   };

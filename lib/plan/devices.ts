@@ -1,10 +1,23 @@
 // Device sets (dri, snd, video, nvidia): which host nodes each binds, for a profile's `devices` section and
-// for --device on the command line alike. The NVIDIA set goes through lib/host/gpu.ts, which also knows
-// the persistenced socket and the GPU selection by CUDA_VISIBLE_DEVICES / NVIDIA_VISIBLE_DEVICES.
+// for --device on the command line alike, from the probes passed in. The NVIDIA set goes through
+// ./nvidia.ts, which also knows the persistenced socket and the GPU selection by CUDA_VISIBLE_DEVICES /
+// NVIDIA_VISIBLE_DEVICES.
 import { SandboxError } from '../errors';
 import type { MountOp, Origin } from './types';
-import { DEVICE_SETS, type DeviceName } from '../profile/tables';
-import { discoverNvidia, type GpuFs } from '../host/gpu';
+import { nvidiaDevices, type NvidiaDeviceFs } from './nvidia';
+
+/** Device sets and the host paths each binds (those that exist); names ending in a pattern are matched in /dev. */
+export const DEVICE_SETS = {
+  dri: { paths: ['/dev/dri'], patterns: [] as RegExp[] },
+  snd: { paths: ['/dev/snd'], patterns: [] as RegExp[] },
+  video: { paths: [] as string[], patterns: [/^video\d+$/, /^media\d+$/] },
+  nvidia: {
+    paths: ['/dev/nvidiactl', '/dev/nvidia-uvm', '/dev/nvidia-uvm-tools', '/dev/nvidia-modeset', '/dev/nvidia-caps'],
+    patterns: [/^nvidia\d+$/],
+  },
+} as const;
+export type DeviceName = keyof typeof DEVICE_SETS;
+export const DEVICE_NAMES = Object.keys(DEVICE_SETS) as DeviceName[];
 
 export interface DeviceProbe {
   exists(p: string): boolean;
@@ -33,8 +46,8 @@ export function deviceSetMounts(name: DeviceName, required: boolean, origin: Ori
   let nodes: string[];
   const mounts: MountOp[] = [];
   if (name === 'nvidia') {
-    const gfs: GpuFs = { exists: probe.exists, readdir: (d) => (d === '/dev' || probe.exists(d) ? probe.listDir(d) : null), readFile: () => null };
-    const found = discoverNvidia({ fs: gfs, env: probe.env, ldconfigOutput: '' });
+    const dfs: NvidiaDeviceFs = { exists: probe.exists, readdir: (d) => (d === '/dev' || probe.exists(d) ? probe.listDir(d) : null) };
+    const found = nvidiaDevices(dfs, probe.env);
     nodes = found.devices;
     for (const s of found.sockets) mounts.push({ op: 'bind', src: s, dst: s, readOnly: false, devices: false, optional: true, origin });
     // Only the selected /dev/nvidiaN are inside and the driver numbers them from 0 there (see nvidiaMounts).

@@ -11,12 +11,12 @@
 // disk is never modified, so a shared image owned by someone else works.
 // Writable (--rootfs-rw): the image is bound read-write on / and the stage creates missing mount points
 // inside it, on disk.
-import * as fs from 'fs';
 import * as path from 'path';
 import { SandboxError } from '../errors';
 import type { MountOp, Origin } from './types';
 import type { SandboxSpec } from './spec';
-import { NVIDIA_ROOTFS_DIR, nvidiaMounts, type NvidiaFound } from '../host/gpu';
+import { NVIDIA_ROOTFS_DIR, nvidiaMounts, type NvidiaFound } from './nvidia';
+import type { DataFd } from '../native/memfd';
 
 export interface RootfsRequest {
   dir: string;
@@ -48,8 +48,8 @@ export interface ImageEntry {
   mode: number;
 }
 
-/** What --rootfs reads of the host and the image; injected in tests. */
-export interface RootfsHost {
+/** Reading the image and the host's files, read-only (lib/host/image.ts on this host; a fake in tests). */
+export interface ImageReader {
   /** lstat of a host path; null when missing. */
   lstat(p: string): ImageEntry | null;
   /** Is this host path (symlinks followed) a directory? For bind sources. */
@@ -57,74 +57,18 @@ export interface RootfsHost {
   readdir(p: string): string[];
   readlink(p: string): string | null;
   readFile(p: string): Buffer | null;
-  /** A descriptor, inherited by the sandbox, that reads back these bytes. */
-  dataFd(name: string, bytes: Buffer): number;
-  /** The NVIDIA driver as found on this host (only asked when the nvidia set is bound). */
-  nvidia(): NvidiaFound;
+}
+
+/** What --rootfs is given: the reader, the caller's facts, and where file contents become descriptors. */
+export interface RootfsHost extends ImageReader {
+  /** A descriptor, inherited by the sandbox, that reads back these bytes (lib/native/memfd.ts on this host). */
+  dataFd: DataFd;
+  /** The NVIDIA driver as found on this host; null when the nvidia set is not bound (it is not looked for then). */
+  nvidia: NvidiaFound | null;
   /** uid and gid inside the sandbox. */
   uid: number;
   gid: number;
   env: Record<string, string | undefined>;
-}
-
-/** A memfd holding these bytes, its offset at 0 where the stage starts reading. */
-function memfdWith(name: string, bytes: Buffer): number {
-  const { libc } = require('../native/libc') as typeof import('../native/libc');
-  const c = libc();
-  const fd = c.memfd_create(name, 0);
-  if (fd < 0) throw new SandboxError(`--rootfs: memfd_create for ${name} failed (errno ${c.errno()})`);
-  let off = 0;
-  while (off < bytes.length) off += fs.writeSync(fd, bytes, off, bytes.length - off, off);
-  return fd;
-}
-
-export function realRootfsHost(uid: number, gid: number, env: Record<string, string | undefined>, dataFd: RootfsHost['dataFd'] = memfdWith): RootfsHost {
-  return {
-    lstat: (p) => {
-      try {
-        const st = fs.lstatSync(p);
-        return { kind: st.isDirectory() ? 'dir' : st.isSymbolicLink() ? 'symlink' : st.isFile() ? 'file' : 'other', mode: st.mode & 0o7777 };
-      } catch {
-        return null;
-      }
-    },
-    isDir: (p) => {
-      try {
-        return fs.statSync(p).isDirectory();
-      } catch {
-        return false;
-      }
-    },
-    readdir: (p) => {
-      try {
-        return fs.readdirSync(p).sort();
-      } catch {
-        return [];
-      }
-    },
-    readlink: (p) => {
-      try {
-        return fs.readlinkSync(p);
-      } catch {
-        return null;
-      }
-    },
-    readFile: (p) => {
-      try {
-        return fs.readFileSync(p);
-      } catch {
-        return null;
-      }
-    },
-    dataFd,
-    nvidia: () => {
-      const { discoverNvidia } = require('../host/gpu') as typeof import('../host/gpu');
-      return discoverNvidia({ env });
-    },
-    uid,
-    gid,
-    env,
-  };
 }
 
 /** The image's entries plus the host's line for `id` (field 3) when the image has none for it. */
@@ -175,8 +119,8 @@ export function applyRootfs(spec: SandboxSpec, req: RootfsRequest, host: RootfsH
   }
   body.push(...spec.mounts);
 
-  if ((spec.devices ?? []).includes('nvidia')) {
-    const nv = nvidiaMounts(host.nvidia(), true, { ...host.env, ...env.set });
+  if ((spec.devices ?? []).includes('nvidia') && host.nvidia) {
+    const nv = nvidiaMounts(host.nvidia, true, { ...host.env, ...env.set });
     const from = nv.mounts.findIndex((m) => m.op === 'tmpfs' && m.dst === NVIDIA_ROOTFS_DIR);
     if (from >= 0) body.push(...nv.mounts.slice(from).map((m) => ({ ...m, origin: `${origin} (NVIDIA driver)` })));
     for (const k of ['LD_LIBRARY_PATH', 'PATH']) if (nv.env[k]) env.set[k] = nv.env[k];

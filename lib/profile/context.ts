@@ -3,7 +3,6 @@
 import * as os from 'os';
 import fs from 'node:fs';
 import path from 'node:path';
-import { SandboxError } from '../errors';
 
 export interface ProfileContext {
   env: Record<string, string | undefined>;
@@ -140,15 +139,9 @@ export const canWriteOf = (ctx: ProfileContext) =>
 export const dataFdOf = (ctx: ProfileContext) =>
   ctx.dataFd ??
   ((name: string, bytes: Buffer): number => {
-    // koffi only here: most launches have no cookie to pass
-    const { libc } = require('../native/libc') as typeof import('../native/libc');
-    const c = libc();
-    const fd = c.memfd_create(name, 0);
-    if (fd < 0) throw new SandboxError(`the X authority copy: memfd_create failed (errno ${c.errno()})`);
-    // positional writes leave the offset at 0, where the stage starts reading
-    let off = 0;
-    while (off < bytes.length) off += fs.writeSync(fd, bytes, off, bytes.length - off, off);
-    return fd;
+    // loaded only here: most launches have no cookie to pass, and koffi costs start-up time
+    const { inheritedMemfd } = require('../native/memfd') as typeof import('../native/memfd');
+    return inheritedMemfd(name, bytes);
   });
 
 export const x11CookieOf = (ctx: ProfileContext) =>

@@ -3,7 +3,7 @@
 // and ensureProfileDirs, the one function here that writes (the persistent home).
 import fs from 'node:fs';
 import path from 'node:path';
-import { SandboxError } from '../errors';
+import { SandboxError, describeError } from '../errors';
 import type { SandboxSpec } from '../plan/spec';
 import { buildSpec, entriesAfterDrops, parseProfileSeccomp } from './build';
 import { listDirOf, readFileOf, type ProfileContext } from './context';
@@ -75,7 +75,7 @@ export function readChain(file: string, ctx: ProfileContext): ProfileDoc[] {
     try {
       text = read(f);
     } catch (e) {
-      throw new SandboxError(`${f}: can't read the profile: ${(e as Error).message}`);
+      throw SandboxError.wrap(`${f}: can't read the profile`, e);
     }
     const doc = readProfileText(f, text);
     for (const ext of doc.extends) {
@@ -171,7 +171,7 @@ export function listProfiles(ctx: ProfileContext): ProfileListing[] {
       entry.description = doc.description?.value ?? '';
       entry.programs = (doc.programs ?? []).map((m) => m.value);
     } catch (e) {
-      entry.error = e instanceof SandboxError ? e.message : `${file}: ${(e as Error).message}`;
+      entry.error = e instanceof SandboxError ? e.message : `${file}: ${describeError(e)}`;
     }
     out.push(entry);
   };
@@ -188,8 +188,7 @@ export function ensureProfileDirs(loaded: Pick<LoadedProfile, 'persistHome' | 'r
     fs.mkdirSync(loaded.persistHome, { recursive: true, mode: 0o700 });
     fs.chmodSync(loaded.persistHome, 0o700);
   } catch (e) {
-    const err = e as NodeJS.ErrnoException;
-    throw new SandboxError(`${loaded.resolved.doc.home?.at ?? loaded.resolved.file}: can't create the persistent home ${loaded.persistHome}: ${err.code ?? err.message}`);
+    throw SandboxError.wrap(`${loaded.resolved.doc.home?.at ?? loaded.resolved.file}: can't create the persistent home ${loaded.persistHome}`, e);
   }
 }
 

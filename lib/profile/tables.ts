@@ -73,18 +73,8 @@ export const FS_OP_NAMES = Object.keys(FS_OPS) as FsOpName[];
 /** Keys an operation can't do without. */
 export const FS_REQUIRED: Partial<Record<FsOpName, string[]>> = { symlink: ['target'], chmod: ['mode'] };
 
-/** Device sets and the host paths each binds (those that exist); names ending in a pattern are matched in /dev. */
-export const DEVICE_SETS = {
-  dri: { paths: ['/dev/dri'], patterns: [] as RegExp[] },
-  snd: { paths: ['/dev/snd'], patterns: [] as RegExp[] },
-  video: { paths: [] as string[], patterns: [/^video\d+$/, /^media\d+$/] },
-  nvidia: {
-    paths: ['/dev/nvidiactl', '/dev/nvidia-uvm', '/dev/nvidia-uvm-tools', '/dev/nvidia-modeset', '/dev/nvidia-caps'],
-    patterns: [/^nvidia\d+$/],
-  },
-} as const;
-export type DeviceName = keyof typeof DEVICE_SETS;
-export const DEVICE_NAMES = Object.keys(DEVICE_SETS) as DeviceName[];
+/** Device sets: lib/plan/devices.ts decides what each binds; the profile's `devices` keys are their names. */
+export { DEVICE_SETS, DEVICE_NAMES, type DeviceName } from '../plan/devices';
 
 export const SOCKET_NAMES = ['x11', 'wayland', 'pulseaudio', 'pipewire', 'dbus-session', 'munge'] as const;
 export type SocketName = (typeof SOCKET_NAMES)[number];

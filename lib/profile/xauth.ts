@@ -9,6 +9,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { spawnSync } from 'child_process';
 import { systemProgram } from '../host/system-program';
+import { describeError } from '../errors';
 
 /** One record: family (256 local, 65535 wild, 0 internet, ...), address, display number, auth name and data. */
 export interface XauthEntry {
@@ -107,13 +108,13 @@ function generate(xauth: string, display: number, hostAuth: string, dir: string,
     encoding: 'utf8',
     timeout: 5000,
   });
-  if (r.error) return { error: `${xauth}: ${(r.error as NodeJS.ErrnoException).code ?? r.error.message}` };
+  if (r.error) return { error: `${xauth}: ${describeError(r.error)}` };
   const why = (r.stderr || '').trim().split('\n').filter((l) => !/does not exist|creating new authority/i.test(l)).pop();
   if (r.status !== 0) return { error: why || `xauth exited ${r.status ?? r.signal}` };
   try {
     return { bytes: fs.readFileSync(out) };
   } catch (e) {
-    return { error: `xauth wrote no ${out}: ${(e as NodeJS.ErrnoException).code}` };
+    return { error: `xauth wrote no ${out}: ${describeError(e)}` };
   }
 }
 

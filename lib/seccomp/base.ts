@@ -2,12 +2,11 @@
 // namespaces, keyrings, modules, kexec, reboot, swap, bpf, perf, userfaultfd, odd personalities,
 // accounting, quotas, obsolete and raw-I/O calls, and socket families nobody needs.
 // docs/seccomp-base-filter.md explains each item against flatpak's and Docker's defaults.
-import { constants as osConstants } from 'os';
-import { SandboxError } from '../errors';
+import { SandboxError, ERRNO } from '../errors';
 import { expandGroup } from './groups';
 import { ALL_ONES_64, ArgCondition, CmpOp, SeccompAction, SeccompPolicy, SeccompRule } from './policy';
 
-const { EPERM, ENOSYS, EAFNOSUPPORT } = osConstants.errno;
+const { EPERM, ENOSYS, EAFNOSUPPORT } = ERRNO;
 const LOW32 = 0xffffffffn;
 
 // <asm-generic/ioctls.h>; the same on x86_64 and aarch64.

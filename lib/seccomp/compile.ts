@@ -7,14 +7,13 @@
 // rule therefore reads only arch and nr on its path, which lets the kernel (5.11+) cache its
 // answer and skip the filter. On x86_64 the x32 numbers (bit 30 set) answer ENOSYS, as on a
 // kernel built without x32; i386 entry points carry another audit arch and are killed.
-import { constants as osConstants } from 'os';
-import { SandboxError } from '../errors';
+import { SandboxError, ERRNO } from '../errors';
 import { Arch, NATIVE_AUDIT_ARCH, X32_SYSCALL_BIT, maxSyscall } from './arch';
 import { Assembler, BPF, BPF_MAXINSNS, Label, SECCOMP_DATA, assemble, retValue } from './bpf';
 import { ArgCondition, SeccompAction, SeccompPolicy } from './policy';
 import { ResolveOptions, ResolvedEntry, ResolvedPolicy, effectiveChain, resolvePolicy } from './resolve';
 
-export const X32_ACTION: SeccompAction = { kind: 'errno', errno: osConstants.errno.ENOSYS };
+export const X32_ACTION: SeccompAction = { kind: 'errno', errno: ERRNO.ENOSYS };
 export const BAD_ARCH_ACTION: SeccompAction = { kind: 'kill-process' };
 
 export interface CompileOptions extends ResolveOptions {}

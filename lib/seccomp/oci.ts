@@ -3,7 +3,7 @@
 // The includes/excludes stay on the rules and are settled at compile time, when the kept
 // capabilities and the architecture are known.
 import { quoted } from '../json5-text';
-import { SandboxError } from '../errors';
+import { SandboxError, ERRNO } from '../errors';
 import { isKnownSyscall } from './arch';
 import {
   ALL_ONES_64, ArgCondition, CmpOp, Locate, RuleApplies, RuleSyscall, SeccompAction, SeccompPolicy, SeccompRule,
@@ -15,7 +15,7 @@ function fail(where: string, msg: string): never {
   throw new SandboxError(`${where}: ${msg}`);
 }
 
-const EPERM = 1;
+const { EPERM, ENOSYS } = ERRNO;
 
 function ociAction(v: unknown, errnoRet: unknown, fallbackErrno: number, where: string, errWhere: string): SeccompAction {
   const errno = errnoRet === undefined || errnoRet === null ? fallbackErrno : parseErrno(errnoRet, errWhere);
@@ -24,7 +24,7 @@ function ociAction(v: unknown, errnoRet: unknown, fallbackErrno: number, where: 
     case 'SCMP_ACT_LOG': return { kind: 'log' };
     case 'SCMP_ACT_ERRNO': return { kind: 'errno', errno };
     // With no tracer attached the kernel answers SECCOMP_RET_TRACE with ENOSYS; we never attach one.
-    case 'SCMP_ACT_TRACE': return { kind: 'errno', errno: 38 };
+    case 'SCMP_ACT_TRACE': return { kind: 'errno', errno: ENOSYS };
     case 'SCMP_ACT_TRAP': return { kind: 'trap' };
     case 'SCMP_ACT_KILL':
     case 'SCMP_ACT_KILL_THREAD': return { kind: 'kill-thread' };

@@ -1,8 +1,7 @@
 // The seccomp policy model and sandbox's own policy language (a profile's `seccomp` section or
 // `--seccomp FILE`): default action, ordered rules over names and @groups, argument conditions.
 // Docker/OCI JSON is recognised here and handed to ./oci.
-import { constants as osConstants } from 'os';
-import { SandboxError } from '../errors';
+import { SandboxError, errnoName, errnoNumber, ERRNO } from '../errors';
 import { Arch, ARCHES, isKnownSyscall } from './arch';
 import { GROUPS, expandGroup } from './groups';
 import { parseOciSeccomp } from './oci';
@@ -93,10 +92,7 @@ export function sameAction(a: SeccompAction, b: SeccompAction): boolean {
   return a.kind === b.kind && (a.kind !== 'errno' || a.errno === (b as { errno: number }).errno);
 }
 
-export function errnoName(n: number): string {
-  const hit = Object.entries(osConstants.errno).find(([, v]) => v === n);
-  return hit ? hit[0] : String(n);
-}
+export { errnoName };
 
 export function formatAction(a: SeccompAction): string {
   return a.kind === 'errno' ? `errno ${errnoName(a.errno)}` : a.kind;
@@ -114,11 +110,11 @@ function fail(where: string, msg: string): never {
 
 const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
-/** An errno given by name ("EPERM", any of os.constants.errno) or number. */
+/** An errno given by name ("EPERM", any of <errno.h>: lib/errno-table.ts) or number. */
 export function parseErrno(v: unknown, where: string): number {
   if (typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= 4095) return v;
   if (typeof v === 'string') {
-    const n = (osConstants.errno as Record<string, number>)[v.toUpperCase()];
+    const n = errnoNumber(v.toUpperCase());
     if (n !== undefined) return n;
     fail(where, `unknown errno "${v}" (use a name such as EPERM or ENOSYS, or a number 0-4095)`);
   }
@@ -145,7 +141,7 @@ function parseAction(kind: unknown, errno: unknown, where: string, errnoWhere: s
   if (typeof kind !== 'string' || !ACTION_NAMES.includes(kind as ActionKind)) {
     fail(where, `action must be one of ${ACTION_NAMES.join(', ')}`);
   }
-  if (kind === 'errno') return { kind: 'errno', errno: errno === undefined ? osConstants.errno.EPERM : parseErrno(errno, errnoWhere) };
+  if (kind === 'errno') return { kind: 'errno', errno: errno === undefined ? ERRNO.EPERM : parseErrno(errno, errnoWhere) };
   if (errno !== undefined) fail(errnoWhere, `errno only goes with the errno action, not ${kind}`);
   return { kind } as SeccompAction;
 }

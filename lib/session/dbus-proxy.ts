@@ -7,7 +7,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { randomBytes } from 'crypto';
-import { SandboxError } from '../errors';
+import { SandboxError, describeError } from '../errors';
 import type { MountOp, Plan } from '../plan/types';
 import { startReadyHelper } from './helper-process';
 import { dbusProxyArgs, sessionBusPath, type DbusSpec } from './dbus-rules';
@@ -32,8 +32,6 @@ export interface DbusProxyOptions {
   /** The proxy program; default: xdg-dbus-proxy in the system's directories (never through PATH: lib/host/system-program.ts). */
   program?: string;
 }
-
-const MFD_CLOEXEC = 1;
 
 function nothing(): DbusProxyResult {
   return { mounts: [], env: {}, keepFds: [], pid: null, dir: null };
@@ -64,7 +62,7 @@ function upstreamBus(spec: DbusSpec, env: Record<string, string | undefined>): {
     try {
       if (!fs.statSync(bus.path).isSocket()) missing = `${bus.path} is not a socket`;
     } catch (e) {
-      missing = `${bus.path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`;
+      missing = `${bus.path}: ${describeError(e)}`;
     }
   }
   if (!missing) return bus as { path: string; address: string };
@@ -79,7 +77,7 @@ export function proxyBaseDir(env: Record<string, string | undefined>, uid: numbe
   try {
     fs.mkdirSync(base, { recursive: true, mode: 0o700 });
   } catch (e) {
-    throw new SandboxError(`${what}: mkdir ${base}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    throw SandboxError.wrap(`${what}: mkdir ${base}`, e);
   }
   const st = fs.lstatSync(base);
   if (!st.isDirectory() || st.uid !== uid || (st.mode & 0o077) !== 0) {
@@ -144,13 +142,10 @@ export function startDbusProxy(spec: DbusSpec, env: Record<string, string | unde
   fs.mkdirSync(dir, { mode: 0o700 });
   const socket = path.join(dir, 'bus');
 
-  const { libc } = require('../native/libc') as typeof import('../native/libc');
-  const c = libc();
-  const argsFd = c.memfd_create('sandbox-dbus-proxy-args', MFD_CLOEXEC);
-  if (argsFd < 0) throw new SandboxError(`dbus proxy: memfd_create: errno ${c.errno()}`);
+  const { memfdWith } = require('../native/memfd') as typeof import('../native/memfd');
   const text = Buffer.from(dbusProxyArgs(spec, bus.address, socket).map((a) => a + '\0').join(''));
-  // positional writes leave the offset at 0, where the proxy starts reading
-  for (let off = 0; off < text.length; ) off += fs.writeSync(argsFd, text, off, text.length - off, off);
+  // close-on-exec: spawn hands the proxy its own copy as descriptor 4
+  const argsFd = memfdWith('sandbox-dbus-proxy-args', text, { cloexec: true });
   const { pid, readEnd } = startReadyHelper({
     label: 'dbus proxy', program, args: ['--fd=3', '--args=4'], extraFds: [argsFd],
     env: { PATH: env.PATH ?? '/usr/bin:/bin' }, dir, socket, timeoutMs: opts.timeoutMs,

@@ -4,7 +4,7 @@
 // doesn't take the helper away under it.
 import * as fs from 'fs';
 import { spawn } from 'child_process';
-import { SandboxError } from '../errors';
+import { SandboxError, describeError, errnoText } from '../errors';
 
 const O_CLOEXEC = 0o2000000;
 const O_NONBLOCK = 0o4000;
@@ -33,7 +33,7 @@ export function startReadyHelper(h: ReadyHelper): { pid: number; readEnd: number
   const { libc } = require('../native/libc') as typeof import('../native/libc');
   const c = libc();
   const pipe = c.pipe2(O_CLOEXEC);
-  if (!pipe) throw new SandboxError(`${h.label}: pipe2: errno ${c.errno()}`);
+  if (!pipe) throw SandboxError.errno(`${h.label}: pipe2`, c.errno());
   const [readEnd, writeEnd] = pipe;
   const extra = h.extraFds ?? [];
   const child = spawn(h.program, h.args, { stdio: ['ignore', 'ignore', 'inherit', writeEnd, ...extra], detached: true, env: h.env });
@@ -53,7 +53,7 @@ export function startReadyHelper(h: ReadyHelper): { pid: number; readEnd: number
     throw new SandboxError(`${h.label}: ${h.program} ${why}`);
   };
   if (!child.pid) fail('could not be started');
-  if (c.fcntl(readEnd, F_SETFL, O_NONBLOCK) < 0) fail(`(readiness pipe: errno ${c.errno()})`);
+  if (c.fcntl(readEnd, F_SETFL, O_NONBLOCK) < 0) fail(`(readiness pipe: ${errnoText(c.errno())})`);
   const timeout = h.timeoutMs ?? 5000;
   const deadline = Date.now() + timeout;
   const byte = Buffer.alloc(1);
@@ -62,7 +62,7 @@ export function startReadyHelper(h: ReadyHelper): { pid: number; readEnd: number
     try {
       n = fs.readSync(readEnd, byte, 0, 1, null);
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EAGAIN') fail(`readiness pipe: ${(e as NodeJS.ErrnoException).code}`);
+      if ((e as NodeJS.ErrnoException).code !== 'EAGAIN') fail(`readiness pipe: ${describeError(e)}`);
       if (Date.now() > deadline) fail(`did not report listening on ${h.socket} within ${timeout} ms`);
       sleep(1);
       continue;

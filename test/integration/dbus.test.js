@@ -213,7 +213,7 @@ t.test('a real bus', async (t) => {
     const env = H.cleanEnv({ XDG_RUNTIME_DIR: rt, DBUS_SESSION_BUS_ADDRESS: `unix:path=${dir}/no-such-bus` });
     const r = H.sandbox(['--profile', PROFILES.call, '--', 'true'], { cwd: dir, env });
     t.equal(r.status, 125);
-    t.match(r.stderr, /^sandbox: .*call\.json5:1:\d+: found no session bus on this host \(.*no-such-bus: ENOENT\), expected one for the dbus section; write optional: true in dbus to run without it\n$/);
+    t.match(r.stderr, /^sandbox: .*call\.json5:1:\d+: found no session bus on this host \(.*no-such-bus: No such file or directory\), expected one for the dbus section; write optional: true in dbus to run without it\n$/);
     const opt = write('opt.json5', '{ extends: "minimal", dbus: { optional: true, talk: ["org.sandbox.Test"] } }');
     const o = H.sandbox(['--profile', opt, '--', 'sh', '-c', `test -e ${rt}/bus && echo bus || echo nobus`], { cwd: dir, env });
     t.equal(o.status, 0, o.stderr);

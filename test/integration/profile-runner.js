@@ -6,6 +6,7 @@ const { spawnSync } = require('child_process');
 const dist = path.join(__dirname, '..', '..', 'dist', 'lib');
 const P = require(`${dist}/profile`);
 const { buildPlan } = require(`${dist}/plan/build`);
+const { gatherPlanFacts } = require(`${dist}/host/plan-facts`);
 const { serializePlan } = require(`${dist}/native/serialize`);
 const { execStage } = require(`${dist}/native/handoff`);
 
@@ -15,7 +16,7 @@ try {
   const loaded = P.loadProfile(name, P.hostProfileContext(which || undefined));
   P.ensureProfileDirs(loaded);
   const caller = { uid: process.getuid(), gid: process.getgid(), cwd: process.cwd(), env: process.env };
-  const plan = buildPlan(loaded.spec, argv, caller, { seccomp: null, cgroup: null });
+  const plan = buildPlan(loaded.spec, argv, caller, { seccomp: null, cgroup: null }, gatherPlanFacts(loaded.spec, caller, []));
   process.exitCode = execStage(serializePlan(plan), plan.keepFds);
 } catch (e) {
   process.stderr.write(`sandbox: ${e.message}\n`);

@@ -272,7 +272,7 @@ t.test('every write names its file', async (t) => {
   t.throws(() => cg.writeCgroupFile(ops, '/sys/fs/cgroup/x/memory.max', '1'),
     new SandboxError('write /sys/fs/cgroup/x/memory.max: Permission denied'));
   const busy = { writeFile() { throw errno('EBUSY', 'resource busy or locked'); } };
-  t.throws(() => cg.writeCgroupFile(busy, '/c/cgroup.subtree_control', '+memory'), { message: 'write /c/cgroup.subtree_control: Resource busy or locked' });
+  t.throws(() => cg.writeCgroupFile(busy, '/c/cgroup.subtree_control', '+memory'), { message: 'write /c/cgroup.subtree_control: Device or resource busy' });
 });
 
 t.test('limits are validated', async (t) => {

@@ -114,6 +114,6 @@ t.test('socket directories: private, and removed once their monitor is gone', as
 t.test('described, not started: the bind and variable a run would get', async (t) => {
   const rt = t.testdir({});
   const spec = { see: [], talk: [], own: [], call: {}, broadcast: {}, optional: false, origin: 'p:1:1' };
-  t.throws(() => D.describeDbusProxy(spec, { XDG_RUNTIME_DIR: rt }, { pid: 7, uid: 1 }), /^p:1:1: found no session bus on this host \(.*\/bus: ENOENT\), expected one for the dbus section; write optional: true in dbus to run without it$/);
+  t.throws(() => D.describeDbusProxy(spec, { XDG_RUNTIME_DIR: rt }, { pid: 7, uid: 1 }), /^p:1:1: found no session bus on this host \(.*\/bus: No such file or directory\), expected one for the dbus section; write optional: true in dbus to run without it$/);
   t.same(D.describeDbusProxy({ ...spec, optional: true }, { XDG_RUNTIME_DIR: rt }, { pid: 7, uid: 1 }).mounts, []);
 });

@@ -8,7 +8,7 @@ const os = require('node:os');
 const path = require('node:path');
 const dist = fs.existsSync(path.join(__dirname, '../../dist/lib')) ? '../../dist/lib' : '../../dist';
 const P = require(`${dist}/profile`);
-const own = require(`${dist}/plan/own-files`);
+const own = require(`${dist}/host/own-files`);
 const compile = require(`${dist}/cli/compile`);
 const { serializePlan } = require(`${dist}/native/serialize`);
 

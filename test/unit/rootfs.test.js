@@ -19,7 +19,7 @@ function fakeHost(entries, contents = {}, extra = {}) {
     readlink: (p) => (kind(p) === 'symlink' ? entries[p].slice(2) : null),
     readFile: (p) => (contents[p] !== undefined ? Buffer.from(contents[p]) : null),
     dataFd: (name, bytes) => { fds[nextFd] = bytes.toString(); return nextFd++; },
-    nvidia: () => ({ devices: ['/dev/nvidiactl', '/dev/nvidia0'], libraries: ['/usr/lib/x86_64-linux-gnu/libcuda.so.1'], binaries: ['/usr/bin/nvidia-smi'], sockets: [], selected: null }),
+    nvidia: { devices: ['/dev/nvidiactl', '/dev/nvidia0'], libraries: ['/usr/lib/x86_64-linux-gnu/libcuda.so.1'], binaries: ['/usr/bin/nvidia-smi'], sockets: [], selected: null },
     uid: 1000, gid: 1000, env: { PATH: '/usr/bin:/bin' },
     fds,
     ...extra,

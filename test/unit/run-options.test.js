@@ -2,13 +2,15 @@
 'use strict';
 const t = require('tap');
 const { parseRunArgs } = require('../../dist/lib/cli/run-options');
-const { buildPlan, buildEnv } = require('../../dist/lib/plan/build');
+const { buildPlan, buildEnv, noHostFacts } = require('../../dist/lib/plan/build');
 const { serializePlan } = require('../../dist/lib/native/serialize');
 const { parseSize, parseMode } = require('../../dist/lib/plan/units');
 const { SandboxError } = require('../../dist/lib/errors');
 
 const caller = { uid: 1000, gid: 1000, cwd: '/home/u', env: { PATH: '/usr/bin', HOME: '/home/u', SECRET: 'x' } };
 const none = { seccomp: null, cgroup: null };
+/** The host as lib/host/plan-facts.ts would find it: here, /definitely/not/here is missing. */
+const host = { ...noHostFacts(), sources: { '/definitely/not/here': 'ENOENT' } };
 
 t.test('options in order, the first non-option starts the command', async (t) => {
   const r = parseRunArgs(['--ro-bind', '/', '/', '--tmpfs', '/tmp', 'firefox-esr', '--headless', '--bind', 'x'], '/');
@@ -64,21 +66,21 @@ t.test('environment: kept, unset, set, cleared with a keep-list', async (t) => {
 });
 
 t.test('plan defaults: own ids, hostname sandbox, terminal shared, die with parent, cwd fallback', async (t) => {
-  const p = buildPlan(parseRunArgs(['--tmpfs', '/home/u', 'true'], '/').spec, ['true'], caller, none);
+  const p = buildPlan(parseRunArgs(['--tmpfs', '/home/u', 'true'], '/').spec, ['true'], caller, none, host);
   t.equal(p.uid, 1000);
   t.equal(p.hostname, 'sandbox');
   t.equal(p.cwd, '/home/u', 'the caller\'s directory is under a mount of the plan');
   t.ok(p.cwdFallback);
   t.ok(!p.newSession && p.dieWithParent && !p.asPid1 && p.namespaces.net, 'shares the terminal (TIOCSTI is filtered), dies with its parent');
-  const hidden = buildPlan(parseRunArgs(['--tmpfs', '/tmp', 'true'], '/').spec, ['true'], caller, none);
+  const hidden = buildPlan(parseRunArgs(['--tmpfs', '/tmp', 'true'], '/').spec, ['true'], caller, none, host);
   t.equal(hidden.cwd, '/');
-  t.throws(() => buildPlan(parseRunArgs([], '/').spec, [], caller, none), /no command given/);
-  t.throws(() => buildPlan(parseRunArgs(['--bind', '/definitely/not/here', '/x'], '/').spec, ['true'], caller, none), /^--bind \/definitely\/not\/here \/x: No such file or directory$/);
-  t.equal(buildPlan(parseRunArgs(['--bind-try', '/definitely/not/here', '/x'], '/').spec, ['true'], caller, none).mounts.length, 0);
+  t.throws(() => buildPlan(parseRunArgs([], '/').spec, [], caller, none, host), /no command given/);
+  t.throws(() => buildPlan(parseRunArgs(['--bind', '/definitely/not/here', '/x'], '/').spec, ['true'], caller, none, host), /^--bind \/definitely\/not\/here \/x: No such file or directory$/);
+  t.equal(buildPlan(parseRunArgs(['--bind-try', '/definitely/not/here', '/x'], '/').spec, ['true'], caller, none, host).mounts.length, 0);
 });
 
 t.test('the wire form: tokens and records as native/PLAN.md says', async (t) => {
-  const p = buildPlan(parseRunArgs(['--ro-bind', '/', '/', '--size', '1K', '--tmpfs', '/t', '--cap-add', 'CAP_NET_ADMIN', '--uid', '0', 'echo', 'a,b:c'], '/').spec, ['echo', 'a,b:c'], caller, none);
+  const p = buildPlan(parseRunArgs(['--ro-bind', '/', '/', '--size', '1K', '--tmpfs', '/t', '--cap-add', 'CAP_NET_ADMIN', '--uid', '0', 'echo', 'a,b:c'], '/').spec, ['echo', 'a,b:c'], caller, none, host);
   const b = serializePlan(p).toString('utf8');
   t.match(b, /^12:sandbox-plan,1:1,/);
   t.match(b, /4:bind,13:--ro-bind \/ \/,1:\/,1:\/,1:1,/);
@@ -102,7 +104,7 @@ t.test('sandbox\'s own files are bound read-only again wherever a writable bind 
   const { protectOwnFiles } = require('../../dist/lib/plan/build');
   const own = ['/opt/sandbox', '/home/u/.config/sandbox'];
   const bind = (src, dst, readOnly = false) => ({ op: 'bind', src, dst, readOnly, devices: false, optional: false, origin: 'x' });
-  const added = (mounts) => protectOwnFiles(mounts, own).slice(mounts.length).map((m) => [m.src, m.dst, m.readOnly]);
+  const added = (mounts) => protectOwnFiles(mounts, own, (p) => p).slice(mounts.length).map((m) => [m.src, m.dst, m.readOnly]);
   t.same(added([bind('/home/u', '/home/u')]), [['/home/u/.config/sandbox', '/home/u/.config/sandbox', true]], 'home bound read-write');
   t.same(added([bind('/opt/sandbox', '/opt/sandbox')]), [['/opt/sandbox', '/opt/sandbox', true]], 'run from its own checkout with cwd bound');
   t.same(added([bind('/', '/')]), [['/opt/sandbox', '/opt/sandbox', true], ['/home/u/.config/sandbox', '/home/u/.config/sandbox', true]]);

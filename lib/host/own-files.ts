@@ -5,7 +5,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { SandboxError } from '../errors';
-import type { MountOp } from './types';
+import type { MountOp } from '../plan/types';
 
 /** $XDG_CONFIG_HOME/sandbox, else ~/.config/sandbox (the passwd home when HOME is unset). */
 export function sandboxConfigDir(env: Record<string, string | undefined>): string {
@@ -129,6 +129,6 @@ export function recordCompiledPlan(env: Record<string, string | undefined>, file
     fs.renameSync(tmp, list);
   } catch (e) {
     if (e instanceof SandboxError) throw e;
-    throw new SandboxError(`${list}: can't record the compiled plan: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    throw SandboxError.wrap(`${list}: can't record the compiled plan`, e);
   }
 }
