@@ -3,7 +3,7 @@
 // started is the monitor, and Node's memory is gone.
 import * as fs from 'fs';
 import * as os from 'os';
-import { stagePath } from '../paths';
+import { nativeMissingHint, stagePath } from '../paths';
 import { SandboxError } from '../errors';
 import { libc } from './libc';
 import { debugEnabled } from '../debug';
@@ -22,7 +22,7 @@ export function execStage(planBytes: Buffer, keepFds: number[]): never {
   try {
     fs.accessSync(stage, fs.constants.X_OK);
   } catch {
-    throw new SandboxError(`the C stage ${stage} is missing or not executable (run npm install)`);
+    throw new SandboxError(`the C stage ${stage} is missing or not executable: ${nativeMissingHint()}`);
   }
   const c = libc();
   const fd = c.memfd_create('sandbox-plan', 0); // no MFD_CLOEXEC: the stage inherits it
