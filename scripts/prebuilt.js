@@ -69,8 +69,8 @@ function kernelHeaders(arch, scratch) {
   return dir;
 }
 
-/** Builds arch's package into outDir; returns the names of the files written. */
-function buildArch(arch, outDir) {
+/** Builds arch's package into outDir; returns the names of the files written. withKoffi false: the C programs alone (tests). */
+function buildArch(arch, outDir, { withKoffi = true } = {}) {
   const cc = compilerFor(arch);
   if (!cc) throw new Error(`no C compiler for ${arch}: install ${arch === process.arch ? 'gcc (cc) and make' : ARCHES[arch].deb}`);
   const scratch = fs.mkdtempSync(path.join(os.tmpdir(), `sandbox-prebuilt-${arch}-`));
@@ -95,10 +95,12 @@ function buildArch(arch, outDir) {
     } else if (arch === process.arch) {
       process.stderr.write(`prebuilt: ${arch}: no musl-gcc (Debian: musl-tools), so no static/sandbox-exec\n`);
     }
-    const koffi = koffiModule(arch, scratch);
-    fs.copyFileSync(koffi.file, path.join(outDir, 'koffi.node'));
-    fs.copyFileSync(koffi.license, path.join(outDir, 'koffi.LICENSE.txt'));
-    written.push('koffi.node', 'koffi.LICENSE.txt');
+    if (withKoffi) {
+      const koffi = koffiModule(arch, scratch);
+      fs.copyFileSync(koffi.file, path.join(outDir, 'koffi.node'));
+      fs.copyFileSync(koffi.license, path.join(outDir, 'koffi.LICENSE.txt'));
+      written.push('koffi.node', 'koffi.LICENSE.txt');
+    }
     for (const f of written) fs.chmodSync(path.join(outDir, f), f.endsWith('.txt') ? 0o644 : 0o755);
     return written;
   } finally {
@@ -161,4 +163,4 @@ if (require.main === module) {
   }
 }
 
-module.exports = { ARCHES, compilerFor };
+module.exports = { ARCHES, compilerFor, buildArch, CFLAGS };
