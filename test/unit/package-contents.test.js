@@ -1,0 +1,54 @@
+// What `npm pack` puts in the tarball, and the package.json a published CLI needs: the list of files is held
+// here, so a file that starts shipping (or stops) is a decision someone makes, not an accident.
+'use strict';
+const t = require('tap');
+const fs = require('fs');
+const path = require('path');
+const { spawnSync } = require('child_process');
+const { ROOT, have } = require('../lib/harness');
+
+const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8'));
+
+t.test('package.json is a publishable CLI that needs no install scripts', async (t) => {
+  t.notOk('private' in pkg, 'not private');
+  t.equal(pkg.license, 'MIT', 'a license');
+  t.same(pkg.os, ['linux'], 'os: linux');
+  t.match(pkg.engines.node, />=\s*20/, 'engines: node 20 or newer');
+  t.same(pkg.bin, { sandbox: 'bin/sandbox', 'sandbox-exec': 'bin/sandbox-exec' }, 'bin: sandbox and sandbox-exec');
+  t.same(pkg.man, ['man/sandbox.1', 'man/sandbox-profile.5'], 'man: sandbox(1), sandbox-profile(5)');
+  for (const s of ['preinstall', 'install', 'postinstall']) t.notOk(pkg.scripts[s], `no ${s} script`);
+  t.same(pkg.dependencies ?? {}, {}, 'no runtime dependencies: dist/sandbox.js bundles them');
+  t.same(Object.keys(pkg.optionalDependencies).sort(), ['sandbox-linux-arm64', 'sandbox-linux-x64'], 'the prebuilt packages are optional dependencies');
+  t.same(pkg.bundleDependencies.sort(), ['sandbox-linux-arm64', 'sandbox-linux-x64'], '... bundled in the tarball where built');
+  for (const arch of ['x64', 'arm64']) {
+    const sub = JSON.parse(fs.readFileSync(path.join(ROOT, 'packages', `sandbox-linux-${arch}`, 'package.json'), 'utf8'));
+    t.equal(sub.version, pkg.version, `sandbox-linux-${arch} has sandbox's version`);
+    t.same([sub.os, sub.cpu], [['linux'], [arch]], `sandbox-linux-${arch}: os linux, cpu ${arch}`);
+    t.notOk(sub.scripts, `sandbox-linux-${arch} has no scripts`);
+  }
+  for (const b of Object.values(pkg.bin)) t.equal(fs.statSync(path.join(ROOT, b)).mode & 0o111, 0o111, `${b} is executable`);
+});
+
+const OWN_FILES = [
+  'LICENSE', 'README.md', 'bin/loader.js', 'bin/sandbox', 'bin/sandbox-exec', 'bin/sandbox.js',
+  'completions/_sandbox', 'completions/sandbox.bash', 'completions/sandbox.fish',
+  'dist/base-filter.json', 'dist/profiles.cache.json', 'dist/sandbox.js', 'dist/sandbox.js.cache',
+  'man/sandbox-profile.5', 'man/sandbox.1', 'package.json',
+  ...fs.readdirSync(path.join(ROOT, 'profiles')).filter((f) => f.endsWith('.json5')).map((f) => `profiles/${f}`), 'profiles/README.md',
+  'schema/profile.schema.json',
+].sort();
+const PREBUILT_FILES = ['koffi.LICENSE.txt', 'koffi.node', 'package.json', 'sandbox', 'sandbox-exec', 'sandbox-probe', 'sandbox-pulse-proxy', 'sandbox-stage', 'static/sandbox-exec'];
+
+t.test('npm pack --dry-run lists only what runs', { skip: have('npm') ? false : 'npm is not installed' }, async (t) => {
+  if (!fs.existsSync(path.join(ROOT, 'man', 'sandbox.1'))) return t.skip('the package is not built (npm run build)');
+  const r = spawnSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: ROOT, encoding: 'utf8' });
+  t.equal(r.status, 0, `npm pack --dry-run: ${r.stderr}`);
+  const [info] = JSON.parse(r.stdout);
+  const files = info.files.map((f) => f.path).sort();
+  t.same(files.filter((f) => !f.startsWith('node_modules/')), OWN_FILES, 'the package\'s own files');
+  for (const f of files.filter((x) => x.startsWith('node_modules/'))) {
+    const m = /^node_modules\/(sandbox-linux-(?:x64|arm64))\/(.*)$/.exec(f);
+    t.ok(m && PREBUILT_FILES.includes(m[2]), `${f} is a file of a prebuilt package`);
+  }
+  t.notOk(files.some((f) => /^(test|bench|\.ci|lib|scripts|native|docs|packages)\//.test(f)), 'no tests, sources, CI or benchmarks');
+});
