@@ -92,6 +92,11 @@ export function compiledRecords(x: CompiledExtras): Array<Array<string | number>
   return out;
 }
 
+/** A path as one shell word: as it is when it is plain, else single-quoted. */
+export function shellWord(p: string): string {
+  return /^[\w@%+=:,./-]+$/.test(p) ? p : `'${p.replace(/'/g, `'\\''`)}'`;
+}
+
 function realpathOr(p: string): string {
   try {
     return fs.realpathSync(p);
@@ -140,6 +145,9 @@ export function runCompileCommand(args: string[], io: RunIo): number {
   } catch (e) {
     throw new SandboxError(`${option} ${output}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
   }
-  io.err(`sandbox: wrote ${file} (${bytes.length} bytes); run it with: sandbox-exec ${file} -- COMMAND, or ${file} -- COMMAND`);
+  // absolute paths only, so the command runs as printed from any directory, with or without sandbox-exec on PATH
+  const [f, x] = [shellWord(file), shellWord(exec)];
+  const how = plan.argv.length > 0 ? `${f} (or ${x} ${f}); ${f} -- COMMAND runs another command` : `${f} -- COMMAND (or ${x} ${f} -- COMMAND)`;
+  io.err(`sandbox: wrote ${file} (${bytes.length} bytes); run it with: ${how}`);
   return 0;
 }
