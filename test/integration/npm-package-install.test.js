@@ -115,6 +115,23 @@ t.test('bash completion of the installed sandbox', { skip: fs.existsSync('/bin/b
   t.equal(r.stdout.trim(), 'browser', `--profile br<TAB>: ${r.stderr}`);
 });
 
+t.test('a hoisted layout (the prebuilt package beside sandbox) runs, and its programs stay read-only', async (t) => {
+  // as npm lays out a registry install into a project: node_modules/sandbox and node_modules/sandbox-linux-ARCH
+  const nm = path.join(project, 'node_modules');
+  const r0 = asUser(['/bin/sh', '-c', `mkdir -p ${nm}/sandbox && tar xzf ${tarball} -C ${nm}/sandbox --strip-components=1 && mv ${nm}/sandbox/node_modules/sandbox-linux-${ARCH} ${nm}/`],
+    { env: ['PATH=/usr/bin:/bin'] });
+  t.equal(r0.status, 0, `unpacked: ${r0.stderr}`);
+  const sandbox = path.join(nm, 'sandbox', 'bin', 'sandbox');
+  const run = asUser([sandbox, 'run', '--', '/bin/true']);
+  t.equal(run.status, 0, `node_modules/sandbox/bin/sandbox run: ${run.stderr}`);
+  const plan = asUser([sandbox, 'run', '--print-plan', '--no-profile', '--bind', project, project, '--', '/bin/true']);
+  t.equal(plan.status, 0, plan.stderr);
+  const mounts = JSON.parse(plan.stdout).mounts;
+  const prebuilt = path.join(nm, `sandbox-linux-${ARCH}`);
+  t.ok(mounts.some((m) => m.op === 'bind' && m.readOnly && m.src === prebuilt && m.dst === prebuilt), 'the prebuilt programs are bound read-only over the writable project');
+  fs.rmSync(nm, { recursive: true, force: true });
+});
+
 t.test('npm uninstall -g leaves nothing behind', async (t) => {
   const r = asUser(['npm', 'uninstall', '-g', '--prefix', prefix, '--offline', '--no-audit', '--no-fund', 'sandbox']);
   t.equal(r.status, 0, `npm uninstall -g: ${r.stderr}`);
