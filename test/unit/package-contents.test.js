@@ -52,3 +52,28 @@ t.test('npm pack --dry-run lists only what runs', { skip: have('npm') ? false : 
   }
   t.notOk(files.some((f) => /^(test|bench|\.ci|lib|scripts|native|docs|packages)\//.test(f)), 'no tests, sources, CI or benchmarks');
 });
+
+t.test('bin/sandbox and bin/sandbox-exec with neither native/build nor a prebuilt package say what to install', async (t) => {
+  const os = require('os');
+  const pkgDir = fs.mkdtempSync(path.join(os.tmpdir(), 'sbx-no-programs-'));
+  t.teardown(() => fs.rmSync(pkgDir, { recursive: true, force: true }));
+  fs.mkdirSync(path.join(pkgDir, 'bin'));
+  for (const f of ['sandbox', 'sandbox-exec', 'sandbox.js']) fs.copyFileSync(path.join(ROOT, 'bin', f), path.join(pkgDir, 'bin', f));
+  for (const f of ['sandbox', 'sandbox-exec']) {
+    fs.chmodSync(path.join(pkgDir, 'bin', f), 0o755);
+    const r = spawnSync(path.join(pkgDir, 'bin', f), ['--version'], { env: { PATH: '/usr/bin:/bin' }, encoding: 'utf8' });
+    t.equal(r.status, 125, `${f}: exit 125`);
+    t.match(r.stderr, /^sandbox(-exec)?: no sandbox-linux-(x64|arm64) package .*install a C compiler and make \(Debian: apt install gcc make\)/, `${f}: names the package and the compiler`);
+    t.equal(r.stderr.trim().split('\n').length, 1, `${f}: one line`);
+  }
+});
+
+t.test('the prebuilt launcher looks for node on PATH only, and says so when there is none', async (t) => {
+  const launcher = path.join(ROOT, 'packages', `sandbox-linux-${process.arch}`, 'sandbox');
+  if (!fs.existsSync(launcher)) return t.skip('the prebuilt package is not built (node scripts/prebuilt.js)');
+  const strings = fs.readFileSync(launcher, 'latin1');
+  t.notOk(strings.includes(process.execPath), 'no build machine\'s node path inside');
+  const r = spawnSync(launcher, ['--version'], { env: { PATH: '/nonexistent' }, encoding: 'utf8' });
+  t.equal(r.status, 125, 'exit 125');
+  t.match(r.stderr, /^sandbox: no node on PATH \(install Node\.js 20 or later, or set SANDBOX_NODE/, 'one line naming what to install');
+});
