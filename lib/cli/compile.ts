@@ -14,6 +14,18 @@ import type { SandboxSpec } from '../plan/spec';
 
 export const COMPILE_USAGE = 'usage: sandbox compile [RUN OPTIONS] -o FILE [--] [COMMAND [ARGS...]]';
 
+function compileHelp(): string {
+  return [COMPILE_USAGE.replace(/^usage/, 'Usage'), '',
+    'Writes the plan of `sandbox run [RUN OPTIONS] [COMMAND]` to FILE once, for sandbox-exec to launch with no Node',
+    '(job arrays, nodes without Node). FILE starts with a #! line naming sandbox-exec, so it runs by itself:',
+    'FILE [-- COMMAND [ARGS...]]. Each launch builds the environment from its own with the profile\'s rules and',
+    'checks the plan\'s inputs (profile files, bound paths) first.', '',
+    'Options:',
+    '  -o FILE, --output FILE         where to write the plan (required)',
+    '  RUN OPTIONS                    every option of sandbox run (sandbox run --help), except --print-plan',
+    '  --help                         this help'].join('\n');
+}
+
 export interface CompiledExtras {
   envClear: boolean;
   envKeep: string[];
@@ -122,10 +134,10 @@ export function runCompileCommand(args: string[], io: RunIo): number {
     }
     else rest.push(a);
   }
-  if (rest.includes('--help')) { io.out(COMPILE_USAGE); return 0; }
+  if (rest.includes('--help') || rest.includes('-h')) { io.out(compileHelp()); return 0; }
   if (!output) throw new SandboxError(`-o FILE is missing (${COMPILE_USAGE})`);
   const r = planFor(rest, io, { compiled: true });
-  if ('help' in r) { io.out(COMPILE_USAGE); return 0; }
+  if ('help' in r) { io.out(compileHelp()); return 0; }
   if (r.printPlan) throw new SandboxError('--print-plan: use it with sandbox run; sandbox compile writes the plan to -o FILE');
   // Each launch has its own environment and parent: those are not frozen into the file.
   const plan: Plan = resolvedBinds({ ...r.plan, env: Object.entries(r.spec.env.set).map(([k, v]) => `${k}=${v}`), parentPid: 0 }, realpathOr, realpathOr(sandboxConfigDir(process.env)));
