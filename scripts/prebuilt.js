@@ -37,6 +37,14 @@ function compilerFor(arch) {
   return have(cross) ? cross : null;
 }
 
+/** Copies by a rename, so a program running (or a test reading) the old file never sees half of the new one. */
+function install(from, to, mode) {
+  const tmp = `${to}.${process.pid}.new`;
+  fs.copyFileSync(from, tmp);
+  fs.chmodSync(tmp, mode);
+  fs.renameSync(tmp, to);
+}
+
 function run(cmd, args, opts = {}) {
   const r = spawnSync(cmd, args, { stdio: ['ignore', 'inherit', 'inherit'], ...opts });
   if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (${r.error ? r.error.message : `exit ${r.status}`})`);
@@ -80,8 +88,8 @@ function buildArch(arch, outDir, { withKoffi = true } = {}) {
     // NODE= : no build machine's node in the launcher; it looks on PATH (native/launch.c)
     run('make', ['-s', '-C', NATIVE, `BUILD=${build}`, `CC=${cc}`, `CFLAGS=${CFLAGS}`, 'LDFLAGS=-s', 'NODE=', ...targets]);
     fs.mkdirSync(outDir, { recursive: true });
-    for (const p of PROGRAMS) fs.copyFileSync(path.join(build, p), path.join(outDir, p));
-    fs.copyFileSync(path.join(build, 'sandbox-stage'), path.join(outDir, 'sandbox-exec'));
+    for (const p of PROGRAMS) install(path.join(build, p), path.join(outDir, p), 0o755);
+    install(path.join(build, 'sandbox-stage'), path.join(outDir, 'sandbox-exec'), 0o755);
     const written = [...PROGRAMS, 'sandbox-exec'];
     if (arch === process.arch && have('musl-gcc')) {
       const headers = kernelHeaders(arch, scratch);
@@ -89,7 +97,7 @@ function buildArch(arch, outDir, { withKoffi = true } = {}) {
         const sbuild = path.join(scratch, 'static');
         run('make', ['-s', '-C', NATIVE, `BUILD=${sbuild}`, 'CC=musl-gcc', `CFLAGS=${CFLAGS} -include limits.h -isystem ${headers}`, 'LDFLAGS=-static -s', path.join(sbuild, 'sandbox-stage')]);
         fs.mkdirSync(path.join(outDir, 'static'), { recursive: true });
-        fs.copyFileSync(path.join(sbuild, 'sandbox-stage'), path.join(outDir, 'static', 'sandbox-exec'));
+        install(path.join(sbuild, 'sandbox-stage'), path.join(outDir, 'static', 'sandbox-exec'), 0o755);
         written.push('static/sandbox-exec');
       }
     } else if (arch === process.arch) {
@@ -97,11 +105,10 @@ function buildArch(arch, outDir, { withKoffi = true } = {}) {
     }
     if (withKoffi) {
       const koffi = koffiModule(arch, scratch);
-      fs.copyFileSync(koffi.file, path.join(outDir, 'koffi.node'));
-      fs.copyFileSync(koffi.license, path.join(outDir, 'koffi.LICENSE.txt'));
+      install(koffi.file, path.join(outDir, 'koffi.node'), 0o755);
+      install(koffi.license, path.join(outDir, 'koffi.LICENSE.txt'), 0o644);
       written.push('koffi.node', 'koffi.LICENSE.txt');
     }
-    for (const f of written) fs.chmodSync(path.join(outDir, f), f.endsWith('.txt') ? 0o644 : 0o755);
     return written;
   } finally {
     fs.rmSync(scratch, { recursive: true, force: true });
