@@ -77,3 +77,12 @@ t.test('the prebuilt launcher looks for node on PATH only, and says so when ther
   t.equal(r.status, 125, 'exit 125');
   t.match(r.stderr, /^sandbox: no node on PATH \(install Node\.js 20 or later, or set SANDBOX_NODE/, 'one line naming what to install');
 });
+
+t.test('building from a checkout without a compiler or make says what to install', { skip: have('make') ? false : 'make is missing' }, async (t) => {
+  const m = spawnSync('make', ['-s', '-C', path.join(ROOT, 'native'), 'CC=no-such-cc'], { encoding: 'utf8' });
+  t.not(m.status, 0, 'make fails');
+  t.match(m.stderr, /no C compiler "no-such-cc": install one and make \(Debian: apt install gcc make\), or install sandbox from its npm tarball/, 'names the compiler');
+  const b = spawnSync(process.execPath, [path.join(ROOT, 'scripts', 'build-native.js')], { env: { PATH: '/nonexistent' }, encoding: 'utf8' });
+  t.equal(b.status, 1, 'no make: exit 1');
+  t.match(b.stderr, /^sandbox: make is missing: install make and a C compiler/, 'names make');
+});
