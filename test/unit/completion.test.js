@@ -79,6 +79,29 @@ t.test('zsh: the script parses', { skip: have('zsh') ? false : 'zsh is missing (
   t.equal(r.status, 0, `zsh -n: ${r.stderr}`);
 });
 
+t.test('zsh: the completion function, with stand-ins for zsh\'s completion builtins', { skip: have('zsh') ? false : 'zsh is missing (Debian: zsh)' }, async (t) => {
+  const f = path.join(work, '_sandbox');
+  fs.writeFileSync(f, completionScript('zsh'));
+  // compadd and friends print what they were given; zsh itself filters the candidates by $PREFIX
+  const harness = `compadd() { print -r -- "compadd $*"; }
+_describe() { print -r -- "describe \${(P)2}"; }
+_files() { print -r -- files; }
+_normal() { print -r -- "normal $CURRENT \${words[*]}"; }
+_values() { shift; print -r -- "values $*"; }
+_message() { print -r -- "message $*"; }
+compdef() { :; }
+source ${f}
+words=("$@"); CURRENT=\${#words}; PREFIX=\${words[-1]}; _sandbox`;
+  const z = (...w) => spawnSync('zsh', ['-f', '-c', harness, 'zsh', ...w], { env, encoding: 'utf8' }).stdout.trim();
+  t.match(z('sandbox', 'ru'), /^describe run:.* compile:/, 'the commands, described');
+  t.match(z('sandbox', 'run', '--profile', 'my'), /^compadd -- .*\bmytool\b/, 'profiles after --profile, the user\'s included');
+  t.match(z('sandbox', 'run', '--profile', 'my'), /\bbrowser\b/, '... and the shipped ones');
+  t.equal(z('sandbox', 'run', '--ro-bind', '/', '/', 'ech'), 'normal 1 ech', 'the command after the options, as a command line of its own');
+  t.equal(z('sandbox', 'run', '--', 'ls', '-l'), 'normal 2 ls -l', 'its arguments as that command\'s');
+  t.equal(z('sandbox', 'run', '--ro-bind', '/us'), 'files', 'a path for SRC');
+  t.equal(z('sandbox', 'completion', ''), 'compadd -- bash zsh fish', 'completion shells');
+});
+
 t.test('fish: the script parses and completes', { skip: have('fish') ? false : 'fish is missing (Debian: fish)' }, async (t) => {
   const f = path.join(work, 'sandbox.fish');
   fs.writeFileSync(f, completionScript('fish'));
