@@ -1,5 +1,6 @@
 /* The `sandbox` command: arms the parent-death signal before anything else, then runs the TypeScript side
- * (node bin/sandbox.js) in the same process. PR_SET_PDEATHSIG survives execve, so a parent that dies while
+ * (node bin/sandbox.js) in the same process. It lives in native/build/ of a checkout, or at the top of the
+ * prebuilt package sandbox-linux-ARCH (scripts/prebuilt.js) inside the installed sandbox package. PR_SET_PDEATHSIG survives execve, so a parent that dies while
  * Node starts up takes this process down too; Node alone would leave a window of its whole start-up. */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -13,6 +14,7 @@
 #include <sys/prctl.h>
 #include <unistd.h>
 
+/* "" in a prebuilt launcher (scripts/prebuilt.js): the build machine's node means nothing on the user's */
 #ifndef NODE_FALLBACK
 #define NODE_FALLBACK "/usr/bin/node"
 #endif
@@ -34,7 +36,7 @@ static const char *find_node(char *buf, size_t len) {
     if (*p == '/' && (size_t)snprintf(buf, len, "%.*s/node", (int)(e - p), p) < len && access(buf, X_OK) == 0) return buf;
     p = *e ? e + 1 : e;
   }
-  return NODE_FALLBACK;
+  return NODE_FALLBACK[0] ? NODE_FALLBACK : NULL;
 }
 
 int main(int argc, char **argv) {
@@ -47,16 +49,27 @@ int main(int argc, char **argv) {
     return 125;
   }
   exe[n] = 0;
-  /* .../native/build/sandbox → .../bin/sandbox.js */
+  /* .../native/build/sandbox (a checkout) and .../sandbox/node_modules/sandbox-linux-ARCH/sandbox (nested, as
+   * `npm install -g` puts it) are both three levels below the package; a hoisted install
+   * (node_modules/sandbox-linux-ARCH beside node_modules/sandbox) is two below node_modules. */
+  char *cut[3] = {0};
   for (int up = 0; up < 3; up++) {
-    char *slash = strrchr(exe, '/');
-    if (!slash) break;
-    *slash = 0;
+    cut[up] = strrchr(exe, '/');
+    if (!cut[up]) break;
+    *cut[up] = 0;
   }
   snprintf(script, sizeof script, "%s/bin/sandbox.js", exe);
+  if (access(script, R_OK) != 0 && cut[2]) {
+    *cut[2] = '/';
+    snprintf(script, sizeof script, "%s/sandbox/bin/sandbox.js", exe);
+  }
   snprintf(pid, sizeof pid, "%d", (int)parent);
   setenv("SANDBOX_PARENT_PID", pid, 1);
   const char *node = find_node(nodebuf, sizeof nodebuf);
+  if (!node) {
+    fprintf(stderr, "sandbox: no node on PATH (install Node.js 20 or later, or set SANDBOX_NODE to its absolute path)\n");
+    return 125;
+  }
   char **args = calloc((size_t)argc + 2, sizeof *args);
   if (!args) return 125;
   args[0] = (char *)node;

@@ -1226,6 +1226,13 @@ int main(int argc, char **argv) {
   debug_on = d && *d && strcmp(d, "0");
   const char *self = strrchr(argv[0], '/') ? strrchr(argv[0], '/') + 1 : argv[0];
   int compiled = !strcmp(self, "sandbox-exec");
+  /* package (issue 15): --help answers on stdout, exit 0, instead of opening a plan called --help */
+  if (argc == 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
+    printf(compiled ? "usage: sandbox-exec PLAN [--] [COMMAND [ARGS...]]\n(runs a plan written by `sandbox compile`, without Node;"
+                      " a plan file starting with #! can also be run directly: PLAN [--] [COMMAND [ARGS...]])\n"
+                    : "usage: sandbox-stage --plan-fd N\n(the C stage of sandbox; it reads a plan written by `sandbox run`)\n");
+    return 0;
+  }
   if (compiled ? argc < 2 : (argc != 3 || strcmp(argv[1], "--plan-fd"))) {
     fprintf(stderr, compiled ? "usage: sandbox-exec PLAN [--] [COMMAND [ARGS...]]\n(runs a plan written by `sandbox compile`, without Node)\n"
                              : "usage: sandbox-stage --plan-fd N\n(the C stage of sandbox; it reads a plan written by `sandbox run`)\n");

@@ -21,12 +21,13 @@ require('esbuild').buildSync({
 });
 
 // Shipped profiles, parsed once here; lib/profile uses an entry only when the file's text is unchanged.
+// Keyed by the path in the package (profiles/NAME.json5): the installed package is elsewhere than this checkout.
 const { prepareProfileText } = require(path.join(root, 'dist', 'lib', 'profile', 'document.js'));
 const profilesDir = path.join(root, 'profiles');
 const cache = {};
 for (const name of fs.readdirSync(profilesDir).filter((n) => n.endsWith('.json5'))) {
   const file = path.join(profilesDir, name);
-  cache[file] = prepareProfileText(file, fs.readFileSync(file, 'utf8'));
+  cache[`profiles/${name}`] = prepareProfileText(file, fs.readFileSync(file, 'utf8'));
 }
 fs.writeFileSync(path.join(root, 'dist', 'profiles.cache.json'), JSON.stringify(cache));
 

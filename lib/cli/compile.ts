@@ -14,6 +14,18 @@ import type { SandboxSpec } from '../plan/spec';
 
 export const COMPILE_USAGE = 'usage: sandbox compile [RUN OPTIONS] -o FILE [--] [COMMAND [ARGS...]]';
 
+function compileHelp(): string {
+  return [COMPILE_USAGE.replace(/^usage/, 'Usage'), '',
+    'Writes the plan of `sandbox run [RUN OPTIONS] [COMMAND]` to FILE once, for sandbox-exec to launch with no Node',
+    '(job arrays, nodes without Node). FILE starts with a #! line naming sandbox-exec, so it runs by itself:',
+    'FILE [-- COMMAND [ARGS...]]. Each launch builds the environment from its own with the profile\'s rules and',
+    'checks the plan\'s inputs (profile files, bound paths) first.', '',
+    'Options:',
+    '  -o FILE, --output FILE         where to write the plan (required)',
+    '  RUN OPTIONS                    every option of sandbox run (sandbox run --help), except --print-plan',
+    '  --help                         this help'].join('\n');
+}
+
 export interface CompiledExtras {
   envClear: boolean;
   envKeep: string[];
@@ -92,6 +104,11 @@ export function compiledRecords(x: CompiledExtras): Array<Array<string | number>
   return out;
 }
 
+/** A path as one shell word: as it is when it is plain, else single-quoted. */
+export function shellWord(p: string): string {
+  return /^[\w@%+=:,./-]+$/.test(p) ? p : `'${p.replace(/'/g, `'\\''`)}'`;
+}
+
 function realpathOr(p: string): string {
   try {
     return fs.realpathSync(p);
@@ -117,10 +134,10 @@ export function runCompileCommand(args: string[], io: RunIo): number {
     }
     else rest.push(a);
   }
-  if (rest.includes('--help')) { io.out(COMPILE_USAGE); return 0; }
+  if (rest.includes('--help') || rest.includes('-h')) { io.out(compileHelp()); return 0; }
   if (!output) throw new SandboxError(`-o FILE is missing (${COMPILE_USAGE})`);
   const r = planFor(rest, io, { compiled: true });
-  if ('help' in r) { io.out(COMPILE_USAGE); return 0; }
+  if ('help' in r) { io.out(compileHelp()); return 0; }
   if (r.printPlan) throw new SandboxError('--print-plan: use it with sandbox run; sandbox compile writes the plan to -o FILE');
   // Each launch has its own environment and parent: those are not frozen into the file.
   const plan: Plan = resolvedBinds({ ...r.plan, env: Object.entries(r.spec.env.set).map(([k, v]) => `${k}=${v}`), parentPid: 0 }, realpathOr, realpathOr(sandboxConfigDir(process.env)));
@@ -140,6 +157,9 @@ export function runCompileCommand(args: string[], io: RunIo): number {
   } catch (e) {
     throw SandboxError.wrap(`${option} ${output}`, e);
   }
-  io.err(`sandbox: wrote ${file} (${bytes.length} bytes); run it with: sandbox-exec ${file} -- COMMAND, or ${file} -- COMMAND`);
+  // absolute paths only, so the command runs as printed from any directory, with or without sandbox-exec on PATH
+  const [f, x] = [shellWord(file), shellWord(exec)];
+  const how = plan.argv.length > 0 ? `${f} (or ${x} ${f}); ${f} -- COMMAND runs another command` : `${f} -- COMMAND (or ${x} ${f} -- COMMAND)`;
+  io.err(`sandbox: wrote ${file} (${bytes.length} bytes); run it with: ${how}`);
   return 0;
 }

@@ -2,6 +2,7 @@
 // through `sandbox run`. Parses the options and prints; the work is lib/desktop/install.ts.
 import * as path from 'path';
 import { SandboxError } from '../errors';
+import { didYouMean } from './suggest';
 import { packageRoot } from '../paths';
 import { installEntry, listEntries, removeEntry, type DesktopContext } from '../desktop/install';
 
@@ -57,9 +58,10 @@ function hostContext(): DesktopContext {
 
 export function runDesktopCommand(args: string[], io: DesktopIo, ctx: DesktopContext = hostContext()): number {
   const [sub, ...rest] = args;
-  if (sub === undefined || sub === '--help' || sub === '-h' || sub === 'help') {
+  if (sub === undefined) throw new SandboxError('desktop: expected a subcommand: install, list or remove (see sandbox desktop --help)');
+  if (sub === '--help' || sub === '-h' || sub === 'help' || rest.some((a) => a === '--help' || a === '-h')) {
     io.out(HELP);
-    return sub === undefined ? 2 : 0;
+    return 0;
   }
   const positional: string[] = [];
   const opts: { profile?: string; wrapper?: boolean; force?: boolean } = {};
@@ -104,6 +106,6 @@ export function runDesktopCommand(args: string[], io: DesktopIo, ctx: DesktopCon
       return 0;
     }
     default:
-      throw new SandboxError(`desktop: found subcommand "${sub}", expected install, list or remove (see sandbox desktop --help)`);
+      throw new SandboxError(`desktop: found subcommand "${sub}", expected install, list or remove${didYouMean(sub, ['install', 'list', 'remove'])} (see sandbox desktop --help)`);
   }
 }

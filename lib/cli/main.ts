@@ -6,29 +6,8 @@ import minimist from 'minimist';
 import { SandboxError, EXIT } from '../errors';
 import { packageRoot } from '../paths';
 import { runCommand, setLaunchParent, type RunIo } from './run';
-
-const HELP = `Usage: sandbox COMMAND [OPTIONS]
-
-A rootless sandbox launcher: programs run in new namespaces on a root built from a profile,
-with a seccomp filter and cgroup limits, as an ordinary user (no setuid, no daemon).
-
-Commands:
-  run [OPTIONS] [--] PROGRAM [ARGS...]   run PROGRAM in a new sandbox (sandbox run --help)
-  compile [OPTIONS] -o FILE [-- CMD]     write the plan once, for sandbox-exec FILE -- CMD (no Node at launch)
-  profiles                               list the profiles: name, shipped or user, the programs each is made for, description
-  profile show NAME                      the fully resolved profile, each entry marked with its file
-  profile check FILE                     validate a profile
-  seccomp groups                         the syscall groups (@mount, @privileged, ...)
-  seccomp explain PROFILE SYSCALL        what the compiled filter does for SYSCALL, and which rule decided
-  doctor [--json]                        what this host allows a sandbox, and what to do about it
-  desktop install|list|remove APP        menu entries and ~/.local/bin wrappers that run APP in a sandbox
-  --help                                 this help
-  --version                              the version
-
-Examples:
-  sandbox run --no-profile --ro-bind / / --dev /dev --proc /proc -- id
-  sandbox run --ro-bind /usr /usr --symlink usr/bin /bin --symlink usr/lib64 /lib64 --symlink usr/lib /lib sh -c 'ls /'
-`;
+import { asksHelp, commandHelp, COMMANDS, findCommand, GLOBAL_OPTIONS, mainHelp } from './commands';
+import { didYouMean } from './suggest';
 
 function version(): string {
   const pkg = JSON.parse(fs.readFileSync(path.join(packageRoot(), 'package.json'), 'utf8')) as { version: string };
@@ -56,7 +35,10 @@ export function main(argv: string[], io: RunIo): number {
   // Anything else that looks like an option is refused before minimist sees it (it throws on some, like "--=x").
   for (const a of argv) {
     if (!a.startsWith('-')) break;
-    if (!['--help', '-h', '--version', '-V'].includes(a)) throw new SandboxError(`${a.replace(/(.)=.*$/, '$1')}: unknown option (see sandbox --help)`);
+    if (!['--help', '-h', '--version', '-V'].includes(a)) {
+      const flag = a.replace(/(.)=.*$/, '$1');
+      throw new SandboxError(`${flag}: unknown option${didYouMean(flag, GLOBAL_OPTIONS.map((g) => g.name))} (see sandbox --help)`);
+    }
   }
   const global = minimist(argv, {
     boolean: ['help', 'version'],
@@ -70,11 +52,22 @@ export function main(argv: string[], io: RunIo): number {
   const cmd = global._.length ? String(global._[0]) : undefined;
   const sub = cmd === undefined ? [] : argv.slice(argv.indexOf(cmd) + 1);
   if (global.version) { io.out(`sandbox ${version()}`); return 0; }
-  if (global.help || cmd === 'help') {
-    io.out(HELP.trimEnd());
+  if (global.help || (cmd === 'help' && sub.length === 0)) {
+    io.out(mainHelp());
     return 0;
   }
   if (cmd === undefined) throw new SandboxError('no command given (see sandbox --help)');
+  // `sandbox help CMD [SUB]` is `sandbox CMD [SUB] --help`
+  if (cmd === 'help') return main([...sub, '--help'], io);
+  const def = findCommand(cmd);
+  if (def?.subcommands && asksHelp(sub) && cmd !== 'desktop') {
+    io.out(commandHelp(def, def.subcommands.find((s) => s.name === sub[0])));
+    return 0;
+  }
+  if ((cmd === 'profiles' || cmd === 'completion') && asksHelp(sub)) {
+    io.out(commandHelp(def!));
+    return 0;
+  }
   switch (cmd) {
     case 'run': return runCommand(sub, io);
     case 'compile': {
@@ -98,7 +91,11 @@ export function main(argv: string[], io: RunIo): number {
       const { runDesktopCommand } = require('./desktop-command') as typeof import('./desktop-command');
       return runDesktopCommand(sub, io);
     }
-    default: throw new SandboxError(`${cmd}: unknown command (see sandbox --help)`);
+    case 'completion': {
+      const { runCompletionCommand } = require('./completion') as typeof import('./completion');
+      return runCompletionCommand(sub, io);
+    }
+    default: throw new SandboxError(`${cmd}: unknown command${didYouMean(cmd, COMMANDS.map((c) => c.name))} (see sandbox --help)`);
   }
 }
 

@@ -1,6 +1,7 @@
 // The profile subcommands: `sandbox profiles`, `sandbox profile show NAME`, `sandbox profile check FILE`.
 // Prints through the io it is given and returns the exit code; errors travel up as SandboxError.
 import { SandboxError } from '../errors';
+import { didYouMean } from './suggest';
 import { checkProfile, formatResolvedProfile, hostProfileContext, listProfiles, resolveProfile, type ProfileContext } from '../profile';
 
 export interface CommandIO {
@@ -28,7 +29,7 @@ export function runProfilesCommand(args: string[], io: CommandIO, ctx: ProfileCo
     return 0;
   }
   if (cmd !== 'profile') throw new SandboxError(`found command "${cmd ?? ''}", expected ${USAGE}`);
-  if (!target || rest.length) throw new SandboxError(`profile ${sub ?? ''}: expected exactly one NAME or FILE (${USAGE})`);
+  if ((sub === 'show' || sub === 'check') && (!target || rest.length)) throw new SandboxError(`profile ${sub ?? ''}: expected exactly one NAME or FILE (${USAGE})`);
   if (sub === 'show') {
     io.out(formatResolvedProfile(resolveProfile(target, ctx)));
     return 0;
@@ -38,5 +39,5 @@ export function runProfilesCommand(args: string[], io: CommandIO, ctx: ProfileCo
     io.out(`${target}: ok\n`);
     return 0;
   }
-  throw new SandboxError(`profile: found subcommand "${sub ?? ''}", expected show or check (${USAGE})`);
+  throw new SandboxError(`profile: found subcommand "${sub ?? ''}", expected show or check${didYouMean(sub ?? '', ['show', 'check'])} (${USAGE})`);
 }

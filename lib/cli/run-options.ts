@@ -2,6 +2,7 @@
 // option's place is its place in the plan); the first argument that is not an option starts the command.
 import * as path from 'path';
 import { SandboxError } from '../errors';
+import { didYouMean } from './suggest';
 import type { MountOp } from '../plan/types';
 import { emptySpec, type SandboxSpec, type LimitsSpec } from '../plan/spec';
 import { parseCount, parseCpus, parseMode, parseSize } from '../plan/units';
@@ -255,7 +256,7 @@ export const RUN_OPTIONS: Record<string, OptionDef> = {
 };
 
 /** bubblewrap flags that are always in force here, accepted so command lines carry over. */
-const ALWAYS_ON = ['--unshare-all', '--unshare-user', '--unshare-user-try', '--unshare-pid', '--unshare-ipc', '--unshare-uts', '--unshare-cgroup', '--unshare-cgroup-try'];
+export const ALWAYS_ON = ['--unshare-all', '--unshare-user', '--unshare-user-try', '--unshare-pid', '--unshare-ipc', '--unshare-uts', '--unshare-cgroup', '--unshare-cgroup-try'];
 
 export function parseRunArgs(argv: string[], cwd: string): RunRequest {
   const st: State = { req: { spec: emptySpec(), profile: undefined, printPlan: false, help: false, command: [] }, cwd };
@@ -270,7 +271,7 @@ export function parseRunArgs(argv: string[], cwd: string): RunRequest {
     if (arg.startsWith('--') && eq > 0) { flag = arg.slice(0, eq); inline = arg.slice(eq + 1); }
     if (ALWAYS_ON.includes(flag) && inline === undefined) { i++; continue; }
     const def = Object.prototype.hasOwnProperty.call(RUN_OPTIONS, flag) ? RUN_OPTIONS[flag] : undefined;
-    if (!def) throw new SandboxError(`${flag}: unknown option (see sandbox run --help)`);
+    if (!def) throw new SandboxError(`${flag}: unknown option${didYouMean(flag, [...Object.keys(RUN_OPTIONS), ...ALWAYS_ON])} (see sandbox run --help)`);
     let args: string[];
     if (inline !== undefined) {
       if (def.args.length !== 1) throw new SandboxError(`${flag}: takes ${def.args.length ? def.args.join(' ') : 'no value'}, not '=${inline}'`);

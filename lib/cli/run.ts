@@ -2,7 +2,7 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { packageRoot } from '../paths';
+import { nativeDir, packageRoot } from '../paths';
 import { SandboxError, EXIT } from '../errors';
 import { hiddenCommand, hiddenArguments, hiddenMessage, type HostLookup } from '../plan/hidden';
 import { parseRunArgs, runHelp, type RunRequest } from './run-options';
@@ -126,8 +126,12 @@ function ownFiles(): string[] {
     /* no passwd entry */
   }
   const data = dataHome({ env: { ...process.env, HOME: home } });
+  // the C programs too, where npm put the prebuilt package beside sandbox rather than inside it (a hoisted install)
+  const pkg = realpathOr(packageRoot());
+  const native = realpathOr(nativeDir());
   return [
-    realpathOr(packageRoot()),
+    pkg,
+    ...(native === pkg || native.startsWith(pkg + '/') ? [] : [native]),
     realpathOr(sandboxConfigDir(process.env)),
     ...(data ? [realpathOr(path.join(data, 'sandbox'))] : []),
     ...readCompiledPlans(process.env).map((l) => realpathOr(l.plan)),

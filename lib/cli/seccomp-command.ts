@@ -2,6 +2,7 @@
 import * as fs from 'fs';
 import { parseJson5Text } from '../json5-text';
 import { SandboxError } from '../errors';
+import { didYouMean } from './suggest';
 import { ARCHES, Arch, hostArch } from '../seccomp/arch';
 import { explainSyscall, formatGroups } from '../seccomp/explain';
 import { jsonLocator } from '../seccomp/json-locate';
@@ -60,5 +61,6 @@ export function runSeccompCommand(args: string[], io: SeccompCommandIO, loadPoli
     io.out(explainSyscall(sandboxPolicy(loaded.policy, { sharedPid: !!loaded.sharedPid }), arch, pos[1], { keptCaps: loaded.keptCaps ?? [] }));
     return 0;
   }
+  if (sub !== 'groups' && sub !== 'explain') throw new SandboxError(`seccomp: found ${sub === undefined ? 'no subcommand' : `subcommand "${sub}"`}, expected groups or explain${didYouMean(sub ?? '', ['groups', 'explain'])} (${USAGE})`);
   throw new SandboxError(USAGE);
 }

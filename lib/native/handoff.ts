@@ -2,7 +2,7 @@
 // Node is multithreaded, so it can't unshare a user namespace itself; after execve the pid the user
 // started is the monitor, and Node's memory is gone.
 import * as fs from 'fs';
-import { stagePath } from '../paths';
+import { nativeMissingHint, stagePath } from '../paths';
 import { SandboxError } from '../errors';
 import { libc } from './libc';
 import { memfdWith } from './memfd';
@@ -16,7 +16,7 @@ export function execStage(planBytes: Buffer, keepFds: number[]): never {
   try {
     fs.accessSync(stage, fs.constants.X_OK);
   } catch {
-    throw new SandboxError(`the C stage ${stage} is missing or not executable (run npm install)`);
+    throw new SandboxError(`the C stage ${stage} is missing or not executable: ${nativeMissingHint()}`);
   }
   const c = libc();
   const fd = memfdWith('sandbox-plan', planBytes); // not close-on-exec: the stage inherits it

@@ -1,6 +1,7 @@
 // The whole native surface of the TypeScript side: five libc functions through koffi.
 // koffi's native module is loaded directly (its JavaScript layer costs ~5 ms of start-up);
 // the plain `require('koffi')` is the fallback. A load error lists every place tried.
+import * as fs from 'fs';
 import * as path from 'path';
 import { SandboxError } from '../errors';
 
@@ -20,6 +21,18 @@ export interface Libc {
 
 function loadKoffi(): Koffi {
   const tried: string[] = [];
+  // the prebuilt package carries koffi's module for its CPU (scripts/prebuilt.js): no koffi install needed
+  const { prebuiltDir } = require('../paths') as typeof import('../paths');
+  const prebuilt = prebuiltDir();
+  if (prebuilt && fs.existsSync(path.join(prebuilt, 'koffi.node'))) {
+    try {
+      const m = { exports: {} as Koffi };
+      process.dlopen(m, path.join(prebuilt, 'koffi.node'));
+      return m.exports;
+    } catch (e) {
+      tried.push(`${path.join(prebuilt, 'koffi.node')} (${(e as Error).message.split('\n')[0]})`);
+    }
+  }
   const arch = process.arch;
   for (const pkg of [`@koromix/koffi-linux-${arch}`]) {
     for (const sub of ['linux_' + arch, 'musl_' + arch]) {

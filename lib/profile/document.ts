@@ -275,7 +275,7 @@ function preparedFor(file: string, text: string): PreparedProfile | undefined {
       prepared = null;
     }
   }
-  const p = prepared?.[file];
+  const p = prepared?.[path.relative(packageRoot(), file)];
   return p && p.text === text ? p : undefined;
 }
 

@@ -58,7 +58,11 @@ export function findProfile(nameOrPath: string, ctx: ProfileContext): string {
     return f;
   }
   const f = NAME_RE.test(nameOrPath) ? findByName(nameOrPath, ctx) : undefined;
-  if (!f) throw new SandboxError(`--profile ${nameOrPath}: found no profile "${nameOrPath}", expected ${notFound(nameOrPath, ctx)}`);
+  if (!f) {
+    const { didYouMean } = require('../cli/suggest') as typeof import('../cli/suggest');
+    const known = [...new Set([...profileNamesIn(ctx.userDir), ...profileNamesIn(ctx.shippedDir)])];
+    throw new SandboxError(`--profile ${nameOrPath}: found no profile "${nameOrPath}", expected ${notFound(nameOrPath, ctx)}${didYouMean(nameOrPath, known, '; ')}`);
+  }
   return f;
 }
 
@@ -151,15 +155,18 @@ export interface ProfileListing {
   error?: string;
 }
 
+/** The profile names a directory holds (NAME.json5), [] when it can't be read. */
+export function profileNamesIn(dir: string): string[] {
+  try {
+    return fs.readdirSync(dir).filter((n) => n.endsWith('.json5')).map((n) => n.slice(0, -6)).filter((n) => NAME_RE.test(n));
+  } catch {
+    return [];
+  }
+}
+
 export function listProfiles(ctx: ProfileContext): ProfileListing[] {
   const read = readFileOf(ctx);
-  const names = (dir: string): string[] => {
-    try {
-      return fs.readdirSync(dir).filter((n) => n.endsWith('.json5')).map((n) => n.slice(0, -6)).filter((n) => NAME_RE.test(n));
-    } catch {
-      return [];
-    }
-  };
+  const names = profileNamesIn;
   const shipped = new Set(names(ctx.shippedDir));
   const out: ProfileListing[] = [];
   const add = (name: string, source: 'user' | 'shipped', dir: string): void => {
