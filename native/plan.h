@@ -7,18 +7,29 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#define PLAN_VERSION 1
 #define PLAN_MAX_SIZE (64u << 20)
 #define PLAN_MAX_ITEMS 65536
 
+/* How a record's fields are read (the table itself is generated: plan-records.h). */
+enum plan_field_type { PF_NUMBER, PF_STRING, PF_PATH, PF_ASSIGNMENT, PF_BYTES };
+#define PF_ONE_LINE 1u
+struct plan_field_spec {
+  const char *name;
+  enum plan_field_type type;
+  unsigned flags;       /* PF_ONE_LINE */
+  uint64_t min, max;    /* number: its range; string: length range (min 1: non-empty); bytes: units */
+  unsigned unit;        /* bytes: the size of one unit */
+};
+#include "plan-records.h"
+struct plan_record_spec {
+  const char *keyword;
+  int repeat;
+  unsigned n_fields;
+  struct plan_field_spec fields[PLAN_MAX_FIELDS];
+};
+
 enum op_kind { OP_BIND, OP_TMPFS, OP_PROC, OP_DEV, OP_MQUEUE, OP_DIR, OP_SYMLINK, OP_DATA, OP_CHMOD, OP_REMOUNT_RO };
 
-#define BIND_RO 1u
-#define BIND_DEV 2u
-#define BIND_TRY 4u
-#define BIND_NOFOLLOW 8u /* the source may contain no symlink at all (it was resolved when planned) */
-#define DATA_MOUNT 1u
-#define DATA_RO 2u
 
 struct op_bind { const char *src, *dst; unsigned flags; };
 struct op_tmpfs { const char *dst; uint64_t size; unsigned mode; };
@@ -57,7 +68,8 @@ struct plan {
   int terminal_node;    /* the caller's controlling terminal at its host path, /dev/pts/K, in a dev at /dev */
   uint64_t caps;        /* bit mask of capability numbers kept */
   unsigned landlock_scopes; /* LANDLOCK_SCOPE_* bits wanted; applied where the kernel's ABI has them */
-  struct landlock_path { const char *origin, *path; int write; } *landlock_paths; size_t n_landlock_paths;
+  struct landlock_fs { unsigned abi; uint64_t rights; } *landlock_fs; size_t n_landlock_fs; /* handled, by ABI */
+  struct landlock_path { const char *origin, *path; uint64_t dir_rights, file_rights; } *landlock_paths; size_t n_landlock_paths;
   int verbose;          /* say what the kernel could not give (older Landlock ABI) */
   int *keep_fds; size_t n_keep_fds;
   const char **env; size_t n_env;      /* NULL-terminated */
@@ -70,14 +82,15 @@ struct plan {
   const char *cgroup_leaf;
   const char *cgroup_memory_label;
   const char *cgroup_pids_label;
-  const char **cgroup_remove; size_t n_cgroup_remove;
   /* a compiled plan (sandbox compile): the environment is built at launch from these rules, and its inputs
    * are checked before anything starts */
-  int env_rules;        /* 1: build env from environ with the rules below instead of `env` records alone */
+  int env_launch;       /* 1: build env from environ with the rules below instead of `env` records alone */
   int env_clear;
-  const char **env_keep; size_t n_env_keep;
-  const char **env_unset; size_t n_env_unset;
-  struct plan_input { const char *path; int kind; uint64_t a, b, c; } *inputs; size_t n_inputs;
+  struct env_pattern { const char *text, *kinds; } *env_keep, *env_unset; size_t n_env_keep, n_env_unset;
+  const char **env_default; size_t n_env_default;
+  struct input_file { const char *path; uint64_t mtime_s, mtime_ns, size; } *input_files; size_t n_input_files;
+  struct input_path { const char *path; int directory, optional; } *input_paths; size_t n_input_paths;
+  struct input_node { const char *path; uint64_t dev, ino; } *input_nodes; size_t n_input_nodes;
   const char *boot_id;  /* the boot the plan was compiled in: its input-node records hold only in that boot */
   char *storage;        /* owns every string above */
 };

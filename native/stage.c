@@ -5,9 +5,9 @@
 #include "plan.h"
 #include "mounts.h"
 #include "join.h"
+#include "env.h"
 
 #include <dirent.h>
-#include <fnmatch.h>
 #include <linux/capability.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
@@ -28,75 +28,6 @@
 #include <sys/wait.h>
 #include <termios.h>
 #include <time.h>
-
-int error_fd = -1;
-int debug_on = 0;
-
-const char *errno_hint(int err) {
-  switch (err) {
-  case EPERM: return " (unprivileged user namespaces may be disabled: see `sandbox doctor`)";
-  case ENOSPC: return " (user.max_user_namespaces or another namespace limit reached)";
-  default: return "";
-  }
-}
-
-/* One line always: control characters in a path or a command name are shown escaped. */
-static void one_line(char *out, size_t len, const char *msg) {
-  size_t o = 0;
-  for (const unsigned char *c = (const unsigned char *)msg; *c && o + 5 < len; c++) {
-    if (*c == '\n') { out[o++] = '\\'; out[o++] = 'n'; }
-    else if (*c < 0x20 || *c == 0x7f) o += (size_t)snprintf(out + o, len - o, "\\x%02x", *c);
-    else out[o++] = (char)*c;
-  }
-  out[o] = 0;
-}
-
-static void report(int code, const char *raw) {
-  char msg[1020];
-  one_line(msg, sizeof msg, raw);
-  if (error_fd >= 0) {
-    struct error_record rec;
-    memset(&rec, 0, sizeof rec);
-    rec.exit_code = code;
-    snprintf(rec.message, sizeof rec.message, "%s", msg);
-    ssize_t n;
-    do n = write(error_fd, &rec, sizeof rec); while (n < 0 && errno == EINTR);
-  } else {
-    fprintf(stderr, "sandbox: %s\n", msg);
-  }
-}
-
-void die(int code, const char *fmt, ...) {
-  char msg[1000];
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(msg, sizeof msg, fmt, ap);
-  va_end(ap);
-  report(code, msg);
-  _exit(code);
-}
-
-void die_errno(int code, const char *fmt, ...) {
-  int err = errno;
-  char msg[1000];
-  va_list ap;
-  va_start(ap, fmt);
-  int n = vsnprintf(msg, sizeof msg, fmt, ap);
-  va_end(ap);
-  if (n >= 0 && (size_t)n < sizeof msg) snprintf(msg + n, sizeof msg - (size_t)n, ": %s", strerror(err));
-  report(code, msg);
-  _exit(code);
-}
-
-void debug(const char *fmt, ...) {
-  if (!debug_on) return;
-  va_list ap;
-  va_start(ap, fmt);
-  fprintf(stderr, "sandbox:stage[%d] ", getpid());
-  vfprintf(stderr, fmt, ap);
-  fputc('\n', stderr);
-  va_end(ap);
-}
 
 /* Signals the monitor and init pass on to the program. */
 static const int forwarded[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH };
@@ -225,24 +156,20 @@ static void drop_capabilities(uint64_t keep, int last) {
 #ifndef SYS_landlock_add_rule
 #define SYS_landlock_add_rule 445
 #endif
-/* LANDLOCK_ACCESS_FS_*: bits 0-12 since ABI 1 (execute .. make_sym), refer (13) ABI 2, truncate (14) ABI 3,
- * ioctl_dev (15) ABI 5. Read-only: execute, read_file, read_dir. Files take only the file rights. */
-#define LL_FS_EXECUTE 1ull
-#define LL_FS_WRITE_FILE 2ull
-#define LL_FS_READ_FILE 4ull
-#define LL_FS_READ_DIR 8ull
-#define LL_FS_TRUNCATE (1ull << 14)
-#define LL_FS_IOCTL_DEV (1ull << 15)
-
-static uint64_t landlock_fs_rights(long abi) {
-  uint64_t all = (1ull << 13) - 1;
-  if (abi >= 2) all |= 1ull << 13;
-  if (abi >= 3) all |= LL_FS_TRUNCATE;
-  if (abi >= 5) all |= LL_FS_IOCTL_DEV;
-  return all;
+/* The rights the plan's ruleset handles on this kernel: the plan's record for the highest ABI the kernel has. */
+static uint64_t landlock_handled(const struct plan *plan, long abi) {
+  uint64_t rights = 0;
+  unsigned best = 0;
+  for (size_t i = 0; i < plan->n_landlock_fs; i++)
+    if ((long)plan->landlock_fs[i].abi <= abi && plan->landlock_fs[i].abi >= best) {
+      best = plan->landlock_fs[i].abi;
+      rights = plan->landlock_fs[i].rights;
+    }
+  return rights;
 }
 
-/* Landlock: the scopes (when asked), and the profile's filesystem rules (when it has any), in one ruleset. */
+/* Landlock: the scopes (when asked), and the profile's filesystem rules (when it has any), in one ruleset. The
+ * rights are the plan's numbers; only what the kernel's ABI can hold is decided here. */
 static void apply_landlock(const struct plan *plan) {
   if (!plan->landlock_scopes && !plan->n_landlock_paths) return;
   long abi = syscall(SYS_landlock_create_ruleset, NULL, 0, LANDLOCK_CREATE_RULESET_VERSION);
@@ -252,7 +179,7 @@ static void apply_landlock(const struct plan *plan) {
   if (plan->landlock_scopes && abi < 6 && plan->verbose)
     fprintf(stderr, "sandbox: Landlock %s%ld: no scopes (Linux 6.12+); abstract unix sockets and signals outside are limited only by the namespaces\n",
             abi < 0 ? "unavailable, errno " : "ABI ", abi < 0 ? (long)errno : abi);
-  uint64_t fs = plan->n_landlock_paths ? landlock_fs_rights(abi) : 0;
+  uint64_t fs = plan->n_landlock_paths ? landlock_handled(plan, abi) : 0;
   if (!scopes && !fs) return;
   struct { uint64_t handled_access_fs, handled_access_net, scoped; } attr = { fs, 0, scopes };
   size_t attr_size = abi >= 6 ? sizeof attr : 2 * sizeof(uint64_t) - (abi >= 4 ? 0 : sizeof(uint64_t));
@@ -263,9 +190,7 @@ static void apply_landlock(const struct plan *plan) {
     int pfd = open(l->path, O_PATH | O_CLOEXEC);
     if (pfd < 0) die_errno(125, "%s: Landlock rule %s", l->origin, l->path);
     struct stat st;
-    uint64_t allowed = l->write ? fs : (LL_FS_EXECUTE | LL_FS_READ_FILE | LL_FS_READ_DIR);
-    if (fstat(pfd, &st) == 0 && !S_ISDIR(st.st_mode))
-      allowed &= LL_FS_EXECUTE | LL_FS_WRITE_FILE | LL_FS_READ_FILE | LL_FS_TRUNCATE | LL_FS_IOCTL_DEV;
+    uint64_t allowed = fstat(pfd, &st) == 0 && !S_ISDIR(st.st_mode) ? l->file_rights : l->dir_rights;
     struct __attribute__((packed)) { uint64_t allowed_access; int32_t parent_fd; } rule = { allowed & fs, pfd };
     if (syscall(SYS_landlock_add_rule, fd, 1 /* LANDLOCK_RULE_PATH_BENEATH */, &rule, 0) < 0)
       die_errno(125, "%s: Landlock rule %s", l->origin, l->path);
@@ -1048,7 +973,6 @@ static void finish_cgroup(const struct plan *plan, int kill_fd) {
     close(kill_fd);
   }
   for (int i = 0; i < 200 && rmdir(leaf) < 0 && errno == EBUSY; i++) usleep(5000);
-  for (size_t i = 0; i < plan->n_cgroup_remove; i++) rmdir(plan->cgroup_remove[i]);
 }
 
 #ifndef TIOCGEXCL
@@ -1112,40 +1036,6 @@ static void restore_terminal(const struct saved_terminal *st) {
     debug("TIOCNXCL: %s", strerror(errno));
 }
 
-/* A compiled plan's environment: the caller's, filtered by the profile's rules, with the plan's values on top. */
-static const char **build_env(const struct plan *plan) {
-  extern char **environ;
-  size_t n = 0;
-  for (char **e = environ; *e; e++) n++;
-  const char **out = calloc(n + plan->n_env + 2, sizeof *out);
-  if (!out) die(125, "out of memory");
-  size_t o = 0;
-  for (char **e = environ; *e; e++) {
-    const char *eq = strchr(*e, '=');
-    if (!eq) continue;
-    char name[256];
-    size_t len = (size_t)(eq - *e);
-    if (len >= sizeof name) continue;
-    memcpy(name, *e, len);
-    name[len] = 0;
-    int keep = !plan->env_clear;
-    for (size_t i = 0; !keep && i < plan->n_env_keep; i++) keep = fnmatch(plan->env_keep[i], name, 0) == 0;
-    for (size_t i = 0; keep && i < plan->n_env_unset; i++) keep = fnmatch(plan->env_unset[i], name, 0) != 0;
-    for (size_t i = 0; keep && i < plan->n_env; i++) /* the plan's own values win */
-      keep = !(strncmp(plan->env[i], name, len) == 0 && plan->env[i][len] == '=');
-    if (keep && strcmp(name, "SANDBOX_PARENT_PID")) out[o++] = *e;
-  }
-  int has_path = 0;
-  for (size_t i = 0; i < plan->n_env; i++) {
-    out[o++] = plan->env[i];
-    if (!strncmp(plan->env[i], "PATH=", 5)) has_path = 1;
-  }
-  for (size_t i = 0; !has_path && i < o; i++) has_path = !strncmp(out[i], "PATH=", 5);
-  if (!has_path) out[o++] = "PATH=/usr/local/bin:/usr/bin:/bin";
-  out[o] = NULL;
-  return out;
-}
-
 /* This boot's id: device and inode numbers of bound paths hold only within one boot of one machine (a tmpfs
  * /tmp is new at each boot, another node has its own). */
 static int same_boot(const char *boot_id) {
@@ -1161,25 +1051,26 @@ static int same_boot(const char *boot_id) {
 /* A compiled plan refuses to run when what it was built from changed: a profile file edited, a bound path gone
  * or, in the boot it was compiled in, replaced by another one (a directory swapped for a symlink to the home). */
 static void check_inputs(const struct plan *plan, const char *file) {
-  int boot = same_boot(plan->boot_id);
-  for (size_t i = 0; i < plan->n_inputs; i++) {
-    const struct plan_input *in = &plan->inputs[i];
-    struct stat st;
-    int ok = stat(in->path, &st) == 0;
-    if (in->kind == 3) {
-      if (ok && boot && ((uint64_t)st.st_dev != in->a || (uint64_t)st.st_ino != in->b))
-        die(125, "%s: %s is not the one the plan was compiled with (another file or directory is there now, or a symlink leads elsewhere): run sandbox compile again", file, in->path);
-      continue;
+  struct stat st;
+  for (size_t i = 0; i < plan->n_input_files; i++) {
+    const struct input_file *in = &plan->input_files[i];
+    if (stat(in->path, &st) < 0 || (uint64_t)st.st_mtim.tv_sec != in->mtime_s || (uint64_t)st.st_mtim.tv_nsec != in->mtime_ns || (uint64_t)st.st_size != in->size)
+      die(125, "%s: %s changed since the plan was compiled (run sandbox compile again)", file, in->path);
+  }
+  for (size_t i = 0; i < plan->n_input_paths; i++) {
+    const struct input_path *in = &plan->input_paths[i];
+    if (stat(in->path, &st) < 0) {
+      if (in->optional) continue; /* optional and missing: the -try bind is skipped */
+      die(125, "%s: %s is gone since the plan was compiled", file, in->path);
     }
-    if (in->kind == 1) {
-      if (!ok || (uint64_t)st.st_mtim.tv_sec != in->a || (uint64_t)st.st_mtim.tv_nsec != in->b || (uint64_t)st.st_size != in->c)
-        die(125, "%s: %s changed since the plan was compiled (run sandbox compile again)", file, in->path);
-    } else {
-      if (!ok && in->b) continue; /* optional and missing: the -try bind is skipped */
-      if (!ok) die(125, "%s: %s is gone since the plan was compiled", file, in->path);
-      if ((in->a == 1) != (S_ISDIR(st.st_mode) != 0))
-        die(125, "%s: %s is %s now, not %s as when the plan was compiled", file, in->path, S_ISDIR(st.st_mode) ? "a directory" : "a file", in->a == 1 ? "a directory" : "a file");
-    }
+    if (in->directory != (S_ISDIR(st.st_mode) != 0))
+      die(125, "%s: %s is %s now, not %s as when the plan was compiled", file, in->path, S_ISDIR(st.st_mode) ? "a directory" : "a file", in->directory ? "a directory" : "a file");
+  }
+  if (!same_boot(plan->boot_id)) return;
+  for (size_t i = 0; i < plan->n_input_nodes; i++) {
+    const struct input_node *in = &plan->input_nodes[i];
+    if (stat(in->path, &st) == 0 && ((uint64_t)st.st_dev != in->dev || (uint64_t)st.st_ino != in->ino))
+      die(125, "%s: %s is not the one the plan was compiled with (another file or directory is there now, or a symlink leads elsewhere): run sandbox compile again", file, in->path);
   }
 }
 
@@ -1253,7 +1144,7 @@ int main(int argc, char **argv) {
     }
     if (plan.n_argv == 0) die(125, "%s: no command (the plan has none: sandbox-exec PLAN -- COMMAND)", argv[1]);
     check_inputs(&plan, argv[1]);
-    if (plan.env_rules) {
+    if (plan.env_launch) {
       plan.env = build_env(&plan);
       size_t n = 0;
       while (plan.env[n]) n++;

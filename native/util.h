@@ -92,5 +92,7 @@ __attribute__((noreturn, format(printf, 2, 3))) void die(int code, const char *f
 __attribute__((noreturn, format(printf, 2, 3))) void die_errno(int code, const char *fmt, ...);
 __attribute__((format(printf, 1, 2))) void debug(const char *fmt, ...);
 const char *errno_hint(int err);
+/* msg on one line: newlines and control characters escaped. */
+void one_line(char *out, size_t len, const char *msg);
 
 #endif

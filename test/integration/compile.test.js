@@ -30,7 +30,7 @@ t.test('compile once, launch many times without Node; the environment comes from
   const c = sandboxCli(['compile', '--profile', prof, '--ro-bind', data, '/data', '-o', plan], { cwd: dir });
   t.equal(c.status, 0, c.stderr);
   t.match(c.stderr, /^sandbox: wrote .*job\.plan/);
-  t.match(fs.readFileSync(plan, 'latin1'), /^#!.*\/native\/build\/sandbox-exec\n12:sandbox-plan,1:1,/);
+  t.match(fs.readFileSync(plan, 'latin1'), /^#!.*\/native\/build\/sandbox-exec\n12:sandbox-plan,1:2,/);
   for (const id of ['1', '2']) {
     const r = launch(plan, ['sh', '-c', 'echo "$JOB_ID $STAGE ${SECRET-unset}"; cat /data/input.txt; grep -c . /proc/self/uid_map'], { JOB_ID: id, SECRET: 'x' });
     t.equal(r.status, 0, r.stderr);

@@ -165,10 +165,11 @@ t.test('item 4: -o inside the plan\'s own writable binds is refused', async (t) 
 });
 
 t.test('item 13: a compiled plan records device, inode and the boot of each bind source', async (t) => {
-  const recs = compile.compiledRecords({ envClear: false, envKeep: [], envUnset: [], files: [], bootId: 'b00t',
-    paths: [{ path: '/d', dir: true, optional: false, dev: 2049n, ino: 77n }, { path: '/gone', dir: false, optional: true }] });
+  const recs = [];
+  compile.compiledRecords({ envClear: false, envKeep: [], envUnset: [], files: [], bootId: 'b00t',
+    paths: [{ path: '/d', dir: true, optional: false, dev: 2049n, ino: 77n }, { path: '/gone', dir: false, optional: true }] })({ record: (...r) => recs.push(r) });
   t.same(recs.filter((r) => r[0].startsWith('input-')), [
-    ['input-path', '/d', 1, 0, 0], ['input-path', '/gone', 2, 1, 0], ['input-boot', 'b00t'], ['input-node', '/d', '2049', '77', 0],
+    ['input-path', '/d', true, false], ['input-path', '/gone', false, true], ['input-boot', 'b00t'], ['input-node', '/d', 2049n, 77n],
   ]);
   const dir = t.testdir({ d: {} });
   const st = fs.statSync(path.join(dir, 'd'), { bigint: true });
