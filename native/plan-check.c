@@ -3,7 +3,7 @@
  * compiled plan's env-launch, it also prints the environment the stage would build from its own (NUL-separated,
  * after a line "env"). Exit 125 with the reader's message for a plan the stage refuses. */
 #include "plan.h"
-#include "env.h"
+#include "compiled.h"
 #include "util.h"
 
 #include <stdio.h>

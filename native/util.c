@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <stdlib.h>
 
 int error_fd = -1;
 int debug_on = 0;
@@ -75,3 +76,11 @@ void debug(const char *fmt, ...) {
   va_end(ap);
 }
 
+
+void write_file(const char *path, const char *data) {
+  int fd = open(path, O_WRONLY | O_CLOEXEC);
+  if (fd < 0) die_errno(125, "open %s", path);
+  size_t len = strlen(data);
+  if (write(fd, data, len) != (ssize_t)len) die_errno(125, "write %s", path);
+  close(fd);
+}
