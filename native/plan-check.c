@@ -10,8 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const op_names[] = { "bind", "tmpfs", "proc", "dev", "mqueue", "dir", "symlink", "data", "chmod", "remount-ro" };
-
 int main(void) {
   size_t cap = 1 << 16, len = 0;
   unsigned char *buf = malloc(cap);
@@ -23,15 +21,11 @@ int main(void) {
   if (plan_parse(buf, len, &p, err, sizeof err) < 0) die(125, "%s", err);
   for (size_t i = 0; i < p.n_ops; i++) {
     const struct op *o = &p.ops[i];
-    printf("op %s %s", op_names[o->kind], o->origin);
-    switch (o->kind) {
-    case OP_BIND: printf(" %s %s %u", o->u.bind.src, o->u.bind.dst, o->u.bind.flags); break;
-    case OP_TMPFS: printf(" %s %llu %o", o->u.tmpfs.dst, (unsigned long long)o->u.tmpfs.size, o->u.tmpfs.mode); break;
-    case OP_PROC: case OP_DEV: case OP_MQUEUE: case OP_REMOUNT_RO: printf(" %s", o->u.path.dst); break;
-    case OP_DIR: printf(" %s %o", o->u.dir.dst, o->u.dir.mode); break;
-    case OP_SYMLINK: printf(" %s %s", o->u.symlink.target, o->u.symlink.dst); break;
-    case OP_DATA: printf(" %d %s %o %u", o->u.data.fd, o->u.data.dst, o->u.data.mode, o->u.data.flags); break;
-    case OP_CHMOD: printf(" %o %s", o->u.chmod.mode, o->u.chmod.path); break;
+    const struct plan_record_spec *spec = plan_record_of_mount(o->kind);
+    printf("op %s", spec->keyword);
+    for (unsigned f = 0; f < spec->n_fields; f++) {
+      if (spec->fields[f].type == PF_NUMBER) printf(" %llu", (unsigned long long)o->v[f].n);
+      else printf(" %s", o->v[f].s);
     }
     printf("\n");
   }

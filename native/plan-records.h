@@ -3,15 +3,24 @@
 #define SANDBOX_PLAN_RECORDS_H
 
 #define PLAN_VERSION 2
-#define PLAN_MAX_FIELDS 5
+#define PLAN_MAX_FIELDS 7
 
-/* bits of the bind and data records' flags */
-#define BIND_RO 1u
-#define BIND_DEV 2u
-#define BIND_TRY 4u
-#define BIND_NOFOLLOW 8u
-#define DATA_MOUNT 1u
-#define DATA_RO 2u
+/* The mount operations, in the table's order: native/mounts.c has a case for each (-Werror=switch). */
+enum mount_kind {
+  MOUNT_BIND,
+  MOUNT_TMPFS,
+  MOUNT_PROC,
+  MOUNT_DEV,
+  MOUNT_MQUEUE,
+  MOUNT_DIR,
+  MOUNT_SYMLINK,
+  MOUNT_DATA,
+  MOUNT_CHMOD,
+  MOUNT_REMOUNT_RO,
+};
+#define N_MOUNT_KINDS 10
+/* The reader stores every mount record alike, as a struct op (plan.c). */
+#define PLAN_MOUNT_RECORD_CASES case REC_BIND: case REC_TMPFS: case REC_PROC: case REC_DEV: case REC_MQUEUE: case REC_DIR: case REC_SYMLINK: case REC_DATA: case REC_CHMOD: case REC_REMOUNT_RO:
 
 enum plan_record {
   REC_SHARE_NET,
@@ -96,14 +105,14 @@ enum { F_INPUT_FILE_PATH = 0, F_INPUT_FILE_MTIME_S = 1, F_INPUT_FILE_MTIME_NS = 
 enum { F_INPUT_PATH_PATH = 0, F_INPUT_PATH_DIRECTORY = 1, F_INPUT_PATH_OPTIONAL = 2 };
 enum { F_INPUT_BOOT_ID = 0 };
 enum { F_INPUT_NODE_PATH = 0, F_INPUT_NODE_DEVICE = 1, F_INPUT_NODE_INODE = 2 };
-enum { F_BIND_ORIGIN = 0, F_BIND_SRC = 1, F_BIND_DST = 2, F_BIND_FLAGS = 3 };
+enum { F_BIND_ORIGIN = 0, F_BIND_SRC = 1, F_BIND_DST = 2, F_BIND_READ_ONLY = 3, F_BIND_DEVICES = 4, F_BIND_OPTIONAL = 5, F_BIND_NO_FOLLOW = 6 };
 enum { F_TMPFS_ORIGIN = 0, F_TMPFS_DST = 1, F_TMPFS_SIZE = 2, F_TMPFS_MODE = 3 };
 enum { F_PROC_ORIGIN = 0, F_PROC_DST = 1 };
 enum { F_DEV_ORIGIN = 0, F_DEV_DST = 1 };
 enum { F_MQUEUE_ORIGIN = 0, F_MQUEUE_DST = 1 };
 enum { F_DIR_ORIGIN = 0, F_DIR_DST = 1, F_DIR_MODE = 2 };
 enum { F_SYMLINK_ORIGIN = 0, F_SYMLINK_TARGET = 1, F_SYMLINK_DST = 2 };
-enum { F_DATA_ORIGIN = 0, F_DATA_FD = 1, F_DATA_DST = 2, F_DATA_MODE = 3, F_DATA_FLAGS = 4 };
+enum { F_DATA_ORIGIN = 0, F_DATA_FD = 1, F_DATA_DST = 2, F_DATA_MODE = 3, F_DATA_MOUNT = 4, F_DATA_READ_ONLY = 5 };
 enum { F_CHMOD_ORIGIN = 0, F_CHMOD_MODE = 1, F_CHMOD_PATH = 2 };
 enum { F_REMOUNT_RO_ORIGIN = 0, F_REMOUNT_RO_DST = 1 };
 
@@ -113,49 +122,49 @@ enum { F_REMOUNT_RO_ORIGIN = 0, F_REMOUNT_RO_DST = 1 };
 #if defined(PLAN_RECORDS_TABLE) && !defined(PLAN_RECORDS_TABLE_DONE)
 #define PLAN_RECORDS_TABLE_DONE
 static const struct plan_record_spec plan_records[N_PLAN_RECORDS] = {
-  [REC_SHARE_NET] = { "share-net", 0, 1, { { "shared", PF_NUMBER, 0, 0, 1, 0 } } },
-  [REC_SHARE_PID] = { "share-pid", 0, 1, { { "shared", PF_NUMBER, 0, 0, 1, 0 } } },
-  [REC_UID] = { "uid", 0, 1, { { "id", PF_NUMBER, 0, 0, 4294967294u, 0 } } },
-  [REC_GID] = { "gid", 0, 1, { { "id", PF_NUMBER, 0, 0, 4294967294u, 0 } } },
-  [REC_HOSTNAME] = { "hostname", 0, 1, { { "name", PF_STRING, 0, 0, 64, 0 } } },
-  [REC_CWD] = { "cwd", 0, 1, { { "dir", PF_PATH, 0, 0, 0, 0 } } },
-  [REC_CWD_FALLBACK] = { "cwd-fallback", 0, 1, { { "fallback", PF_NUMBER, 0, 0, 1, 0 } } },
-  [REC_NEW_SESSION] = { "new-session", 0, 1, { { "setsid", PF_NUMBER, 0, 0, 1, 0 } } },
-  [REC_DIE_WITH_PARENT] = { "die-with-parent", 0, 1, { { "die", PF_NUMBER, 0, 0, 1, 0 } } },
-  [REC_PARENT_PID] = { "parent-pid", 0, 1, { { "pid", PF_NUMBER, 0, 0, 1073741823u, 0 } } },
-  [REC_AS_PID_1] = { "as-pid-1", 0, 1, { { "pid1", PF_NUMBER, 0, 0, 1, 0 } } },
-  [REC_TERMINAL_NODE] = { "terminal-node", 0, 1, { { "show", PF_NUMBER, 0, 0, 1, 0 } } },
-  [REC_VERBOSE] = { "verbose", 0, 1, { { "say", PF_NUMBER, 0, 0, 1, 0 } } },
-  [REC_CAP] = { "cap", 1, 1, { { "number", PF_NUMBER, 0, 0, 63u, 0 } } },
-  [REC_KEEP_FD] = { "keep-fd", 1, 1, { { "fd", PF_NUMBER, 0, 3, 1048576u, 0 } } },
-  [REC_ENV] = { "env", 1, 1, { { "entry", PF_ASSIGNMENT, 0, 0, 0, 0 } } },
-  [REC_ARGV] = { "argv", 1, 1, { { "arg", PF_STRING, 0, 0, PLAN_MAX_SIZE, 0 } } },
-  [REC_SECCOMP] = { "seccomp", 0, 2, { { "origin", PF_STRING, 0, 0, PLAN_MAX_SIZE, 0 }, { "program", PF_BYTES, 0, 1, 4096, 8 } } },
-  [REC_LANDLOCK_SCOPES] = { "landlock-scopes", 0, 1, { { "scopes", PF_NUMBER, 0, 0, 3u, 0 } } },
-  [REC_LANDLOCK_FS] = { "landlock-fs", 1, 2, { { "abi", PF_NUMBER, 0, 1, 255u, 0 }, { "rights", PF_NUMBER, 0, 0, 0x7fffffffffffffffull, 0 } } },
-  [REC_LANDLOCK_PATH] = { "landlock-path", 1, 4, { { "origin", PF_STRING, 0, 0, PLAN_MAX_SIZE, 0 }, { "path", PF_PATH, 0, 0, 0, 0 }, { "dir-rights", PF_NUMBER, 0, 0, 0x7fffffffffffffffull, 0 }, { "file-rights", PF_NUMBER, 0, 0, 0x7fffffffffffffffull, 0 } } },
-  [REC_JOIN_DIR] = { "join-dir", 0, 1, { { "dir", PF_PATH, 0, 0, 0, 0 } } },
-  [REC_JOIN_POLICY] = { "join-policy", 0, 1, { { "words", PF_STRING, PF_ONE_LINE, 0, 1024, 0 } } },
-  [REC_CGROUP] = { "cgroup", 0, 1, { { "leaf", PF_PATH, 0, 0, 0, 0 } } },
-  [REC_CGROUP_MEMORY_LABEL] = { "cgroup-memory-label", 0, 1, { { "label", PF_STRING, 0, 0, PLAN_MAX_SIZE, 0 } } },
-  [REC_CGROUP_PIDS_LABEL] = { "cgroup-pids-label", 0, 1, { { "label", PF_STRING, 0, 0, PLAN_MAX_SIZE, 0 } } },
-  [REC_ENV_LAUNCH] = { "env-launch", 0, 1, { { "clear", PF_NUMBER, 0, 0, 1, 0 } } },
-  [REC_ENV_KEEP] = { "env-keep", 1, 2, { { "text", PF_STRING, 0, 1, PLAN_MAX_SIZE, 0 }, { "kinds", PF_STRING, 0, 1, PLAN_MAX_SIZE, 0 } } },
-  [REC_ENV_UNSET] = { "env-unset", 1, 2, { { "text", PF_STRING, 0, 1, PLAN_MAX_SIZE, 0 }, { "kinds", PF_STRING, 0, 1, PLAN_MAX_SIZE, 0 } } },
-  [REC_ENV_DEFAULT] = { "env-default", 1, 1, { { "entry", PF_ASSIGNMENT, 0, 0, 0, 0 } } },
-  [REC_INPUT_FILE] = { "input-file", 1, 4, { { "path", PF_PATH, 0, 0, 0, 0 }, { "mtime-s", PF_NUMBER, 0, 0, 0x7fffffffffffffffull, 0 }, { "mtime-ns", PF_NUMBER, 0, 0, 0x7fffffffffffffffull, 0 }, { "size", PF_NUMBER, 0, 0, 0x7fffffffffffffffull, 0 } } },
-  [REC_INPUT_PATH] = { "input-path", 1, 3, { { "path", PF_PATH, 0, 0, 0, 0 }, { "directory", PF_NUMBER, 0, 0, 1, 0 }, { "optional", PF_NUMBER, 0, 0, 1, 0 } } },
-  [REC_INPUT_BOOT] = { "input-boot", 0, 1, { { "id", PF_STRING, 0, 0, PLAN_MAX_SIZE, 0 } } },
-  [REC_INPUT_NODE] = { "input-node", 1, 3, { { "path", PF_PATH, 0, 0, 0, 0 }, { "device", PF_NUMBER, 0, 0, 0x7fffffffffffffffull, 0 }, { "inode", PF_NUMBER, 0, 0, 0x7fffffffffffffffull, 0 } } },
-  [REC_BIND] = { "bind", 1, 4, { { "origin", PF_STRING, 0, 0, PLAN_MAX_SIZE, 0 }, { "src", PF_PATH, 0, 0, 0, 0 }, { "dst", PF_PATH, 0, 0, 0, 0 }, { "flags", PF_NUMBER, 0, 0, 15u, 0 } } },
-  [REC_TMPFS] = { "tmpfs", 1, 4, { { "origin", PF_STRING, 0, 0, PLAN_MAX_SIZE, 0 }, { "dst", PF_PATH, 0, 0, 0, 0 }, { "size", PF_NUMBER, 0, 0, 0x7fffffffffffffffull, 0 }, { "mode", PF_NUMBER, 0, 0, 4095u, 0 } } },
-  [REC_PROC] = { "proc", 1, 2, { { "origin", PF_STRING, 0, 0, PLAN_MAX_SIZE, 0 }, { "dst", PF_PATH, 0, 0, 0, 0 } } },
-  [REC_DEV] = { "dev", 1, 2, { { "origin", PF_STRING, 0, 0, PLAN_MAX_SIZE, 0 }, { "dst", PF_PATH, 0, 0, 0, 0 } } },
-  [REC_MQUEUE] = { "mqueue", 1, 2, { { "origin", PF_STRING, 0, 0, PLAN_MAX_SIZE, 0 }, { "dst", PF_PATH, 0, 0, 0, 0 } } },
-  [REC_DIR] = { "dir", 1, 3, { { "origin", PF_STRING, 0, 0, PLAN_MAX_SIZE, 0 }, { "dst", PF_PATH, 0, 0, 0, 0 }, { "mode", PF_NUMBER, 0, 0, 4095u, 0 } } },
-  [REC_SYMLINK] = { "symlink", 1, 3, { { "origin", PF_STRING, 0, 0, PLAN_MAX_SIZE, 0 }, { "target", PF_STRING, 0, 1, PLAN_MAX_SIZE, 0 }, { "dst", PF_PATH, 0, 0, 0, 0 } } },
-  [REC_DATA] = { "data", 1, 5, { { "origin", PF_STRING, 0, 0, PLAN_MAX_SIZE, 0 }, { "fd", PF_NUMBER, 0, 0, 1048576u, 0 }, { "dst", PF_PATH, 0, 0, 0, 0 }, { "mode", PF_NUMBER, 0, 0, 4095u, 0 }, { "flags", PF_NUMBER, 0, 0, 3u, 0 } } },
-  [REC_CHMOD] = { "chmod", 1, 3, { { "origin", PF_STRING, 0, 0, PLAN_MAX_SIZE, 0 }, { "mode", PF_NUMBER, 0, 0, 4095u, 0 }, { "path", PF_PATH, 0, 0, 0, 0 } } },
-  [REC_REMOUNT_RO] = { "remount-ro", 1, 2, { { "origin", PF_STRING, 0, 0, PLAN_MAX_SIZE, 0 }, { "dst", PF_PATH, 0, 0, 0, 0 } } },
+  [REC_SHARE_NET] = { "share-net", 0, -1, 1, { { "shared", PF_NUMBER, 0, 0, 1, 0 } } },
+  [REC_SHARE_PID] = { "share-pid", 0, -1, 1, { { "shared", PF_NUMBER, 0, 0, 1, 0 } } },
+  [REC_UID] = { "uid", 0, -1, 1, { { "id", PF_NUMBER, 0, 0, 4294967294u, 0 } } },
+  [REC_GID] = { "gid", 0, -1, 1, { { "id", PF_NUMBER, 0, 0, 4294967294u, 0 } } },
+  [REC_HOSTNAME] = { "hostname", 0, -1, 1, { { "name", PF_STRING, 0, 0, 64, 0 } } },
+  [REC_CWD] = { "cwd", 0, -1, 1, { { "dir", PF_PATH, 0, 0, 0, 0 } } },
+  [REC_CWD_FALLBACK] = { "cwd-fallback", 0, -1, 1, { { "fallback", PF_NUMBER, 0, 0, 1, 0 } } },
+  [REC_NEW_SESSION] = { "new-session", 0, -1, 1, { { "setsid", PF_NUMBER, 0, 0, 1, 0 } } },
+  [REC_DIE_WITH_PARENT] = { "die-with-parent", 0, -1, 1, { { "die", PF_NUMBER, 0, 0, 1, 0 } } },
+  [REC_PARENT_PID] = { "parent-pid", 0, -1, 1, { { "pid", PF_NUMBER, 0, 0, 1073741823u, 0 } } },
+  [REC_AS_PID_1] = { "as-pid-1", 0, -1, 1, { { "pid1", PF_NUMBER, 0, 0, 1, 0 } } },
+  [REC_TERMINAL_NODE] = { "terminal-node", 0, -1, 1, { { "show", PF_NUMBER, 0, 0, 1, 0 } } },
+  [REC_VERBOSE] = { "verbose", 0, -1, 1, { { "say", PF_NUMBER, 0, 0, 1, 0 } } },
+  [REC_CAP] = { "cap", 1, -1, 1, { { "number", PF_NUMBER, 0, 0, 63u, 0 } } },
+  [REC_KEEP_FD] = { "keep-fd", 1, -1, 1, { { "fd", PF_NUMBER, 0, 3, 1048576u, 0 } } },
+  [REC_ENV] = { "env", 1, -1, 1, { { "entry", PF_ASSIGNMENT, 0, 0, 0, 0 } } },
+  [REC_ARGV] = { "argv", 1, -1, 1, { { "arg", PF_STRING, 0, 0, PLAN_MAX_SIZE, 0 } } },
+  [REC_SECCOMP] = { "seccomp", 0, -1, 2, { { "origin", PF_STRING, 0, 0, PLAN_MAX_SIZE, 0 }, { "program", PF_BYTES, 0, 1, 4096, 8 } } },
+  [REC_LANDLOCK_SCOPES] = { "landlock-scopes", 0, -1, 1, { { "scopes", PF_NUMBER, 0, 0, 3u, 0 } } },
+  [REC_LANDLOCK_FS] = { "landlock-fs", 1, -1, 2, { { "abi", PF_NUMBER, 0, 1, 255u, 0 }, { "rights", PF_NUMBER, 0, 0, 0x7fffffffffffffffull, 0 } } },
+  [REC_LANDLOCK_PATH] = { "landlock-path", 1, -1, 4, { { "origin", PF_STRING, 0, 0, PLAN_MAX_SIZE, 0 }, { "path", PF_PATH, 0, 0, 0, 0 }, { "dir-rights", PF_NUMBER, 0, 0, 0x7fffffffffffffffull, 0 }, { "file-rights", PF_NUMBER, 0, 0, 0x7fffffffffffffffull, 0 } } },
+  [REC_JOIN_DIR] = { "join-dir", 0, -1, 1, { { "dir", PF_PATH, 0, 0, 0, 0 } } },
+  [REC_JOIN_POLICY] = { "join-policy", 0, -1, 1, { { "words", PF_STRING, PF_ONE_LINE, 0, 1024, 0 } } },
+  [REC_CGROUP] = { "cgroup", 0, -1, 1, { { "leaf", PF_PATH, 0, 0, 0, 0 } } },
+  [REC_CGROUP_MEMORY_LABEL] = { "cgroup-memory-label", 0, -1, 1, { { "label", PF_STRING, 0, 0, PLAN_MAX_SIZE, 0 } } },
+  [REC_CGROUP_PIDS_LABEL] = { "cgroup-pids-label", 0, -1, 1, { { "label", PF_STRING, 0, 0, PLAN_MAX_SIZE, 0 } } },
+  [REC_ENV_LAUNCH] = { "env-launch", 0, -1, 1, { { "clear", PF_NUMBER, 0, 0, 1, 0 } } },
+  [REC_ENV_KEEP] = { "env-keep", 1, -1, 2, { { "text", PF_STRING, 0, 1, PLAN_MAX_SIZE, 0 }, { "kinds", PF_STRING, 0, 1, PLAN_MAX_SIZE, 0 } } },
+  [REC_ENV_UNSET] = { "env-unset", 1, -1, 2, { { "text", PF_STRING, 0, 1, PLAN_MAX_SIZE, 0 }, { "kinds", PF_STRING, 0, 1, PLAN_MAX_SIZE, 0 } } },
+  [REC_ENV_DEFAULT] = { "env-default", 1, -1, 1, { { "entry", PF_ASSIGNMENT, 0, 0, 0, 0 } } },
+  [REC_INPUT_FILE] = { "input-file", 1, -1, 4, { { "path", PF_PATH, 0, 0, 0, 0 }, { "mtime-s", PF_NUMBER, 0, 0, 0x7fffffffffffffffull, 0 }, { "mtime-ns", PF_NUMBER, 0, 0, 0x7fffffffffffffffull, 0 }, { "size", PF_NUMBER, 0, 0, 0x7fffffffffffffffull, 0 } } },
+  [REC_INPUT_PATH] = { "input-path", 1, -1, 3, { { "path", PF_PATH, 0, 0, 0, 0 }, { "directory", PF_NUMBER, 0, 0, 1, 0 }, { "optional", PF_NUMBER, 0, 0, 1, 0 } } },
+  [REC_INPUT_BOOT] = { "input-boot", 0, -1, 1, { { "id", PF_STRING, 0, 0, PLAN_MAX_SIZE, 0 } } },
+  [REC_INPUT_NODE] = { "input-node", 1, -1, 3, { { "path", PF_PATH, 0, 0, 0, 0 }, { "device", PF_NUMBER, 0, 0, 0x7fffffffffffffffull, 0 }, { "inode", PF_NUMBER, 0, 0, 0x7fffffffffffffffull, 0 } } },
+  [REC_BIND] = { "bind", 1, MOUNT_BIND, 7, { { "origin", PF_STRING, 0, 0, PLAN_MAX_SIZE, 0 }, { "src", PF_PATH, 0, 0, 0, 0 }, { "dst", PF_PATH, 0, 0, 0, 0 }, { "readOnly", PF_NUMBER, 0, 0, 1, 0 }, { "devices", PF_NUMBER, 0, 0, 1, 0 }, { "optional", PF_NUMBER, 0, 0, 1, 0 }, { "noFollow", PF_NUMBER, 0, 0, 1, 0 } } },
+  [REC_TMPFS] = { "tmpfs", 1, MOUNT_TMPFS, 4, { { "origin", PF_STRING, 0, 0, PLAN_MAX_SIZE, 0 }, { "dst", PF_PATH, 0, 0, 0, 0 }, { "size", PF_NUMBER, 0, 0, 0x7fffffffffffffffull, 0 }, { "mode", PF_NUMBER, 0, 0, 4095u, 0 } } },
+  [REC_PROC] = { "proc", 1, MOUNT_PROC, 2, { { "origin", PF_STRING, 0, 0, PLAN_MAX_SIZE, 0 }, { "dst", PF_PATH, 0, 0, 0, 0 } } },
+  [REC_DEV] = { "dev", 1, MOUNT_DEV, 2, { { "origin", PF_STRING, 0, 0, PLAN_MAX_SIZE, 0 }, { "dst", PF_PATH, 0, 0, 0, 0 } } },
+  [REC_MQUEUE] = { "mqueue", 1, MOUNT_MQUEUE, 2, { { "origin", PF_STRING, 0, 0, PLAN_MAX_SIZE, 0 }, { "dst", PF_PATH, 0, 0, 0, 0 } } },
+  [REC_DIR] = { "dir", 1, MOUNT_DIR, 3, { { "origin", PF_STRING, 0, 0, PLAN_MAX_SIZE, 0 }, { "dst", PF_PATH, 0, 0, 0, 0 }, { "mode", PF_NUMBER, 0, 0, 4095u, 0 } } },
+  [REC_SYMLINK] = { "symlink", 1, MOUNT_SYMLINK, 3, { { "origin", PF_STRING, 0, 0, PLAN_MAX_SIZE, 0 }, { "target", PF_STRING, 0, 1, PLAN_MAX_SIZE, 0 }, { "dst", PF_PATH, 0, 0, 0, 0 } } },
+  [REC_DATA] = { "data", 1, MOUNT_DATA, 6, { { "origin", PF_STRING, 0, 0, PLAN_MAX_SIZE, 0 }, { "fd", PF_NUMBER, 0, 0, 1048576u, 0 }, { "dst", PF_PATH, 0, 0, 0, 0 }, { "mode", PF_NUMBER, 0, 0, 4095u, 0 }, { "mount", PF_NUMBER, 0, 0, 1, 0 }, { "readOnly", PF_NUMBER, 0, 0, 1, 0 } } },
+  [REC_CHMOD] = { "chmod", 1, MOUNT_CHMOD, 3, { { "origin", PF_STRING, 0, 0, PLAN_MAX_SIZE, 0 }, { "mode", PF_NUMBER, 0, 0, 4095u, 0 }, { "path", PF_PATH, 0, 0, 0, 0 } } },
+  [REC_REMOUNT_RO] = { "remount-ro", 1, MOUNT_REMOUNT_RO, 2, { { "origin", PF_STRING, 0, 0, PLAN_MAX_SIZE, 0 }, { "dst", PF_PATH, 0, 0, 0, 0 } } },
 };
 #endif

@@ -96,10 +96,8 @@ static int valid_path(const char *p) {
   return 1;
 }
 
-/* One field's value, read and checked against its spec. */
-struct value { const char *s; uint64_t n; const unsigned char *bytes; size_t len; };
 
-static int read_field(struct reader *r, struct arena *a, const char *kw, const struct plan_field_spec *f, struct value *v) {
+static int read_field(struct reader *r, struct arena *a, const char *kw, const struct plan_field_spec *f, struct plan_value *v) {
   memset(v, 0, sizeof *v);
   switch (f->type) {
   case PF_NUMBER:
@@ -146,20 +144,9 @@ static void *push(struct reader *r, void *arrp, size_t *n, size_t *cap, size_t s
 
 struct caps { size_t env, argv, ops, fds, keep, unset, dflt, files, paths, nodes, ll, llfs; };
 
-static int add_op(struct reader *r, struct plan *plan, struct caps *c, enum op_kind kind, const char *origin, struct op **out) {
-  struct op *o = push(r, &plan->ops, &plan->n_ops, &c->ops, sizeof *o);
-  if (!o) return -1;
-  memset(o, 0, sizeof *o);
-  o->kind = kind;
-  o->origin = origin;
-  *out = o;
-  return 0;
-}
-
 /* Put one record's checked fields in place. Every record of the table has its case: the switch has no default,
  * so a record added to the table and not stored here is a compiler warning (an error with -Werror=switch). */
-static int store(struct reader *r, struct plan *plan, struct caps *c, enum plan_record id, const struct value *v) {
-  struct op *o;
+static int store(struct reader *r, struct plan *plan, struct caps *c, enum plan_record id, const struct plan_value *v) {
   switch (id) {
   case REC_SHARE_NET: plan->share_net = (int)v[0].n; return 0;
   case REC_SHARE_PID: plan->share_pid = (int)v[0].n; return 0;
@@ -252,36 +239,14 @@ static int store(struct reader *r, struct plan *plan, struct caps *c, enum plan_
     *n = (struct input_node){ v[F_INPUT_NODE_PATH].s, v[F_INPUT_NODE_DEVICE].n, v[F_INPUT_NODE_INODE].n };
     return 0;
   }
-  case REC_BIND:
-    if (add_op(r, plan, c, OP_BIND, v[F_BIND_ORIGIN].s, &o) < 0) return -1;
-    o->u.bind = (struct op_bind){ v[F_BIND_SRC].s, v[F_BIND_DST].s, (unsigned)v[F_BIND_FLAGS].n };
-    return 0;
-  case REC_TMPFS:
-    if (add_op(r, plan, c, OP_TMPFS, v[F_TMPFS_ORIGIN].s, &o) < 0) return -1;
-    o->u.tmpfs = (struct op_tmpfs){ v[F_TMPFS_DST].s, v[F_TMPFS_SIZE].n, (unsigned)v[F_TMPFS_MODE].n };
-    return 0;
-  case REC_PROC: case REC_DEV: case REC_MQUEUE: case REC_REMOUNT_RO: {
-    enum op_kind k = id == REC_PROC ? OP_PROC : id == REC_DEV ? OP_DEV : id == REC_MQUEUE ? OP_MQUEUE : OP_REMOUNT_RO;
-    if (add_op(r, plan, c, k, v[0].s, &o) < 0) return -1;
-    o->u.path.dst = v[1].s;
+  PLAN_MOUNT_RECORD_CASES {
+    struct op *o = push(r, &plan->ops, &plan->n_ops, &c->ops, sizeof *o);
+    if (!o) return -1;
+    o->kind = (enum mount_kind)plan_records[id].mount;
+    o->origin = v[0].s;
+    memcpy(o->v, v, sizeof o->v);
     return 0;
   }
-  case REC_DIR:
-    if (add_op(r, plan, c, OP_DIR, v[F_DIR_ORIGIN].s, &o) < 0) return -1;
-    o->u.dir = (struct op_dir){ v[F_DIR_DST].s, (unsigned)v[F_DIR_MODE].n };
-    return 0;
-  case REC_SYMLINK:
-    if (add_op(r, plan, c, OP_SYMLINK, v[F_SYMLINK_ORIGIN].s, &o) < 0) return -1;
-    o->u.symlink = (struct op_symlink){ v[F_SYMLINK_TARGET].s, v[F_SYMLINK_DST].s };
-    return 0;
-  case REC_DATA:
-    if (add_op(r, plan, c, OP_DATA, v[F_DATA_ORIGIN].s, &o) < 0) return -1;
-    o->u.data = (struct op_data){ (int)v[F_DATA_FD].n, v[F_DATA_DST].s, (unsigned)v[F_DATA_MODE].n, (unsigned)v[F_DATA_FLAGS].n };
-    return 0;
-  case REC_CHMOD:
-    if (add_op(r, plan, c, OP_CHMOD, v[F_CHMOD_ORIGIN].s, &o) < 0) return -1;
-    o->u.chmod = (struct op_chmod){ v[F_CHMOD_PATH].s, (unsigned)v[F_CHMOD_MODE].n };
-    return 0;
   case N_PLAN_RECORDS: break;
   }
   return fail(r, "record %d has no place in the plan", (int)id);
@@ -313,7 +278,8 @@ static int plan_parse_inner(struct reader *r, struct plan *plan) {
     while (id < N_PLAN_RECORDS && strcmp(plan_records[id].keyword, kw)) id++;
     if (id == N_PLAN_RECORDS) return fail(r, "unknown record '%.40s'", kw);
     const struct plan_record_spec *spec = &plan_records[id];
-    struct value v[PLAN_MAX_FIELDS];
+    struct plan_value v[PLAN_MAX_FIELDS];
+    memset(v, 0, sizeof v);
     for (unsigned i = 0; i < spec->n_fields; i++)
       if (read_field(r, &a, kw, &spec->fields[i], &v[i]) < 0) return -1;
     if (store(r, plan, &c, (enum plan_record)id, v) < 0) return -1;
@@ -359,4 +325,14 @@ void plan_free(struct plan *plan) {
   free(plan->landlock_fs);
   free(plan->landlock_paths);
   memset(plan, 0, sizeof *plan);
+}
+
+const struct plan_record_spec *plan_record_of_mount(enum mount_kind kind) {
+  for (int id = 0; id < N_PLAN_RECORDS; id++)
+    if (plan_records[id].mount == (int)kind) return &plan_records[id];
+  return NULL;
+}
+
+const char *plan_keyword(enum plan_record id) {
+  return plan_records[id].keyword;
 }

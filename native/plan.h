@@ -24,33 +24,19 @@ struct plan_field_spec {
 struct plan_record_spec {
   const char *keyword;
   int repeat;
+  int mount;            /* its enum mount_kind; -1: not a mount operation */
   unsigned n_fields;
   struct plan_field_spec fields[PLAN_MAX_FIELDS];
 };
 
-enum op_kind { OP_BIND, OP_TMPFS, OP_PROC, OP_DEV, OP_MQUEUE, OP_DIR, OP_SYMLINK, OP_DATA, OP_CHMOD, OP_REMOUNT_RO };
+/* One field's value, as read and checked: numbers and flags in n, strings and paths in s, bytes in bytes/len. */
+struct plan_value { const char *s; uint64_t n; const unsigned char *bytes; size_t len; };
 
-
-struct op_bind { const char *src, *dst; unsigned flags; };
-struct op_tmpfs { const char *dst; uint64_t size; unsigned mode; };
-struct op_path { const char *dst; };                 /* proc, dev, mqueue, remount-ro */
-struct op_dir { const char *dst; unsigned mode; };
-struct op_symlink { const char *target, *dst; };
-struct op_data { int fd; const char *dst; unsigned mode; unsigned flags; };
-struct op_chmod { const char *path; unsigned mode; };
-
+/* A mount operation: its record's fields as read, by the generated indices (v[F_BIND_SRC].s, v[F_TMPFS_MODE].n). */
 struct op {
-  enum op_kind kind;
-  const char *origin; /* "--bind /data" or "profile.json5:12:5": prefixes every error */
-  union {
-    struct op_bind bind;
-    struct op_tmpfs tmpfs;
-    struct op_path path;
-    struct op_dir dir;
-    struct op_symlink symlink;
-    struct op_data data;
-    struct op_chmod chmod;
-  } u;
+  enum mount_kind kind;
+  const char *origin; /* "--bind /data" or "profile.json5:12:5": prefixes every error (field 0 of every mount record) */
+  struct plan_value v[PLAN_MAX_FIELDS];
 };
 
 struct plan {
@@ -98,5 +84,8 @@ struct plan {
 /* Parse len bytes (copied); on error returns -1 and writes a one-line reason to err. */
 int plan_parse(const unsigned char *buf, size_t len, struct plan *plan, char *err, size_t errlen);
 void plan_free(struct plan *plan);
+/* The table's entry for a mount kind, and a record's keyword (for the plans the stage writes itself). */
+const struct plan_record_spec *plan_record_of_mount(enum mount_kind kind);
+const char *plan_keyword(enum plan_record id);
 
 #endif

@@ -252,7 +252,7 @@ const struct plan *start_spawner(const struct plan *plan) {
   return &inner;
 }
 
-/* A token of the plan wire form. */
+/* A token of the plan wire form: the member's plan, written with the table's keywords (plan_keyword). */
 static void tok(char **buf, size_t *len, size_t *cap, const void *data, size_t n) {
   char head[24];
   int h = snprintf(head, sizeof head, "%zu:", n);
@@ -280,17 +280,17 @@ int run_remote_member(const struct plan *plan, const int *ns_fds) {
   char *msg = NULL;
   size_t len = 0, cap = 0;
   tok_s(&msg, &len, &cap, "sandbox-plan"); tok_n(&msg, &len, &cap, PLAN_VERSION);
-  tok_s(&msg, &len, &cap, "cwd"); tok_s(&msg, &len, &cap, plan->cwd);
-  tok_s(&msg, &len, &cap, "cwd-fallback"); tok_n(&msg, &len, &cap, (unsigned)plan->cwd_fallback);
-  tok_s(&msg, &len, &cap, "new-session"); tok_n(&msg, &len, &cap, (unsigned)plan->new_session);
-  tok_s(&msg, &len, &cap, "as-pid-1"); tok_n(&msg, &len, &cap, (unsigned)plan->as_pid1);
+  tok_s(&msg, &len, &cap, plan_keyword(REC_CWD)); tok_s(&msg, &len, &cap, plan->cwd);
+  tok_s(&msg, &len, &cap, plan_keyword(REC_CWD_FALLBACK)); tok_n(&msg, &len, &cap, (unsigned)plan->cwd_fallback);
+  tok_s(&msg, &len, &cap, plan_keyword(REC_NEW_SESSION)); tok_n(&msg, &len, &cap, (unsigned)plan->new_session);
+  tok_s(&msg, &len, &cap, plan_keyword(REC_AS_PID_1)); tok_n(&msg, &len, &cap, (unsigned)plan->as_pid1);
   for (int c = 0; c < 64; c++)
-    if (plan->caps & (1ull << c)) { tok_s(&msg, &len, &cap, "cap"); tok_n(&msg, &len, &cap, (unsigned)c); }
-  for (size_t i = 0; i < plan->n_keep_fds; i++) { tok_s(&msg, &len, &cap, "keep-fd"); tok_n(&msg, &len, &cap, (unsigned)plan->keep_fds[i]); }
-  for (size_t i = 0; i < plan->n_env; i++) { tok_s(&msg, &len, &cap, "env"); tok_s(&msg, &len, &cap, plan->env[i]); }
-  for (size_t i = 0; i < plan->n_argv; i++) { tok_s(&msg, &len, &cap, "argv"); tok_s(&msg, &len, &cap, plan->argv[i]); }
+    if (plan->caps & (1ull << c)) { tok_s(&msg, &len, &cap, plan_keyword(REC_CAP)); tok_n(&msg, &len, &cap, (unsigned)c); }
+  for (size_t i = 0; i < plan->n_keep_fds; i++) { tok_s(&msg, &len, &cap, plan_keyword(REC_KEEP_FD)); tok_n(&msg, &len, &cap, (unsigned)plan->keep_fds[i]); }
+  for (size_t i = 0; i < plan->n_env; i++) { tok_s(&msg, &len, &cap, plan_keyword(REC_ENV)); tok_s(&msg, &len, &cap, plan->env[i]); }
+  for (size_t i = 0; i < plan->n_argv; i++) { tok_s(&msg, &len, &cap, plan_keyword(REC_ARGV)); tok_s(&msg, &len, &cap, plan->argv[i]); }
   if (plan->bpf) {
-    tok_s(&msg, &len, &cap, "seccomp"); tok_s(&msg, &len, &cap, plan->seccomp_origin ? plan->seccomp_origin : "seccomp");
+    tok_s(&msg, &len, &cap, plan_keyword(REC_SECCOMP)); tok_s(&msg, &len, &cap, plan->seccomp_origin ? plan->seccomp_origin : "seccomp");
     tok(&msg, &len, &cap, plan->bpf, plan->bpf_len);
   }
   tok_s(&msg, &len, &cap, "end");

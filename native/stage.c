@@ -156,8 +156,8 @@ int main(int argc, char **argv) {
   reset_inherited_state(compiled ? -1 : plan_fd, plan.keep_fds, plan.n_keep_fds);
   if (!compiled) close(plan_fd);
   for (size_t i = 0; i < plan.n_ops; i++)
-    if (plan.ops[i].kind == OP_DATA && fcntl(plan.ops[i].u.data.fd, F_GETFD) < 0)
-      die(125, "%s: descriptor %d is not open", plan.ops[i].origin, plan.ops[i].u.data.fd);
+    if (plan.ops[i].kind == MOUNT_DATA && fcntl((int)plan.ops[i].v[F_DATA_FD].n, F_GETFD) < 0)
+      die(125, "%s: descriptor %d is not open", plan.ops[i].origin, (int)plan.ops[i].v[F_DATA_FD].n);
 
   /* The parent Node saw at its start: if it died while Node was starting, we have been reparented already. */
   pid_t parent = plan.parent_pid ? plan.parent_pid : getppid();

@@ -22,7 +22,7 @@ export type FieldType =
 
 export interface FieldSpec { readonly name: string; readonly type: FieldType; readonly doc?: string }
 export interface RecordSpec {
-  /** which table of PLAN.md it is listed in */
+  /** which table of PLAN.md it is listed in; 'mount': an operation on the new root, carried out in order */
   readonly group: 'process' | 'compiled' | 'mount';
   readonly fields: readonly FieldSpec[];
   readonly doc: string;
@@ -37,11 +37,10 @@ const origin = { name: 'origin', type: string, doc: 'prefixes any error' } as co
 const mode = { t: 'number', max: 0o7777 } as const;
 const u63 = { t: 'number', max: 'u63' } as const;
 
-/** Bit values of the `bind` and `data` flags fields. */
-export const BIND_RO = 1, BIND_DEV = 2, BIND_TRY = 4, BIND_NOFOLLOW = 8;
-export const DATA_MOUNT = 1, DATA_RO = 2;
-
-/** Keyword → record. The order is PLAN.md's; the stage accepts the records in any order (mounts run in theirs). */
+/** Keyword → record. The order is PLAN.md's; the stage accepts the records in any order (mounts run in theirs).
+ * A mount record is named after its MountOp kind (lib/plan/types.ts) and its fields after the kind's properties:
+ * the writer and the stage's reader take them as they are, so a new kind is its MountOp entry, its record here and
+ * its work in native/mounts.c. */
 export const RECORDS = {
   'share-net': { group: 'process', fields: [{ name: 'shared', type: flag }], doc: '1: no new network namespace' },
   'share-pid': { group: 'process', fields: [{ name: 'shared', type: flag }], doc: "1: no new pid namespace: the init is a subreaper that ends every descendant at the end" },
@@ -79,14 +78,14 @@ export const RECORDS = {
   'input-boot': { group: 'compiled', fields: [{ name: 'id', type: string }], doc: '`/proc/sys/kernel/random/boot_id` when compiled' },
   'input-node': { group: 'compiled', repeat: true, fields: [{ name: 'path', type: path }, { name: 'device', type: u63 }, { name: 'inode', type: u63 }], doc: "a bind source's device and inode; checked only in the boot `input-boot` names (another boot or node has other numbers)" },
 
-  bind: { group: 'mount', repeat: true, fields: [origin, { name: 'src', type: path }, { name: 'dst', type: path }, { name: 'flags', type: { t: 'number', max: BIND_RO | BIND_DEV | BIND_TRY | BIND_NOFOLLOW } }], doc: 'flags: 1 read-only (recursively), 2 keep devices (no nodev), 4 skip when src is missing, 8 src was resolved when planned: no symlink may be on it now (`openat2` with `RESOLVE_NO_SYMLINKS`, else ELOOP)' },
+  bind: { group: 'mount', repeat: true, fields: [origin, { name: 'src', type: path }, { name: 'dst', type: path }, { name: 'readOnly', type: flag }, { name: 'devices', type: flag }, { name: 'optional', type: flag }, { name: 'noFollow', type: flag }], doc: 'readOnly: read-only, recursively; devices: no nodev; optional: skipped when src is missing; noFollow: src was resolved when planned, and no symlink may be on it now (`openat2` with `RESOLVE_NO_SYMLINKS`, else ELOOP)' },
   tmpfs: { group: 'mount', repeat: true, fields: [origin, { name: 'dst', type: path }, { name: 'size', type: u63, doc: 'bytes, 0: default' }, { name: 'mode', type: mode }], doc: 'a new tmpfs (size in bytes, 0: the kernel\'s default)' },
   proc: { group: 'mount', repeat: true, fields: [origin, { name: 'dst', type: path }], doc: 'procfs of the new pid namespace; sys, sysrq-trigger, irq, bus, fs read-only; kcore, keys, timer_list, sched_debug, kallsyms, latency_stats masked; acpi, scsi hidden' },
   dev: { group: 'mount', repeat: true, fields: [origin, { name: 'dst', type: path }], doc: 'tmpfs with null, zero, full, random, urandom, tty bound from the host, a new devpts, shm, and links' },
   mqueue: { group: 'mount', repeat: true, fields: [origin, { name: 'dst', type: path }], doc: 'a POSIX message queue filesystem' },
   dir: { group: 'mount', repeat: true, fields: [origin, { name: 'dst', type: path }, { name: 'mode', type: mode }], doc: 'mkdir -p, then chmod' },
   symlink: { group: 'mount', repeat: true, fields: [origin, { name: 'target', type: { t: 'string', nonEmpty: true } }, { name: 'dst', type: path }], doc: 'an existing identical link is fine' },
-  data: { group: 'mount', repeat: true, fields: [origin, { name: 'fd', type: { t: 'number', max: 1 << 20 } }, { name: 'dst', type: path }, { name: 'mode', type: mode }, { name: 'flags', type: { t: 'number', max: DATA_MOUNT | DATA_RO } }], doc: "the fd's contents; flags: 1 bind-mounted file, 2 read-only" },
+  data: { group: 'mount', repeat: true, fields: [origin, { name: 'fd', type: { t: 'number', max: 1 << 20 } }, { name: 'dst', type: path }, { name: 'mode', type: mode }, { name: 'mount', type: flag }, { name: 'readOnly', type: flag }], doc: "the fd's contents, as a file (mount: a bind-mounted one, readOnly: read-only)" },
   chmod: { group: 'mount', repeat: true, fields: [origin, { name: 'mode', type: mode }, { name: 'path', type: path }], doc: 'chmod an existing path' },
   'remount-ro': { group: 'mount', repeat: true, fields: [origin, { name: 'dst', type: path }], doc: 'the mount at dst and its submounts become read-only' },
 } as const satisfies Record<string, RecordSpec>;

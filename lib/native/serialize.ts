@@ -1,7 +1,7 @@
 // The plan's wire form (native/PLAN.md): tokens LEN ':' BYTES ',' — records of a keyword and fixed fields, each
 // record as lib/native/records.ts describes it. The C stage parses exactly this; nothing here decides anything.
 import type { Plan, MountOp } from '../plan/types';
-import { PLAN_VERSION, RECORDS, BIND_RO, BIND_DEV, BIND_TRY, BIND_NOFOLLOW, DATA_MOUNT, DATA_RO, type RecordName, type RecordValues } from './records';
+import { PLAN_VERSION, RECORDS, type RecordName, type RecordValues } from './records';
 import { landlockHandledRights, landlockPathRights } from '../plan/landlock';
 
 export class PlanWriter {
@@ -18,6 +18,7 @@ export class PlanWriter {
   record<K extends RecordName>(name: K, ...values: RecordValues<K>): this {
     const fields = RECORDS[name].fields as readonly unknown[];
     if (values.length !== fields.length) throw new Error(`plan record ${name}: ${values.length} fields for ${fields.length}`);
+    if (values.some((v) => v === undefined || v === null)) throw new Error(`plan record ${name}: a field has no value`);
     this.token(name);
     for (const v of values as Array<string | number | bigint | boolean | Buffer>) this.token(typeof v === 'boolean' ? (v ? 1 : 0) : v);
     return this;
@@ -28,23 +29,22 @@ export class PlanWriter {
   }
 }
 
-/** Every MountOp kind has its record here: a kind added to the plan type without one does not compile. */
+type OpOf<K> = Extract<MountOp, { op: K }>;
+type FieldNames<K extends RecordName> = (typeof RECORDS)[K]['fields'][number]['name'];
+/** The MountOp kinds whose record is missing, or has a field the kind lacks: none, or this does not compile. */
+type Unwritable = { [K in MountOp['op']]: K extends RecordName ? ([Exclude<FieldNames<K>, keyof OpOf<K>>] extends [never] ? never : K) : K }[MountOp['op']];
+const everyMountKindWritten: [Unwritable] extends [never] ? true : Unwritable = true;
+
+/** A mount operation as its record: the record named after its kind, each field the kind's property of that name
+ * (a flag the kind leaves out is 0). */
 export function mountRecord(w: PlanWriter, m: MountOp): void {
-  switch (m.op) {
-    case 'bind':
-      w.record('bind', m.origin, m.src, m.dst, (m.readOnly ? BIND_RO : 0) | (m.devices ? BIND_DEV : 0) | (m.optional ? BIND_TRY : 0) | (m.noFollow ? BIND_NOFOLLOW : 0));
-      return;
-    case 'tmpfs': w.record('tmpfs', m.origin, m.dst, m.size, m.mode); return;
-    case 'proc': case 'dev': case 'mqueue': case 'remount-ro': w.record(m.op, m.origin, m.dst); return;
-    case 'dir': w.record('dir', m.origin, m.dst, m.mode); return;
-    case 'symlink': w.record('symlink', m.origin, m.target, m.dst); return;
-    case 'data': w.record('data', m.origin, m.fd, m.dst, m.mode, (m.mount ? DATA_MOUNT : 0) | (m.readOnly ? DATA_RO : 0)); return;
-    case 'chmod': w.record('chmod', m.origin, m.mode, m.path); return;
-    default: {
-      const unknown: never = m;
-      throw new Error(`plan: no record for mount kind ${(unknown as { op: string }).op}`);
-    }
-  }
+  if (!everyMountKindWritten) return;
+  const fields = RECORDS[m.op].fields as readonly { name: string; type: { t: string } }[];
+  const values = fields.map((f) => {
+    const v = (m as unknown as Record<string, unknown>)[f.name];
+    return v === undefined && f.type.t === 'flag' ? false : v;
+  });
+  w.record(m.op, ...(values as RecordValues<typeof m.op>));
 }
 
 /** extra: further records written before `end` (a compiled plan's environment rules and inputs). */

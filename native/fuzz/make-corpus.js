@@ -43,7 +43,7 @@ function plan(...records) { return Buffer.concat([['sandbox-plan', 2], ...record
 const bpf = Buffer.alloc(16); bpf.writeUInt16LE(6, 8); bpf.writeUInt32LE(0x7fff0000, 12);
 seeds.push(plan(['argv', 'true'], ['seccomp', 'default.json5:3:1', bpf]));
 seeds.push(plan(['argv', 'true'], ['cgroup', '/sys/fs/cgroup/user/sbx-1'], ['cgroup-memory-label', 'memory 1G'], ['cgroup-pids-label', 'pids 100']));
-seeds.push(plan(['keep-fd', 5], ['data', '--file 5 /etc/x', 5, '/etc/x', 420, 3], ['chmod', '--chmod', 493, '/etc'], ['tmpfs', '--tmpfs', '/tmp', 1048576, 1023], ['argv', 'sh'], ['env', 'A=1']));
+seeds.push(plan(['keep-fd', 5], ['data', '--file 5 /etc/x', 5, '/etc/x', 420, 1, 1], ['chmod', '--chmod', 493, '/etc'], ['tmpfs', '--tmpfs', '/tmp', 1048576, 1023], ['argv', 'sh'], ['env', 'A=1']));
 
 // a compiled plan's records (environment patterns, inputs) and Landlock rules, through the real writer
 const { compiledRecords } = require(path.join(root, 'dist/lib/cli/compile.js'));

@@ -48,13 +48,20 @@ t.test('native/plan-records.h and PLAN.md are derived from the table', async (t)
   }
   const plan = fs.readFileSync(path.join(ROOT, 'native', 'plan.c'), 'utf8');
   t.notMatch(plan, /kw\[\d+\]/, 'plan.c picks no field by peeking at a keyword\'s characters');
-  for (const name of Object.keys(RECORDS)) {
-    t.ok(plan.includes(`case REC_${name.toUpperCase().replace(/[^A-Z0-9]/g, '_')}`), `${name}: plan.c stores it`);
+  t.ok(plan.includes('PLAN_MOUNT_RECORD_CASES'), 'plan.c stores every mount record alike');
+  for (const [name, spec] of Object.entries(RECORDS)) {
+    if (spec.group === 'mount') t.ok(header.includes(`case REC_${name.toUpperCase().replace(/[^A-Z0-9]/g, '_')}:`), `${name}: a mount record of the generated cases`);
+    else t.ok(plan.includes(`case REC_${name.toUpperCase().replace(/[^A-Z0-9]/g, '_')}`), `${name}: plan.c stores it`);
+  }
+  const mounts = fs.readFileSync(path.join(ROOT, 'native', 'mounts.c'), 'utf8');
+  for (const [name, spec] of Object.entries(RECORDS)) {
+    if (spec.group === 'mount') t.ok(mounts.includes(`case MOUNT_${name.toUpperCase().replace(/[^A-Z0-9]/g, '_')}:`), `${name}: mounts.c carries it out`);
   }
 });
 
 t.test('the writer refuses a record with the wrong number of fields', async (t) => {
-  t.throws(() => new PlanWriter().record('bind', 'o', '/a'), /plan record bind: 2 fields for 4/);
+  t.throws(() => new PlanWriter().record('bind', 'o', '/a'), /plan record bind: 2 fields for 7/);
+  t.throws(() => new PlanWriter().record('dir', 'o', '/a', undefined), /plan record dir: a field has no value/);
 });
 
 // A value of each field type that the C reader accepts, and how plan-check prints it.
@@ -97,16 +104,17 @@ const mountSamples = {
   chmod: { op: 'chmod', mode: 0o755, path: '/run/x', origin: '--chmod 0755 /run/x' },
   'remount-ro': { op: 'remount-ro', dst: '/run', origin: '--remount-ro /run' },
 };
+// as plan-check prints a struct op: keyword, then every field, numbers in decimal
 const mountLines = {
-  bind: 'op bind --ro-bind-try /usr /usr /usr /usr 13',
-  tmpfs: 'op tmpfs --tmpfs /tmp /tmp 1048576 1777',
+  bind: 'op bind --ro-bind-try /usr /usr /usr /usr 1 0 1 1',
+  tmpfs: 'op tmpfs --tmpfs /tmp /tmp 1048576 1023',
   proc: 'op proc --proc /proc /proc',
   dev: 'op dev --dev /dev /dev',
   mqueue: 'op mqueue --mqueue /dev/mqueue /dev/mqueue',
-  dir: 'op dir --dir /run/x /run/x 700',
+  dir: 'op dir --dir /run/x /run/x 448',
   symlink: 'op symlink --symlink usr/bin /bin usr/bin /bin',
-  data: 'op data --ro-bind-data 5 /etc/x 5 /etc/x 644 3',
-  chmod: 'op chmod --chmod 0755 /run/x 755 /run/x',
+  data: 'op data --ro-bind-data 5 /etc/x 5 /etc/x 420 1 1',
+  chmod: 'op chmod --chmod 0755 /run/x 493 /run/x',
   'remount-ro': 'op remount-ro --remount-ro /run /run',
 };
 
@@ -118,7 +126,7 @@ t.test('every MountOp kind reaches the stage, in order, with its values', { skip
   t.same(r.lines.filter((l) => l.startsWith('op ')), MOUNT_OP_KINDS.map((k) => mountLines[k]));
 });
 
-t.test('a MountOp kind the writer does not know fails to compile', { skip: have('npx') ? false : 'npx is missing' }, async (t) => {
+t.test('a MountOp kind the writer does not know fails to compile, and so does a record field the kind lacks', { skip: have('npx') ? false : 'npx is missing' }, async (t) => {
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'mount-kind-'));
   fs.cpSync(path.join(ROOT, 'lib'), path.join(work, 'lib'), { recursive: true });
   const types = path.join(work, 'lib', 'plan', 'types.ts');
@@ -131,8 +139,15 @@ t.test('a MountOp kind the writer does not know fails to compile', { skip: have(
   fs.symlinkSync(path.join(ROOT, 'node_modules'), path.join(work, 'node_modules'));
   const r = spawnSync(path.join(ROOT, 'node_modules', '.bin', 'tsc'), ['-p', work], { encoding: 'utf8', cwd: work });
   t.not(r.status, 0, 'tsc refuses it');
-  t.match(r.stdout, /lib\/native\/serialize\.ts\(\d+,\d+\): error TS2322: Type .*overlay.* is not assignable to type 'never'/, 'at mountRecord');
+  t.match(r.stdout, /lib\/native\/serialize\.ts\(\d+,\d+\): error TS2322: Type 'true' is not assignable to type '"overlay"'/, 'at the writer: no record for it');
   t.match(r.stdout, /lib\/plan\/types\.ts\(\d+,\d+\): error/, 'and at MOUNT_OP_KINDS');
+  // a record whose field the kind lacks
+  fs.writeFileSync(types, fs.readFileSync(path.join(ROOT, 'lib', 'plan', 'types.ts'), 'utf8'));
+  const records = path.join(work, 'lib', 'native', 'records.ts');
+  fs.writeFileSync(records, fs.readFileSync(records, 'utf8').replace("mqueue: { group: 'mount', repeat: true, fields: [origin, { name: 'dst', type: path }]",
+    "mqueue: { group: 'mount', repeat: true, fields: [origin, { name: 'dst', type: path }, { name: 'size', type: u63 }]"));
+  const r2 = spawnSync(path.join(ROOT, 'node_modules', '.bin', 'tsc'), ['-p', work], { encoding: 'utf8', cwd: work });
+  t.match(r2.stdout, /lib\/native\/serialize\.ts\(\d+,\d+\): error TS2322: Type 'true' is not assignable to type '"mqueue"'/, 'a field the kind has no value for');
   fs.rmSync(work, { recursive: true, force: true });
 });
 
