@@ -134,6 +134,7 @@ t.test('a MountOp kind the writer does not know fails to compile, and so does a 
     "| { op: 'remount-ro'; dst: string; origin: Origin }\n  | { op: 'overlay'; dst: string; origin: Origin };"));
   const config = JSON.parse(fs.readFileSync(path.join(ROOT, 'tsconfig.json'), 'utf8'));
   config.compilerOptions.noEmit = true;
+  config.include = ['lib/native/serialize.ts', 'lib/plan/types.ts']; // and what they import: the writer's part alone
   config.compilerOptions.typeRoots = [path.join(ROOT, 'node_modules', '@types')];
   fs.writeFileSync(path.join(work, 'tsconfig.json'), JSON.stringify(config));
   fs.symlinkSync(path.join(ROOT, 'node_modules'), path.join(work, 'node_modules'));
