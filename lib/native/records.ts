@@ -55,7 +55,7 @@ export const RECORDS = {
   'as-pid-1': { group: 'process', fields: [{ name: 'pid1', type: flag }], doc: 'exec the program as pid 1 instead of under the init' },
   'terminal-node': { group: 'process', fields: [{ name: 'show', type: flag }], doc: "1: when one of fds 0-2 is the caller's controlling terminal and it is `/dev/pts/K` of the host, a `dev` at `/dev` shows that node at `/dev/pts/K` (pty K of the new devpts is reserved, the init holds its master). Not with `as-pid-1`" },
   verbose: { group: 'process', fields: [{ name: 'say', type: flag }], doc: 'say on stderr what the kernel could not give (an older Landlock ABI)' },
-  cap: { group: 'process', repeat: true, fields: [{ name: 'number', type: { t: 'number', max: 63 } }], doc: 'a capability kept' },
+  cap: { group: 'process', repeat: true, fields: [{ name: 'capability', type: { t: 'number', max: 63 } }], doc: 'a capability kept' },
   'keep-fd': { group: 'process', repeat: true, fields: [{ name: 'fd', type: { t: 'number', min: 3, max: 1 << 20 } }], doc: 'a descriptor the program inherits (0-2 always are)' },
   env: { group: 'process', repeat: true, fields: [{ name: 'entry', type: { t: 'assignment' } }], doc: "the program's environment, in order" },
   argv: { group: 'process', repeat: true, fields: [{ name: 'arg', type: string }], doc: "the program's arguments, argv[0] first (at least one, unless a compiled plan's launch gives them)" },
