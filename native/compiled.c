@@ -8,13 +8,19 @@
 #include <sys/stat.h>
 
 /* A name against a compiled pattern (records env-keep, env-unset): each byte of kinds says what the byte of text
- * at its place is: `l` itself, `?` any one byte, `*` any run. The plan builder made the kinds; no glob syntax is
+ * at its place is: `l` itself, `?` any one character, `*` any run. The plan builder made the kinds; no glob syntax is
  * read here. */
 int env_pattern_matches(const struct env_pattern *p, const char *name, size_t len) {
   size_t t = 0, n = 0, star = (size_t)-1, star_n = 0, plen = strlen(p->kinds);
   while (n < len) {
     if (t < plen && p->kinds[t] == '*') { star = t++; star_n = n; continue; }
-    if (t < plen && (p->kinds[t] == '?' || p->text[t] == name[n])) { t++; n++; continue; }
+    if (t < plen && p->kinds[t] == '?') { /* one character: a UTF-8 sequence whole, as the plan builder's RegExp */
+      t++;
+      n++;
+      while (n < len && ((unsigned char)name[n] & 0xc0) == 0x80) n++;
+      continue;
+    }
+    if (t < plen && p->text[t] == name[n]) { t++; n++; continue; }
     if (star == (size_t)-1) return 0;
     t = star + 1;
     n = ++star_n;

@@ -2,7 +2,7 @@
 // (`[` too: there are no classes). Compiled once into a form with no glob syntax left, which both sides apply:
 // the plan builder (as a RegExp) and, for compiled plans, the C stage at each launch (records env-keep, env-unset).
 
-/** kinds: one letter per character of text: `l` the character itself, `?` any one, `*` any run. */
+/** kinds: one letter per byte of text (UTF-8): `l` the byte itself, `?` any one character, `*` any run. */
 export interface EnvPattern { text: string; kinds: string }
 
 export function compileEnvPattern(glob: string): EnvPattern {
@@ -24,5 +24,5 @@ export function envPatternRegExp(glob: string): RegExp {
     re += bytes.subarray(i, j).toString().replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
     i = j;
   }
-  return new RegExp(`^${re}$`, 's');
+  return new RegExp(`^${re}$`, 'su');
 }

@@ -24,7 +24,7 @@ const checkWhy = !built ? 'make is missing' : built.status !== 0 ? `native/build
 /** The C reader's view of a plan: its lines, and the environment it builds (with env-launch). */
 function cRead(bytes, env = {}) {
   // through env -i: tap adds its own variables to every child's environment
-  const r = spawnSync('env', ['-i', ...Object.entries(env).map(([k, v]) => `${k}=${v}`), CHECK], { input: bytes, encoding: 'latin1' });
+  const r = spawnSync('env', ['-i', ...Object.entries(env).map(([k, v]) => `${k}=${v}`), CHECK], { input: bytes, encoding: 'utf8' });
   const [lines, built] = r.stdout.split('env\n');
   return { status: r.status, stderr: r.stderr, lines: lines.split('\n').filter(Boolean), env: built === undefined ? null : built.split('\0').filter(Boolean) };
 }
@@ -180,13 +180,14 @@ t.test('compiled inputs: each kind its own record and fields', { skip: checkWhy 
 t.test('environment patterns: TypeScript and the C stage agree on *, ? and [...]', { skip: checkWhy }, async (t) => {
   const host = {
     PATH: '/bin', HOME: '/h', 'A[B]': '1', AB: '2', 'A[': '3', SLURM_JOB: '4', SLURM_: '5', SLURMX: '6', XYZ: '7', XZ: '8', XYYZ: '9',
-    'LC_ALL': 'C', LC_X: 'x', 'Q*': 'star', QQ: 'q', 'a.b': 'dot', axb: 'nodot', 'x\\y': 'bs', SANDBOX_PARENT_PID: '1',
+    'LC_ALL': 'C', LC_X: 'x', 'Q*': 'star', QQ: 'q', 'a.b': 'dot', axb: 'nodot', 'x\\y': 'bs', SANDBOX_PARENT_PID: '1', 'Ué': 'utf8', 'U€x': 'utf8-3',
   };
   const specs = [
     { clear: true, keep: ['SLURM_*', 'A[B]', 'LC_??', 'X?Z', 'Q*', 'a.b', 'x\\y', 'PATH'], unset: [] },
     { clear: false, keep: [], unset: ['A[B]', 'SLURM_?*', '*Z', 'LC_?', 'HOME', 'PATH'] },
     { clear: true, keep: ['*'], unset: ['[AQ]*', '?'] },
     { clear: true, keep: ['A[', 'X*Y*Z'], unset: [] },
+    { clear: true, keep: ['U?', 'U?x', 'Ué'], unset: [] },
   ];
   for (const spec of specs) {
     const want = buildEnv({ ...spec, set: {} }, { ...host, SANDBOX_PARENT_PID: undefined }).sort();
