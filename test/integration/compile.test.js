@@ -81,9 +81,9 @@ t.test('a compiled plan reads its environment patterns as sandbox run does: [ is
   const plan = path.join(dir, 'env.plan');
   const c = sandboxCli(['compile', '--no-profile', '--ro-bind', '/', '/', '--unsetenv', 'A[B]', '--unsetenv', 'V?', '-o', plan], { cwd: dir });
   t.equal(c.status, 0, c.stderr);
-  const r = launch(plan, ['env'], { AB: 'kept', 'A[B]': 'gone', VX: 'gone', 'Vé': 'gone', VXY: 'kept' });
+  const r = launch(plan, ['env', '-0'], { AB: 'kept', 'A[B]': 'gone', VX: 'gone', 'Vé': 'gone', VXY: 'kept' });
   t.equal(r.status, 0, r.stderr);
   // (tap adds its _TAPJS_ variables to every child's environment)
-  const names = r.stdout.split('\n').filter(Boolean).map((l) => l.slice(0, l.indexOf('='))).filter((n) => !n.startsWith('_TAPJS_')).sort();
+  const names = r.stdout.split('\0').filter(Boolean).map((l) => l.slice(0, l.indexOf('='))).filter((n) => !n.startsWith('_TAPJS_')).sort();
   t.same(names, ['AB', 'PATH', 'VXY']);
 });
