@@ -247,14 +247,14 @@ static void build_dev(const char *dst, const char *origin, const int *nodes, int
   if (terminal >= 0) show_terminal(p, terminal, terminal_index, origin);
   snprintf(p, sizeof p, "%s/shm", dst);
   mount_tmpfs(p, 0, 01777, origin, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV);
+  /* no /dev/core: /proc/kcore is masked */
   static const char *const links[][2] = {
     { "pts/ptmx", "ptmx" }, { "/proc/self/fd", "fd" }, { "/proc/self/fd/0", "stdin" },
-    { "/proc/self/fd/1", "stdout" }, { "/proc/self/fd/2", "stderr" }, { "/proc/kcore", "core" },
+    { "/proc/self/fd/1", "stdout" }, { "/proc/self/fd/2", "stderr" },
   };
   int dfd = open_in_root(dst, O_RDONLY | O_DIRECTORY);
   if (dfd < 0) die_errno(125, "%s: open %s", origin, dst);
   for (size_t i = 0; i < sizeof links / sizeof links[0]; i++) {
-    if (!strcmp(links[i][1], "core")) continue; /* kcore is masked: no link to it */
     if (symlinkat(links[i][0], dfd, links[i][1]) < 0 && errno != EEXIST) {
       snprintf(t, sizeof t, "%s/%s", dst, links[i][1]);
       die_errno(125, "%s: symlink %s", origin, t);
@@ -351,17 +351,17 @@ void build_root(const struct plan *plan) {
   for (size_t i = 0; i < plan->n_ops; i++) {
     const struct op *o = &plan->ops[i];
     trees[i] = -1;
-    if (o->kind == OP_DEV) need_dev = 1;
-    if (o->kind == OP_PROC && plan->share_pid) {
+    if (o->kind == MOUNT_DEV) need_dev = 1;
+    if (o->kind == MOUNT_PROC && plan->share_pid) {
       trees[i] = clone_tree("/proc", 1);
       if (trees[i] < 0) die_errno(125, "%s: clone the host's /proc", o->origin);
       continue;
     }
-    if (o->kind != OP_BIND) continue;
-    trees[i] = o->u.bind.flags & BIND_NOFOLLOW ? clone_tree_nofollow(o->u.bind.src) : clone_tree(o->u.bind.src, 1);
-    if (trees[i] < 0 && !((o->u.bind.flags & BIND_TRY) && (errno == ENOENT || errno == ENOTDIR || errno == EACCES)))
+    if (o->kind != MOUNT_BIND) continue;
+    trees[i] = o->v[F_BIND_NO_FOLLOW].n ? clone_tree_nofollow(o->v[F_BIND_SRC].s) : clone_tree(o->v[F_BIND_SRC].s, 1);
+    if (trees[i] < 0 && !(o->v[F_BIND_OPTIONAL].n && (errno == ENOENT || errno == ENOTDIR || errno == EACCES)))
       die_errno(125, "%s", o->origin);
-    if (trees[i] >= 0) debug("cloned %s", o->u.bind.src);
+    if (trees[i] >= 0) debug("cloned %s", o->v[F_BIND_SRC].s);
   }
   for (size_t i = 0; i < N_DEV_NODES; i++) {
     char p[32];
@@ -396,61 +396,63 @@ void build_root(const struct plan *plan) {
     const struct op *o = &plan->ops[i];
     int d;
     switch (o->kind) {
-    case OP_BIND: {
+    case MOUNT_BIND: {
       if (trees[i] < 0) break; /* a -try source that is missing */
       struct stat st;
       if (fstat(trees[i], &st) < 0) die_errno(125, "%s", o->origin);
-      d = make_dest(o->u.bind.dst, S_ISDIR(st.st_mode), S_ISDIR(st.st_mode) ? 0755 : 0644);
-      if (d < 0) die_errno(125, "%s: create %s", o->origin, o->u.bind.dst);
+      d = make_dest(o->v[F_BIND_DST].s, S_ISDIR(st.st_mode), S_ISDIR(st.st_mode) ? 0755 : 0644);
+      if (d < 0) die_errno(125, "%s: create %s", o->origin, o->v[F_BIND_DST].s);
       uint64_t attrs = MOUNT_ATTR_NOSUID;
-      if (!(o->u.bind.flags & BIND_DEV)) attrs |= MOUNT_ATTR_NODEV;
-      if (o->u.bind.flags & BIND_RO) attrs |= MOUNT_ATTR_RDONLY;
-      set_attrs(trees[i], attrs, 1, o->origin, o->u.bind.dst);
-      attach(trees[i], d, o->origin, o->u.bind.dst);
+      if (!o->v[F_BIND_DEVICES].n) attrs |= MOUNT_ATTR_NODEV;
+      if (o->v[F_BIND_READ_ONLY].n) attrs |= MOUNT_ATTR_RDONLY;
+      set_attrs(trees[i], attrs, 1, o->origin, o->v[F_BIND_DST].s);
+      attach(trees[i], d, o->origin, o->v[F_BIND_DST].s);
       close(d);
       close(trees[i]);
-      debug("bind %s on %s (flags %u)", o->u.bind.src, o->u.bind.dst, o->u.bind.flags);
+      debug("bind %s on %s (read-only %d, devices %d)", o->v[F_BIND_SRC].s, o->v[F_BIND_DST].s, (int)o->v[F_BIND_READ_ONLY].n, (int)o->v[F_BIND_DEVICES].n);
       break;
     }
-    case OP_TMPFS:
-      mount_tmpfs(o->u.tmpfs.dst, o->u.tmpfs.size, o->u.tmpfs.mode, o->origin, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV);
+    case MOUNT_TMPFS:
+      mount_tmpfs(o->v[F_TMPFS_DST].s, o->v[F_TMPFS_SIZE].n, (unsigned)o->v[F_TMPFS_MODE].n, o->origin, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV);
       break;
-    case OP_PROC:
-      build_proc(o->u.path.dst, o->origin, empty, trees[i]);
+    case MOUNT_PROC:
+      build_proc(o->v[F_PROC_DST].s, o->origin, empty, trees[i]);
       trees[i] = -1;
       break;
-    case OP_DEV:
+    case MOUNT_DEV:
       /* only a /dev at /dev puts the node at the path the host's readlink names */
-      build_dev(o->u.path.dst, o->origin, dev_nodes_fd, strcmp(o->u.path.dst, "/dev") ? -1 : terminal, terminal_index);
+      build_dev(o->v[F_DEV_DST].s, o->origin, dev_nodes_fd, strcmp(o->v[F_DEV_DST].s, "/dev") ? -1 : terminal, terminal_index);
       break;
-    case OP_MQUEUE:
-      mount_fresh("mqueue", o->u.path.dst, o->origin, NULL, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC);
+    case MOUNT_MQUEUE:
+      mount_fresh("mqueue", o->v[F_MQUEUE_DST].s, o->origin, NULL, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC);
       break;
-    case OP_DIR:
-      d = mkdir_in_root(o->u.dir.dst, o->u.dir.mode);
+    case MOUNT_DIR:
+      d = mkdir_in_root(o->v[F_DIR_DST].s, (unsigned)o->v[F_DIR_MODE].n);
       if (d < 0) die_errno(125, "%s", o->origin);
-      chmod_fd(d, o->u.dir.mode, o->origin);
+      chmod_fd(d, (unsigned)o->v[F_DIR_MODE].n, o->origin);
       close(d);
       break;
-    case OP_SYMLINK: {
+    case MOUNT_SYMLINK: {
       char name[NAME_MAX + 1], p[64], buf[PATH_MAX];
-      int parent = parent_in_root(o->u.symlink.dst, name, sizeof name);
+      int parent = parent_in_root(o->v[F_SYMLINK_DST].s, name, sizeof name);
       if (parent < 0) die_errno(125, "%s", o->origin);
       snprintf(p, sizeof p, "/proc/self/fd/%d", parent);
       int dfd = open(p, O_DIRECTORY | O_RDONLY | O_CLOEXEC);
       if (dfd < 0) die_errno(125, "%s", o->origin);
-      if (symlinkat(o->u.symlink.target, dfd, name) < 0) {
+      if (symlinkat(o->v[F_SYMLINK_TARGET].s, dfd, name) < 0) {
         ssize_t n = errno == EEXIST ? readlinkat(dfd, name, buf, sizeof buf - 1) : -1;
-        if (n < 0 || (size_t)n != strlen(o->u.symlink.target) || memcmp(buf, o->u.symlink.target, (size_t)n))
+        if (n < 0 || (size_t)n != strlen(o->v[F_SYMLINK_TARGET].s) || memcmp(buf, o->v[F_SYMLINK_TARGET].s, (size_t)n))
           die_errno(125, "%s", o->origin);
       }
       close(dfd);
       close(parent);
       break;
     }
-    case OP_DATA: {
-      const struct op_data *dd = &o->u.data;
-      if (dd->flags & DATA_MOUNT) {
+    case MOUNT_DATA: {
+      const struct { int fd; const char *dst; unsigned mode; int mount, read_only; } dd_ = {
+        (int)o->v[F_DATA_FD].n, o->v[F_DATA_DST].s, (unsigned)o->v[F_DATA_MODE].n, (int)o->v[F_DATA_MOUNT].n, (int)o->v[F_DATA_READ_ONLY].n,
+      }, *dd = &dd_;
+      if (dd->mount) {
         char scratch[64];
         snprintf(scratch, sizeof scratch, BASE "/data-%zu", i);
         int f = open(scratch, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, dd->mode);
@@ -460,7 +462,7 @@ void build_root(const struct plan *plan) {
         close(f);
         int tree = clone_tree(scratch, 0);
         if (tree < 0) die_errno(125, "%s: clone data file", o->origin);
-        set_attrs(tree, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | ((dd->flags & DATA_RO) ? MOUNT_ATTR_RDONLY : 0), 0, o->origin, dd->dst);
+        set_attrs(tree, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | (dd->read_only ? MOUNT_ATTR_RDONLY : 0), 0, o->origin, dd->dst);
         d = make_dest(dd->dst, 0, 0644);
         if (d < 0) die_errno(125, "%s: create %s", o->origin, dd->dst);
         attach(tree, d, o->origin, dd->dst);
@@ -484,17 +486,17 @@ void build_root(const struct plan *plan) {
       close(dd->fd);
       break;
     }
-    case OP_CHMOD: {
-      int fd = open_in_root(o->u.chmod.path, O_PATH);
+    case MOUNT_CHMOD: {
+      int fd = open_in_root(o->v[F_CHMOD_PATH].s, O_PATH);
       if (fd < 0) die_errno(125, "%s", o->origin);
-      chmod_fd(fd, o->u.chmod.mode, o->origin);
+      chmod_fd(fd, (unsigned)o->v[F_CHMOD_MODE].n, o->origin);
       close(fd);
       break;
     }
-    case OP_REMOUNT_RO: {
-      int fd = open_in_root(o->u.path.dst, O_PATH);
+    case MOUNT_REMOUNT_RO: {
+      int fd = open_in_root(o->v[F_REMOUNT_RO_DST].s, O_PATH);
       if (fd < 0) die_errno(125, "%s", o->origin);
-      set_attrs(fd, MOUNT_ATTR_RDONLY, 1, o->origin, o->u.path.dst);
+      set_attrs(fd, MOUNT_ATTR_RDONLY, 1, o->origin, o->v[F_REMOUNT_RO_DST].s);
       close(fd);
       break;
     }

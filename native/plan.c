@@ -1,6 +1,10 @@
-/* Plan parser: turns the wire form (PLAN.md) into struct plan, validating every field.
- * Fails closed: an unknown record, a bad number, a relative path or a truncated token is an error. */
+/* Plan reader: turns the wire form (PLAN.md) into struct plan, validating every field.
+ * Fails closed: an unknown record, a bad number, a relative path or a truncated token is an error.
+ * Which records exist and what their fields are comes from one table (lib/native/records.ts, generated into
+ * plan-records.h): the fields are read and checked by their type here, then store() puts them in place. */
 #include "plan.h"
+#define PLAN_RECORDS_TABLE
+#include "plan-records.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -92,217 +96,204 @@ static int valid_path(const char *p) {
   return 1;
 }
 
-static const char *path_token(struct reader *r, struct arena *a, const char *what) {
-  const char *s = string_token(r, a);
-  if (!s) return NULL;
-  if (!valid_path(s)) { fail(r, "%s is not a normalised absolute path: '%.200s'", what, s); return NULL; }
-  return s;
+
+static int read_field(struct reader *r, struct arena *a, const char *kw, const struct plan_field_spec *f, struct plan_value *v) {
+  memset(v, 0, sizeof *v);
+  switch (f->type) {
+  case PF_NUMBER:
+    if (number_token(r, a, f->max, &v->n) < 0) return -1;
+    if (v->n < f->min) return fail(r, "%s %s: number out of range: '%llu' (at least %llu)", kw, f->name, (unsigned long long)v->n, (unsigned long long)f->min);
+    return 0;
+  case PF_STRING: {
+    if (!(v->s = string_token(r, a))) return -1;
+    size_t n = strlen(v->s);
+    if (n < f->min) return fail(r, "%s %s: empty", kw, f->name);
+    if (n > f->max) return fail(r, "%s %s: longer than %llu bytes", kw, f->name, (unsigned long long)f->max);
+    if ((f->flags & PF_ONE_LINE) && strchr(v->s, '\n')) return fail(r, "%s %s: holds a newline", kw, f->name);
+    return 0;
+  }
+  case PF_PATH:
+    if (!(v->s = string_token(r, a))) return -1;
+    if (!valid_path(v->s)) return fail(r, "%s %s is not a normalised absolute path: '%.200s'", kw, f->name, v->s);
+    return 0;
+  case PF_ASSIGNMENT:
+    if (!(v->s = string_token(r, a))) return -1;
+    if (!strchr(v->s, '=') || v->s[0] == '=') return fail(r, "%s entry without NAME=: '%.80s'", kw, v->s);
+    return 0;
+  case PF_BYTES:
+    if (token(r, &v->bytes, &v->len) < 0) return -1;
+    if (v->len % f->unit || v->len / f->unit < f->min || v->len / f->unit > f->max)
+      return fail(r, "%s program of %zu bytes is not %llu to %llu units of %u bytes", kw, v->len, (unsigned long long)f->min, (unsigned long long)f->max, f->unit);
+    return 0;
+  }
+  return fail(r, "%s: unknown field type", kw);
 }
 
-#define GROW(arr, n, cap, type)                                              \
-  do {                                                                       \
-    if ((n) >= (cap)) {                                                      \
-      size_t nc = (cap) ? (cap) * 2 : 16;                                    \
-      type *na = realloc((void *)(arr), nc * sizeof(type));                  \
-      if (!na) return fail(&r, "out of memory");                            \
-      (arr) = na;                                                            \
-      (cap) = nc;                                                            \
-    }                                                                        \
-  } while (0)
+/* Room for one more element of a repeatable record's array. */
+static void *push(struct reader *r, void *arrp, size_t *n, size_t *cap, size_t size) {
+  void **arr = arrp;
+  if (*n >= *cap) {
+    size_t nc = *cap ? *cap * 2 : 16;
+    void *na = realloc(*arr, nc * size);
+    if (!na) { fail(r, "out of memory"); return NULL; }
+    *arr = na;
+    *cap = nc;
+  }
+  return (char *)*arr + (*n)++ * size;
+}
 
-static int plan_parse_inner(struct reader *rr, struct plan *plan) {
-#define r (*rr)
-  struct arena a = { malloc(rr->len + 1), 0, rr->len + 1 };
-  if (!a.base) return fail(rr, "out of memory");
+struct caps { size_t env, argv, ops, fds, keep, unset, dflt, files, paths, nodes, ll, llfs; };
+
+/* Put one record's checked fields in place. Every record of the table has its case: the switch has no default,
+ * so a record added to the table and not stored here is a compiler warning (an error with -Werror=switch). */
+static int store(struct reader *r, struct plan *plan, struct caps *c, enum plan_record id, const struct plan_value *v) {
+  switch (id) {
+  case REC_SHARE_NET: plan->share_net = (int)v[0].n; return 0;
+  case REC_SHARE_PID: plan->share_pid = (int)v[0].n; return 0;
+  case REC_UID: plan->uid = (uid_t)v[0].n; return 0;
+  case REC_GID: plan->gid = (gid_t)v[0].n; return 0;
+  case REC_HOSTNAME: plan->hostname = v[0].s; return 0;
+  case REC_CWD: plan->cwd = v[0].s; return 0;
+  case REC_CWD_FALLBACK: plan->cwd_fallback = (int)v[0].n; return 0;
+  case REC_NEW_SESSION: plan->new_session = (int)v[0].n; return 0;
+  case REC_DIE_WITH_PARENT: plan->die_with_parent = (int)v[0].n; return 0;
+  case REC_PARENT_PID: plan->parent_pid = (pid_t)v[0].n; return 0;
+  case REC_AS_PID_1: plan->as_pid1 = (int)v[0].n; return 0;
+  case REC_TERMINAL_NODE: plan->terminal_node = (int)v[0].n; return 0;
+  case REC_VERBOSE: plan->verbose = (int)v[0].n; return 0;
+  case REC_CAP: plan->caps |= 1ull << v[0].n; return 0;
+  case REC_KEEP_FD: {
+    int *fd = push(r, &plan->keep_fds, &plan->n_keep_fds, &c->fds, sizeof *fd);
+    if (!fd) return -1;
+    *fd = (int)v[0].n;
+    return 0;
+  }
+  case REC_ENV: {
+    const char **e = push(r, &plan->env, &plan->n_env, &c->env, sizeof *e);
+    if (!e) return -1;
+    *e = v[0].s;
+    return 0;
+  }
+  case REC_ARGV: {
+    const char **a = push(r, &plan->argv, &plan->n_argv, &c->argv, sizeof *a);
+    if (!a) return -1;
+    *a = v[0].s;
+    return 0;
+  }
+  case REC_SECCOMP:
+    plan->seccomp_origin = v[F_SECCOMP_ORIGIN].s;
+    plan->bpf = v[F_SECCOMP_PROGRAM].bytes; /* points into the caller's buffer, which outlives the plan */
+    plan->bpf_len = v[F_SECCOMP_PROGRAM].len;
+    return 0;
+  case REC_LANDLOCK_SCOPES: plan->landlock_scopes = (unsigned)v[0].n; return 0;
+  case REC_LANDLOCK_FS: {
+    struct landlock_fs *l = push(r, &plan->landlock_fs, &plan->n_landlock_fs, &c->llfs, sizeof *l);
+    if (!l) return -1;
+    *l = (struct landlock_fs){ (unsigned)v[F_LANDLOCK_FS_ABI].n, v[F_LANDLOCK_FS_RIGHTS].n };
+    return 0;
+  }
+  case REC_LANDLOCK_PATH: {
+    struct landlock_path *l = push(r, &plan->landlock_paths, &plan->n_landlock_paths, &c->ll, sizeof *l);
+    if (!l) return -1;
+    *l = (struct landlock_path){ v[F_LANDLOCK_PATH_ORIGIN].s, v[F_LANDLOCK_PATH_PATH].s, v[F_LANDLOCK_PATH_DIR_RIGHTS].n, v[F_LANDLOCK_PATH_FILE_RIGHTS].n };
+    return 0;
+  }
+  case REC_JOIN_DIR: plan->join_dir = v[0].s; return 0;
+  case REC_JOIN_POLICY: plan->join_policy = v[0].s; return 0;
+  case REC_CGROUP: plan->cgroup_leaf = v[0].s; return 0;
+  case REC_CGROUP_MEMORY_LABEL: plan->cgroup_memory_label = v[0].s; return 0;
+  case REC_CGROUP_PIDS_LABEL: plan->cgroup_pids_label = v[0].s; return 0;
+  case REC_ENV_LAUNCH: plan->env_launch = 1; plan->env_clear = (int)v[F_ENV_LAUNCH_CLEAR].n; return 0;
+  case REC_ENV_KEEP: case REC_ENV_UNSET: {
+    int keep = id == REC_ENV_KEEP;
+    struct env_pattern *e = keep ? push(r, &plan->env_keep, &plan->n_env_keep, &c->keep, sizeof *e)
+                                 : push(r, &plan->env_unset, &plan->n_env_unset, &c->unset, sizeof *e);
+    if (!e) return -1;
+    *e = (struct env_pattern){ v[0].s, v[1].s };
+    if (strlen(e->text) != strlen(e->kinds) || strspn(e->kinds, "l?*") != strlen(e->kinds))
+      return fail(r, "%s: kinds '%.80s' do not describe '%.80s'", keep ? "env-keep" : "env-unset", e->kinds, e->text);
+    return 0;
+  }
+  case REC_ENV_DEFAULT: {
+    const char **e = push(r, &plan->env_default, &plan->n_env_default, &c->dflt, sizeof *e);
+    if (!e) return -1;
+    *e = v[0].s;
+    return 0;
+  }
+  case REC_INPUT_FILE: {
+    struct input_file *f = push(r, &plan->input_files, &plan->n_input_files, &c->files, sizeof *f);
+    if (!f) return -1;
+    *f = (struct input_file){ v[F_INPUT_FILE_PATH].s, v[F_INPUT_FILE_MTIME_S].n, v[F_INPUT_FILE_MTIME_NS].n, v[F_INPUT_FILE_SIZE].n };
+    return 0;
+  }
+  case REC_INPUT_PATH: {
+    struct input_path *p = push(r, &plan->input_paths, &plan->n_input_paths, &c->paths, sizeof *p);
+    if (!p) return -1;
+    *p = (struct input_path){ v[F_INPUT_PATH_PATH].s, (int)v[F_INPUT_PATH_DIRECTORY].n, (int)v[F_INPUT_PATH_OPTIONAL].n };
+    return 0;
+  }
+  case REC_INPUT_BOOT: plan->boot_id = v[0].s; return 0;
+  case REC_INPUT_NODE: {
+    struct input_node *n = push(r, &plan->input_nodes, &plan->n_input_nodes, &c->nodes, sizeof *n);
+    if (!n) return -1;
+    *n = (struct input_node){ v[F_INPUT_NODE_PATH].s, v[F_INPUT_NODE_DEVICE].n, v[F_INPUT_NODE_INODE].n };
+    return 0;
+  }
+  PLAN_MOUNT_RECORD_CASES {
+    struct op *o = push(r, &plan->ops, &plan->n_ops, &c->ops, sizeof *o);
+    if (!o) return -1;
+    o->kind = (enum mount_kind)plan_records[id].mount;
+    o->origin = v[0].s;
+    memcpy(o->v, v, sizeof o->v);
+    return 0;
+  }
+  case N_PLAN_RECORDS: break;
+  }
+  return fail(r, "record %d has no place in the plan", (int)id);
+}
+
+static int plan_parse_inner(struct reader *r, struct plan *plan) {
+  struct arena a = { malloc(r->len + 1), 0, r->len + 1 };
+  if (!a.base) return fail(r, "out of memory");
   plan->storage = a.base;
-  size_t cap_env = 0, cap_argv = 0, cap_ops = 0, cap_fds = 0, cap_rm = 0, cap_keep = 0, cap_unset = 0, cap_inputs = 0, cap_ll = 0;
-  uint64_t v;
-  int seen_end = 0, items = 0;
+  struct caps c;
+  memset(&c, 0, sizeof c);
+  uint64_t version;
+  int items = 0;
 
-  const char *magic = string_token(rr, &a);
+  const char *magic = string_token(r, &a);
   if (!magic) return -1;
-  if (strcmp(magic, "sandbox-plan") != 0) return fail(rr, "not a sandbox plan");
-  if (number_token(rr, &a, 1000, &v) < 0) return -1;
-  if (v != PLAN_VERSION) return fail(rr, "plan version %llu, this stage reads version %d", (unsigned long long)v, PLAN_VERSION);
+  if (strcmp(magic, "sandbox-plan") != 0) return fail(r, "not a sandbox plan");
+  if (number_token(r, &a, 1000, &version) < 0) return -1;
+  if (version != PLAN_VERSION) return fail(r, "plan version %llu, this stage reads version %d (written by another version of sandbox: compile or run it again with this one)", (unsigned long long)version, PLAN_VERSION);
   plan->hostname = "sandbox";
   plan->cwd = "/";
 
-  while (!seen_end) {
-    if (++items > PLAN_MAX_ITEMS) return fail(rr, "too many records");
-    const char *kw = string_token(rr, &a);
+  for (;;) {
+    if (++items > PLAN_MAX_ITEMS) return fail(r, "too many records");
+    const char *kw = string_token(r, &a);
     if (!kw) return -1;
-    if (!strcmp(kw, "end")) { seen_end = 1; break; }
-    if (!strcmp(kw, "share-pid")) {
-      if (number_token(rr, &a, 1, &v) < 0) return -1;
-      plan->share_pid = (int)v;
-    } else if (!strcmp(kw, "share-net") || !strcmp(kw, "new-session") || !strcmp(kw, "die-with-parent") ||
-        !strcmp(kw, "as-pid-1") || !strcmp(kw, "cwd-fallback")) {
-      if (number_token(rr, &a, 1, &v) < 0) return -1;
-      int *f = !strcmp(kw, "share-net") ? &plan->share_net : !strcmp(kw, "new-session") ? &plan->new_session
-             : !strcmp(kw, "die-with-parent") ? &plan->die_with_parent : !strcmp(kw, "as-pid-1") ? &plan->as_pid1
-             : &plan->cwd_fallback;
-      *f = (int)v;
-    } else if (!strcmp(kw, "env-rules") || !strcmp(kw, "env-clear")) {
-      if (number_token(rr, &a, 1, &v) < 0) return -1;
-      if (kw[4] == 'r') plan->env_rules = (int)v; else plan->env_clear = (int)v;
-    } else if (!strcmp(kw, "env-keep") || !strcmp(kw, "env-unset")) {
-      int keep = kw[4] == 'k';
-      const char ***arr = keep ? &plan->env_keep : &plan->env_unset;
-      size_t *n = keep ? &plan->n_env_keep : &plan->n_env_unset;
-      size_t *cap = keep ? &cap_keep : &cap_unset;
-      if (*n >= *cap) {
-        size_t nc = *cap ? *cap * 2 : 16;
-        const char **na = realloc((void *)*arr, nc * sizeof *na);
-        if (!na) return fail(rr, "out of memory");
-        *arr = na;
-        *cap = nc;
-      }
-      if (!((*arr)[(*n)++] = string_token(rr, &a))) return -1;
-    } else if (!strcmp(kw, "input-file") || !strcmp(kw, "input-path") || !strcmp(kw, "input-node")) {
-      /* input-file PATH MTIME_SEC MTIME_NSEC SIZE; input-path PATH TYPE(1 dir, 2 other) OPTIONAL 0;
-       * input-node PATH DEV INO 0 */
-      GROW(plan->inputs, plan->n_inputs, cap_inputs, struct plan_input);
-      struct plan_input *in = &plan->inputs[plan->n_inputs++];
-      in->kind = kw[6] == 'f' ? 1 : kw[6] == 'p' ? 2 : 3;
-      if (!(in->path = path_token(rr, &a, "input"))) return -1;
-      if (number_token(rr, &a, UINT64_MAX >> 1, &in->a) < 0 || number_token(rr, &a, UINT64_MAX >> 1, &in->b) < 0 ||
-          number_token(rr, &a, UINT64_MAX >> 1, &in->c) < 0) return -1;
-    } else if (!strcmp(kw, "input-boot")) {
-      if (!(plan->boot_id = string_token(rr, &a))) return -1;
-    } else if (!strcmp(kw, "landlock-ro") || !strcmp(kw, "landlock-rw")) {
-      GROW(plan->landlock_paths, plan->n_landlock_paths, cap_ll, struct landlock_path);
-      struct landlock_path *l = &plan->landlock_paths[plan->n_landlock_paths++];
-      l->write = kw[10] == 'w';
-      if (!(l->origin = string_token(rr, &a))) return -1;
-      if (!(l->path = path_token(rr, &a, "landlock path"))) return -1;
-    } else if (!strcmp(kw, "landlock-scopes")) {
-      if (number_token(rr, &a, 3, &v) < 0) return -1;
-      plan->landlock_scopes = (unsigned)v;
-    } else if (!strcmp(kw, "terminal-node")) {
-      if (number_token(rr, &a, 1, &v) < 0) return -1;
-      plan->terminal_node = (int)v;
-    } else if (!strcmp(kw, "verbose")) {
-      if (number_token(rr, &a, 1, &v) < 0) return -1;
-      plan->verbose = (int)v;
-    } else if (!strcmp(kw, "parent-pid")) {
-      if (number_token(rr, &a, 0x3fffffff, &v) < 0) return -1;
-      plan->parent_pid = (pid_t)v;
-    } else if (!strcmp(kw, "uid") || !strcmp(kw, "gid")) {
-      if (number_token(rr, &a, 0xfffffffeu, &v) < 0) return -1;
-      if (kw[0] == 'u') plan->uid = (uid_t)v; else plan->gid = (gid_t)v;
-    } else if (!strcmp(kw, "hostname")) {
-      if (!(plan->hostname = string_token(rr, &a))) return -1;
-      if (strlen(plan->hostname) > 64) return fail(rr, "hostname longer than 64 bytes");
-    } else if (!strcmp(kw, "cwd")) {
-      if (!(plan->cwd = path_token(rr, &a, "cwd"))) return -1;
-    } else if (!strcmp(kw, "cap")) {
-      if (number_token(rr, &a, 63, &v) < 0) return -1;
-      plan->caps |= 1ull << v;
-    } else if (!strcmp(kw, "keep-fd")) {
-      if (number_token(rr, &a, 1u << 20, &v) < 0) return -1;
-      if (v < 3) return fail(rr, "keep-fd %llu: descriptors 0-2 are always kept", (unsigned long long)v);
-      GROW(plan->keep_fds, plan->n_keep_fds, cap_fds, int);
-      plan->keep_fds[plan->n_keep_fds++] = (int)v;
-    } else if (!strcmp(kw, "env")) {
-      GROW(plan->env, plan->n_env + 1, cap_env, const char *);
-      const char *e = string_token(rr, &a);
-      if (!e) return -1;
-      if (!strchr(e, '=') || e[0] == '=') return fail(rr, "env entry without NAME=: '%.80s'", e);
-      plan->env[plan->n_env++] = e;
-    } else if (!strcmp(kw, "argv")) {
-      GROW(plan->argv, plan->n_argv + 1, cap_argv, const char *);
-      if (!(plan->argv[plan->n_argv++] = string_token(rr, &a))) return -1;
-    } else if (!strcmp(kw, "seccomp")) {
-      if (!(plan->seccomp_origin = string_token(rr, &a))) return -1;
-      const unsigned char *p; size_t n;
-      if (token(rr, &p, &n) < 0) return -1;
-      if (n == 0 || n % 8 || n / 8 > 4096) return fail(rr, "seccomp program of %zu bytes is not 1 to 4096 instructions", n);
-      plan->bpf = p; /* points into the caller's buffer, which outlives the plan */
-      plan->bpf_len = n;
-    } else if (!strcmp(kw, "join-dir")) {
-      if (!(plan->join_dir = path_token(rr, &a, "join-dir"))) return -1;
-    } else if (!strcmp(kw, "join-policy")) {
-      if (!(plan->join_policy = string_token(rr, &a))) return -1;
-      if (strlen(plan->join_policy) > 1024 || strchr(plan->join_policy, '\n')) return fail(rr, "join-policy longer than 1024 bytes or with a newline");
-    } else if (!strcmp(kw, "cgroup")) {
-      if (!(plan->cgroup_leaf = path_token(rr, &a, "cgroup"))) return -1;
-    } else if (!strcmp(kw, "cgroup-memory-label")) {
-      if (!(plan->cgroup_memory_label = string_token(rr, &a))) return -1;
-    } else if (!strcmp(kw, "cgroup-pids-label")) {
-      if (!(plan->cgroup_pids_label = string_token(rr, &a))) return -1;
-    } else if (!strcmp(kw, "cgroup-remove")) {
-      GROW(plan->cgroup_remove, plan->n_cgroup_remove, cap_rm, const char *);
-      if (!(plan->cgroup_remove[plan->n_cgroup_remove++] = path_token(rr, &a, "cgroup-remove"))) return -1;
-    } else {
-      /* mount operations: keyword, origin, then fields */
-      struct op o;
-      memset(&o, 0, sizeof o);
-      if (!strcmp(kw, "bind")) o.kind = OP_BIND;
-      else if (!strcmp(kw, "tmpfs")) o.kind = OP_TMPFS;
-      else if (!strcmp(kw, "proc")) o.kind = OP_PROC;
-      else if (!strcmp(kw, "dev")) o.kind = OP_DEV;
-      else if (!strcmp(kw, "mqueue")) o.kind = OP_MQUEUE;
-      else if (!strcmp(kw, "dir")) o.kind = OP_DIR;
-      else if (!strcmp(kw, "symlink")) o.kind = OP_SYMLINK;
-      else if (!strcmp(kw, "data")) o.kind = OP_DATA;
-      else if (!strcmp(kw, "chmod")) o.kind = OP_CHMOD;
-      else if (!strcmp(kw, "remount-ro")) o.kind = OP_REMOUNT_RO;
-      else return fail(rr, "unknown record '%.40s'", kw);
-      if (!(o.origin = string_token(rr, &a))) return -1;
-      switch (o.kind) {
-      case OP_BIND:
-        if (!(o.u.bind.src = path_token(rr, &a, "bind source"))) return -1;
-        if (!(o.u.bind.dst = path_token(rr, &a, "bind destination"))) return -1;
-        if (number_token(rr, &a, BIND_RO | BIND_DEV | BIND_TRY | BIND_NOFOLLOW, &v) < 0) return -1;
-        o.u.bind.flags = (unsigned)v;
-        break;
-      case OP_TMPFS:
-        if (!(o.u.tmpfs.dst = path_token(rr, &a, "tmpfs destination"))) return -1;
-        if (number_token(rr, &a, UINT64_MAX >> 1, &o.u.tmpfs.size) < 0) return -1;
-        if (number_token(rr, &a, 07777, &v) < 0) return -1;
-        o.u.tmpfs.mode = (unsigned)v;
-        break;
-      case OP_PROC: case OP_DEV: case OP_MQUEUE: case OP_REMOUNT_RO:
-        if (!(o.u.path.dst = path_token(rr, &a, "destination"))) return -1;
-        break;
-      case OP_DIR:
-        if (!(o.u.dir.dst = path_token(rr, &a, "dir"))) return -1;
-        if (number_token(rr, &a, 07777, &v) < 0) return -1;
-        o.u.dir.mode = (unsigned)v;
-        break;
-      case OP_SYMLINK:
-        if (!(o.u.symlink.target = string_token(rr, &a))) return -1;
-        if (!o.u.symlink.target[0]) return fail(rr, "empty symlink target");
-        if (!(o.u.symlink.dst = path_token(rr, &a, "symlink"))) return -1;
-        break;
-      case OP_DATA:
-        if (number_token(rr, &a, 1u << 20, &v) < 0) return -1;
-        o.u.data.fd = (int)v;
-        if (!(o.u.data.dst = path_token(rr, &a, "data destination"))) return -1;
-        if (number_token(rr, &a, 07777, &v) < 0) return -1;
-        o.u.data.mode = (unsigned)v;
-        if (number_token(rr, &a, DATA_MOUNT | DATA_RO, &v) < 0) return -1;
-        o.u.data.flags = (unsigned)v;
-        break;
-      case OP_CHMOD:
-        if (number_token(rr, &a, 07777, &v) < 0) return -1;
-        o.u.chmod.mode = (unsigned)v;
-        if (!(o.u.chmod.path = path_token(rr, &a, "chmod path"))) return -1;
-        break;
-      }
-      GROW(plan->ops, plan->n_ops, cap_ops, struct op);
-      plan->ops[plan->n_ops++] = o;
-    }
+    if (!strcmp(kw, "end")) break;
+    int id = 0;
+    while (id < N_PLAN_RECORDS && strcmp(plan_records[id].keyword, kw)) id++;
+    if (id == N_PLAN_RECORDS) return fail(r, "unknown record '%.40s'", kw);
+    const struct plan_record_spec *spec = &plan_records[id];
+    struct plan_value v[PLAN_MAX_FIELDS];
+    memset(v, 0, sizeof v);
+    for (unsigned i = 0; i < spec->n_fields; i++)
+      if (read_field(r, &a, kw, &spec->fields[i], &v[i]) < 0) return -1;
+    if (store(r, plan, &c, (enum plan_record)id, v) < 0) return -1;
   }
-  if (rr->pos != rr->len) return fail(rr, "trailing bytes after 'end'");
-  if (plan->n_argv == 0 && !plan->env_rules) return fail(rr, "no command");
+  if (r->pos != r->len) return fail(r, "trailing bytes after 'end'");
+  if (plan->n_argv == 0 && !plan->env_launch) return fail(r, "no command");
   /* NULL-terminate the vectors for execve */
-  GROW(plan->argv, plan->n_argv, cap_argv, const char *);
-  plan->argv[plan->n_argv] = NULL;
-  GROW(plan->env, plan->n_env, cap_env, const char *);
-  plan->env[plan->n_env] = NULL;
+  const char **end;
+  size_t n_argv = plan->n_argv, n_env = plan->n_env;
+  if (!(end = push(r, &plan->argv, &n_argv, &c.argv, sizeof *end))) return -1;
+  *end = NULL;
+  if (!(end = push(r, &plan->env, &n_env, &c.env, sizeof *end))) return -1;
+  *end = NULL;
   return 0;
-#undef r
 }
 
 int plan_parse(const unsigned char *buf, size_t len, struct plan *plan, char *err, size_t errlen) {
@@ -325,10 +316,23 @@ void plan_free(struct plan *plan) {
   free(plan->env);
   free(plan->argv);
   free(plan->ops);
-  free(plan->cgroup_remove);
   free(plan->env_keep);
   free(plan->env_unset);
-  free(plan->inputs);
+  free(plan->env_default);
+  free(plan->input_files);
+  free(plan->input_paths);
+  free(plan->input_nodes);
+  free(plan->landlock_fs);
   free(plan->landlock_paths);
   memset(plan, 0, sizeof *plan);
+}
+
+const struct plan_record_spec *plan_record_of_mount(enum mount_kind kind) {
+  for (int id = 0; id < N_PLAN_RECORDS; id++)
+    if (plan_records[id].mount == (int)kind) return &plan_records[id];
+  return NULL;
+}
+
+const char *plan_keyword(enum plan_record id) {
+  return plan_records[id].keyword;
 }

@@ -7,39 +7,36 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#define PLAN_VERSION 1
 #define PLAN_MAX_SIZE (64u << 20)
 #define PLAN_MAX_ITEMS 65536
 
-enum op_kind { OP_BIND, OP_TMPFS, OP_PROC, OP_DEV, OP_MQUEUE, OP_DIR, OP_SYMLINK, OP_DATA, OP_CHMOD, OP_REMOUNT_RO };
+/* How a record's fields are read (the table itself is generated: plan-records.h). */
+enum plan_field_type { PF_NUMBER, PF_STRING, PF_PATH, PF_ASSIGNMENT, PF_BYTES };
+#define PF_ONE_LINE 1u
+struct plan_field_spec {
+  const char *name;
+  enum plan_field_type type;
+  unsigned flags;       /* PF_ONE_LINE */
+  uint64_t min, max;    /* number: its range; string: length range (min 1: non-empty); bytes: units */
+  unsigned unit;        /* bytes: the size of one unit */
+};
+#include "plan-records.h"
+struct plan_record_spec {
+  const char *keyword;
+  int repeat;
+  int mount;            /* its enum mount_kind; -1: not a mount operation */
+  unsigned n_fields;
+  struct plan_field_spec fields[PLAN_MAX_FIELDS];
+};
 
-#define BIND_RO 1u
-#define BIND_DEV 2u
-#define BIND_TRY 4u
-#define BIND_NOFOLLOW 8u /* the source may contain no symlink at all (it was resolved when planned) */
-#define DATA_MOUNT 1u
-#define DATA_RO 2u
+/* One field's value, as read and checked: numbers and flags in n, strings and paths in s, bytes in bytes/len. */
+struct plan_value { const char *s; uint64_t n; const unsigned char *bytes; size_t len; };
 
-struct op_bind { const char *src, *dst; unsigned flags; };
-struct op_tmpfs { const char *dst; uint64_t size; unsigned mode; };
-struct op_path { const char *dst; };                 /* proc, dev, mqueue, remount-ro */
-struct op_dir { const char *dst; unsigned mode; };
-struct op_symlink { const char *target, *dst; };
-struct op_data { int fd; const char *dst; unsigned mode; unsigned flags; };
-struct op_chmod { const char *path; unsigned mode; };
-
+/* A mount operation: its record's fields as read, by the generated indices (v[F_BIND_SRC].s, v[F_TMPFS_MODE].n). */
 struct op {
-  enum op_kind kind;
-  const char *origin; /* "--bind /data" or "profile.json5:12:5": prefixes every error */
-  union {
-    struct op_bind bind;
-    struct op_tmpfs tmpfs;
-    struct op_path path;
-    struct op_dir dir;
-    struct op_symlink symlink;
-    struct op_data data;
-    struct op_chmod chmod;
-  } u;
+  enum mount_kind kind;
+  const char *origin; /* "--bind /data" or "profile.json5:12:5": prefixes every error (field 0 of every mount record) */
+  struct plan_value v[PLAN_MAX_FIELDS];
 };
 
 struct plan {
@@ -57,7 +54,8 @@ struct plan {
   int terminal_node;    /* the caller's controlling terminal at its host path, /dev/pts/K, in a dev at /dev */
   uint64_t caps;        /* bit mask of capability numbers kept */
   unsigned landlock_scopes; /* LANDLOCK_SCOPE_* bits wanted; applied where the kernel's ABI has them */
-  struct landlock_path { const char *origin, *path; int write; } *landlock_paths; size_t n_landlock_paths;
+  struct landlock_fs { unsigned abi; uint64_t rights; } *landlock_fs; size_t n_landlock_fs; /* handled, by ABI */
+  struct landlock_path { const char *origin, *path; uint64_t dir_rights, file_rights; } *landlock_paths; size_t n_landlock_paths;
   int verbose;          /* say what the kernel could not give (older Landlock ABI) */
   int *keep_fds; size_t n_keep_fds;
   const char **env; size_t n_env;      /* NULL-terminated */
@@ -70,14 +68,15 @@ struct plan {
   const char *cgroup_leaf;
   const char *cgroup_memory_label;
   const char *cgroup_pids_label;
-  const char **cgroup_remove; size_t n_cgroup_remove;
   /* a compiled plan (sandbox compile): the environment is built at launch from these rules, and its inputs
    * are checked before anything starts */
-  int env_rules;        /* 1: build env from environ with the rules below instead of `env` records alone */
+  int env_launch;       /* 1: build env from environ with the rules below instead of `env` records alone */
   int env_clear;
-  const char **env_keep; size_t n_env_keep;
-  const char **env_unset; size_t n_env_unset;
-  struct plan_input { const char *path; int kind; uint64_t a, b, c; } *inputs; size_t n_inputs;
+  struct env_pattern { const char *text, *kinds; } *env_keep, *env_unset; size_t n_env_keep, n_env_unset;
+  const char **env_default; size_t n_env_default;
+  struct input_file { const char *path; uint64_t mtime_s, mtime_ns, size; } *input_files; size_t n_input_files;
+  struct input_path { const char *path; int directory, optional; } *input_paths; size_t n_input_paths;
+  struct input_node { const char *path; uint64_t dev, ino; } *input_nodes; size_t n_input_nodes;
   const char *boot_id;  /* the boot the plan was compiled in: its input-node records hold only in that boot */
   char *storage;        /* owns every string above */
 };
@@ -85,5 +84,8 @@ struct plan {
 /* Parse len bytes (copied); on error returns -1 and writes a one-line reason to err. */
 int plan_parse(const unsigned char *buf, size_t len, struct plan *plan, char *err, size_t errlen);
 void plan_free(struct plan *plan);
+/* The table's entry for a mount kind, and a record's keyword (for the plans the stage writes itself). */
+const struct plan_record_spec *plan_record_of_mount(enum mount_kind kind);
+const char *plan_keyword(enum plan_record id);
 
 #endif

@@ -92,5 +92,9 @@ __attribute__((noreturn, format(printf, 2, 3))) void die(int code, const char *f
 __attribute__((noreturn, format(printf, 2, 3))) void die_errno(int code, const char *fmt, ...);
 __attribute__((format(printf, 1, 2))) void debug(const char *fmt, ...);
 const char *errno_hint(int err);
+/* Write data to an existing file (a /proc or cgroup file); dies on failure. */
+void write_file(const char *path, const char *data);
+/* msg on one line: newlines and control characters escaped. */
+void one_line(char *out, size_t len, const char *msg);
 
 #endif

@@ -212,7 +212,6 @@ export function planCgroup(limits: LimitsSpec | null, sandboxId: string, host: C
     leaf,
     memoryLabel: label(limits, has('--memory')),
     pidsLabel: label(limits, has('--pids')),
-    removeAlso: [],
   };
   explain.push(`leaf ${leaf}: ${writes.map((w) => `${w.file}=${w.value}`).join(', ')}`);
   const staleLeaves = base ? base.staleLeaves.map((n) => path.posix.join(base!.path, n)) : [];

@@ -8,7 +8,9 @@ import { SandboxError } from '../errors';
 import { planFor, type RunIo } from './run';
 import { stagePath } from '../paths';
 import { listedPlanShowing, readCompiledPlans, recordCompiledPlan, sandboxConfigDir } from '../host/own-files';
-import { serializePlan } from '../native/serialize';
+import { serializePlan, type PlanWriter } from '../native/serialize';
+import { compileEnvPattern } from '../plan/env-pattern';
+import { DEFAULT_PATH } from '../plan/build';
 import type { Plan } from '../plan/types';
 import type { SandboxSpec } from '../plan/spec';
 
@@ -90,18 +92,22 @@ export function checkOutputOutsideBinds(plan: Plan, file: string, option: string
   }
 }
 
-/** The records a compiled plan carries besides the plan: written before `end`. */
-export function compiledRecords(x: CompiledExtras): Array<Array<string | number>> {
-  const out: Array<Array<string | number>> = [['env-rules', 1], ['env-clear', x.envClear ? 1 : 0]];
-  for (const k of x.envKeep) out.push(['env-keep', k]);
-  for (const u of x.envUnset) out.push(['env-unset', u]);
-  for (const f of x.files) out.push(['input-file', f.path, f.sec.toString(), f.nsec.toString(), f.size.toString()]);
-  for (const p of x.paths) out.push(['input-path', p.path, p.dir ? 1 : 2, p.optional ? 1 : 0, 0]);
-  if (x.bootId) {
-    out.push(['input-boot', x.bootId]);
-    for (const p of x.paths) if (p.dev !== undefined && p.ino !== undefined) out.push(['input-node', p.path, p.dev.toString(), p.ino.toString(), 0]);
-  }
-  return out;
+/** The records a compiled plan carries besides the plan: written before `end`. The environment is the launch's, so
+ * the rules travel as patterns compiled to a form the stage applies without glob syntax of its own. */
+export function compiledRecords(x: CompiledExtras): (w: PlanWriter) => void {
+  return (w) => {
+    w.record('env-launch', x.envClear);
+    for (const k of x.envKeep) { const p = compileEnvPattern(k); w.record('env-keep', p.text, p.kinds); }
+    // the launcher's hand-over to Node (native/launch.c) is no business of the program's
+    for (const u of [...x.envUnset, 'SANDBOX_PARENT_PID']) { const p = compileEnvPattern(u); w.record('env-unset', p.text, p.kinds); }
+    w.record('env-default', DEFAULT_PATH);
+    for (const f of x.files) w.record('input-file', f.path, f.sec, f.nsec, f.size);
+    for (const p of x.paths) w.record('input-path', p.path, p.dir, p.optional);
+    if (x.bootId) {
+      w.record('input-boot', x.bootId);
+      for (const p of x.paths) if (p.dev !== undefined && p.ino !== undefined) w.record('input-node', p.path, p.dev, p.ino);
+    }
+  };
 }
 
 /** A path as one shell word: as it is when it is plain, else single-quoted. */

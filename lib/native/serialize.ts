@@ -1,53 +1,71 @@
-// The plan's wire form (native/PLAN.md): tokens LEN ':' BYTES ',' — records of a keyword and fixed fields.
-// The C stage parses exactly this; nothing here decides anything.
+// The plan's wire form (native/PLAN.md): tokens LEN ':' BYTES ',' — records of a keyword and fixed fields, each
+// record as lib/native/records.ts describes it. The C stage parses exactly this; nothing here decides anything.
 import type { Plan, MountOp } from '../plan/types';
+import { PLAN_VERSION, RECORDS, type RecordName, type RecordValues } from './records';
+import { landlockHandledRights, landlockPathRights } from '../plan/landlock';
 
-class Writer {
+export class PlanWriter {
   private parts: Buffer[] = [];
-  token(v: string | number | Buffer): this {
+  constructor() {
+    this.token('sandbox-plan').token(PLAN_VERSION);
+  }
+  private token(v: string | number | bigint | Buffer): this {
     const b = Buffer.isBuffer(v) ? v : Buffer.from(String(v), 'utf8');
     this.parts.push(Buffer.from(`${b.length}:`, 'latin1'), b, Buffer.from(',', 'latin1'));
     return this;
   }
-  record(...fields: Array<string | number | Buffer>): this {
-    for (const f of fields) this.token(f);
+  /** One record: its keyword, then its fields in the table's order. */
+  record<K extends RecordName>(name: K, ...values: RecordValues<K>): this {
+    const fields = RECORDS[name].fields as readonly unknown[];
+    if (values.length !== fields.length) throw new Error(`plan record ${name}: ${values.length} fields for ${fields.length}`);
+    if (values.some((v) => v === undefined || v === null)) throw new Error(`plan record ${name}: a field has no value`);
+    this.token(name);
+    for (const v of values as Array<string | number | bigint | boolean | Buffer>) this.token(typeof v === 'boolean' ? (v ? 1 : 0) : v);
     return this;
   }
   done(): Buffer {
+    this.token('end');
     return Buffer.concat(this.parts);
   }
 }
 
-const BIND_RO = 1, BIND_DEV = 2, BIND_TRY = 4, BIND_NOFOLLOW = 8, DATA_MOUNT = 1, DATA_RO = 2;
+type OpOf<K> = Extract<MountOp, { op: K }>;
+type FieldNames<K extends RecordName> = (typeof RECORDS)[K]['fields'][number]['name'];
+/** The MountOp kinds whose record is missing, or has a field the kind lacks: none, or this does not compile. */
+type Unwritable = { [K in MountOp['op']]: K extends RecordName ? ([Exclude<FieldNames<K>, keyof OpOf<K>>] extends [never] ? never : K) : K }[MountOp['op']];
+const everyMountKindWritten: [Unwritable] extends [never] ? true : Unwritable = true;
 
-function mountRecord(w: Writer, m: MountOp): void {
-  switch (m.op) {
-    case 'bind':
-      w.record('bind', m.origin, m.src, m.dst, (m.readOnly ? BIND_RO : 0) | (m.devices ? BIND_DEV : 0) | (m.optional ? BIND_TRY : 0) | (m.noFollow ? BIND_NOFOLLOW : 0));
-      break;
-    case 'tmpfs': w.record('tmpfs', m.origin, m.dst, m.size, m.mode); break;
-    case 'proc': case 'dev': case 'mqueue': case 'remount-ro': w.record(m.op, m.origin, m.dst); break;
-    case 'dir': w.record('dir', m.origin, m.dst, m.mode); break;
-    case 'symlink': w.record('symlink', m.origin, m.target, m.dst); break;
-    case 'data': w.record('data', m.origin, m.fd, m.dst, m.mode, (m.mount ? DATA_MOUNT : 0) | (m.readOnly ? DATA_RO : 0)); break;
-    case 'chmod': w.record('chmod', m.origin, m.mode, m.path); break;
-  }
+/** A mount operation as its record: the record named after its kind, each field the kind's property of that name
+ * (a flag the kind leaves out is 0). */
+export function mountRecord(w: PlanWriter, m: MountOp): void {
+  if (!everyMountKindWritten) return;
+  const fields = RECORDS[m.op].fields as readonly { name: string; type: { t: string } }[];
+  const values = fields.map((f) => {
+    const v = (m as unknown as Record<string, unknown>)[f.name];
+    return v === undefined && f.type.t === 'flag' ? false : v;
+  });
+  w.record(m.op, ...(values as RecordValues<typeof m.op>));
 }
 
 /** extra: further records written before `end` (a compiled plan's environment rules and inputs). */
-export function serializePlan(plan: Plan, extra: Array<Array<string | number>> = []): Buffer {
-  const w = new Writer();
-  w.record('sandbox-plan', plan.version);
-  w.record('share-net', plan.namespaces.net ? 0 : 1);
-  if (!plan.namespaces.pid) w.record('share-pid', 1);
+export function serializePlan(plan: Plan, extra?: (w: PlanWriter) => void): Buffer {
+  const w = new PlanWriter();
+  w.record('share-net', !plan.namespaces.net);
+  if (!plan.namespaces.pid) w.record('share-pid', true);
   w.record('uid', plan.uid).record('gid', plan.gid);
-  w.record('hostname', plan.hostname).record('cwd', plan.cwd).record('cwd-fallback', plan.cwdFallback ? 1 : 0);
-  w.record('new-session', plan.newSession ? 1 : 0).record('die-with-parent', plan.dieWithParent ? 1 : 0).record('as-pid-1', plan.asPid1 ? 1 : 0);
-  if (plan.terminalNode) w.record('terminal-node', 1);
+  w.record('hostname', plan.hostname).record('cwd', plan.cwd).record('cwd-fallback', plan.cwdFallback);
+  w.record('new-session', plan.newSession).record('die-with-parent', plan.dieWithParent).record('as-pid-1', plan.asPid1);
+  if (plan.terminalNode) w.record('terminal-node', true);
   if (plan.parentPid > 0) w.record('parent-pid', plan.parentPid);
   if (plan.landlockScopes) w.record('landlock-scopes', plan.landlockScopes);
-  for (const l of plan.landlockPaths) w.record(l.write ? 'landlock-rw' : 'landlock-ro', l.origin, l.path);
-  if (plan.verbose) w.record('verbose', 1);
+  if (plan.landlockPaths.length) {
+    for (const h of landlockHandledRights()) w.record('landlock-fs', h.abi, h.rights);
+    for (const l of plan.landlockPaths) {
+      const r = landlockPathRights(l.write);
+      w.record('landlock-path', l.origin, l.path, r.dir, r.file);
+    }
+  }
+  if (plan.verbose) w.record('verbose', true);
   for (const c of plan.capabilities) w.record('cap', c);
   for (const fd of plan.keepFds) w.record('keep-fd', fd);
   for (const m of plan.mounts) mountRecord(w, m);
@@ -60,9 +78,7 @@ export function serializePlan(plan: Plan, extra: Array<Array<string | number>> =
     w.record('cgroup', plan.cgroup.leaf);
     if (plan.cgroup.memoryLabel) w.record('cgroup-memory-label', plan.cgroup.memoryLabel);
     if (plan.cgroup.pidsLabel) w.record('cgroup-pids-label', plan.cgroup.pidsLabel);
-    for (const p of plan.cgroup.removeAlso) w.record('cgroup-remove', p);
   }
-  for (const r of extra) w.record(...r);
-  w.record('end');
+  if (extra) extra(w);
   return w.done();
 }

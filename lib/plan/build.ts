@@ -7,6 +7,7 @@ import { SandboxError, errnoText } from '../errors';
 import type { Plan, MountOp, CgroupPlan } from './types';
 import type { SandboxSpec, EnvSpec } from './spec';
 import { capabilityNumber } from './capabilities';
+import { envPatternRegExp } from './env-pattern';
 
 export interface CallerContext {
   uid: number;
@@ -44,22 +45,22 @@ export interface PlanExtras {
   cgroup: CgroupPlan | null;
 }
 
-function globToRegExp(glob: string): RegExp {
-  return new RegExp('^' + glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.') + '$');
-}
+
+/** PATH when neither the host's environment (as kept) nor the profile gives one. */
+export const DEFAULT_PATH = 'PATH=/usr/local/bin:/usr/bin:/bin';
 
 export function buildEnv(spec: EnvSpec, host: Record<string, string | undefined>): string[] {
   const out = new Map<string, string>();
-  const keep = spec.keep.map(globToRegExp);
+  const keep = spec.keep.map(envPatternRegExp);
   for (const [k, v] of Object.entries(host)) {
     if (v === undefined) continue;
     if (spec.clear && !keep.some((re) => re.test(k))) continue;
     out.set(k, v);
   }
-  const unset = spec.unset.map(globToRegExp);
+  const unset = spec.unset.map(envPatternRegExp);
   for (const k of [...out.keys()]) if (unset.some((re) => re.test(k))) out.delete(k);
   for (const [k, v] of Object.entries(spec.set)) out.set(k, v);
-  if (!out.has('PATH')) out.set('PATH', '/usr/local/bin:/usr/bin:/bin');
+  if (!out.has('PATH')) out.set('PATH', DEFAULT_PATH.slice(5));
   return [...out].map(([k, v]) => `${k}=${v}`);
 }
 
@@ -223,7 +224,7 @@ export function buildPlan(spec: SandboxSpec, argv: string[], caller: CallerConte
   const cwd = spec.cwd ?? (pathVisibleInside(caller.cwd, mounts) ? caller.cwd : '/');
   const env = buildEnv(spec.env, caller.env);
   const plan: Omit<Plan, 'joinDir' | 'joinPolicy'> = {
-    version: 1,
+    version: 2,
     namespaces: { net: !spec.shareNet, pid: !spec.sharePid },
     uid: spec.uid ?? caller.uid,
     gid: spec.gid ?? caller.gid,

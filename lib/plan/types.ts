@@ -22,6 +22,11 @@ export type MountOp =
 
 export type MountOpName = MountOp['op'];
 
+/** Every mount kind, for tests that walk them all: a kind missing here does not compile. */
+export const MOUNT_OP_KINDS = ['bind', 'tmpfs', 'proc', 'dev', 'mqueue', 'dir', 'symlink', 'data', 'chmod', 'remount-ro'] as const satisfies readonly MountOpName[];
+type MissingKinds = Exclude<MountOpName, (typeof MOUNT_OP_KINDS)[number]>;
+export const ALL_MOUNT_KINDS_LISTED: [MissingKinds] extends [never] ? true : MissingKinds = true;
+
 export interface Namespaces {
   /** user, mount, ipc, uts and cgroup namespaces are always new; the network and the pid namespace can be shared. */
   net: boolean;
@@ -35,12 +40,11 @@ export interface CgroupPlan {
   /** What the monitor reports at exit when memory.events oom_kill or pids.events max grew: e.g. "--memory 2G". */
   memoryLabel: string | null;
   pidsLabel: string | null;
-  /** Parent leaves created only for this sandbox (removed after the leaf, innermost first). */
-  removeAlso: string[];
 }
 
 export interface Plan {
-  version: 1;
+  /** the wire format's too (lib/native/records.ts PLAN_VERSION) */
+  version: 2;
   namespaces: Namespaces;
   /** uid and gid inside; the one-entry map sends them to the caller's own. */
   uid: number;

@@ -24,22 +24,25 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   touch(p.cgroup_memory_label); touch(p.cgroup_pids_label);
   for (size_t i = 0; i < p.n_keep_fds; i++) sink += (size_t)p.keep_fds[i];
   for (size_t i = 0; i <= p.n_env; i++) touch(p.env[i]);    /* includes the NULL terminator */
-  if (p.env[p.n_env] != NULL || p.argv[p.n_argv] != NULL || p.n_argv == 0) __builtin_trap();
+  if (p.env[p.n_env] != NULL || p.argv[p.n_argv] != NULL || (p.n_argv == 0 && !p.env_launch)) __builtin_trap();
   for (size_t i = 0; i <= p.n_argv; i++) touch(p.argv[i]);
-  for (size_t i = 0; i < p.n_cgroup_remove; i++) touch(p.cgroup_remove[i]);
+  touch(p.join_dir); touch(p.join_policy); touch(p.boot_id);
+  for (size_t i = 0; i < p.n_landlock_paths; i++) { touch(p.landlock_paths[i].origin); touch(p.landlock_paths[i].path); }
+  for (size_t i = 0; i < p.n_landlock_fs; i++) sink += p.landlock_fs[i].rights;
+  for (size_t i = 0; i < p.n_env_keep; i++) { touch(p.env_keep[i].text); touch(p.env_keep[i].kinds); }
+  for (size_t i = 0; i < p.n_env_unset; i++) { touch(p.env_unset[i].text); touch(p.env_unset[i].kinds); }
+  for (size_t i = 0; i < p.n_env_default; i++) touch(p.env_default[i]);
+  for (size_t i = 0; i < p.n_input_files; i++) touch(p.input_files[i].path);
+  for (size_t i = 0; i < p.n_input_paths; i++) touch(p.input_paths[i].path);
+  for (size_t i = 0; i < p.n_input_nodes; i++) touch(p.input_nodes[i].path);
   for (size_t i = 0; i < p.bpf_len; i++) sink += p.bpf[i];
   for (size_t i = 0; i < p.n_ops; i++) {
     const struct op *o = &p.ops[i];
     touch(o->origin);
-    switch (o->kind) {
-    case OP_BIND: touch(o->u.bind.src); touch(o->u.bind.dst); break;
-    case OP_TMPFS: touch(o->u.tmpfs.dst); break;
-    case OP_PROC: case OP_DEV: case OP_MQUEUE: case OP_REMOUNT_RO: touch(o->u.path.dst); break;
-    case OP_DIR: touch(o->u.dir.dst); break;
-    case OP_SYMLINK: touch(o->u.symlink.target); touch(o->u.symlink.dst); break;
-    case OP_DATA: touch(o->u.data.dst); break;
-    case OP_CHMOD: touch(o->u.chmod.path); break;
-    default: __builtin_trap();
+    if ((unsigned)o->kind >= N_MOUNT_KINDS) __builtin_trap();
+    for (unsigned f = 0; f < PLAN_MAX_FIELDS; f++) {
+      touch(o->v[f].s);
+      for (size_t k = 0; k < o->v[f].len; k++) sink += o->v[f].bytes[k];
     }
   }
   plan_free(&p);

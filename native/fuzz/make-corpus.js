@@ -39,11 +39,22 @@ for (const argv of commandLines) {
 
 // Records the CLI can't produce yet, written in the same token form.
 function tok(v) { const b = Buffer.isBuffer(v) ? v : Buffer.from(String(v)); return Buffer.concat([Buffer.from(`${b.length}:`), b, Buffer.from(',')]); }
-function plan(...records) { return Buffer.concat([['sandbox-plan', 1], ...records, ['end']].flat().map(tok)); }
+function plan(...records) { return Buffer.concat([['sandbox-plan', 2], ...records, ['end']].flat().map(tok)); }
 const bpf = Buffer.alloc(16); bpf.writeUInt16LE(6, 8); bpf.writeUInt32LE(0x7fff0000, 12);
 seeds.push(plan(['argv', 'true'], ['seccomp', 'default.json5:3:1', bpf]));
-seeds.push(plan(['argv', 'true'], ['cgroup', '/sys/fs/cgroup/user/sbx-1'], ['cgroup-memory-label', 'memory 1G'], ['cgroup-pids-label', 'pids 100'], ['cgroup-remove', '/sys/fs/cgroup/user']));
-seeds.push(plan(['keep-fd', 5], ['data', '--file 5 /etc/x', 5, '/etc/x', 420, 3], ['chmod', '--chmod', 493, '/etc'], ['tmpfs', '--tmpfs', '/tmp', 1048576, 1023], ['argv', 'sh'], ['env', 'A=1']));
+seeds.push(plan(['argv', 'true'], ['cgroup', '/sys/fs/cgroup/user/sbx-1'], ['cgroup-memory-label', 'memory 1G'], ['cgroup-pids-label', 'pids 100']));
+seeds.push(plan(['keep-fd', 5], ['data', '--file 5 /etc/x', 5, '/etc/x', 420, 1, 1], ['chmod', '--chmod', 493, '/etc'], ['tmpfs', '--tmpfs', '/tmp', 1048576, 1023], ['argv', 'sh'], ['env', 'A=1']));
+
+// a compiled plan's records (environment patterns, inputs) and Landlock rules, through the real writer
+const { compiledRecords } = require(path.join(root, 'dist/lib/cli/compile.js'));
+try {
+  const r = planFor(['--no-profile', '--ro-bind', '/usr', '/usr', '--', 'true'], io);
+  const plan = { ...r.plan, landlockPaths: [{ path: '/usr', write: false, origin: 'p.json5:3:5' }, { path: '/tmp', write: true, origin: 'p.json5:4:5' }] };
+  seeds.push(serializePlan(plan, compiledRecords({ envClear: true, envKeep: ['SLURM_*', 'LC_?'], envUnset: ['A[B]'], bootId: 'b',
+    files: [{ path: '/p.json5', sec: 1n, nsec: 2n, size: 3n }], paths: [{ path: '/usr', dir: true, optional: false, dev: 1n, ino: 2n }] })));
+} catch (e) {
+  process.stderr.write(`make-corpus: skipped the compiled plan: ${e.message}\n`);
+}
 
 for (const s of seeds) {
   const name = crypto.createHash('sha1').update(s).digest('hex');

@@ -30,7 +30,7 @@ t.test('compile once, launch many times without Node; the environment comes from
   const c = sandboxCli(['compile', '--profile', prof, '--ro-bind', data, '/data', '-o', plan], { cwd: dir });
   t.equal(c.status, 0, c.stderr);
   t.match(c.stderr, /^sandbox: wrote .*job\.plan/);
-  t.match(fs.readFileSync(plan, 'latin1'), /^#!.*\/native\/build\/sandbox-exec\n12:sandbox-plan,1:1,/);
+  t.match(fs.readFileSync(plan, 'latin1'), /^#!.*\/native\/build\/sandbox-exec\n12:sandbox-plan,1:2,/);
   for (const id of ['1', '2']) {
     const r = launch(plan, ['sh', '-c', 'echo "$JOB_ID $STAGE ${SECRET-unset}"; cat /data/input.txt; grep -c . /proc/self/uid_map'], { JOB_ID: id, SECRET: 'x' });
     t.equal(r.status, 0, r.stderr);
@@ -74,4 +74,16 @@ t.test('what compile refuses', async (t) => {
   const bad = launch(path.join(dir, 'nope.plan'), ['true'], {});
   t.equal(bad.status, 125);
   t.match(bad.stderr, /^sandbox: .*nope\.plan: No such file or directory\n$/);
+});
+
+t.test('a compiled plan reads its environment patterns as sandbox run does: [ is itself, ? one character', async (t) => {
+  const dir = userTmpdir();
+  const plan = path.join(dir, 'env.plan');
+  const c = sandboxCli(['compile', '--no-profile', '--ro-bind', '/', '/', '--unsetenv', 'A[B]', '--unsetenv', 'V?', '-o', plan], { cwd: dir });
+  t.equal(c.status, 0, c.stderr);
+  const r = launch(plan, ['env', '-0'], { AB: 'kept', 'A[B]': 'gone', VX: 'gone', 'Vé': 'gone', VXY: 'kept' });
+  t.equal(r.status, 0, r.stderr);
+  // (tap adds its _TAPJS_ variables to every child's environment)
+  const names = r.stdout.split('\0').filter(Boolean).map((l) => l.slice(0, l.indexOf('='))).filter((n) => !n.startsWith('_TAPJS_')).sort();
+  t.same(names, ['AB', 'PATH', 'VXY']);
 });

@@ -232,7 +232,7 @@ t.test('--print-plan prints JSON and runs nothing', async (t) => {
   const r = sandbox([...BASE, '--bind', dir, dir, '--print-plan', '--', 'touch', marker]);
   t.equal(r.status, 0, r.stderr);
   const plan = JSON.parse(r.stdout);
-  t.equal(plan.version, 1);
+  t.equal(plan.version, 2);
   t.same(plan.argv, ['touch', marker]);
   t.equal(plan.mounts[3].op, 'bind');
   t.notOk(fs.existsSync(marker));

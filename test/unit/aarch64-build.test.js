@@ -51,7 +51,7 @@ t.test('scripts/prebuilt.js cross-builds every program for aarch64', async (t) =
 const qemu = (file, args, input) => spawnSync('qemu-aarch64', ['-L', SYSROOT, file, ...args], { input, encoding: 'utf8', timeout: 60000 });
 
 t.test('the aarch64 stage under qemu refuses malformed plans in one line', async (t) => {
-  const ok = [['sandbox-plan', '1'], ['argv', '/bin/true']];
+  const ok = [['sandbox-plan', '2'], ['argv', '/bin/true']];
   const cases = [
     ['empty', Buffer.alloc(0), /expected a token length/],
     ['wrong magic', plan(['not-a-plan', '1']), /not a sandbox plan/],
@@ -84,7 +84,7 @@ t.test('the aarch64 plan parser reads plans and their seccomp program as the hos
   }
   for (const arch of ['aarch64', 'x86_64']) {
     const bpf = bpfOf(arch);
-    const bytes = plan(['sandbox-plan', '1'], ['uid', '1000'], ['gid', '1000'], ['hostname', 'node1'], ['argv', '/bin/echo'], ['argv', 'hi'],
+    const bytes = plan(['sandbox-plan', '2'], ['uid', '1000'], ['gid', '1000'], ['hostname', 'node1'], ['argv', '/bin/echo'], ['argv', 'hi'],
       ['tmpfs', '--tmpfs /tmp', '/tmp', '0', '493'], ['seccomp', `base filter (${arch})`, bpf], ['end']);
     const a = spawnSync('qemu-aarch64', [arm], { input: bytes, encoding: 'utf8' });
     const h = spawnSync(host, [], { input: bytes, encoding: 'utf8' });

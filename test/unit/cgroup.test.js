@@ -159,7 +159,7 @@ t.test('delegated caller cgroup: plan, then leaf created beside a launcher leaf'
   t.ok(host.own.canWriteProcs && host.own.canWriteSubtreeControl);
   const d = cg.planCgroup(limits({ memory: 64 * 2 ** 20, cpus: 1.5, pids: 32 }), '4242-abc', host);
   t.same(d.warnings, []);
-  t.same(d.plan, { leaf: `${USER_SVC}/sandbox-4242-abc`, memoryLabel: '--memory 64M', pidsLabel: '--pids 32', removeAlso: [] });
+  t.same(d.plan, { leaf: `${USER_SVC}/sandbox-4242-abc`, memoryLabel: '--memory 64M', pidsLabel: '--pids 32' });
   t.equal(d.setup.moveCallerTo, 'sandbox-launcher');
   t.same(d.setup.writes, [
     { file: 'memory.max', value: String(64 * 2 ** 20), optional: false },

@@ -82,8 +82,8 @@ t.test('plan defaults: own ids, hostname sandbox, terminal shared, die with pare
 t.test('the wire form: tokens and records as native/PLAN.md says', async (t) => {
   const p = buildPlan(parseRunArgs(['--ro-bind', '/', '/', '--size', '1K', '--tmpfs', '/t', '--cap-add', 'CAP_NET_ADMIN', '--uid', '0', 'echo', 'a,b:c'], '/').spec, ['echo', 'a,b:c'], caller, none, host);
   const b = serializePlan(p).toString('utf8');
-  t.match(b, /^12:sandbox-plan,1:1,/);
-  t.match(b, /4:bind,13:--ro-bind \/ \/,1:\/,1:\/,1:1,/);
+  t.match(b, /^12:sandbox-plan,1:2,/);
+  t.match(b, /4:bind,13:--ro-bind \/ \/,1:\/,1:\/,1:1,1:0,1:0,1:0,/);
   t.match(b, /5:tmpfs,\d+:--tmpfs \/t,2:\/t,4:1024,3:493,/);
   t.match(b, /3:cap,2:12,/);
   t.match(b, /4:argv,5:a,b:c,/);

@@ -1,0 +1,112 @@
+/* What sandbox-exec does before a compiled plan (sandbox compile) launches: the plan file must be the caller's and
+ * unwritable by others, its inputs unchanged, and the environment is built from the launch's own by the plan's rules. */
+#include "compiled.h"
+#include "util.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+/* A name against a compiled pattern (records env-keep, env-unset): each byte of kinds says what the byte of text
+ * at its place is: `l` itself, `?` any one character, `*` any run. The plan builder made the kinds; no glob syntax is
+ * read here. */
+int env_pattern_matches(const struct env_pattern *p, const char *name, size_t len) {
+  size_t t = 0, n = 0, star = (size_t)-1, star_n = 0, plen = strlen(p->kinds);
+  while (n < len) {
+    if (t < plen && p->kinds[t] == '*') { star = t++; star_n = n; continue; }
+    if (t < plen && p->kinds[t] == '?') { /* one character: a UTF-8 sequence whole, as the plan builder's RegExp */
+      t++;
+      n++;
+      while (n < len && ((unsigned char)name[n] & 0xc0) == 0x80) n++;
+      continue;
+    }
+    if (t < plen && p->text[t] == name[n]) { t++; n++; continue; }
+    if (star == (size_t)-1) return 0;
+    t = star + 1;
+    n = ++star_n;
+  }
+  while (t < plen && p->kinds[t] == '*') t++;
+  return t == plen;
+}
+
+static int has_name(const char *const *env, size_t n, const char *name, size_t len) {
+  for (size_t i = 0; i < n; i++)
+    if (!strncmp(env[i], name, len) && env[i][len] == '=') return 1;
+  return 0;
+}
+
+/* A compiled plan's environment: the caller's, filtered by the plan's patterns, with the plan's values on top and
+ * its defaults where nothing gave the name. */
+const char **build_env(const struct plan *plan) {
+  extern char **environ;
+  size_t n = 0;
+  for (char **e = environ; *e; e++) n++;
+  const char **out = calloc(n + plan->n_env + plan->n_env_default + 1, sizeof *out);
+  if (!out) die(125, "out of memory");
+  size_t o = 0;
+  for (char **e = environ; *e; e++) {
+    const char *eq = strchr(*e, '=');
+    if (!eq) continue;
+    size_t len = (size_t)(eq - *e);
+    int keep = !plan->env_clear;
+    for (size_t i = 0; !keep && i < plan->n_env_keep; i++) keep = env_pattern_matches(&plan->env_keep[i], *e, len);
+    for (size_t i = 0; keep && i < plan->n_env_unset; i++) keep = !env_pattern_matches(&plan->env_unset[i], *e, len);
+    if (keep && !has_name(plan->env, plan->n_env, *e, len)) out[o++] = *e; /* the plan's own values win */
+  }
+  for (size_t i = 0; i < plan->n_env; i++) out[o++] = plan->env[i];
+  for (size_t i = 0; i < plan->n_env_default; i++) {
+    const char *d = plan->env_default[i];
+    size_t len = (size_t)(strchr(d, '=') - d);
+    if (!has_name(out, o, d, len)) out[o++] = d;
+  }
+  out[o] = NULL;
+  return out;
+}
+
+
+/* This boot's id: device and inode numbers of bound paths hold only within one boot of one machine (a tmpfs
+ * /tmp is new at each boot, another node has its own). */
+static int same_boot(const char *boot_id) {
+  char buf[64] = { 0 };
+  int fd = open("/proc/sys/kernel/random/boot_id", O_RDONLY | O_CLOEXEC);
+  if (fd < 0 || !boot_id) { if (fd >= 0) close(fd); return 0; }
+  ssize_t n = read(fd, buf, sizeof buf - 1);
+  close(fd);
+  while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == ' ')) buf[--n] = 0;
+  return n > 0 && !strcmp(buf, boot_id);
+}
+
+/* A compiled plan refuses to run when what it was built from changed: a profile file edited, a bound path gone
+ * or, in the boot it was compiled in, replaced by another one (a directory swapped for a symlink to the home). */
+void check_inputs(const struct plan *plan, const char *file) {
+  struct stat st;
+  for (size_t i = 0; i < plan->n_input_files; i++) {
+    const struct input_file *in = &plan->input_files[i];
+    if (stat(in->path, &st) < 0 || (uint64_t)st.st_mtim.tv_sec != in->mtime_s || (uint64_t)st.st_mtim.tv_nsec != in->mtime_ns || (uint64_t)st.st_size != in->size)
+      die(125, "%s: %s changed since the plan was compiled (run sandbox compile again)", file, in->path);
+  }
+  for (size_t i = 0; i < plan->n_input_paths; i++) {
+    const struct input_path *in = &plan->input_paths[i];
+    if (stat(in->path, &st) < 0) {
+      if (in->optional) continue; /* optional and missing: the -try bind is skipped */
+      die(125, "%s: %s is gone since the plan was compiled", file, in->path);
+    }
+    if (in->directory != (S_ISDIR(st.st_mode) != 0))
+      die(125, "%s: %s is %s now, not %s as when the plan was compiled", file, in->path, S_ISDIR(st.st_mode) ? "a directory" : "a file", in->directory ? "a directory" : "a file");
+  }
+  if (!same_boot(plan->boot_id)) return;
+  for (size_t i = 0; i < plan->n_input_nodes; i++) {
+    const struct input_node *in = &plan->input_nodes[i];
+    if (stat(in->path, &st) == 0 && ((uint64_t)st.st_dev != in->dev || (uint64_t)st.st_ino != in->ino))
+      die(125, "%s: %s is not the one the plan was compiled with (another file or directory is there now, or a symlink leads elsewhere): run sandbox compile again", file, in->path);
+  }
+}
+
+/* A plan file runs outside any sandbox: one that someone else could have written decides what runs as us. */
+void check_plan_file(int fd, const char *file) {
+  struct stat st;
+  if (fstat(fd, &st) < 0) die_errno(125, "%s", file);
+  if (!S_ISREG(st.st_mode)) die(125, "%s: not a regular file", file);
+  if (st.st_uid != getuid()) die(125, "%s: owned by uid %u, not by you (uid %u): a plan runs only for the user who compiled it", file, (unsigned)st.st_uid, (unsigned)getuid());
+  if (st.st_mode & 022) die(125, "%s: writable by others (mode %03o): chmod go-w it, or compile it again", file, (unsigned)(st.st_mode & 0777));
+}

@@ -1,0 +1,13 @@
+#ifndef SANDBOX_COMPILED_H
+#define SANDBOX_COMPILED_H
+#include <stddef.h>
+#include "plan.h"
+/* Does the name (len bytes, not terminated) match the compiled pattern? */
+int env_pattern_matches(const struct env_pattern *p, const char *name, size_t len);
+/* The program's environment for a compiled plan (env-launch): environ, filtered, with the plan's values. */
+const char **build_env(const struct plan *plan);
+/* A plan file runs outside any sandbox: refused unless the caller's and unwritable by others. */
+void check_plan_file(int fd, const char *file);
+/* Refused when what the plan was built from changed since (profile files, bound paths). */
+void check_inputs(const struct plan *plan, const char *file);
+#endif

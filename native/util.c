@@ -1,0 +1,86 @@
+/* What every part of the stage shares: the one way a failure is reported (die, die_errno: one line, through the
+ * monitor when in the sandbox's init), debug output, and errno hints. */
+#include "util.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <stdlib.h>
+
+int error_fd = -1;
+int debug_on = 0;
+
+const char *errno_hint(int err) {
+  switch (err) {
+  case EPERM: return " (unprivileged user namespaces may be disabled: see `sandbox doctor`)";
+  case ENOSPC: return " (user.max_user_namespaces or another namespace limit reached)";
+  default: return "";
+  }
+}
+
+/* One line always: control characters in a path or a command name are shown escaped. */
+void one_line(char *out, size_t len, const char *msg) {
+  size_t o = 0;
+  for (const unsigned char *c = (const unsigned char *)msg; *c && o + 5 < len; c++) {
+    if (*c == '\n') { out[o++] = '\\'; out[o++] = 'n'; }
+    else if (*c < 0x20 || *c == 0x7f) o += (size_t)snprintf(out + o, len - o, "\\x%02x", *c);
+    else out[o++] = (char)*c;
+  }
+  out[o] = 0;
+}
+
+static void report(int code, const char *raw) {
+  char msg[1020];
+  one_line(msg, sizeof msg, raw);
+  if (error_fd >= 0) {
+    struct error_record rec;
+    memset(&rec, 0, sizeof rec);
+    rec.exit_code = code;
+    snprintf(rec.message, sizeof rec.message, "%s", msg);
+    ssize_t n;
+    do n = write(error_fd, &rec, sizeof rec); while (n < 0 && errno == EINTR);
+  } else {
+    fprintf(stderr, "sandbox: %s\n", msg);
+  }
+}
+
+void die(int code, const char *fmt, ...) {
+  char msg[1000];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(msg, sizeof msg, fmt, ap);
+  va_end(ap);
+  report(code, msg);
+  _exit(code);
+}
+
+void die_errno(int code, const char *fmt, ...) {
+  int err = errno;
+  char msg[1000];
+  va_list ap;
+  va_start(ap, fmt);
+  int n = vsnprintf(msg, sizeof msg, fmt, ap);
+  va_end(ap);
+  if (n >= 0 && (size_t)n < sizeof msg) snprintf(msg + n, sizeof msg - (size_t)n, ": %s", strerror(err));
+  report(code, msg);
+  _exit(code);
+}
+
+void debug(const char *fmt, ...) {
+  if (!debug_on) return;
+  va_list ap;
+  va_start(ap, fmt);
+  fprintf(stderr, "sandbox:stage[%d] ", getpid());
+  vfprintf(stderr, fmt, ap);
+  fputc('\n', stderr);
+  va_end(ap);
+}
+
+
+void write_file(const char *path, const char *data) {
+  int fd = open(path, O_WRONLY | O_CLOEXEC);
+  if (fd < 0) die_errno(125, "open %s", path);
+  size_t len = strlen(data);
+  if (write(fd, data, len) != (ssize_t)len) die_errno(125, "write %s", path);
+  close(fd);
+}
