@@ -7,7 +7,7 @@ import { SandboxError, EXIT } from '../errors';
 import { hiddenCommand, hiddenArguments, hiddenMessage, type HostLookup } from '../plan/hidden';
 import { parseRunArgs, runHelp, type RunRequest } from './run-options';
 import { buildPlan, type CallerContext } from '../plan/build';
-import { emptySpec, mergeSpecs, type SandboxSpec } from '../plan/spec';
+import { emptySpec, limitsOrigin, mergeSpecs, type SandboxSpec } from '../plan/spec';
 import type { Plan } from '../plan/types';
 import { makeDebug } from '../debug';
 import { newSandboxId, planCgroup, type CgroupDecision } from '../cgroup/plan';
@@ -180,7 +180,7 @@ export function planFor(argv: string[], io: RunIo, opts: { compiled?: boolean } 
   const command = forwarded.command;
   let spec = forwarded.spec;
   const profileFiles = resolved.profileFiles;
-  if (opts.compiled && spec.limits) throw new SandboxError(`${spec.limits.origin}: resource limits can't be compiled into a plan yet (each launch needs its own cgroup): use sandbox run`);
+  if (opts.compiled && spec.limits) throw new SandboxError(`${limitsOrigin(spec.limits)}: resource limits can't be compiled into a plan yet (each launch needs its own cgroup): use sandbox run`);
   if (opts.compiled && spec.dbus) throw new SandboxError('a dbus section can\'t be compiled into a plan yet (each launch needs its own proxy): use sandbox run');
   if (opts.compiled && spec.pulse) {
     if (!spec.pulse.optional) throw new SandboxError(`${spec.pulse.origin}: sockets "pulseaudio" can't be compiled into a plan yet (each launch needs its own audio proxy): use sandbox run, or make it "optional"`);

@@ -4,6 +4,7 @@
 import { parseJson5Text, quoted } from '../json5-text';
 import { SandboxError } from '../errors';
 import { capabilityNumber } from '../plan/capabilities';
+import { readSize, parseCpus, SIZE_FORMS, MEMORY_FORMS, CPUS_FORMS, PIDS_FORMS, PIDS_MAX } from '../plan/units';
 import { positionMapFrom, scanPositionData, scanPositions, type JsonPath, type PositionMap, type ScannedPositions } from './positions';
 import * as fs from 'fs';
 import * as path from 'path';
@@ -142,17 +143,6 @@ export interface ProfileDoc {
   dbus?: DbusDoc | null;
 }
 
-/** Sizes as users write them: 512K, 64M, 1.5G, 2GiB, or a plain number of bytes. */
-export function parseSize(v: unknown): number | null {
-  if (typeof v === 'number') return Number.isSafeInteger(v) && v >= 0 ? v : null;
-  if (typeof v !== 'string') return null;
-  const m = /^(\d+(?:\.\d+)?)\s*(?:([KMGT])(?:i?B)?|B)?$/i.exec(v.trim());
-  if (!m || (!m[2] && m[1].includes('.'))) return null;
-  const scale = { K: 1, M: 2, G: 3, T: 4 }[(m[2] ?? '').toUpperCase() as 'K'] ?? 0;
-  const bytes = Math.round(parseFloat(m[1]) * 1024 ** scale);
-  return Number.isSafeInteger(bytes) ? bytes : null;
-}
-
 /** Modes as octal strings ("0755", "1777", "700"); numbers are refused because 755 and 0o755 differ. */
 export function parseMode(v: unknown): number | null {
   if (typeof v !== 'string' || !/^0?[0-7]{3,4}$/.test(v)) return null;
@@ -225,6 +215,13 @@ export class DocumentReader {
   choice<T extends string>(v: unknown, path: JsonPath, values: readonly T[]): T {
     if (typeof v !== 'string' || !values.includes(v as T)) this.wrong(v, path, `one of ${oneOf(values)}`);
     return v as T;
+  }
+
+  /** A size by the one parser the command line uses too (lib/plan/units.ts). */
+  size(v: unknown, path: JsonPath): number {
+    const r = readSize(v);
+    if ('bytes' in r) return r.bytes;
+    return this.wrong(v, path, `${SIZE_FORMS}${r.problem.startsWith('not ') ? '' : `; ${describe(v)} is ${r.problem}`}`);
   }
 
   integer(v: unknown, path: JsonPath, min: number, max: number, what: string): number {
@@ -414,9 +411,7 @@ function readFsEntry(r: DocumentReader, e: unknown, p: JsonPath): FsEntry {
   if ('target' in o) entry.target = r.template(o.target, [...p, 'target'], 'a symlink target');
   if ('optional' in o) entry.optional = r.bool(o.optional, [...p, 'optional']);
   if ('size' in o) {
-    const size = parseSize(o.size);
-    if (size === null) r.wrong(o.size, [...p, 'size'], 'a size like "64M", "1.5G" or a number of bytes');
-    entry.size = size;
+    entry.size = r.size(o.size, [...p, 'size']);
   }
   if ('mode' in o) {
     const mode = parseMode(o.mode);
@@ -503,17 +498,18 @@ function readLimits(r: DocumentReader, v: unknown): LimitsDoc {
     switch (key as (typeof LIMITS_KEYS)[number]) {
       case 'memory':
       case 'memorySwap': {
-        const size = parseSize(val);
-        if (size === null) r.wrong(val, p, 'a size like "512M", "2G", "1.5G" or a number of bytes');
+        const size = r.size(val, p);
+        if (key === 'memory' && size === 0) r.wrong(val, p, MEMORY_FORMS);
         out[key as 'memory'] = r.marked(size, p);
         break;
       }
       case 'cpus':
-        if (typeof val !== 'number' || !(val > 0) || !Number.isFinite(val)) r.wrong(val, p, 'a number of CPUs above 0, like 1.5');
-        out.cpus = r.marked(val as number, p);
+        // A number, as JSON writes it; the rule is the command line's (lib/plan/units.ts).
+        if (typeof val !== 'number') r.wrong(val, p, CPUS_FORMS);
+        out.cpus = r.marked(parseCpus(val) ?? r.wrong(val, p, CPUS_FORMS), p);
         break;
       case 'pids':
-        out.pids = r.marked(r.integer(val, p, 1, 4194304, 'a number of processes from 1 to 4194304'), p);
+        out.pids = r.marked(r.integer(val, p, 1, PIDS_MAX, PIDS_FORMS), p);
         break;
       case 'mode':
         out.mode = r.marked(r.choice(val, p, LIMITS_MODES), p);
