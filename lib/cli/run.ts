@@ -50,12 +50,14 @@ interface ResolvedSpec {
 function resolveSpec(profile: string | null | undefined, cli: SandboxSpec, command: string[], rootfs: RunRequest['rootfs']): ResolvedSpec {
   if (rootfs) {
     // The image brings its own system: the profile keeps only its non-system operations, the command line all.
-    const { profileForRootfs, applyRootfs, realRootfsHost } = require('../plan/rootfs') as typeof import('../plan/rootfs');
+    const { profileForRootfs, applyRootfs, realRootfsHost, imageHasDir } = require('../plan/rootfs') as typeof import('../plan/rootfs');
     const inner = resolveSpec(profile, emptySpec(), command, undefined);
-    const merged = mergeSpecs(profileForRootfs(inner.spec), cli);
     const c = callerContext();
+    const dir = realpathOr(rootfs.dir);
+    const lacksCwd = !imageHasDir(dir, c.cwd, realRootfsHost(c.uid, c.gid, c.env).lstat);
+    const merged = mergeSpecs(profileForRootfs(inner.spec, lacksCwd ? c.cwd : null), cli);
     const host = realRootfsHost(merged.uid ?? c.uid, merged.gid ?? c.gid, c.env);
-    return { spec: applyRootfs(merged, { ...rootfs, dir: realpathOr(rootfs.dir) }, host), profileFiles: inner.profileFiles, fileArgs: inner.fileArgs, notes: inner.notes };
+    return { spec: applyRootfs(merged, { ...rootfs, dir }, host), profileFiles: inner.profileFiles, fileArgs: inner.fileArgs, notes: inner.notes };
   }
   if (profile === null) return { spec: cli, profileFiles: [] };
   const { loadProfile, hostProfileContext, ensureProfileDirs } = require('../profile/index') as typeof import('../profile/index');
