@@ -26,8 +26,10 @@ export interface ResolvedPolicy {
   arch: Arch;
   defaultAction: SeccompAction;
   policy: SeccompPolicy;
-  /** nr -> entries in evaluation order: strictest action first, then as written. */
+  /** nr -> entries in evaluation order, first match wins (for a policy alone: strictest action first, then as written). */
   bySyscall: Map<number, ResolvedEntry[]>;
+  /** The rule entries carry where the policy's default action decides under a base filter rule. */
+  defaultRule: SeccompRule;
 }
 
 function versionAtLeast(have: string, want: string): boolean {
@@ -54,9 +56,11 @@ export function ruleApplies(rule: SeccompRule, arch: Arch, opts: ResolveOptions)
   return true;
 }
 
-export function resolvePolicy(policy: SeccompPolicy, arch: Arch, opts: ResolveOptions = {}): ResolvedPolicy {
+/** Each syscall's entries of these rules, strictest action first, then as written (the policy's own meaning). */
+function resolveRules(rules: readonly SeccompRule[], firstIndex: number, arch: Arch, opts: ResolveOptions): Map<number, ResolvedEntry[]> {
   const bySyscall = new Map<number, ResolvedEntry[]>();
-  policy.rules.forEach((rule, index) => {
+  rules.forEach((rule, i) => {
+    const index = firstIndex + i;
     if (!ruleApplies(rule, arch, opts)) return;
     const seen = new Set<number>();
     for (const s of rule.syscalls) {
@@ -73,7 +77,51 @@ export function resolvePolicy(policy: SeccompPolicy, arch: Arch, opts: ResolveOp
     }
   });
   for (const list of bySyscall.values()) list.sort((x, y) => actionRank(y.action) - actionRank(x.action) || x.index - y.index);
-  return { arch, defaultAction: policy.defaultAction, policy, bySyscall };
+  return bySyscall;
+}
+
+/** Two conditions no argument meets at once (the same masked argument equal to two values). */
+const exclusive = (a: ArgCondition, b: ArgCondition): boolean => a.op === '==' && b.op === '==' && a.arg === b.arg && a.mask === b.mask && a.value !== b.value;
+
+/**
+ * The base filter's rules (baseItem set) act as a filter installed before the policy's, as the kernel
+ * stacks filters: the stricter action wins, and between actions of the same kind (two errnos) the policy's,
+ * the later filter's, as the kernel answers with the most recently installed filter's value. Each syscall's
+ * list is the product of the two first-match lists: policy entry (then its default) by base entry (then
+ * allow), so the first entry whose conditions hold gives combine(base answer, policy answer).
+ */
+export function resolvePolicy(policy: SeccompPolicy, arch: Arch, opts: ResolveOptions = {}): ResolvedPolicy {
+  const baseRules = policy.rules.filter((r) => r.baseItem !== undefined);
+  const ownRules = policy.rules.filter((r) => r.baseItem === undefined);
+  const base = resolveRules(baseRules, 0, arch, opts);
+  const own = resolveRules(ownRules, baseRules.length, arch, opts);
+  const defaultRule: SeccompRule = { syscalls: [], action: policy.defaultAction, args: [], origin: policy.defaultOrigin, text: 'default action' };
+  const n = policy.rules.length + 2;
+  const bySyscall = new Map<number, ResolvedEntry[]>();
+  for (const nr of new Set([...base.keys(), ...own.keys()])) {
+    const b = base.get(nr);
+    const p = own.get(nr) ?? [];
+    if (!b) { bySyscall.set(nr, p); continue; }
+    const list: ResolvedEntry[] = [];
+    const pAll: (ResolvedEntry | null)[] = [...p, null];
+    for (const pe of pAll) {
+      const pAction = pe ? pe.action : policy.defaultAction;
+      for (const be of [...b, null]) {
+        const args = [...(pe?.args ?? [])];
+        for (const c of be?.args ?? []) if (!args.some((x) => x.arg === c.arg && x.op === c.op && x.mask === c.mask && x.value === c.value)) args.push(c);
+        if (args.some((x, i) => args.slice(i + 1).some((y) => exclusive(x, y)))) continue;
+        const baseWins = be !== null && actionRank(be.action) > actionRank(pAction);
+        const rule = baseWins ? be!.rule : pe ? pe.rule : defaultRule;
+        // An index per (policy entry, base entry) pair: the compiler merges neighbouring syscalls with equal lists by it.
+        const index = pe === null && be === null ? -1 : ((pe?.index ?? n) + 1) * n + (be?.index ?? n) + 1;
+        list.push({ action: baseWins ? be!.action : pAction, args, rule, index });
+      }
+    }
+    // The last entry (policy default, base allow) is the default itself: the chain falls back to it anyway.
+    if (list.length && list[list.length - 1].index === -1) list.pop();
+    bySyscall.set(nr, list);
+  }
+  return { arch, defaultAction: policy.defaultAction, policy, bySyscall, defaultRule };
 }
 
 export function conditionHolds(c: ArgCondition, args: readonly bigint[]): boolean {
