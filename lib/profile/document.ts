@@ -1,11 +1,10 @@
 // One profile file as read: JSON5 parsed, every value checked against lib/profile/tables.ts, and turned
 // into a ProfileDoc whose entries each remember "file:line:col". Nothing here looks at the host or at
 // other files; `extends` is only recorded. All errors are one line: FILE:LINE:COL: found X, expected Y.
-import { parseJson5Text, quoted } from '../json5-text';
+import { parseJson5Text, quoted, positionMapFrom, scanPositionData, scanPositions, type JsonPath, type PositionMap, type ScannedPositions } from '../json5-text';
 import { SandboxError } from '../errors';
 import { capabilityNumber } from '../plan/capabilities';
 import { readSize, parseCpus, SIZE_FORMS, MEMORY_FORMS, CPUS_FORMS, PIDS_FORMS, PIDS_MAX } from '../plan/units';
-import { positionMapFrom, scanPositionData, scanPositions, type JsonPath, type PositionMap, type ScannedPositions } from './positions';
 import * as fs from 'fs';
 import * as path from 'path';
 import { packageRoot } from '../paths';

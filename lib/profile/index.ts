@@ -8,5 +8,5 @@ export type { Locate, ProfileDoc, FsEntry, Marked } from './document';
 export { formatResolvedProfile } from './show';
 export { parseTemplate, expandTemplate, SPECIAL_VARIABLES } from './template';
 export type { Template } from './template';
-export type { JsonPath } from './positions';
-export { scanPositions } from './positions';
+export type { JsonPath } from '../json5-text';
+export { scanPositions } from '../json5-text';
