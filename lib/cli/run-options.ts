@@ -6,6 +6,7 @@ import type { MountOp } from '../plan/types';
 import { emptySpec, type SandboxSpec, type LimitName } from '../plan/spec';
 import { parseCount, parseCpus, parseMode, readSize, MEMORY_FORMS, CPUS_FORMS, PIDS_FORMS, PIDS_MAX } from '../plan/units';
 import { capabilityNumber } from '../plan/capabilities';
+import { HOSTNAME_RULE, isHostname } from '../plan/hostname';
 import { isJoinKey, JOIN_KEY_RULE } from '../plan/build';
 
 export interface RunRequest {
@@ -187,7 +188,7 @@ export const RUN_OPTIONS: Record<string, OptionDef> = {
   '--hostname': {
     args: ['NAME'], help: 'hostname inside (default: sandbox)',
     run: (st, a, f) => {
-      if (!/^[A-Za-z0-9]([A-Za-z0-9.-]{0,62})$/.test(a[0])) err(f, a, 'a hostname is 1 to 63 letters, digits, dots and dashes');
+      if (!isHostname(a[0])) err(f, a, `expected ${HOSTNAME_RULE}`);
       st.req.spec.hostname = a[0];
     },
   },

@@ -4,6 +4,7 @@
 import { parseJson5Text, quoted, positionMapFrom, scanPositionData, scanPositions, type JsonPath, type PositionMap, type ScannedPositions } from '../json5-text';
 import { SandboxError } from '../errors';
 import { capabilityNumber } from '../plan/capabilities';
+import { HOSTNAME_RULE, isHostname } from '../plan/hostname';
 import { readSize, parseCpus, SIZE_FORMS, MEMORY_FORMS, CPUS_FORMS, PIDS_FORMS, PIDS_MAX } from '../plan/units';
 import * as fs from 'fs';
 import * as path from 'path';
@@ -329,7 +330,7 @@ export function readProfileText(file: string, text: string): ProfileDoc {
       }
       case 'hostname': {
         const h = r.string(v, p);
-        if (!/^[A-Za-z0-9]([A-Za-z0-9.-]{0,62})$/.test(h)) r.wrong(v, p, 'a host name of letters, digits, "-" and "." (at most 64)');
+        if (!isHostname(h)) r.wrong(v, p, HOSTNAME_RULE);
         doc.hostname = r.marked(h, p);
         break;
       }

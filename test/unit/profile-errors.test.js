@@ -97,7 +97,7 @@ t.test('extends: missing targets and cycles', async (t) => {
   );
   t.equal(errorOf(t, '{ extends: "p" }'), 'P:1:12: found extends "p" making a cycle (p.json5 -> p.json5), expected a profile that doesn\'t extend itself');
   t.equal(errorOf(t, '{ description: 3 }', {}, {}).split(':').slice(1).join(':'), '1:16: found 3, expected a string');
-  t.equal(errorOf(t, '{ extends: "a" }', {}, { 'a.json5': '{\n  hostname: "bad host" }' }), 'a.json5:2:13: found "bad host", expected a host name of letters, digits, "-" and "." (at most 64)');
+  t.equal(errorOf(t, '{ extends: "a" }', {}, { 'a.json5': '{\n  hostname: "bad host" }' }), 'a.json5:2:13: found "bad host", expected a host name of 1 to 64 letters, digits, "-" and ".", starting with a letter or digit');
 });
 
 t.test('variables', async (t) => {
