@@ -3,7 +3,7 @@
 // other files; `extends` is only recorded. All errors are one line: FILE:LINE:COL: found X, expected Y.
 import { parseJson5Text, quoted, positionMapFrom, scanPositionData, scanPositions, type JsonPath, type PositionMap, type ScannedPositions } from '../json5-text';
 import { SandboxError } from '../errors';
-import { capabilityNumber } from '../plan/capabilities';
+import { capabilityName, capabilityNumber } from '../plan/capabilities';
 import { HOSTNAME_RULE, isHostname } from '../plan/hostname';
 import { readSize, parseCpus, SIZE_FORMS, MEMORY_FORMS, CPUS_FORMS, PIDS_FORMS, PIDS_MAX } from '../plan/units';
 import * as fs from 'fs';
@@ -250,12 +250,6 @@ export function parseJson5(file: string, text: string): unknown {
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const ENV_GLOB = /^[A-Za-z0-9_*?]{1,256}$/;
 const CAP_NAME = /^(CAP_)?[A-Za-z][A-Za-z0-9_]*$/;
-
-/** Normalises "net_admin" and "CAP_NET_ADMIN" to the latter. */
-export function capabilityName(s: string): string {
-  const up = s.toUpperCase();
-  return up.startsWith('CAP_') ? up : `CAP_${up}`;
-}
 
 /**
  * Shipped profiles parsed at build time (dist/profiles.cache.json, written by scripts/bundle.js): json5

@@ -3,7 +3,7 @@ export { loadProfile, checkProfile, resolveProfile, findProfile, listProfiles, e
 export type { LoadedProfile, ResolvedProfile, ProfileListing, ProgramProfile } from './load';
 export { hostProfileContext, shippedProfilesDir, userProfilesDir, dataHome, packageRoot } from './context';
 export type { ProfileContext } from './context';
-export { readProfileText, parseMode, capabilityName, DocumentReader } from './document';
+export { readProfileText, parseMode, DocumentReader } from './document';
 export type { Locate, ProfileDoc, FsEntry, Marked } from './document';
 export { formatResolvedProfile } from './show';
 export { parseTemplate, expandTemplate, SPECIAL_VARIABLES } from './template';

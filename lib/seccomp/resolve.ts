@@ -4,7 +4,7 @@
 // directly; the compiled BPF must agree with it (the tests check every number).
 import { SandboxError } from '../errors';
 import { Arch, syscallNumber } from './arch';
-import { normalizeCap } from './oci';
+import { capabilityName } from '../plan/capabilities';
 import { ArgCondition, DOCKER_ARCH, SeccompAction, SeccompPolicy, SeccompRule, actionRank, sameAction } from './policy';
 
 export interface ResolveOptions {
@@ -45,7 +45,7 @@ function versionAtLeast(have: string, want: string): boolean {
 export function ruleApplies(rule: SeccompRule, arch: Arch, opts: ResolveOptions): boolean {
   const a = rule.applies;
   if (!a) return true;
-  const caps = new Set((opts.keptCaps ?? []).map(normalizeCap));
+  const caps = new Set((opts.keptCaps ?? []).map(capabilityName));
   // Docker's arch words are Go's (amd64, arm64); accept ours and libseccomp's too.
   const names = [arch, DOCKER_ARCH[arch].goarch, DOCKER_ARCH[arch].scmp];
   if (a.capsAll && !a.capsAll.every((c) => caps.has(c))) return false;
