@@ -5,7 +5,7 @@
 import { SandboxError } from '../errors';
 import { Arch, syscallNumber } from './arch';
 import { capabilityName } from '../plan/capabilities';
-import { ArgCondition, DOCKER_ARCH, SeccompAction, SeccompPolicy, SeccompRule, actionRank, sameAction } from './policy';
+import { ALL_ONES_64, ArgCondition, DOCKER_ARCH, SeccompAction, SeccompPolicy, SeccompRule, actionRank, sameAction } from './policy';
 
 export interface ResolveOptions {
   /** Capabilities the sandbox keeps ("CAP_NET_ADMIN" or "net_admin"); Docker rules include/exclude by them. */
@@ -80,8 +80,37 @@ function resolveRules(rules: readonly SeccompRule[], firstIndex: number, arch: A
   return bySyscall;
 }
 
-/** Two conditions no argument meets at once (the same masked argument equal to two values). */
-const exclusive = (a: ArgCondition, b: ArgCondition): boolean => a.op === '==' && b.op === '==' && a.arg === b.arg && a.mask === b.mask && a.value !== b.value;
+const LOW32 = 0xffffffffn;
+
+/**
+ * False only when no argument values meet all the conditions, proven for the cases pairing a base filter
+ * rule with a policy rule makes (an argument pinned by an equality, or held under 2^32 by a range and pinned
+ * by a 32-bit equality); anything else counts as possible. Entries that can never match only cost instructions.
+ */
+function satisfiable(conds: readonly ArgCondition[]): boolean {
+  for (const arg of new Set(conds.map((c) => c.arg))) {
+    const on = conds.filter((c) => c.arg === arg);
+    let lo = 0n;
+    let hi = ALL_ONES_64;
+    for (const c of on) {
+      if (c.mask !== ALL_ONES_64) continue;
+      if (c.op === '<') hi = c.value === 0n ? -1n : (c.value - 1n < hi ? c.value - 1n : hi);
+      else if (c.op === '<=') hi = c.value < hi ? c.value : hi;
+      else if (c.op === '>') lo = c.value + 1n > lo ? c.value + 1n : lo;
+      else if (c.op === '>=') lo = c.value > lo ? c.value : lo;
+      else if (c.op === '==') { lo = c.value > lo ? c.value : lo; hi = c.value < hi ? c.value : hi; }
+    }
+    if (lo > hi) return false;
+    // One value the argument must have, if the conditions pin it: then they hold there or nowhere.
+    const pinned = lo === hi ? lo : hi <= LOW32 ? on.find((c) => c.op === '==' && c.mask === LOW32)?.value : undefined;
+    if (pinned !== undefined) {
+      const args = [0n, 0n, 0n, 0n, 0n, 0n];
+      args[arg] = pinned;
+      if (!on.every((c) => conditionHolds(c, args))) return false;
+    }
+  }
+  return true;
+}
 
 /**
  * The base filter's rules (baseItem set) act as a filter installed before the policy's, as the kernel
@@ -106,10 +135,16 @@ export function resolvePolicy(policy: SeccompPolicy, arch: Arch, opts: ResolveOp
     const pAll: (ResolvedEntry | null)[] = [...p, null];
     for (const pe of pAll) {
       const pAction = pe ? pe.action : policy.defaultAction;
+      // No base answer can beat this one (ties go to the policy): the base entries need not be tested here.
+      if (b.every((be) => actionRank(be.action) <= actionRank(pAction))) {
+        if (pe) list.push(pe);
+        else break;
+        continue;
+      }
       for (const be of [...b, null]) {
         const args = [...(pe?.args ?? [])];
         for (const c of be?.args ?? []) if (!args.some((x) => x.arg === c.arg && x.op === c.op && x.mask === c.mask && x.value === c.value)) args.push(c);
-        if (args.some((x, i) => args.slice(i + 1).some((y) => exclusive(x, y)))) continue;
+        if (!satisfiable(args)) continue;
         const baseWins = be !== null && actionRank(be.action) > actionRank(pAction);
         const rule = baseWins ? be!.rule : pe ? pe.rule : defaultRule;
         // An index per (policy entry, base entry) pair: the compiler merges neighbouring syscalls with equal lists by it.
