@@ -1,6 +1,6 @@
 // Sizes, modes and counts in the forms users write: "512M", "2G", "1.5G", "0755", "1.5" CPUs.
 // The one parser and formatter of sizes, for the command line and profiles alike.
-const SIZE_RE = /^(\d+(?:\.\d+)?)\s*(?:([kKmMgGtT])(?:i?[bB])?|[bB])?$/;
+const SIZE_RE = /^(\d+(?:\.\d+)?)\s*(?:([KMGT])(?:I?B)?|B)?$/i;
 const FACTOR: Record<string, number> = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3, t: 1024 ** 4 };
 
 /** What each value may look like, for the messages of both paths (options and profiles). */
