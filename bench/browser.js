@@ -7,7 +7,7 @@ const os = require('os');
 const path = require('path');
 const http = require('http');
 const { spawn, spawnSync } = require('child_process');
-const { startXvfbWithCookie, startXwayland, startWeston, runtimeDir, runAsUser } = require('../test/integration/apps9/servers');
+const { startXvfbWithCookie, startXwayland, startWeston, runtimeDir, runAsUser } = require('../test/integration/desktop-servers');
 const { decodePng, colourShare } = require('../test/integration/apps/image');
 const { killGroup } = require('../test/integration/apps/run');
 

@@ -48,7 +48,7 @@ const rounds = Number(opt('--rounds', '3'));
 execFileSync('npx', ['tsc', '-p', root], { stdio: 'inherit' });
 const { seccompForPlan, hostArch } = require(path.join(root, 'dist', 'lib', 'seccomp', 'index'));
 const { parseSeccompSection } = require(path.join(root, 'dist', 'lib', 'seccomp', 'policy'));
-const { jsonLocator } = require(path.join(root, 'dist', 'lib', 'seccomp', 'json-locate'));
+const { locatorFor: jsonLocator } = require(path.join(root, 'dist', 'lib', 'json5-text'));
 const arch = hostArch();
 const tmp = fs.mkdtempSync('/tmp/seccomp-bench-');
 const cases = [['bare', 'bare']];

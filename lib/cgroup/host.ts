@@ -92,6 +92,20 @@ export function parseMountinfo(text: string): MountEntry[] {
   return out;
 }
 
+export type CgroupLayout = 'unified' | 'hybrid' | 'legacy' | 'none';
+
+const V1_CONTROLLERS = new Set(['cpu', 'cpuacct', 'cpuset', 'memory', 'devices', 'freezer', 'net_cls', 'net_prio',
+  'blkio', 'perf_event', 'hugetlb', 'pids', 'rdma', 'misc']);
+
+/** Which hierarchies are mounted, and the controllers cgroup v1 holds (the v2 tree can't use them then): for doctor's advice. */
+export function cgroupLayout(mountinfo: string): { layout: CgroupLayout; v1Controllers: string[] } {
+  const mounts = parseMountinfo(mountinfo);
+  const v2 = mounts.some((m) => m.fstype === 'cgroup2');
+  const v1 = mounts.filter((m) => m.fstype === 'cgroup');
+  const v1Controllers = [...new Set(v1.flatMap((m) => m.superOptions.filter((o) => V1_CONTROLLERS.has(o))))].sort();
+  return { layout: v2 ? (v1.length ? 'hybrid' : 'unified') : v1.length ? 'legacy' : 'none', v1Controllers };
+}
+
 /** cgroup2 mounts from /proc/self/mountinfo, in order; the first is the one used. */
 export function parseCgroup2Mounts(mountinfo: string): Cgroup2Mount[] {
   return parseMountinfo(mountinfo).filter((m) => m.fstype === 'cgroup2').map((m) => ({ root: m.root, mountPoint: m.point }));

@@ -32,7 +32,8 @@ export function describeCgroupHost(host: CgroupHost = readCgroupHost(), limits: 
     if (own.staleLeaves.length) lines.push(`  stale leaves: ${own.staleLeaves.join(' ')}`);
   }
   lines.push(`systemd user manager: ${host.systemd.available ? 'yes' : 'no'} (${host.systemd.reason})`);
-  const asked: LimitsSpec = limits ?? { memory: 1, cpus: 1, pids: 1, mode: 'strict', origin: '--memory --cpus --pids' };
+  const opt = (flag: string) => ({ value: 1, origin: `${flag} 1`, from: 'option' as const });
+  const asked: LimitsSpec = limits ?? { memory: opt('--memory'), cpus: opt('--cpus'), pids: opt('--pids') };
   try {
     const d = planCgroup(asked, 'PID-ID', host);
     const head = limits ? 'limits' : 'limits (memory, cpu, pids)';

@@ -4,7 +4,8 @@
 import * as path from 'node:path';
 import { SandboxError } from '../errors';
 import type { CgroupPlan } from '../plan/types';
-import type { LimitsSpec } from '../plan/spec';
+import { LIMIT_NAMES, type LimitName, type LimitsSpec } from '../plan/spec';
+import { formatSize, SIZE_FORMS, MEMORY_FORMS, CPUS_FORMS, PIDS_FORMS } from '../plan/units';
 import { CgroupDir, CgroupHost, LAUNCHER_LEAF } from './host';
 
 /** cpu.max period in microseconds; the quota is cpus × period. */
@@ -59,55 +60,66 @@ export function leafNameFor(sandboxId: string): string {
   return `sandbox-${sandboxId}`;
 }
 
-/** Bytes in the largest unit that divides them: 67108864 → "64M". */
-export function formatSize(bytes: number): string {
-  const units: [string, number][] = [['T', 2 ** 40], ['G', 2 ** 30], ['M', 2 ** 20], ['K', 2 ** 10]];
-  for (const [u, n] of units) if (bytes >= n && bytes % n === 0) return `${bytes / n}${u}`;
-  return String(bytes);
-}
-
 export function cpuMax(cpus: number): string {
   return `${Math.round(cpus * CPU_PERIOD_US)} ${CPU_PERIOD_US}`;
 }
 
 interface Asked {
+  key: LimitName;
   flag: string;
   controller: string;
   shown: string;
+  origin: string;
+  from: 'option' | 'profile';
 }
+
+const FLAGS: Record<LimitName, [flag: string, controller: string]> = {
+  memory: ['--memory', 'memory'],
+  memorySwap: ['--memory-swap', 'memory'],
+  cpus: ['--cpus', 'cpu'],
+  pids: ['--pids', 'pids'],
+};
 
 function askedLimits(limits: LimitsSpec): Asked[] {
   const out: Asked[] = [];
-  if (limits.memory !== undefined) out.push({ flag: '--memory', controller: 'memory', shown: formatSize(limits.memory) });
-  if (limits.memorySwap !== undefined) out.push({ flag: '--memory-swap', controller: 'memory', shown: formatSize(limits.memorySwap) });
-  if (limits.cpus !== undefined) out.push({ flag: '--cpus', controller: 'cpu', shown: String(limits.cpus) });
-  if (limits.pids !== undefined) out.push({ flag: '--pids', controller: 'pids', shown: String(limits.pids) });
+  for (const key of LIMIT_NAMES) {
+    const l = limits[key];
+    if (!l) continue;
+    const [flag, controller] = FLAGS[key];
+    const shown = key === 'memory' || key === 'memorySwap' ? formatSize(l.value) : String(l.value);
+    out.push({ key, flag, controller, shown, origin: l.origin, from: l.from });
+  }
   return out;
 }
 
-const fromCli = (limits: LimitsSpec): boolean => limits.origin.startsWith('-');
+/** A limit as its user wrote it: the option, or the profile's key. */
+const short = (a: Asked): string => (a.from === 'option' ? a.flag : `limits.${a.key}`);
 
-/** How a limit is named in messages: the flag on the command line, else the profile position. */
-function nameOf(limits: LimitsSpec, asked: Asked[]): string {
-  return fromCli(limits) ? asked.map((a) => a.flag).join(', ') : `${limits.origin}: limits`;
+/** How limits are named at the head of a message: the options, or the profile position first (as profile errors are). */
+function nameOf(asked: Asked[]): string {
+  const names = asked.map(short).join(', ');
+  const inProfile = asked.find((a) => a.from === 'profile');
+  return inProfile ? `${inProfile.origin}: ${names}` : names;
 }
 
-function label(limits: LimitsSpec, a: Asked | undefined): string | null {
+/** For the monitor's messages (memory ran out, pids hit the limit): the option, or the value and its position. */
+function label(a: Asked | undefined): string | null {
   if (!a) return null;
-  return fromCli(limits) ? `${a.flag} ${a.shown}` : `limits.${a.controller} ${a.shown} (${limits.origin})`;
+  return a.from === 'option' ? `${a.flag} ${a.shown}` : `limits.${a.key} ${a.shown} (${a.origin})`;
 }
 
-function validate(limits: LimitsSpec): void {
-  const where = (flag: string): string => (fromCli(limits) ? flag : `${limits.origin}: ${flag.slice(2)}`);
-  const posInt = (v: number | undefined): boolean => v === undefined || (Number.isSafeInteger(v) && v > 0);
-  if (!posInt(limits.memory)) throw new SandboxError(`${where('--memory')}: must be a positive size, got ${limits.memory}`);
-  if (limits.memorySwap !== undefined && !(Number.isSafeInteger(limits.memorySwap) && limits.memorySwap >= 0)) {
-    throw new SandboxError(`${where('--memory-swap')}: must be a size, got ${limits.memorySwap}`);
+/** The parsers on both paths already enforce these; a LimitsSpec built elsewhere gets the same rules here. */
+function validate(asked: Asked[], limits: LimitsSpec): void {
+  for (const a of asked) {
+    const v = limits[a.key]!.value;
+    const bad =
+      a.key === 'memory' ? !(Number.isSafeInteger(v) && v > 0)
+        : a.key === 'memorySwap' ? !(Number.isSafeInteger(v) && v >= 0)
+          : a.key === 'cpus' ? !(Number.isFinite(v) && v * CPU_PERIOD_US >= CPU_MIN_QUOTA_US)
+            : !(Number.isSafeInteger(v) && v > 0);
+    const forms = { memory: MEMORY_FORMS, memorySwap: SIZE_FORMS, cpus: CPUS_FORMS, pids: PIDS_FORMS }[a.key];
+    if (bad) throw new SandboxError(`${nameOf([a])}: must be ${forms}, got ${v}`);
   }
-  if (limits.cpus !== undefined && !(Number.isFinite(limits.cpus) && limits.cpus * CPU_PERIOD_US >= CPU_MIN_QUOTA_US)) {
-    throw new SandboxError(`${where('--cpus')}: must be at least ${CPU_MIN_QUOTA_US / CPU_PERIOD_US}, got ${limits.cpus}`);
-  }
-  if (!posInt(limits.pids)) throw new SandboxError(`${where('--pids')}: must be a positive count, got ${limits.pids}`);
 }
 
 const usable = (d: CgroupDir | null): boolean => !!d && d.canWriteProcs && d.canWriteSubtreeControl;
@@ -139,7 +151,8 @@ function whyNoDelegation(host: CgroupHost, needed: string[]): string {
 export function planCgroup(limits: LimitsSpec | null, sandboxId: string, host: CgroupHost): CgroupDecision {
   const asked = limits ? askedLimits(limits) : [];
   if (!limits || asked.length === 0) return { plan: null, setup: null, explain: ['no limits asked: no cgroup'], warnings: [] };
-  validate(limits);
+  validate(asked, limits);
+  const mode = limits.mode?.value ?? 'strict';
   const explain: string[] = [];
   const warnings: string[] = [];
   const needed = [...new Set(asked.map((a) => a.controller))];
@@ -173,11 +186,11 @@ export function planCgroup(limits: LimitsSpec | null, sandboxId: string, host: C
     // Delegated, but without some controllers: enforce what we can only when asked for best effort.
     const lacking = asked.filter((a) => baseMissing.includes(a.controller));
     const plural = baseMissing.length > 1;
-    const line = `${nameOf(limits, lacking)}: ${base.path} lacks the ${baseMissing.join(', ')} controller${plural ? 's' : ''} (its parent doesn't delegate ${plural ? 'them' : 'it'})`;
-    if (limits.mode === 'strict') {
+    const line = `${nameOf(lacking)}: ${base.path} lacks the ${baseMissing.join(', ')} controller${plural ? 's' : ''} (its parent doesn't delegate ${plural ? 'them' : 'it'})`;
+    if (mode === 'strict') {
       throw new SandboxError(`${line}; ask your admin to delegate ${baseMissing.join(', ')} or use --limits=best-effort`);
     }
-    warnings.push(`${line}; running without ${lacking.map((a) => a.flag).join(', ')}`);
+    warnings.push(`${line}; running without ${lacking.map(short).join(', ')}`);
     enforce = asked.filter((a) => !baseMissing.includes(a.controller));
   } else if (baseMissing.length && rootHasAll && host.systemd.available) {
     via = 'systemd-scope';
@@ -187,8 +200,8 @@ export function planCgroup(limits: LimitsSpec | null, sandboxId: string, host: C
     explain.length = 0;
     explain.push(`${why}; asking the systemd user manager for scope sandbox-${sandboxId}.scope with Delegate=yes`);
   } else if (baseMissing.length) {
-    const line = `${nameOf(limits, asked)}: no delegated cgroup v2 subtree for uid ${host.uid} (${whyNoDelegation(host, needed)})`;
-    if (limits.mode === 'strict') {
+    const line = `${nameOf(asked)}: no delegated cgroup v2 subtree for uid ${host.uid} (${whyNoDelegation(host, needed)})`;
+    if (mode === 'strict') {
       throw new SandboxError(`${line}; run under a systemd user session, ask your admin to delegate one, or use --limits=best-effort`);
     }
     warnings.push(`${line}; running without limits (--limits=best-effort)`);
@@ -196,22 +209,22 @@ export function planCgroup(limits: LimitsSpec | null, sandboxId: string, host: C
   }
 
   const controllers = [...new Set(enforce.map((a) => a.controller))];
-  const has = (flag: string): Asked | undefined => enforce.find((a) => a.flag === flag);
+  const has = (key: LimitName): Asked | undefined => enforce.find((a) => a.key === key);
   const writes: LimitWrite[] = [];
-  if (has('--memory')) writes.push({ file: 'memory.max', value: String(limits.memory), optional: false });
-  if (has('--memory-swap')) writes.push({ file: 'memory.swap.max', value: String(limits.memorySwap), optional: false });
+  if (has('memory')) writes.push({ file: 'memory.max', value: String(limits.memory!.value), optional: false });
+  if (has('memorySwap')) writes.push({ file: 'memory.swap.max', value: String(limits.memorySwap!.value), optional: false });
   // No swap beyond the memory limit unless asked: a limit that spills into swap isn't the limit asked for.
-  else if (has('--memory')) writes.push({ file: 'memory.swap.max', value: '0', optional: true });
-  if (has('--cpus')) writes.push({ file: 'cpu.max', value: cpuMax(limits.cpus!), optional: false });
-  if (has('--pids')) writes.push({ file: 'pids.max', value: String(limits.pids), optional: false });
+  else if (has('memory')) writes.push({ file: 'memory.swap.max', value: '0', optional: true });
+  if (has('cpus')) writes.push({ file: 'cpu.max', value: cpuMax(limits.cpus!.value), optional: false });
+  if (has('pids')) writes.push({ file: 'pids.max', value: String(limits.pids!.value), optional: false });
 
   const scopeUnit = via === 'systemd-scope' ? `sandbox-${sandboxId}.scope` : null;
   const basePath = base ? base.path : null;
   const leaf = basePath ? path.posix.join(basePath, leafName) : `<scope ${scopeUnit}>/${leafName}`;
   const plan: CgroupPlan = {
     leaf,
-    memoryLabel: label(limits, has('--memory')),
-    pidsLabel: label(limits, has('--pids')),
+    memoryLabel: label(has('memory')),
+    pidsLabel: label(has('pids')),
   };
   explain.push(`leaf ${leaf}: ${writes.map((w) => `${w.file}=${w.value}`).join(', ')}`);
   const staleLeaves = base ? base.staleLeaves.map((n) => path.posix.join(base!.path, n)) : [];

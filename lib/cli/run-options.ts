@@ -4,9 +4,10 @@ import * as path from 'path';
 import { SandboxError } from '../errors';
 import { didYouMean } from './suggest';
 import type { MountOp } from '../plan/types';
-import { emptySpec, type SandboxSpec, type LimitsSpec } from '../plan/spec';
-import { parseCount, parseCpus, parseMode, parseSize } from '../plan/units';
+import { emptySpec, type SandboxSpec, type LimitName } from '../plan/spec';
+import { parseCount, parseCpus, parseMode, readSize, MEMORY_FORMS, CPUS_FORMS, PIDS_FORMS, PIDS_MAX } from '../plan/units';
 import { capabilityNumber } from '../plan/capabilities';
+import { HOSTNAME_RULE, isHostname } from '../plan/hostname';
 import { isJoinKey, JOIN_KEY_RULE } from '../plan/build';
 
 export interface RunRequest {
@@ -94,17 +95,17 @@ const device = (required: boolean): Handler => (st, a, f) => {
   if (r.mounts.length > 0) st.req.spec.devices = [...new Set([...(st.req.spec.devices ?? []), name])];
 };
 
-function limits(st: State): LimitsSpec {
-  st.req.spec.limits ??= { mode: 'strict', origin: '' };
-  return st.req.spec.limits;
+function setLimit(st: State, f: string, a: string[], key: LimitName, v: number): void {
+  st.req.spec.limits = { ...(st.req.spec.limits ?? {}), [key]: { value: v, origin: origin(f, a), from: 'option' } };
 }
 
-function setLimit(st: State, f: string, a: string[], key: 'memory' | 'memorySwap' | 'cpus' | 'pids', v: number | undefined, what: string): void {
-  if (v === undefined) err(f, a, `'${a[0]}' is not ${what}`);
-  const l = limits(st);
-  l[key] = v;
-  l.origin = l.origin ? l.origin : origin(f, a);
-}
+/** A size limit: one parser with profiles (lib/plan/units.ts); memory itself must be more than 0. */
+const sizeLimit = (key: 'memory' | 'memorySwap'): Handler => (st, a, f) => {
+  const r = readSize(a[0]);
+  if (!('bytes' in r)) err(f, a, `'${a[0]}' is ${r.problem}`);
+  if (key === 'memory' && r.bytes === 0) err(f, a, `'${a[0]}' is not ${MEMORY_FORMS}`);
+  setLimit(st, f, a, key, r.bytes);
+};
 
 export const RUN_OPTIONS: Record<string, OptionDef> = {
   '--bind': { args: ['SRC', 'DST'], help: 'bind SRC on DST read-write', run: bind(false, false, false) },
@@ -123,7 +124,10 @@ export const RUN_OPTIONS: Record<string, OptionDef> = {
   },
   '--size': {
     args: ['BYTES'], help: 'size of the next --tmpfs (512M, 2G or bytes)',
-    run: (st, a, f) => { st.nextSize = parseSize(a[0]) ?? err(f, a, `'${a[0]}' is not a size (like 64M or 1G)`); },
+    run: (st, a, f) => {
+      const r = readSize(a[0]);
+      st.nextSize = 'bytes' in r ? r.bytes : err(f, a, `'${a[0]}' is ${r.problem}`);
+    },
   },
   '--perms': {
     args: ['OCTAL'], help: 'mode of the next --tmpfs, --dir, --file or --bind-data',
@@ -185,7 +189,7 @@ export const RUN_OPTIONS: Record<string, OptionDef> = {
   '--hostname': {
     args: ['NAME'], help: 'hostname inside (default: sandbox)',
     run: (st, a, f) => {
-      if (!/^[A-Za-z0-9]([A-Za-z0-9.-]{0,62})$/.test(a[0])) err(f, a, 'a hostname is 1 to 63 letters, digits, dots and dashes');
+      if (!isHostname(a[0])) err(f, a, `expected ${HOSTNAME_RULE}`);
       st.req.spec.hostname = a[0];
     },
   },
@@ -231,15 +235,21 @@ export const RUN_OPTIONS: Record<string, OptionDef> = {
       if (policy) st.req.spec.seccomp = { policy, origin: origin(f, a) };
     },
   },
-  '--memory': { args: ['SIZE'], help: 'memory limit (512M, 2G)', run: (st, a, f) => setLimit(st, f, a, 'memory', parseSize(a[0]), 'a size (like 512M)') },
-  '--memory-swap': { args: ['SIZE'], help: 'swap allowed beyond --memory (default 0)', run: (st, a, f) => setLimit(st, f, a, 'memorySwap', a[0] === '0' ? 0 : parseSize(a[0]), 'a size') },
-  '--cpus': { args: ['N'], help: 'CPU limit as a number of CPUs (1.5)', run: (st, a, f) => setLimit(st, f, a, 'cpus', parseCpus(a[0]), 'a number of CPUs (like 1.5)') },
-  '--pids': { args: ['N'], help: 'limit on processes and threads', run: (st, a, f) => setLimit(st, f, a, 'pids', parseCount(a[0]), 'a count') },
+  '--memory': { args: ['SIZE'], help: 'memory limit (512M, 2G)', run: sizeLimit('memory') },
+  '--memory-swap': { args: ['SIZE'], help: 'swap allowed beyond --memory (default 0)', run: sizeLimit('memorySwap') },
+  '--cpus': {
+    args: ['N'], help: 'CPU limit as a number of CPUs (1.5)',
+    run: (st, a, f) => setLimit(st, f, a, 'cpus', parseCpus(a[0]) ?? err(f, a, `'${a[0]}' is not ${CPUS_FORMS}`)),
+  },
+  '--pids': {
+    args: ['N'], help: 'limit on processes and threads',
+    run: (st, a, f) => setLimit(st, f, a, 'pids', parseCount(a[0], PIDS_MAX, 1) ?? err(f, a, `'${a[0]}' is not ${PIDS_FORMS}`)),
+  },
   '--limits': {
     args: ['MODE'], help: 'strict (default: fail when limits can\'t apply) or best-effort',
     run: (st, a, f) => {
       if (a[0] !== 'strict' && a[0] !== 'best-effort') err(f, a, 'expected strict or best-effort');
-      limits(st).mode = a[0];
+      st.req.spec.limits = { ...(st.req.spec.limits ?? {}), mode: { value: a[0], origin: origin(f, a), from: 'option' } };
     },
   },
   '--landlock-ro': {

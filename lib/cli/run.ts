@@ -7,7 +7,7 @@ import { SandboxError, EXIT } from '../errors';
 import { hiddenCommand, hiddenArguments, hiddenMessage, type HostLookup } from '../plan/hidden';
 import { parseRunArgs, runHelp, type RunRequest } from './run-options';
 import { buildPlan, type CallerContext } from '../plan/build';
-import { emptySpec, mergeSpecs, type SandboxSpec } from '../plan/spec';
+import { emptySpec, limitsOrigin, mergeSpecs, type SandboxSpec } from '../plan/spec';
 import type { Plan } from '../plan/types';
 import { makeDebug } from '../debug';
 import { newSandboxId, planCgroup, type CgroupDecision } from '../cgroup/plan';
@@ -50,11 +50,15 @@ interface ResolvedSpec {
 function resolveSpec(profile: string | null | undefined, cli: SandboxSpec, command: string[], rootfs: RunRequest['rootfs']): ResolvedSpec {
   if (rootfs) {
     // The image brings its own system: the profile keeps only its non-system operations, the command line all.
-    const { profileForRootfs, applyRootfs } = require('../plan/rootfs') as typeof import('../plan/rootfs');
+    const { profileForRootfs, applyRootfs, imageHasDir } = require('../plan/rootfs') as typeof import('../plan/rootfs');
+    const { imageReader } = require('../host/image') as typeof import('../host/image');
     const inner = resolveSpec(profile, emptySpec(), command, undefined);
-    const merged = mergeSpecs(profileForRootfs(inner.spec), cli);
-    const host = rootfsHost(merged);
-    return { spec: applyRootfs(merged, { ...rootfs, dir: realpathOr(rootfs.dir) }, host), profileFiles: inner.profileFiles, fileArgs: inner.fileArgs, notes: inner.notes };
+    const c = callerContext();
+    const dir = realpathOr(rootfs.dir);
+    // a working directory the image lacks is made in the sandbox's own root, so the profile keeps its bind
+    const lacksCwd = !imageHasDir(dir, c.cwd, imageReader.lstat);
+    const merged = mergeSpecs(profileForRootfs(inner.spec, lacksCwd ? c.cwd : null), cli);
+    return { spec: applyRootfs(merged, { ...rootfs, dir }, rootfsHost(merged)), profileFiles: inner.profileFiles, fileArgs: inner.fileArgs, notes: inner.notes };
   }
   if (profile === null) return { spec: cli, profileFiles: [] };
   const { loadProfile, hostProfileContext, ensureProfileDirs } = require('../profile/index') as typeof import('../profile/index');
@@ -192,7 +196,7 @@ export function planFor(argv: string[], io: RunIo, opts: { compiled?: boolean } 
   const command = forwarded.command;
   let spec = forwarded.spec;
   const profileFiles = resolved.profileFiles;
-  if (opts.compiled && spec.limits) throw new SandboxError(`${spec.limits.origin}: resource limits can't be compiled into a plan yet (each launch needs its own cgroup): use sandbox run`);
+  if (opts.compiled && spec.limits) throw new SandboxError(`${limitsOrigin(spec.limits)}: resource limits can't be compiled into a plan yet (each launch needs its own cgroup): use sandbox run`);
   if (opts.compiled && spec.dbus) throw new SandboxError('a dbus section can\'t be compiled into a plan yet (each launch needs its own proxy): use sandbox run');
   if (opts.compiled && spec.pulse) {
     if (!spec.pulse.optional) throw new SandboxError(`${spec.pulse.origin}: sockets "pulseaudio" can't be compiled into a plan yet (each launch needs its own audio proxy): use sandbox run, or make it "optional"`);

@@ -1,11 +1,10 @@
 // `sandbox seccomp groups` and `sandbox seccomp explain FILE-OR-PROFILE SYSCALL [--arch A]`.
 import * as fs from 'fs';
-import { parseJson5Text } from '../json5-text';
+import { locatorFor, parseJson5Text } from '../json5-text';
 import { SandboxError } from '../errors';
 import { didYouMean } from './suggest';
 import { ARCHES, Arch, hostArch } from '../seccomp/arch';
 import { explainSyscall, formatGroups } from '../seccomp/explain';
-import { jsonLocator } from '../seccomp/json-locate';
 import { SeccompPolicy, parseSeccompSection } from '../seccomp/policy';
 import { sandboxPolicy } from '../seccomp/index';
 
@@ -35,7 +34,7 @@ export function loadSeccompFile(path: string): LoadedPolicy {
     throw SandboxError.wrap(path, e);
   }
   const raw = parseJson5Text(path, text);
-  return { policy: parseSeccompSection(raw, jsonLocator(text, path)) };
+  return { policy: parseSeccompSection(raw, locatorFor(text, path)) };
 }
 
 export function runSeccompCommand(args: string[], io: SeccompCommandIO, loadPolicy: PolicyLoader = loadSeccompFile): number {

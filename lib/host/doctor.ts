@@ -2,7 +2,10 @@
 // verdict, a plain sentence on what it means for the user, and what to do. Pure over a HostReader; the
 // CLI (lib/cli/doctor-command.ts) only formats it.
 import type { HostReader, ProbeAnswers } from './reader';
-import { inspectCgroupHost, type CgroupHost } from './cgroup';
+import { cgroupLayout, type CgroupHost } from '../cgroup/host';
+import { planCgroup } from '../cgroup/plan';
+import type { LimitsSpec } from '../plan/spec';
+import { SandboxError } from '../errors';
 
 /** ok: works; warn: sandboxes run, but something is missing or weaker; fail: sandboxes can't run. */
 export type Verdict = 'ok' | 'warn' | 'fail';
@@ -175,41 +178,49 @@ function usernsFinding(host: HostReader, probe: ProbeAnswers | null): Finding {
   return { id: 'userns', title, verdict: 'fail', summary, fix, facts };
 }
 
-function cgroupFinding(cg: CgroupHost): Finding {
+/** What doctor asks of the cgroup model: the limits `sandbox run --memory 1 --cpus 1 --pids 1` would set, strictly. */
+const EVERY_LIMIT: LimitsSpec = {
+  memory: { value: 1 << 20, origin: '--memory 1M', from: 'option' },
+  cpus: { value: 1, origin: '--cpus 1', from: 'option' },
+  pids: { value: 1, origin: '--pids 1', from: 'option' },
+};
+
+/**
+ * Doctor's verdict is the run's own decision (lib/cgroup: readCgroupHost then planCgroup) on the same facts,
+ * so the two can't disagree; the layout only adds advice.
+ */
+function cgroupFinding(cg: CgroupHost, mountinfo: string): Finding {
+  const { layout, v1Controllers } = cgroupLayout(mountinfo);
   const facts: Record<string, FactValue> = {
-    layout: cg.layout, v2_mount: cg.v2Mount, v1_controllers: cg.v1Controllers, own_cgroup: cg.ownPath, own_dir: cg.ownDir,
-    controllers: cg.controllers, delegated_root: cg.delegatedRoot, delegated_controllers: cg.delegatedControllers,
-    subtree_control: cg.subtreeControl, can_enable_controllers: cg.canEnableControllers,
+    layout, v2_mount: cg.mount, v1_controllers: v1Controllers, root_controllers: cg.rootControllers, own_cgroup: cg.cgroupPath,
+    own_dir: cg.own?.path ?? null, controllers: cg.own?.controllers ?? [], own_writable: !!cg.own && cg.own.canWriteProcs && cg.own.canWriteSubtreeControl,
+    systemd_user_manager: cg.systemd.available, own_unit: cg.ownUnit?.unit ?? null, via: null, base: null,
   };
   const title = 'cgroup v2';
   const noLimits = 'resource limits can\'t be applied: `--limits strict` refuses to start, `--limits best-effort` runs without them';
   const unify = 'boot with every controller on cgroup v2: kernel parameter `systemd.unified_cgroup_hierarchy=1` (on systemd) or `cgroup_no_v1=all`';
-  if (cg.layout === 'none') return { id: 'cgroup', title, verdict: 'warn', summary: `no cgroup hierarchy is mounted: ${noLimits}`, fix: 'mount cgroup2 at /sys/fs/cgroup', facts };
-  if (cg.layout === 'legacy') return { id: 'cgroup', title, verdict: 'warn', summary: `only cgroup v1 is mounted: ${noLimits}`, fix: unify, facts };
-  if (!cg.delegatedRoot) {
-    const where = cg.ownDir ?? cg.v2Mount ?? '';
-    const hybrid = cg.layout === 'hybrid' ? ` (hybrid layout: the controllers ${cg.v1Controllers.join(', ') || '-'} are on cgroup v1)` : '';
-    return {
-      id: 'cgroup', title, verdict: 'warn',
-      summary: `your cgroup ${where} is not delegated to you${hybrid}: ${noLimits}`,
-      fix: cg.layout === 'hybrid' ? unify : 'run sandbox from a delegated cgroup, e.g. `systemd-run --user --scope -p Delegate=yes sandbox run ...`, or have root give you a subtree (chown the directory, its cgroup.procs and cgroup.subtree_control)',
-      facts,
-    };
+  if (layout === 'none') return { id: 'cgroup', title, verdict: 'warn', summary: `no cgroup hierarchy is mounted: ${noLimits}`, fix: 'mount cgroup2 at /sys/fs/cgroup', facts };
+  if (layout === 'legacy') return { id: 'cgroup', title, verdict: 'warn', summary: `only cgroup v1 is mounted: ${noLimits}`, fix: unify, facts };
+  try {
+    const d = planCgroup(EVERY_LIMIT, 'PID-ID', cg);
+    facts.via = d.setup?.via ?? null;
+    facts.base = d.setup?.base ?? null;
+    const where = d.setup?.via === 'systemd-scope'
+      ? `each sandbox gets a transient scope with Delegate=yes from the systemd user manager (${cg.systemd.reason})`
+      : `each sandbox gets a cgroup under ${d.setup?.base}, which is delegated to you`;
+    return { id: 'cgroup', title, verdict: 'ok', summary: `${where}: memory, cpu and pids limits work`, facts };
+  } catch (e) {
+    if (!(e instanceof SandboxError)) throw e;
+    // The run's own words, less its advice on options (doctor gives its own below).
+    const why = e.message.replace(/; (run under a systemd user session|ask your admin to delegate).*$/, '');
+    const hybrid = layout === 'hybrid' ? ` (hybrid layout: the controllers ${v1Controllers.join(', ') || '-'} are on cgroup v1)` : '';
+    const own = cg.own;
+    const lacksControllers = !!own && own.canWriteProcs && own.canWriteSubtreeControl && / lacks the /.test(why);
+    const fix = layout === 'hybrid' && v1Controllers.length ? unify
+      : lacksControllers ? 'have the controllers delegated to you: with systemd, `systemctl edit user@.service` and add `[Service]` `Delegate=memory pids cpu io`, then log in again'
+        : 'run sandbox under a systemd user session (limits then come from a transient scope), from a delegated cgroup, e.g. `systemd-run --user --scope -p Delegate=yes sandbox run ...`, or have root give you a subtree (chown the directory, its cgroup.procs and cgroup.subtree_control)';
+    return { id: 'cgroup', title, verdict: 'warn', summary: `${why}${hybrid}: ${noLimits}`, fix, facts };
   }
-  const want = ['memory', 'pids', 'cpu', 'io'];
-  const missing = want.filter((c) => !cg.delegatedControllers.includes(c));
-  const have = cg.delegatedControllers.join(', ') || 'none';
-  if (missing.includes('memory') || missing.includes('pids')) {
-    const hybrid = cg.layout === 'hybrid' && cg.v1Controllers.length ? `; ${cg.v1Controllers.join(', ')} are held by cgroup v1` : '';
-    return {
-      id: 'cgroup', title, verdict: 'warn',
-      summary: `${cg.delegatedRoot} is yours, but its controllers are: ${have}${hybrid}. Without memory and pids, ${noLimits}`,
-      fix: cg.layout === 'hybrid' ? unify : 'have the controllers delegated to you: with systemd, `systemctl edit user@.service` and add `[Service]` `Delegate=memory pids cpu io`, then log in again',
-      facts,
-    };
-  }
-  const weaker = missing.length ? ` (${missing.join(' and ')} not delegated: those limits are skipped)` : '';
-  return { id: 'cgroup', title, verdict: 'ok', summary: `${cg.delegatedRoot} is delegated to you with ${have}: memory, pids${missing.length ? '' : ', cpu and io'} limits work${weaker}`, facts };
 }
 
 function seccompFinding(host: HostReader): Finding {
@@ -306,7 +317,7 @@ export function diagnoseHost(host: HostReader): DoctorReport {
     kernelFinding(release),
     usernsFinding(host, probe),
     callsFinding(probe, kv),
-    cgroupFinding(inspectCgroupHost(host)),
+    cgroupFinding(host.cgroup(), host.readFile('/proc/self/mountinfo') ?? ''),
     seccompFinding(host),
     landlockFinding(host, probe, kv),
     idMapFinding(host, name),

@@ -6,6 +6,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { spawnSync } from 'child_process';
 import { systemProgram } from './system-program';
+import type { CgroupHost } from '../cgroup/host';
 
 /** The sandbox-probe's answers: key=value lines, e.g. {landlock_abi: '7', clone3: 'ok', userns: 'EPERM'}. */
 export type ProbeAnswers = Record<string, string>;
@@ -27,6 +28,8 @@ export interface HostReader {
   gid: number;
   /** Where the C stage is (an AppArmor profile must name this path). */
   stagePath: string;
+  /** The cgroup facts `sandbox run` decides from (lib/cgroup's one discoverer), so doctor can't disagree with it. */
+  cgroup(): CgroupHost;
 }
 
 const NATIVE_BUILD = path.dirname(stagePath());
@@ -72,5 +75,6 @@ export function realHostReader(): HostReader {
     uid: process.getuid ? process.getuid() : 0,
     gid: process.getgid ? process.getgid() : 0,
     stagePath: path.join(NATIVE_BUILD, 'sandbox-stage'),
+    cgroup: () => (require('../cgroup/host') as typeof import('../cgroup/host')).readCgroupHost(),
   };
 }

@@ -15,8 +15,8 @@ export function capabilityNumber(name: string): number | undefined {
   return i < 0 ? undefined : i;
 }
 
-export function capabilityName(n: number): string {
-  return `CAP_${(NAMES[n] ?? String(n)).toUpperCase()}`;
+/** "net_admin", "cap_net_admin" or "CAP_NET_ADMIN" → "CAP_NET_ADMIN", the form profiles and Docker rules compare in. */
+export function capabilityName(s: string): string {
+  const up = s.trim().toUpperCase();
+  return up.startsWith('CAP_') ? up : `CAP_${up}`;
 }
-
-export const ALL_CAPABILITIES: readonly string[] = NAMES.map((n) => `CAP_${n.toUpperCase()}`);

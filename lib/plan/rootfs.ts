@@ -38,9 +38,25 @@ export function isImageSystemPath(p: string): boolean {
   return IMAGE_SYSTEM_PATHS.some((d) => under(p, d));
 }
 
-/** The profile's part of a spec as an image sees it: operations on system paths dropped. */
-export function profileForRootfs(spec: SandboxSpec): SandboxSpec {
-  return { ...spec, mounts: spec.mounts.filter((m) => !isImageSystemPath(dstOf(m))) };
+/**
+ * The profile's part of a spec as an image sees it: operations on system paths dropped. `cwd`: the caller's
+ * working directory when the image lacks it; the profile's operations there stay even under a system path
+ * (/var/tmp/work), since the cwd is the user's, not the image's, and nothing of the image is shadowed: its
+ * mount point is made in the sandbox's own root.
+ */
+export function profileForRootfs(spec: SandboxSpec, cwd: string | null = null): SandboxSpec {
+  const keep = (m: MountOp): boolean => !isImageSystemPath(dstOf(m)) || (cwd !== null && cwd !== '/' && under(dstOf(m), cwd));
+  return { ...spec, mounts: spec.mounts.filter(keep) };
+}
+
+/** Does the image have directory `p` (every component a directory, symlinks not followed, as applyRootfs sees it)? */
+export function imageHasDir(dir: string, p: string, lstat: RootfsHost['lstat']): boolean {
+  let cur = dir.replace(/(.)\/+$/, '$1');
+  for (const c of p.split('/').filter(Boolean)) {
+    cur = cur === '/' ? `/${c}` : `${cur}/${c}`;
+    if (lstat(cur)?.kind !== 'dir') return false;
+  }
+  return true;
 }
 
 export interface ImageEntry {

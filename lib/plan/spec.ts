@@ -14,15 +14,45 @@ export interface EnvSpec {
   unset: string[];
 }
 
-/** Limits as users write them: sizes in bytes, cpus as a fraction of CPUs, pids as a count. */
-export interface LimitsSpec {
-  memory?: number;
-  memorySwap?: number;
-  cpus?: number;
-  pids?: number;
-  /** 'strict': fail when limits can't be enforced; 'best-effort': run without them and say so. */
-  mode: 'strict' | 'best-effort';
+/** One limit as asked, with where it was asked: a limit's origin is its own, not its section's. */
+export interface LimitSetting<T> {
+  value: T;
+  /** The option as typed ("--pids 100") or the profile position of the value ("app.json5:3:5"). */
   origin: Origin;
+  from: 'option' | 'profile';
+}
+
+export type LimitName = 'memory' | 'memorySwap' | 'cpus' | 'pids';
+export type LimitsMode = 'strict' | 'best-effort';
+
+/** Limits as users write them: sizes in bytes, cpus as a fraction of CPUs, pids as a count. Each one unset unless asked. */
+export interface LimitsSpec {
+  memory?: LimitSetting<number>;
+  memorySwap?: LimitSetting<number>;
+  cpus?: LimitSetting<number>;
+  pids?: LimitSetting<number>;
+  /** 'strict' (when unset): fail when limits can't be enforced; 'best-effort': run without them and say so. */
+  mode?: LimitSetting<LimitsMode>;
+}
+
+export const LIMIT_NAMES: readonly LimitName[] = ['memory', 'memorySwap', 'cpus', 'pids'];
+
+/** Layer limits key by key: a limit or mode `top` sets wins, every other one of `base` stays with its origin. */
+export function mergeLimits(base: LimitsSpec | null, top: LimitsSpec | null): LimitsSpec | null {
+  if (!top) return base;
+  if (!base) return top;
+  const out: LimitsSpec = { ...base };
+  for (const k of [...LIMIT_NAMES, 'mode'] as const) {
+    const v = top[k];
+    if (v !== undefined) (out as Record<string, unknown>)[k] = v;
+  }
+  return out;
+}
+
+/** The first origin among the limits asked, for messages about the limits as a whole. */
+export function limitsOrigin(l: LimitsSpec): Origin {
+  for (const k of [...LIMIT_NAMES, 'mode'] as const) if (l[k]) return l[k]!.origin;
+  return 'limits';
 }
 
 export interface SandboxSpec {
@@ -87,7 +117,7 @@ export function mergeSpecs(base: SandboxSpec, top: SandboxSpec): SandboxSpec {
     join: pick('join'),
     keepFds: [...base.keepFds, ...top.keepFds],
     seccomp: top.seccomp ?? base.seccomp,
-    limits: top.limits ? { ...(base.limits ?? {}), ...top.limits } : base.limits,
+    limits: mergeLimits(base.limits, top.limits),
     ...(base.devices || top.devices ? { devices: [...new Set([...(base.devices ?? []), ...(top.devices ?? [])])] } : {}),
     ...(top.dbus !== undefined ? { dbus: top.dbus } : base.dbus !== undefined ? { dbus: base.dbus } : {}),
     ...(top.pulse !== undefined ? { pulse: top.pulse } : base.pulse !== undefined ? { pulse: base.pulse } : {}),

@@ -482,11 +482,14 @@ export function buildSpec(doc: ProfileDoc, name: string, ctx: ProfileContext): B
   if (doc.seccomp) spec.seccomp = { policy: parseProfileSeccomp(doc.seccomp.policy, doc.seccomp.locate), origin: doc.seccomp.at };
   if (doc.limits) {
     const l = doc.limits;
-    spec.limits = { mode: l.mode?.value ?? 'strict', origin: l.at };
-    if (l.memory) spec.limits.memory = l.memory.value;
-    if (l.memorySwap) spec.limits.memorySwap = l.memorySwap.value;
-    if (l.cpus) spec.limits.cpus = l.cpus.value;
-    if (l.pids) spec.limits.pids = l.pids.value;
+    // Each limit keeps the position of its own value (through extends too), so messages name the line.
+    const from = <T>(m: { value: T; at: string }) => ({ value: m.value, origin: m.at, from: 'profile' as const });
+    spec.limits = {};
+    if (l.memory) spec.limits.memory = from(l.memory);
+    if (l.memorySwap) spec.limits.memorySwap = from(l.memorySwap);
+    if (l.cpus) spec.limits.cpus = from(l.cpus);
+    if (l.pids) spec.limits.pids = from(l.pids);
+    if (l.mode) spec.limits.mode = from(l.mode);
   }
   if (doc.dbus) {
     const d = doc.dbus;

@@ -1,10 +1,11 @@
 // One profile file as read: JSON5 parsed, every value checked against lib/profile/tables.ts, and turned
 // into a ProfileDoc whose entries each remember "file:line:col". Nothing here looks at the host or at
 // other files; `extends` is only recorded. All errors are one line: FILE:LINE:COL: found X, expected Y.
-import { parseJson5Text, quoted } from '../json5-text';
+import { parseJson5Text, quoted, positionMapFrom, scanPositionData, scanPositions, type JsonPath, type PositionMap, type ScannedPositions } from '../json5-text';
 import { SandboxError } from '../errors';
-import { capabilityNumber } from '../plan/capabilities';
-import { positionMapFrom, scanPositionData, scanPositions, type JsonPath, type PositionMap, type ScannedPositions } from './positions';
+import { capabilityName, capabilityNumber } from '../plan/capabilities';
+import { HOSTNAME_RULE, isHostname } from '../plan/hostname';
+import { readSize, parseCpus, SIZE_FORMS, MEMORY_FORMS, CPUS_FORMS, PIDS_FORMS, PIDS_MAX } from '../plan/units';
 import * as fs from 'fs';
 import * as path from 'path';
 import { packageRoot } from '../paths';
@@ -142,17 +143,6 @@ export interface ProfileDoc {
   dbus?: DbusDoc | null;
 }
 
-/** Sizes as users write them: 512K, 64M, 1.5G, 2GiB, or a plain number of bytes. */
-export function parseSize(v: unknown): number | null {
-  if (typeof v === 'number') return Number.isSafeInteger(v) && v >= 0 ? v : null;
-  if (typeof v !== 'string') return null;
-  const m = /^(\d+(?:\.\d+)?)\s*(?:([KMGT])(?:i?B)?|B)?$/i.exec(v.trim());
-  if (!m || (!m[2] && m[1].includes('.'))) return null;
-  const scale = { K: 1, M: 2, G: 3, T: 4 }[(m[2] ?? '').toUpperCase() as 'K'] ?? 0;
-  const bytes = Math.round(parseFloat(m[1]) * 1024 ** scale);
-  return Number.isSafeInteger(bytes) ? bytes : null;
-}
-
 /** Modes as octal strings ("0755", "1777", "700"); numbers are refused because 755 and 0o755 differ. */
 export function parseMode(v: unknown): number | null {
   if (typeof v !== 'string' || !/^0?[0-7]{3,4}$/.test(v)) return null;
@@ -227,6 +217,13 @@ export class DocumentReader {
     return v as T;
   }
 
+  /** A size by the one parser the command line uses too (lib/plan/units.ts). */
+  size(v: unknown, path: JsonPath): number {
+    const r = readSize(v);
+    if ('bytes' in r) return r.bytes;
+    return this.wrong(v, path, `${SIZE_FORMS}${r.problem.startsWith('not ') ? '' : `; ${describe(v)} is ${r.problem}`}`);
+  }
+
   integer(v: unknown, path: JsonPath, min: number, max: number, what: string): number {
     if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) this.wrong(v, path, what);
     return v as number;
@@ -253,12 +250,6 @@ export function parseJson5(file: string, text: string): unknown {
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const ENV_GLOB = /^[A-Za-z0-9_*?]{1,256}$/;
 const CAP_NAME = /^(CAP_)?[A-Za-z][A-Za-z0-9_]*$/;
-
-/** Normalises "net_admin" and "CAP_NET_ADMIN" to the latter. */
-export function capabilityName(s: string): string {
-  const up = s.toUpperCase();
-  return up.startsWith('CAP_') ? up : `CAP_${up}`;
-}
 
 /**
  * Shipped profiles parsed at build time (dist/profiles.cache.json, written by scripts/bundle.js): json5
@@ -333,7 +324,7 @@ export function readProfileText(file: string, text: string): ProfileDoc {
       }
       case 'hostname': {
         const h = r.string(v, p);
-        if (!/^[A-Za-z0-9]([A-Za-z0-9.-]{0,62})$/.test(h)) r.wrong(v, p, 'a host name of letters, digits, "-" and "." (at most 64)');
+        if (!isHostname(h)) r.wrong(v, p, HOSTNAME_RULE);
         doc.hostname = r.marked(h, p);
         break;
       }
@@ -414,9 +405,7 @@ function readFsEntry(r: DocumentReader, e: unknown, p: JsonPath): FsEntry {
   if ('target' in o) entry.target = r.template(o.target, [...p, 'target'], 'a symlink target');
   if ('optional' in o) entry.optional = r.bool(o.optional, [...p, 'optional']);
   if ('size' in o) {
-    const size = parseSize(o.size);
-    if (size === null) r.wrong(o.size, [...p, 'size'], 'a size like "64M", "1.5G" or a number of bytes');
-    entry.size = size;
+    entry.size = r.size(o.size, [...p, 'size']);
   }
   if ('mode' in o) {
     const mode = parseMode(o.mode);
@@ -503,17 +492,18 @@ function readLimits(r: DocumentReader, v: unknown): LimitsDoc {
     switch (key as (typeof LIMITS_KEYS)[number]) {
       case 'memory':
       case 'memorySwap': {
-        const size = parseSize(val);
-        if (size === null) r.wrong(val, p, 'a size like "512M", "2G", "1.5G" or a number of bytes');
+        const size = r.size(val, p);
+        if (key === 'memory' && size === 0) r.wrong(val, p, MEMORY_FORMS);
         out[key as 'memory'] = r.marked(size, p);
         break;
       }
       case 'cpus':
-        if (typeof val !== 'number' || !(val > 0) || !Number.isFinite(val)) r.wrong(val, p, 'a number of CPUs above 0, like 1.5');
-        out.cpus = r.marked(val as number, p);
+        // A number, as JSON writes it; the rule is the command line's (lib/plan/units.ts).
+        if (typeof val !== 'number') r.wrong(val, p, CPUS_FORMS);
+        out.cpus = r.marked(parseCpus(val) ?? r.wrong(val, p, CPUS_FORMS), p);
         break;
       case 'pids':
-        out.pids = r.marked(r.integer(val, p, 1, 4194304, 'a number of processes from 1 to 4194304'), p);
+        out.pids = r.marked(r.integer(val, p, 1, PIDS_MAX, PIDS_FORMS), p);
         break;
       case 'mode':
         out.mode = r.marked(r.choice(val, p, LIMITS_MODES), p);

@@ -3,10 +3,10 @@ export { loadProfile, checkProfile, resolveProfile, findProfile, listProfiles, e
 export type { LoadedProfile, ResolvedProfile, ProfileListing, ProgramProfile } from './load';
 export { hostProfileContext, shippedProfilesDir, userProfilesDir, dataHome, packageRoot } from './context';
 export type { ProfileContext } from './context';
-export { readProfileText, parseSize, parseMode, capabilityName, DocumentReader } from './document';
+export { readProfileText, parseMode, DocumentReader } from './document';
 export type { Locate, ProfileDoc, FsEntry, Marked } from './document';
 export { formatResolvedProfile } from './show';
 export { parseTemplate, expandTemplate, SPECIAL_VARIABLES } from './template';
 export type { Template } from './template';
-export type { JsonPath } from './positions';
-export { scanPositions } from './positions';
+export type { JsonPath } from '../json5-text';
+export { scanPositions } from '../json5-text';

@@ -20,10 +20,6 @@ export const NATIVE_AUDIT_ARCH: Readonly<Record<Arch, number>> = { x86_64: AUDIT
 
 const TABLES: Readonly<Record<Arch, Readonly<Record<string, number>>>> = { x86_64: SYSCALLS_X86_64, aarch64: SYSCALLS_AARCH64 };
 
-export function syscallTable(arch: Arch): Readonly<Record<string, number>> {
-  return TABLES[arch];
-}
-
 export function syscallNumber(arch: Arch, name: string): number | undefined {
   return Object.prototype.hasOwnProperty.call(TABLES[arch], name) ? TABLES[arch][name] : undefined;
 }

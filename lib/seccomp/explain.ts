@@ -27,8 +27,9 @@ export function explainSyscall(policy: SeccompPolicy, arch: Arch, name: string, 
   const run = runFilter(c.bytes, { nr, arch: NATIVE_AUDIT_ARCH[arch], args: [0n, 0n, 0n, 0n, 0n, 0n] });
   const argLoads = run.loads.filter((o) => o >= SECCOMP_DATA.argLo(0));
   const { entries, fallback, fallbackEntry } = effectiveChain(c.resolved, nr);
+  const byDefault = (e: { rule: unknown } | null): boolean => !e || e.rule === c.resolved.defaultRule;
   const src = (e: { rule: { text: string; origin: string } } | null) =>
-    e ? `rule "${e.rule.text}" (${e.rule.origin})` : `the default action (${c.resolved.policy.defaultOrigin})`;
+    !byDefault(e) ? `rule "${e!.rule.text}" (${e!.rule.origin})` : `the default action (${c.resolved.policy.defaultOrigin})`;
   const lines: string[] = [];
   if (argLoads.length === 0) {
     lines.push(`${name} (${arch} nr ${nr}): ${retText(run.ret)}, whatever the arguments.`);
@@ -44,7 +45,7 @@ export function explainSyscall(policy: SeccompPolicy, arch: Arch, name: string, 
     entries.forEach((e, i) => {
       lines.push(`  ${i + 1}. if ${e.args.map(formatCondition).join(' && ')}: ${formatAction(e.action)}  (rule "${e.rule.text}", ${e.rule.origin})`);
     });
-    lines.push(`  otherwise: ${formatAction(fallback)}  (${fallbackEntry ? `rule "${fallbackEntry.rule.text}", ${fallbackEntry.rule.origin}` : `default action, ${c.resolved.policy.defaultOrigin}`})`);
+    lines.push(`  otherwise: ${formatAction(fallback)}  (${!byDefault(fallbackEntry) ? `rule "${fallbackEntry!.rule.text}", ${fallbackEntry!.rule.origin}` : `default action, ${c.resolved.policy.defaultOrigin}`})`);
     lines.push(`  with all arguments 0 the filter answers: ${retText(run.ret)}`);
   }
   if (run.ret !== retValue(fallback) && argLoads.length === 0) {

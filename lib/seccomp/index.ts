@@ -12,7 +12,7 @@ export { compileSeccomp, compileFilter } from './compile';
 export { explainSyscall, formatGroups } from './explain';
 export { GROUPS, expandGroup } from './groups';
 export { runFilter } from './interpret';
-export { jsonLocator } from './json-locate';
+export { locatorFor as jsonLocator } from '../json5-text';
 export { parseSeccompSection, SeccompPolicy, SeccompRule, SeccompAction, Locate } from './policy';
 export { decide, resolvePolicy } from './resolve';
 

@@ -5,6 +5,7 @@
 import { quoted } from '../json5-text';
 import { SandboxError, ERRNO } from '../errors';
 import { isKnownSyscall } from './arch';
+import { capabilityName } from '../plan/capabilities';
 import {
   ALL_ONES_64, ArgCondition, CmpOp, Locate, RuleApplies, RuleSyscall, SeccompAction, SeccompPolicy, SeccompRule,
   formatAction, formatCondition, parseErrno, parseU64,
@@ -64,19 +65,13 @@ function ociFilter(raw: unknown, locate: Locate, path: (string | number)[]): Omi
   const out: RuleApplies = {};
   const caps = strings(raw.caps, locate([...path, 'caps']));
   const arches = strings(raw.arches, locate([...path, 'arches']));
-  if (caps.length) out.capsAll = caps.map(normalizeCap);
+  if (caps.length) out.capsAll = caps.map(capabilityName);
   if (arches.length) out.arches = arches;
   if (raw.minKernel !== undefined && raw.minKernel !== '') {
     if (typeof raw.minKernel !== 'string' || !/^\d+(\.\d+)*$/.test(raw.minKernel)) fail(locate([...path, 'minKernel']), 'minKernel is a version like "4.8"');
     out.minKernel = raw.minKernel;
   }
   return out;
-}
-
-/** "sys_admin", "cap_sys_admin" and "CAP_SYS_ADMIN" all name the same capability. */
-export function normalizeCap(c: string): string {
-  const u = c.trim().toUpperCase();
-  return u.startsWith('CAP_') ? u : `CAP_${u}`;
 }
 
 export function parseOciSeccomp(raw: unknown, locate: Locate): SeccompPolicy {

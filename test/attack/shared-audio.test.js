@@ -11,7 +11,7 @@ const path = require('path');
 const { spawnSync } = require('child_process');
 const { userTmpdir, cannotLaunch, cleanEnv, have, sandboxCli, IS_ROOT, TEST_UID, TEST_GID } = require('../lib/harness');
 const { sandboxRun, sandboxStart, killGroup } = require('../integration/apps/run');
-const { startPulse, runtimeDir, runAsUser, startAsUser, waitFor } = require('../integration/apps9/servers');
+const { startPulse, runtimeDir, runAsUser, startAsUser, waitFor } = require('../integration/desktop-servers');
 
 const why = cannotLaunch()
   || (have('pulseaudio') ? null : 'pulseaudio is not installed (Debian package pulseaudio)')

@@ -179,6 +179,8 @@ t.test('no privileges: no_new_privs, every capability dropped, --cap-add keeps o
 t.test('hostname, working directory and environment', async (t) => {
   t.equal(sh('hostname').stdout.trim(), 'sandbox');
   t.equal(sh('hostname', ['--hostname', 'box1']).stdout.trim(), 'box1');
+  const longest = `h${'x'.repeat(63)}`; // 64 bytes, the kernel's __NEW_UTS_LEN: the one limit on both paths and in the stage
+  t.equal(sh('hostname', ['--hostname', longest]).stdout.trim(), longest);
   t.equal(sh('pwd', ['--chdir', '/usr/lib']).stdout.trim(), '/usr/lib');
   const dir = userTmpdir();
   t.equal(sh('pwd', [], { cwd: dir }).stdout.trim(), dir, 'default: the caller\'s directory when visible');

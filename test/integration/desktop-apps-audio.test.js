@@ -8,7 +8,7 @@ const fs = require('fs');
 const path = require('path');
 const { userTmpdir, cannotLaunch, cleanEnv, have, IS_ROOT, TEST_UID, TEST_GID } = require('../lib/harness');
 const { sandboxRun, killGroup } = require('./apps/run');
-const { startPulse, runtimeDir, startAsUser } = require('./apps9/servers');
+const { startPulse, runtimeDir, startAsUser } = require('./desktop-servers');
 
 const why = cannotLaunch() || (have('pulseaudio') ? null : 'pulseaudio is not installed (Debian package pulseaudio)') || (have('paplay') ? null : 'paplay is not installed (Debian package pulseaudio-utils)');
 if (why) {

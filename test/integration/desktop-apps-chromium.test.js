@@ -51,7 +51,7 @@ t.test('the renderers run in nested namespaces under seccomp mode 2', async (t) 
   const page = await servePage();
   const h = homes();
   t.teardown(async () => { await page.close(); h.cleanup(); });
-  const script = path.join(__dirname, 'apps9', 'renderers.sh');
+  const script = path.join(__dirname, 'chromium-renderers.sh');
   const r = await sandboxRun(['--profile', 'chromium', '--ro-bind', script, '/run/renderers.sh', '--', 'sh', '/run/renderers.sh', page.url], { env: h.env, timeout: 60000 });
   const lines = r.stdout.split('\n').filter((l) => l.startsWith('renderer '));
   t.comment(lines.join('\n'));

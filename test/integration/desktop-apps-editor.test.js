@@ -9,7 +9,7 @@ const path = require('path');
 const { userTmpdir, cannotLaunch, cleanEnv, have, IS_ROOT, TEST_UID, TEST_GID } = require('../lib/harness');
 const { sandboxRun, sandboxStart, startXvfb, killGroup } = require('./apps/run');
 const { decodeXwd, encodePng } = require('./apps/image');
-const { xdotool, findWindow } = require('./apps9b/xdotool');
+const { xdotool, findWindow } = require('./xdotool');
 
 const why = cannotLaunch();
 if (why) {

@@ -1,5 +1,5 @@
 // The `notify` profile with libnotify's notify-send against a real dbus-daemon (run as the test user) and a
-// small notification server (apps9b/notify-server.py) that owns org.freedesktop.Notifications and, on the
+// small notification server (notification-server.py) that owns org.freedesktop.Notifications and, on the
 // same connection, a second name: the notification arrives; closing notifications, asking for the server's
 // capabilities, the second name and the server's unique name are refused by the proxy and never reach it.
 // notify-send stands in for a mail or chat client: such clients (Thunderbird, Pidgin, ...) post through the
@@ -90,7 +90,7 @@ function sections(stdout) {
 t.test('notify: a real bus and notification server', async (t) => {
   const calls = [];
   await startAsUser('dbus-daemon', ['--session', '--nofork', '--print-address', `--address=unix:path=${hostBus}`], H.cleanEnv());
-  const unique = await startAsUser(PY, [path.join(__dirname, 'apps9b', 'notify-server.py')], H.cleanEnv({ DBUS_SESSION_BUS_ADDRESS: `unix:path=${hostBus}` }), calls);
+  const unique = await startAsUser(PY, [path.join(__dirname, 'notification-server.py')], H.cleanEnv({ DBUS_SESSION_BUS_ADDRESS: `unix:path=${hostBus}` }), calls);
   t.match(unique, /^:\d+\.\d+$/, `the server's unique name ${unique}`);
   const received = () => calls.map((l) => JSON.parse(l));
 

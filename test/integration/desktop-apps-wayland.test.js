@@ -8,7 +8,7 @@ const path = require('path');
 const { userTmpdir, cannotLaunch, cleanEnv, have, IS_ROOT, TEST_UID, TEST_GID } = require('../lib/harness');
 const { servePage, sandboxRun, sandboxStart, killGroup } = require('./apps/run');
 const { decodePng, colourShare } = require('./apps/image');
-const { startWeston, runtimeDir, runAsUser } = require('./apps9/servers');
+const { startWeston, runtimeDir, runAsUser } = require('./desktop-servers');
 
 const why = cannotLaunch() || (have('weston') ? null : 'weston is not installed (Debian package weston)') || (have('wayland-info') ? null : 'wayland-info is not installed (Debian package wayland-utils)');
 if (why) {

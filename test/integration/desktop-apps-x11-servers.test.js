@@ -13,7 +13,7 @@ const { spawnSync } = require('child_process');
 const { userTmpdir, cannotLaunch, cleanEnv, have, ROOT } = require('../lib/harness');
 const { servePage, sandboxRun, sandboxStart, killGroup, abstractXSocket } = require('./apps/run');
 const { decodeXwd, decodePng, colourShare, distinctColours } = require('./apps/image');
-const { startXvfbWithCookie, startXwayland, startWestonXwayland, startAsUser, runtimeDir, runAsUser, waitFor } = require('./apps9/servers');
+const { startXvfbWithCookie, startXwayland, startWestonXwayland, startAsUser, runtimeDir, runAsUser, waitFor } = require('./desktop-servers');
 const { parseXauthority, FAMILY_WILD } = require('../../dist/lib/profile/xauth');
 
 const why = cannotLaunch() || (have('Xvfb') ? null : 'Xvfb is not installed (Debian package xvfb)') || (have('xdpyinfo') ? null : 'xdpyinfo is not installed (Debian package x11-utils)');

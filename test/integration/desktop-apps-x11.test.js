@@ -10,7 +10,7 @@ const path = require('path');
 const { userTmpdir, cannotLaunch, cleanEnv, have, IS_ROOT, TEST_UID, TEST_GID } = require('../lib/harness');
 const { servePage, sandboxRun, sandboxStart, killGroup } = require('./apps/run');
 const { decodeXwd, colourShare, distinctColours } = require('./apps/image');
-const { startXvfbWithCookie, runAsUser } = require('./apps9/servers');
+const { startXvfbWithCookie, runAsUser } = require('./desktop-servers');
 const { parseXauthority, FAMILY_WILD } = require('../../dist/lib/profile/xauth');
 
 const why = cannotLaunch() || (have('Xvfb') ? null : 'Xvfb is not installed (Debian package xvfb)') || (have('xdpyinfo') ? null : 'xdpyinfo is not installed (Debian package x11-utils)');

@@ -50,3 +50,16 @@ t.test('sandbox doctor --json', async (t) => {
     t.comment('sandbox-probe is not built (no cc): the kernel calls were judged from the version');
   }
 });
+
+t.test('doctor\'s cgroup verdict is what `sandbox run` with limits does here', { skip: why || false }, async (t) => {
+  const j = JSON.parse(sandboxCli(['doctor', '--json']).stdout);
+  const cgroup = j.findings.find((f) => f.id === 'cgroup');
+  const r = sandboxCli(['run', '--no-profile', '--ro-bind', '/', '/', '--memory', '64M', '--cpus', '1', '--pids', '64', '--', '/bin/true']);
+  t.equal(r.status === 0, cgroup.verdict === 'ok', `doctor: ${cgroup.verdict} (${cgroup.summary}); run: exit ${r.status} ${r.stderr.trim()}`);
+  if (r.status !== 0) {
+    t.equal(r.status, 125);
+    // The same reason in both: run's line (less its advice) is in doctor's summary.
+    const reason = r.stderr.trim().replace(/^sandbox: /, '').replace(/; (run under a systemd user session|ask your admin to delegate).*$/, '');
+    t.ok(cgroup.summary.includes(reason), `doctor names run's reason: ${reason}`);
+  }
+});

@@ -54,6 +54,27 @@ t.test('the image is the root, read-only, with the caller in passwd and the cwd 
   t.same(fs.readdirSync(path.join(img, 'home')), [], 'no mount point was created in the image');
 });
 
+t.test('a working directory the image lacks, under one of its system paths: made in the sandbox\'s own root', { skip }, async (t) => {
+  // An image with only /bin and /etc, run from /var/tmp/...: the default profile binds the cwd, which the image lacks.
+  const d = fs.mkdtempSync('/tmp/sbx-rootfs-small-');
+  t.teardown(() => fs.rmSync(d, { recursive: true, force: true }));
+  fs.chmodSync(d, 0o755);
+  fs.mkdirSync(path.join(d, 'bin'), { mode: 0o755 });
+  fs.mkdirSync(path.join(d, 'etc'), { mode: 0o755 });
+  fs.copyFileSync('/bin/busybox', path.join(d, 'bin', 'busybox'));
+  fs.chmodSync(path.join(d, 'bin', 'busybox'), 0o755);
+  const cwd = fs.mkdtempSync('/var/tmp/sbx-rootfs-work-');
+  t.teardown(() => fs.rmSync(cwd, { recursive: true, force: true }));
+  fs.chmodSync(cwd, 0o755);
+  if (IS_ROOT) fs.chownSync(cwd, TEST_UID, TEST_UID);
+  const r = sandbox(['--rootfs', d, '--', '/bin/busybox', 'sh', '-c', 'pwd && echo made > here && /bin/busybox ls /'], { cwd, env: cleanEnv({ HOME: '/home/alice' }) });
+  t.equal(r.status, 0, r.stderr);
+  t.equal(r.stderr, '', 'no "--chdir" the user never typed');
+  t.match(r.stdout, new RegExp(`^${cwd}$`, 'm'), 'runs in the caller\'s directory');
+  t.equal(fs.readFileSync(path.join(cwd, 'here'), 'utf8'), 'made\n', 'the cwd is the caller\'s, bound read-write');
+  t.same(fs.readdirSync(d).sort(), ['bin', 'etc'], 'no mount point was created in the image');
+});
+
 t.test('--rootfs-rw writes through to the image', { skip }, async (t) => {
   const d = busyboxImage();
   t.teardown(() => fs.rmSync(d, { recursive: true, force: true }));

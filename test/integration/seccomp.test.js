@@ -86,7 +86,7 @@ t.test('a profile\'s rules act with their errno; unknown names are refused with 
 });
 
 t.test('--seccomp takes Docker\'s default profile unchanged', async (t) => {
-  const docker = path.join(ROOT, '..', 'shared', 'testdata', 'seccomp', 'docker-default.json');
+  const docker = require('../lib/shared-testdata').sharedTestdata('seccomp', 'docker-default.json');
   if (!fs.existsSync(docker)) return t.skip('../shared/testdata is not here');
   const dir = userTmpdir();
   const copy = path.join(dir, 'docker.json');
@@ -95,6 +95,14 @@ t.test('--seccomp takes Docker\'s default profile unchanged', async (t) => {
   const r = py('import ctypes; libc=ctypes.CDLL(None, use_errno=True); print(libc.mount(b"none", b"/tmp", b"tmpfs", 0, None), ctypes.get_errno()); import os; print(os.getppid() > 0)', ['--seccomp', copy]);
   t.equal(r.status, 0, r.stderr);
   t.match(r.stdout, /^-1 1\nTrue/);
+  // Docker denies AF_VSOCK (40) with its default EPERM, the base filter with EAFNOSUPPORT: the policy's errno wins,
+  // as with stacked filters the kernel answers the most recently installed one's value.
+  const vsock = 'import ctypes; libc=ctypes.CDLL(None, use_errno=True); print(libc.socket(40, 1, 0), ctypes.get_errno(), libc.socket(31, 1, 0), ctypes.get_errno())';
+  const v = py(vsock, ['--seccomp', copy]);
+  t.equal(v.status, 0, v.stderr);
+  t.equal(v.stdout, '-1 1 -1 97\n', 'AF_VSOCK: EPERM (Docker\'s); AF_BLUETOOTH, which Docker allows: EAFNOSUPPORT (the base filter\'s)');
+  const plain = py(vsock, []);
+  t.equal(plain.stdout, '-1 97 -1 97\n', 'without a policy the base filter answers EAFNOSUPPORT');
 });
 
 t.test('sandbox seccomp groups and explain', async (t) => {

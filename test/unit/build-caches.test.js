@@ -6,7 +6,7 @@ const path = require('path');
 const JSON5 = require('json5');
 const { ROOT } = require('../lib/harness');
 const { readProfileText } = require('../../dist/lib/profile/document');
-const { scanPositions } = require('../../dist/lib/profile/positions');
+const { scanPositions } = require('../../dist/lib/json5-text');
 
 const cacheFile = path.join(ROOT, 'dist', 'profiles.cache.json');
 

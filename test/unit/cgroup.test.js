@@ -123,7 +123,22 @@ function delegatedHost(opts = {}) {
   return { tree, read };
 }
 
-const limits = (l) => ({ mode: 'strict', origin: '--memory', ...l });
+const FLAG = { memory: '--memory', memorySwap: '--memory-swap', cpus: '--cpus', pids: '--pids' };
+/** Limits as the command line gives them: each value with its own option as origin. */
+const limits = (l, mode) => {
+  const out = {};
+  for (const [k, v] of Object.entries(l)) out[k] = { value: v, origin: `${FLAG[k]} ${v}`, from: 'option' };
+  if (mode) out.mode = { value: mode, origin: `--limits ${mode}`, from: 'option' };
+  return out;
+};
+/** Limits as a profile gives them: one line each from line 3 of FILE, so every value has a position of its own. */
+const inProfile = (file, l, mode) => {
+  const out = {};
+  let line = 3;
+  for (const [k, v] of Object.entries(l)) out[k] = { value: v, origin: `${file}:${line++}:5`, from: 'profile' };
+  if (mode) out.mode = { value: mode, origin: `${file}:${line}:5`, from: 'profile' };
+  return out;
+};
 
 t.test('parsers', async (t) => {
   t.equal(cg.parseProcSelfCgroup('12:pids:/x\n0::/user.slice/a b\n'), '/user.slice/a b');
@@ -137,9 +152,6 @@ t.test('parsers', async (t) => {
   t.equal(cg.cgroupDirUnder({ root: '/', mountPoint: '/sys/fs/cgroup' }, '/'), '/sys/fs/cgroup');
   t.equal(cg.cgroupDirUnder({ root: '/job', mountPoint: '/sys/fs/cgroup' }, '/job/step'), '/sys/fs/cgroup/step');
   t.equal(cg.cgroupDirUnder({ root: '/job', mountPoint: '/sys/fs/cgroup' }, '/other'), null);
-  t.equal(cg.formatSize(64 * 2 ** 20), '64M');
-  t.equal(cg.formatSize(2 * 2 ** 30), '2G');
-  t.equal(cg.formatSize(1500), '1500');
   t.equal(cg.cpuMax(1.5), '150000 100000');
   t.equal(cg.cpuMax(0.2), '20000 100000');
   t.match(cg.newSandboxId(77), /^77-[0-9a-f]{8}$/);
@@ -149,7 +161,7 @@ t.test('parsers', async (t) => {
 t.test('no limits: no cgroup', async (t) => {
   const { read } = delegatedHost();
   t.same(cg.planCgroup(null, '1-a', read()).plan, null);
-  t.same(cg.planCgroup({ mode: 'strict', origin: 'x' }, '1-a', read()).plan, null);
+  t.same(cg.planCgroup({ mode: { value: 'strict', origin: '--limits strict', from: 'option' } }, '1-a', read()).plan, null);
 });
 
 t.test('delegated caller cgroup: plan, then leaf created beside a launcher leaf', async (t) => {
@@ -212,7 +224,7 @@ t.test('hybrid host like the build machines: strict fails with one line, best-ef
     name: 'SandboxError',
     message: '--memory: no delegated cgroup v2 subtree for uid 1000 (host has cgroup v2 at /sys/fs/cgroup/unified with no memory controller); run under a systemd user session, ask your admin to delegate one, or use --limits=best-effort',
   });
-  const be = cg.planCgroup({ memory: 2 ** 31, pids: 5, mode: 'best-effort', origin: '--memory' }, '5-a', host);
+  const be = cg.planCgroup(limits({ memory: 2 ** 31, pids: 5 }, 'best-effort'), '5-a', host);
   t.equal(be.plan, null);
   t.equal(be.warnings.length, 1);
   t.match(be.warnings[0], /^--memory, --pids: no delegated cgroup v2 subtree for uid 1000 \(host has cgroup v2 at \/sys\/fs\/cgroup\/unified with no memory, pids controllers\); running without limits/);
@@ -229,8 +241,8 @@ t.test('cgroup v1 only, and a root-owned job cgroup (SLURM)', async (t) => {
   tree.spawnIn('/sys/fs/cgroup/system.slice/slurmstepd.scope/job_12', 5);
   const host = cg.readCgroupHost({ ops: tree.ops, uid: 1000, pid: 5, env: { PATH: '/usr/bin' },
     procSelfCgroup: '0::/system.slice/slurmstepd.scope/job_12\n', mountinfo: mountinfo() });
-  const msg = (() => { try { cg.planCgroup({ cpus: 2, mode: 'strict', origin: 'hpc.json5:4:3' }, '5-a', host); } catch (e) { return e.message; } })();
-  t.match(msg, /^hpc\.json5:4:3: limits: no delegated cgroup v2 subtree for uid 1000 \(\/sys\/fs\/cgroup\/system\.slice\/slurmstepd\.scope\/job_12 is owned by uid 0 and is not writable; busctl not found in \/usr\/local\/bin, \/usr\/bin, /);
+  const msg = (() => { try { cg.planCgroup(inProfile('hpc.json5', { cpus: 2 }), '5-a', host); } catch (e) { return e.message; } })();
+  t.match(msg, /^hpc\.json5:3:5: limits\.cpus: no delegated cgroup v2 subtree for uid 1000 \(\/sys\/fs\/cgroup\/system\.slice\/slurmstepd\.scope\/job_12 is owned by uid 0 and is not writable; busctl not found in \/usr\/local\/bin, \/usr\/bin, /);
   t.match(cg.describeCgroupHost(host).join('\n'), /owner uid 0, not writable/);
 });
 
@@ -243,7 +255,7 @@ t.test('delegated without a controller: strict names it, best-effort enforces th
   tree.spawnIn('/sys/fs/cgroup/user.slice/u', 9);
   const host = cg.readCgroupHost({ ops: tree.ops, uid: 1000, pid: 9, env: {}, procSelfCgroup: '0::/user.slice/u\n', mountinfo: mountinfo() });
   t.throws(() => cg.planCgroup(limits({ cpus: 1, pids: 4 }), '9-a', host), /^--cpus: \/sys\/fs\/cgroup\/user\.slice\/u lacks the cpu controller/);
-  const be = cg.planCgroup({ cpus: 1, pids: 4, mode: 'best-effort', origin: '--cpus' }, '9-a', host);
+  const be = cg.planCgroup(limits({ cpus: 1, pids: 4 }, 'best-effort'), '9-a', host);
   t.same(be.setup.writes.map((w) => w.file), ['pids.max']);
   t.equal(be.warnings.length, 1);
   t.match(be.warnings[0], /running without --cpus$/);
@@ -277,16 +289,54 @@ t.test('every write names its file', async (t) => {
 
 t.test('limits are validated', async (t) => {
   const { read } = delegatedHost();
-  t.throws(() => cg.planCgroup(limits({ cpus: 0.001 }), '1-a', read()), /^--cpus: must be at least 0\.01/);
-  t.throws(() => cg.planCgroup(limits({ pids: 0 }), '1-a', read()), /^--pids: must be a positive count/);
-  t.throws(() => cg.planCgroup({ memory: -1, mode: 'strict', origin: 'p.json5:2:3' }, '1-a', read()), /^p\.json5:2:3: memory: must be a positive size/);
+  t.throws(() => cg.planCgroup(limits({ cpus: 0.001 }), '1-a', read()), /^--cpus: must be a number of CPUs from 0\.01/);
+  t.throws(() => cg.planCgroup(limits({ pids: 0 }), '1-a', read()), /^--pids: must be a number of processes from 1/);
+  t.throws(() => cg.planCgroup(inProfile('p.json5', { memory: -1 }), '1-a', read()), /^p\.json5:3:5: limits\.memory: must be a size above 0/);
 });
 
 t.test('profile origin labels', async (t) => {
   const { read } = delegatedHost();
-  const d = cg.planCgroup({ memory: 2 ** 31, pids: 10, mode: 'strict', origin: 'app.json5:3:5' }, '1-a', read());
+  const d = cg.planCgroup(inProfile('app.json5', { memory: 2 ** 31, pids: 10 }), '1-a', read());
   t.equal(d.plan.memoryLabel, 'limits.memory 2G (app.json5:3:5)');
-  t.equal(d.plan.pidsLabel, 'limits.pids 10 (app.json5:3:5)');
+  t.equal(d.plan.pidsLabel, 'limits.pids 10 (app.json5:4:5)', 'each limit keeps its own position');
+  const mixed = cg.planCgroup({ ...inProfile('app.json5', { memory: 2 ** 31 }), ...limits({ pids: 100 }) }, '1-b', read());
+  t.equal(mixed.plan.memoryLabel, 'limits.memory 2G (app.json5:3:5)');
+  t.equal(mixed.plan.pidsLabel, '--pids 100');
+});
+
+t.test('a profile\'s limits keep their value, origin and mode under limit flags', async (t) => {
+  const fs = require('node:fs');
+  const path = require('node:path');
+  const P = require('../../dist/lib/profile');
+  const { parseRunArgs } = require('../../dist/lib/cli/run-options');
+  const { mergeSpecs } = require('../../dist/lib/plan/spec');
+  const dir = t.testdir({ shipped: { 'app.json5': '{\n  limits: {\n    pids: 100,\n    mode: "best-effort",\n  },\n}\n' }, user: {} });
+  const ctx = { env: { HOME: '/home/u' }, cwd: '/', uid: 1000, gid: 1000, exists: fs.existsSync, shippedDir: path.join(dir, 'shipped'),
+    userDir: path.join(dir, 'user'), dataDir: path.join(dir, 'data'), listDir: () => [], readLink: () => null };
+  const file = path.join(dir, 'shipped', 'app.json5');
+  const profile = P.loadProfile('app', ctx).spec;
+  // What `sandbox run --profile app --memory 1G` merges (lib/cli/run.ts: the command line on top).
+  const spec = mergeSpecs(profile, parseRunArgs(['--memory', '1G', 'true'], '/').spec);
+  t.same(spec.limits.mode, { value: 'best-effort', origin: `${file}:4:11`, from: 'profile' }, 'the profile\'s mode survives a limit flag');
+  t.same(spec.limits.pids, { value: 100, origin: `${file}:3:11`, from: 'profile' });
+  t.same(spec.limits.memory, { value: 2 ** 30, origin: '--memory 1G', from: 'option' });
+
+  const { read } = delegatedHost();
+  const d = cg.planCgroup(spec.limits, '1-a', read());
+  t.equal(d.plan.pidsLabel, `limits.pids 100 (${file}:3:11)`, 'pids is reported as the profile\'s, not as --pids');
+  t.equal(d.plan.memoryLabel, '--memory 1G');
+
+  const hybrid = cg.readCgroupHost({ ops: fakeTree({ mount: '/sys/fs/cgroup/unified', rootControllers: [] }).ops, uid: 1000, pid: 5,
+    env: { PATH: '/nowhere' }, procSelfCgroup: '0::/\n', mountinfo: mountinfo('/sys/fs/cgroup/unified') });
+  const be = cg.planCgroup(spec.limits, '5-a', hybrid);
+  t.equal(be.plan, null, 'best-effort: runs without limits instead of failing');
+  t.match(be.warnings[0], new RegExp(`^${file.replace(/[.]/g, '\\.')}:3:11: --memory, limits\\.pids: no delegated cgroup v2 subtree`));
+
+  // The same limit given as an option is reported as the option.
+  const cli = parseRunArgs(['--pids', '100', 'true'], '/').spec;
+  t.equal(cg.planCgroup(mergeSpecs(profile, cli).limits, '1-b', read()).plan.pidsLabel, '--pids 100');
+  t.throws(() => cg.planCgroup(mergeSpecs(profile, parseRunArgs(['--limits', 'strict', '--pids', '100', 'true'], '/').spec).limits, '5-b', hybrid),
+    /^--pids: no delegated cgroup v2 subtree/, 'an explicit --limits strict wins over the profile\'s mode');
 });
 
 /**

@@ -4,7 +4,8 @@
 'use strict';
 const t = require('tap');
 const { diagnoseHost } = require('../../dist/lib/host/doctor');
-const { inspectCgroupHost, parseMountinfo } = require('../../dist/lib/host/cgroup');
+const { readCgroupHost, parseMountinfo, cgroupLayout } = require('../../dist/lib/cgroup/host');
+const { planCgroup } = require('../../dist/lib/cgroup/plan');
 const { parseProbeOutput } = require('../../dist/lib/host/reader');
 const { runDoctorCommand, formatReport } = require('../../dist/lib/cli/doctor-command');
 const { SandboxError } = require('../../dist/lib/errors');
@@ -28,16 +29,25 @@ const HYBRID_MOUNTINFO = [
 ].join('\n');
 const USER_SERVICE = '/sys/fs/cgroup/user.slice/user-1000.slice/user@1000.service';
 
-/** A host where uid 1000 (alice) may do everything an ordinary Ubuntu 24.04 desktop allows, minus AppArmor. */
+const TERM_SCOPE = `${USER_SERVICE}/app.slice/term.scope`;
+/** The user manager's answer for the caller's pid: the terminal's scope, the manager's own (no Delegate=yes). */
+const TERM_UNIT = { unit: 'app-term.scope', delegate: false };
+
+/**
+ * A host where uid 1000 (alice) may do everything an ordinary Ubuntu 24.04 desktop allows, minus AppArmor:
+ * a systemd user manager reachable over the user bus, the caller in its terminal's scope.
+ */
 function fakeHost(over = {}) {
   const files = {
     '/proc/sys/kernel/osrelease': '6.8.0-45-generic\n',
     '/proc/sys/user/max_user_namespaces': '63459\n',
     '/proc/self/mountinfo': UNIFIED_MOUNTINFO,
     '/proc/self/cgroup': '0::/user.slice/user-1000.slice/user@1000.service/app.slice/term.scope\n',
+    '/sys/fs/cgroup/cgroup.controllers': 'cpuset cpu io memory pids\n',
     [`${USER_SERVICE}/cgroup.controllers`]: 'cpuset cpu io memory pids\n',
     [`${USER_SERVICE}/cgroup.subtree_control`]: 'cpu io memory pids\n',
-    [`${USER_SERVICE}/app.slice/term.scope/cgroup.controllers`]: 'cpu io memory pids\n',
+    [`${TERM_SCOPE}/cgroup.controllers`]: 'cpu io memory pids\n',
+    [`${TERM_SCOPE}/cgroup.procs`]: '4000\n4242\n',
     '/proc/self/status': 'Name:\tnode\nSeccomp:\t0\nSeccomp_filters:\t0\n',
     '/proc/sys/kernel/seccomp/actions_avail': 'kill_process kill_thread trap errno user_notif trace log allow\n',
     '/sys/kernel/security/lsm': 'lockdown,capability,landlock,yama,apparmor\n',
@@ -47,8 +57,24 @@ function fakeHost(over = {}) {
   };
   for (const [k, v] of Object.entries(over.files || {})) if (v === null) delete files[k];
   const writable = over.writable || [USER_SERVICE, `${USER_SERVICE}/cgroup.procs`, `${USER_SERVICE}/cgroup.subtree_control`,
-    `${USER_SERVICE}/app.slice`, `${USER_SERVICE}/app.slice/cgroup.procs`,
-    `${USER_SERVICE}/app.slice/term.scope`, `${USER_SERVICE}/app.slice/term.scope/cgroup.procs`];
+    `${USER_SERVICE}/app.slice`, `${USER_SERVICE}/app.slice/cgroup.procs`, `${USER_SERVICE}/app.slice/cgroup.subtree_control`,
+    TERM_SCOPE, `${TERM_SCOPE}/cgroup.procs`, `${TERM_SCOPE}/cgroup.subtree_control`];
+  // What exists beyond the files: busctl and the user manager's sockets (none of them: no systemd user manager).
+  const present = over.present || ['/usr/bin/busctl', '/run/user/1000/systemd/private', '/run/user/1000/bus'];
+  // The cgroup facts come from lib/cgroup's one discoverer, over the same tables, as `sandbox run` would read them.
+  const cgroupFs = {
+    readFile: (f) => { if (f in files) return files[f]; throw Object.assign(new Error(`ENOENT: ${f}`), { code: 'ENOENT' }); },
+    exists: (f) => f in files || writable.includes(f) || present.includes(f),
+    canWrite: (f) => writable.includes(f),
+    ownerUid: (f) => (writable.includes(f) ? 1000 : 0),
+    listDirs: () => [],
+    pidAlive: () => true,
+    writeFile: () => { throw new Error('doctor writes nothing'); },
+    mkdir: () => { throw new Error('doctor writes nothing'); },
+    rmdir: () => { throw new Error('doctor writes nothing'); },
+  };
+  const cgroup = () => readCgroupHost({ ops: cgroupFs, uid: over.uid ?? 1000, pid: 4242, env: { XDG_RUNTIME_DIR: '/run/user/1000' },
+    unitOfPid: () => ('unit' in over ? over.unit : TERM_UNIT) });
   return {
     readFile: (f) => (f in files ? files[f] : null),
     writable: (f) => writable.includes(f),
@@ -59,6 +85,7 @@ function fakeHost(over = {}) {
     uid: over.uid ?? 1000,
     gid: over.gid ?? 1000,
     stagePath: STAGE,
+    cgroup,
   };
 }
 
@@ -71,9 +98,9 @@ t.test('a good unified host with delegation: everything ok, exit 0', async (t) =
   for (const f of r.findings) t.equal(f.verdict, 'ok', `${f.id}: ${f.summary}`);
   const cg = find(r, 'cgroup');
   t.equal(cg.facts.layout, 'unified');
-  t.equal(cg.facts.delegated_root, USER_SERVICE, 'walks up to the highest cgroup the user may manage');
-  t.same(cg.facts.delegated_controllers, ['cpuset', 'cpu', 'io', 'memory', 'pids']);
-  t.equal(cg.facts.can_enable_controllers, true);
+  t.equal(cg.facts.via, 'systemd-scope', 'the terminal\'s scope is the manager\'s: limits come from a transient scope, as run does it');
+  t.equal(cg.facts.own_unit, 'app-term.scope');
+  t.match(cg.summary, /transient scope with Delegate=yes.*memory, cpu and pids limits work/);
   t.match(find(r, 'idmap').summary, /installed.*100000\+65536.*not needed/);
   const lines = [];
   t.equal(runDoctorCommand([], { out: (s) => lines.push(s), err: () => {} }, fakeHost()), 0);
@@ -165,36 +192,56 @@ t.test('an old kernel: no mount_setattr, no Landlock, no CLONE_INTO_CGROUP', asy
   t.match(find(abi4, 'landlock').summary, /not the scopes/);
 });
 
+/** doctor's verdict and what `sandbox run --memory 1M --cpus 1 --pids 1` would do on the same host: one decision. */
+function agrees(t, host) {
+  const f = find(diagnoseHost(host), 'cgroup');
+  let runs = true;
+  const limits = { memory: { value: 1 << 20, origin: '--memory 1M', from: 'option' }, cpus: { value: 1, origin: '--cpus 1', from: 'option' }, pids: { value: 1, origin: '--pids 1', from: 'option' } };
+  try { planCgroup(limits, '1-a', host.cgroup()); } catch { runs = false; }
+  t.equal(f.verdict === 'ok', runs, `doctor says ${f.verdict}, run would ${runs ? 'apply the limits' : 'refuse them'}`);
+  return f;
+}
+
 t.test('hybrid cgroups (this CI machine): warn, limits off, sandboxes still run', async (t) => {
   const host = fakeHost({
     files: { '/proc/self/mountinfo': HYBRID_MOUNTINFO, '/proc/self/cgroup': '4:memory:/x\n1:cpu:/\n0::/\n', '/sys/fs/cgroup/unified/cgroup.controllers': '' },
-    writable: [],
+    writable: [], present: [],
   });
-  const cg = inspectCgroupHost(host);
-  t.equal(cg.layout, 'hybrid');
-  t.equal(cg.v2Mount, '/sys/fs/cgroup/unified');
-  t.equal(cg.ownDir, '/sys/fs/cgroup/unified');
-  t.same(cg.v1Controllers, ['cpu', 'memory', 'pids']);
-  t.equal(cg.delegatedRoot, null);
+  const cg = host.cgroup();
+  t.equal(cg.mount, '/sys/fs/cgroup/unified');
+  t.equal(cg.own.path, '/sys/fs/cgroup/unified');
+  t.same(cgroupLayout(HYBRID_MOUNTINFO), { layout: 'hybrid', v1Controllers: ['cpu', 'memory', 'pids'] });
   const r = diagnoseHost(host);
   t.equal(r.canRun, true);
-  const f = find(r, 'cgroup');
+  const f = agrees(t, host);
   t.equal(f.verdict, 'warn');
-  t.match(f.summary, /not delegated to you \(hybrid layout: the controllers cpu, memory, pids are on cgroup v1\)/);
+  t.match(f.summary, /no delegated cgroup v2 subtree for uid 1000 \(host has cgroup v2 at \/sys\/fs\/cgroup\/unified with no memory, cpu, pids controllers\) \(hybrid layout: the controllers cpu, memory, pids are on cgroup v1\)/);
   t.match(f.summary, /--limits best-effort/);
   t.match(f.fix, /systemd\.unified_cgroup_hierarchy=1/);
 });
 
-t.test('unified, but only the session scope (not delegated), or delegated without memory', async (t) => {
-  const scope = diagnoseHost(fakeHost({ files: { '/proc/self/cgroup': '0::/user.slice/user-1000.slice/session-2.scope\n' }, writable: [] }));
-  t.equal(find(scope, 'cgroup').verdict, 'warn');
-  t.match(find(scope, 'cgroup').fix, /systemd-run --user --scope/);
-  const noMem = diagnoseHost(fakeHost({ files: { [`${USER_SERVICE}/cgroup.controllers`]: 'cpu pids\n' } }));
-  t.equal(find(noMem, 'cgroup').verdict, 'warn');
-  t.match(find(noMem, 'cgroup').fix, /Delegate=memory pids cpu io/);
-  const noIo = diagnoseHost(fakeHost({ files: { [`${USER_SERVICE}/cgroup.controllers`]: 'cpu memory pids\n' } }));
-  t.equal(find(noIo, 'cgroup').verdict, 'ok');
-  t.match(find(noIo, 'cgroup').summary, /io not delegated/);
+t.test('doctor and run decide alike: delegated by hand, a session scope, missing controllers, a terminal scope', async (t) => {
+  // Delegated by hand (an HPC node, no user manager): the caller's own cgroup is the base, as run uses it.
+  const byHand = fakeHost({ files: { '/proc/self/cgroup': '0::/user.slice/user-1000.slice/user@1000.service\n', [`${USER_SERVICE}/cgroup.procs`]: '' }, present: [] });
+  const d = agrees(t, byHand);
+  t.equal(d.verdict, 'ok');
+  t.equal(d.facts.via, 'delegated');
+  t.equal(d.facts.base, USER_SERVICE);
+  // The session scope, not writable, no user manager.
+  const scope = agrees(t, fakeHost({ files: { '/proc/self/cgroup': '0::/user.slice/user-1000.slice/session-2.scope\n' }, writable: [], present: [] }));
+  t.equal(scope.verdict, 'warn');
+  t.match(scope.fix, /systemd-run --user --scope/);
+  // Delegated, but without memory (or without cpu: run refuses --cpus then, so doctor warns too).
+  for (const controllers of ['cpu pids', 'memory pids']) {
+    const f = agrees(t, fakeHost({ files: { '/proc/self/cgroup': '0::/user.slice/user-1000.slice/user@1000.service\n', [`${USER_SERVICE}/cgroup.controllers`]: `${controllers}\n`, [`${USER_SERVICE}/cgroup.procs`]: '' }, present: [] }));
+    t.equal(f.verdict, 'warn', controllers);
+    t.match(f.summary, /lacks the (memory|cpu) controller/);
+    t.match(f.fix, /Delegate=memory pids cpu io/);
+  }
+  // The terminal's scope on a desktop: writable, but the manager's; without a user bus run can't ask for a scope.
+  const noBus = agrees(t, fakeHost({ present: ['/usr/bin/busctl', '/run/user/1000/systemd/private'] }));
+  t.equal(noBus.verdict, 'ok', 'no manager reachable: the writable scope is used as delegated by hand, as run does');
+  t.equal(noBus.facts.base, TERM_SCOPE);
   const legacy = diagnoseHost(fakeHost({ files: { '/proc/self/mountinfo': HYBRID_MOUNTINFO.split('\n').slice(0, 5).join('\n') } }));
   t.equal(find(legacy, 'cgroup').facts.layout, 'legacy');
 });
@@ -204,14 +251,16 @@ t.test('inside a cgroup namespace the mount root is stripped; mountinfo escapes 
     files: {
       '/proc/self/mountinfo': '30 22 0:26 /user.slice /sys/fs/cgroup rw - cgroup2 cgroup2 rw',
       '/proc/self/cgroup': '0::/user.slice/app\n',
-      '/sys/fs/cgroup/app/cgroup.controllers': 'memory pids\n',
+      '/sys/fs/cgroup/app/cgroup.controllers': 'cpu memory pids\n',
+      '/sys/fs/cgroup/app/cgroup.procs': '',
     },
-    writable: ['/sys/fs/cgroup/app', '/sys/fs/cgroup/app/cgroup.procs'],
+    writable: ['/sys/fs/cgroup/app', '/sys/fs/cgroup/app/cgroup.procs', '/sys/fs/cgroup/app/cgroup.subtree_control'],
+    present: [],
   });
-  const cg = inspectCgroupHost(host);
-  t.equal(cg.ownDir, '/sys/fs/cgroup/app');
-  t.equal(cg.delegatedRoot, '/sys/fs/cgroup/app');
-  t.same(cg.delegatedControllers, ['memory', 'pids']);
+  const f = agrees(t, host);
+  t.equal(f.facts.own_dir, '/sys/fs/cgroup/app');
+  t.equal(f.facts.base, '/sys/fs/cgroup/app');
+  t.same(f.facts.controllers, ['cpu', 'memory', 'pids']);
   t.equal(parseMountinfo('1 2 0:1 / /a\\040b rw - cgroup2 none rw')[0].point, '/a b');
 });
 

@@ -8,6 +8,8 @@ t.test('nesting deeper than the limit is one error with file:line:col', async (t
   t.equal(excessiveNesting('{ a: [1, 2, {b: "[[[[["}] }'), null, 'brackets in strings do not count');
   t.equal(excessiveNesting('// [[[[[\n{ /* [[[[ */ a: 1 }', 2), null, 'nor in comments');
   t.same(excessiveNesting('{\n  a: [[[', 3), { line: 2, col: 8 });
+  t.equal(excessiveNesting('{ a: "\\"[[[[", b: \'it\\\'s [[[[\' }', 2), null, 'escaped quotes do not end a string early');
+  t.same(excessiveNesting('x[[[', 2), { line: 1, col: 4 }, 'garbage before brackets is passed over, the brackets still count');
   const deep = '{ filesystem: ' + '['.repeat(8000) + ']'.repeat(8000) + ' }';
   t.throws(() => parseJson5Text('d.json5', deep), { message: `d.json5:1:${15 + MAX_NESTING - 1}: found nesting deeper than ${MAX_NESTING} levels, expected a flatter document` });
 });

@@ -73,11 +73,11 @@ t.test('wrong types', async (t) => {
 });
 
 t.test('sizes and modes', async (t) => {
-  t.equal(errorOf(t, '{ filesystem: [ { tmpfs: "/t", size: "64Q" } ] }'), 'P:1:38: found "64Q", expected a size like "64M", "1.5G" or a number of bytes');
+  t.equal(errorOf(t, '{ filesystem: [ { tmpfs: "/t", size: "64Q" } ] }'), 'P:1:38: found "64Q", expected a size like 512M, 2G, 1.5G or a whole number of bytes');
   t.equal(errorOf(t, '{ filesystem: [ { tmpfs: "/t", mode: "0855" } ] }'), 'P:1:38: found "0855", expected an octal mode string like "0755"');
   t.equal(errorOf(t, '{ filesystem: [ { dir: "/t", mode: 493 } ] }'), 'P:1:36: found 493, expected an octal mode string like "0755"');
-  t.equal(errorOf(t, '{ limits: {\n  memory: "2 gigs" } }'), 'P:2:11: found "2 gigs", expected a size like "512M", "2G", "1.5G" or a number of bytes');
-  t.equal(errorOf(t, '{ limits: { cpus: 0 } }'), 'P:1:19: found 0, expected a number of CPUs above 0, like 1.5');
+  t.equal(errorOf(t, '{ limits: {\n  memory: "2 gigs" } }'), 'P:2:11: found "2 gigs", expected a size like 512M, 2G, 1.5G or a whole number of bytes');
+  t.equal(errorOf(t, '{ limits: { cpus: 0 } }'), 'P:1:19: found 0, expected a number of CPUs from 0.01 to 4096, like 1.5');
   t.equal(errorOf(t, '{ limits: { pids: 1.5 } }'), 'P:1:19: found 1.5, expected a number of processes from 1 to 4194304');
   t.equal(errorOf(t, '{ limits: { mode: "lenient" } }'), 'P:1:19: found "lenient", expected one of "strict", "best-effort"');
 });
@@ -97,7 +97,7 @@ t.test('extends: missing targets and cycles', async (t) => {
   );
   t.equal(errorOf(t, '{ extends: "p" }'), 'P:1:12: found extends "p" making a cycle (p.json5 -> p.json5), expected a profile that doesn\'t extend itself');
   t.equal(errorOf(t, '{ description: 3 }', {}, {}).split(':').slice(1).join(':'), '1:16: found 3, expected a string');
-  t.equal(errorOf(t, '{ extends: "a" }', {}, { 'a.json5': '{\n  hostname: "bad host" }' }), 'a.json5:2:13: found "bad host", expected a host name of letters, digits, "-" and "." (at most 64)');
+  t.equal(errorOf(t, '{ extends: "a" }', {}, { 'a.json5': '{\n  hostname: "bad host" }' }), 'a.json5:2:13: found "bad host", expected a host name of 1 to 64 letters, digits, "-" and ".", starting with a letter or digit');
 });
 
 t.test('variables', async (t) => {

@@ -108,7 +108,13 @@ t.test('merge rules: lists append, maps merge, the child wins on scalars; each f
   t.equal(l.spec.uid, 0);
   t.same(l.spec.capAdd, ['CAP_NET_ADMIN', 'CAP_SYS_PTRACE']);
   t.same(l.spec.env, { clear: true, keep: ['PATH', 'LANG'], set: { A: '1', B: 'b', C: '3' }, unset: [] });
-  t.same(l.spec.limits, { mode: 'best-effort', origin: `${ctx.shippedDir}/c.json5:1:58`, memory: 2 * 1024 ** 3, pids: 100 });
+  // Each limit keeps the position of its own value: pids from a.json5, memory and mode from c.json5.
+  const at = (f, line, col) => `${ctx.shippedDir}/${f}:${line}:${col}`;
+  t.same(l.spec.limits, {
+    memory: { value: 2 * 1024 ** 3, origin: at('c.json5', 1, 68), from: 'profile' },
+    pids: { value: 100, origin: at('a.json5', 4, 39), from: 'profile' },
+    mode: { value: 'best-effort', origin: at('c.json5', 1, 80), from: 'profile' },
+  });
 });
 
 t.test('removing inherited entries', async (t) => {
@@ -127,7 +133,7 @@ t.test('removing inherited entries', async (t) => {
   t.same(l.spec.mounts.map((m) => `${m.op} ${m.dst}`), ['tmpfs /home/u', 'bind /home/u/Downloads', 'bind /usr', 'bind /tmp']);
   t.same(l.spec.env, { clear: false, keep: ['PATH'], set: {}, unset: [] });
   t.same(l.spec.capAdd, []);
-  t.same(l.spec.limits, { mode: 'strict', origin: `${ctx.shippedDir}/child.json5:3:17`, pids: 10 });
+  t.same(l.spec.limits, { pids: { value: 10, origin: `${ctx.shippedDir}/base.json5:3:39`, from: 'profile' } });
   t.equal(l.spec.seccomp, null);
   t.same(l.resolved.doc.filesystem.map((f) => f.op), ['ro-bind', 'bind'], 'show lists what survived');
   const noLimits = setup(t, { shipped: { 'b.json5': '{ limits: { pids: 5 } }', 'c.json5': '{ extends: "b", limits: null }' } });
@@ -311,15 +317,8 @@ t.test('the seccomp section is parsed by lib/seccomp, with its origin and positi
   t.throws(() => P.loadProfile('b', bad.ctx), new RegExp(`^${bad.ctx.shippedDir}/b.json5:4:\\d+: .*no_such_call`));
 });
 
-t.test('sizes and modes', async (t) => {
-  t.equal(P.parseSize('512M'), 512 * 1024 ** 2);
-  t.equal(P.parseSize('1.5G'), 1.5 * 1024 ** 3);
-  t.equal(P.parseSize('2GiB'), 2 * 1024 ** 3);
-  t.equal(P.parseSize('4096'), 4096);
-  t.equal(P.parseSize(4096), 4096);
-  t.equal(P.parseSize('1.5'), null, 'no fractions of a byte');
-  t.equal(P.parseSize('1.5K'), 1536);
-  t.equal(P.parseSize('-1'), null);
+// Sizes: test/unit/sizes.test.js runs one table through both the command line and profiles.
+t.test('modes', async (t) => {
   t.equal(P.parseMode('0755'), 0o755);
   t.equal(P.parseMode('1777'), 0o1777);
   t.equal(P.parseMode('755'), 0o755);

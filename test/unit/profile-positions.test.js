@@ -5,7 +5,7 @@ const t = require('tap');
 const fs = require('node:fs');
 const path = require('node:path');
 const dist = fs.existsSync(path.join(__dirname, '../../dist/lib')) ? '../../dist/lib' : '../../dist';
-const { scanPositions } = require(`${dist}/profile/positions`);
+const { scanPositions, locatorFor } = require(`${dist}/json5-text`);
 
 t.test('values and keys of a tricky document', async (t) => {
   const text = [
@@ -34,4 +34,16 @@ t.test('values and keys of a tricky document', async (t) => {
   t.same(p.value(['$f_']), { line: 6, col: 8 });
   t.same(p.key(['g']), { line: 8, col: 3 }, 'positions continue after a string with a line continuation');
   t.same(p.value(['g', 1, 0]), { line: 8, col: 14 });
+});
+
+t.test('one scanner for profiles and --seccomp files: the locator names a member by its key', async (t) => {
+  const text = '{\n  "defaultAction": "SCMP_ACT_ERRNO",\n  syscalls: [ { names: ["read"] },\n    { names: ["bad"] } ] }';
+  const at = locatorFor(text, 'f.json');
+  const p = scanPositions(text);
+  t.equal(at(['defaultAction']), 'f.json:2:3', 'the key');
+  t.same(p.key(['defaultAction']), { line: 2, col: 3 });
+  t.equal(at(['syscalls', 1]), 'f.json:4:5', 'an array element: its value');
+  t.equal(at(['syscalls', 1, 'names', 0]), 'f.json:4:15');
+  t.equal(at(['syscalls', 1, 'nope', 3]), 'f.json:4:5', 'a path not in the text: its nearest parent');
+  t.equal(at([]), 'f.json:1:1');
 });

@@ -126,6 +126,8 @@ const GOOD = [
   '{ seccomp: { default: "allow", rules: [{ deny: ["@mount"] }] }, limits: { memory: "2G", memorySwap: "1.5G", cpus: 1.5, pids: 256, mode: "best-effort" } }',
   '{ seccomp: null, limits: null }',
   '{ limits: { memory: null, mode: null, pids: null } }',
+  '{ limits: { memory: 1, memorySwap: "0", cpus: 0.01 } }',
+  '{ limits: { memory: "0.5K", memorySwap: 0, cpus: 4096 } }',
 ];
 const BAD = [
   '{ filesytem: [] }',
@@ -159,6 +161,12 @@ const BAD = [
   '{ seccomp: "strict" }',
   '{ limits: { memory: "2 gigs" } }',
   '{ limits: { cpus: 0 } }',
+  '{ limits: { cpus: 0.001 } }',
+  '{ limits: { cpus: 5000 } }',
+  '{ limits: { memory: "0" } }',
+  '{ limits: { memory: 0 } }',
+  '{ limits: { memory: "0.0G" } }',
+  '{ limits: { memory: "1.5" } }',
   '{ limits: { pids: 0 } }',
   '{ limits: { mode: "lenient" } }',
   '{ extends: 3 }',

@@ -2,7 +2,7 @@
 // how missing mount points are prepared without writing into the image, and the NVIDIA driver's libraries.
 'use strict';
 const t = require('tap');
-const { applyRootfs, profileForRootfs, isImageSystemPath } = require('../../dist/lib/plan/rootfs');
+const { applyRootfs, profileForRootfs, isImageSystemPath, imageHasDir } = require('../../dist/lib/plan/rootfs');
 const { emptySpec } = require('../../dist/lib/plan/spec');
 const { NVIDIA_ROOTFS_DIR } = require('../../dist/lib/host/gpu');
 
@@ -49,6 +49,32 @@ t.test('the profile\'s system operations are dropped, the rest kept', async (t) 
     { op: 'bind', src: '/scratch', dst: '/scratch', readOnly: false, devices: false, optional: true, origin: 'p:5' },
   ];
   t.same(profileForRootfs(s).mounts.map(show), ['tmpfs /tmp', 'bind /scratch /scratch']);
+});
+
+t.test('a working directory the image lacks keeps its binds, even under a system path, and gets a mount point', async (t) => {
+  const host = fakeHost(image, hostFiles);
+  t.ok(imageHasDir(IMG, '/usr/lib', host.lstat));
+  t.notOk(imageHasDir(IMG, '/var/tmp/work', host.lstat));
+  t.notOk(imageHasDir(IMG, '/lib', host.lstat), 'a symlink in the image is not its directory');
+  t.ok(imageHasDir(IMG, '/', host.lstat));
+  const s = emptySpec();
+  s.cwd = '/var/tmp/work';
+  s.mounts = [
+    { op: 'bind', src: '/usr', dst: '/usr', readOnly: true, devices: false, optional: false, origin: 'p:1' },
+    { op: 'bind', src: '/var/tmp/work', dst: '/var/tmp/work', readOnly: false, devices: false, optional: false, origin: 'p:2' },
+    { op: 'bind', src: '/var/tmp/work/.git', dst: '/var/tmp/work/.git', readOnly: true, devices: false, optional: true, origin: 'p:3' },
+    { op: 'bind', src: '/var/lib/x', dst: '/var/lib/x', readOnly: true, devices: false, optional: false, origin: 'p:4' },
+  ];
+  t.same(profileForRootfs(s).mounts.map(show), [], 'without the cwd, all of them are the image\'s places');
+  const kept = profileForRootfs(s, '/var/tmp/work');
+  t.same(kept.mounts.map(show), ['bind /var/tmp/work /var/tmp/work', 'bind /var/tmp/work/.git /var/tmp/work/.git ro']);
+  t.same(profileForRootfs(s, '/').mounts.map(show), [], 'a cwd of / keeps nothing more');
+  const out = applyRootfs(kept, req, fakeHost(image, hostFiles, { isDir: (p) => p.startsWith('/var/tmp/work') }));
+  const ops = out.mounts.map(show);
+  // The image's /var is splayed (nothing written into it); /var/tmp and /var/tmp/work are made in that tmpfs.
+  t.ok(ops.indexOf('tmpfs /var') >= 0 && ops.indexOf('tmpfs /var') < ops.indexOf('dir /var/tmp'));
+  t.ok(ops.indexOf('dir /var/tmp/work') < ops.indexOf('remount-ro /var'));
+  t.ok(ops.indexOf('remount-ro /var') < ops.indexOf('bind /var/tmp/work /var/tmp/work'));
 });
 
 t.test('read-only: top level bound back, missing mount points made in splayed tmpfs, image untouched', async (t) => {

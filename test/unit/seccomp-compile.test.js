@@ -27,8 +27,7 @@ const PROFILE = `{
   ],
 }`;
 
-const repoRoot = path.join(__dirname, '..', '..');
-const dockerFile = path.join(repoRoot, '..', 'shared', 'testdata', 'seccomp', 'docker-default.json');
+const dockerFile = require('../lib/shared-testdata').sharedTestdata('seccomp', 'docker-default.json');
 
 function policies() {
   const list = [['base filter', baseFilterPolicy()], ['profile', h.parseText(PROFILE)], ['profile over base', sandboxPolicy(h.parseText(PROFILE))]];

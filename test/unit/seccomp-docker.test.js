@@ -5,8 +5,7 @@ const path = require('path');
 const h = require('./seccomp-helpers');
 const { sandboxPolicy, seccompForPlan } = require('../../dist/lib/seccomp/index');
 
-const repoRoot = path.join(__dirname, '..', '..');
-const file = path.join(repoRoot, '..', 'shared', 'testdata', 'seccomp', 'docker-default.json');
+const file = require('../lib/shared-testdata').sharedTestdata('seccomp', 'docker-default.json');
 const have = fs.existsSync(file);
 
 const EPERM = 0x50001, ENOSYS = 0x50026, ALLOW = 0x7fff0000;

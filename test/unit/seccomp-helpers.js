@@ -5,7 +5,7 @@ const { runFilter, decodeProgram, checkProgram } = require('../../dist/lib/secco
 const { decide, effectiveChain } = require('../../dist/lib/seccomp/resolve');
 const { retValue, describeRet } = require('../../dist/lib/seccomp/bpf');
 const { NATIVE_AUDIT_ARCH, maxSyscall, syscallNumber } = require('../../dist/lib/seccomp/arch');
-const { jsonLocator } = require('../../dist/lib/seccomp/json-locate');
+const { locatorFor: jsonLocator } = require('../../dist/lib/json5-text');
 const { parseSeccompSection } = require('../../dist/lib/seccomp/policy');
 const JSON5 = require('json5');
 

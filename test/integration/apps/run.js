@@ -77,7 +77,7 @@ function sandboxStart(args, { env, cwd } = {}) {
  * cookies it made (a desktop always has its window manager connected; this Xvfb may have nobody). Its frame buffer is kept as an XWD file in fbdir.
  * Resolves { display, socket, framebuffer, xauthority, stop }.
  */
-/** The client authority file of each display startXvfb started (for apps9b/xdotool.js, which gets a display). */
+/** The client authority file of each display startXvfb started (for xdotool.js, which gets a display). */
 const authorityOf = new Map();
 
 async function startXvfb(fbdir, { width = 1024, height = 768, abstract = true } = {}) {

@@ -2,8 +2,8 @@
 // (no window manager there: windows are focused with windowfocus, not windowactivate).
 'use strict';
 const { spawn } = require('child_process');
-const { asUser } = require('../../lib/harness');
-const { authorityOf } = require('../apps/run');
+const { asUser } = require('../lib/harness');
+const { authorityOf } = require('./apps/run');
 
 /** Runs `xdotool ARGS` on :display; resolves { status, stdout, stderr } (status null on timeout). */
 function xdotool(display, args, timeout = 10000) {

@@ -7,9 +7,9 @@ const os = require('os');
 const path = require('path');
 const crypto = require('crypto');
 const { spawn, spawnSync } = require('child_process');
-const { asUser, ensureCheckoutReachable, userTmpdir, IS_ROOT, TEST_UID, TEST_GID } = require('../../lib/harness');
-const { killGroup, pickDisplay } = require('../apps/run');
-const { encodeXauthority, FAMILY_LOCAL } = require('../../../dist/lib/profile/xauth');
+const { asUser, ensureCheckoutReachable, userTmpdir, IS_ROOT, TEST_UID, TEST_GID } = require('../lib/harness');
+const { killGroup, pickDisplay } = require('./apps/run');
+const { encodeXauthority, FAMILY_LOCAL } = require('../../dist/lib/profile/xauth');
 
 function chownUser(p) {
   if (IS_ROOT) fs.chownSync(p, TEST_UID, TEST_GID);
