@@ -33,6 +33,8 @@ const deep = (p) => /(\[|\{a:|\[\{b:){200}/.test(JSON.stringify(p.input));
 const KNOWN = [];
 /** The one warning sandbox gives besides an error: limits asked for in best-effort mode that can't apply here. */
 const WARNING = /^sandbox: .*running without limits \(--limits=best-effort\)$/;
+// what sandbox says before it starts the program (a note, the profile it chose) is not part of an error
+const NOTE = /^sandbox: (note: |using profile )/;
 
 // ---- the places the fuzzer writes: a scratch tree the test user owns ----
 const work = userTmpdir('sbx-fuzz-');
@@ -253,7 +255,7 @@ function judgeSpawn(res, { marker, printPlan }) {
   const out = { code: res.code, signal: res.signal, stderr: res.stderr.slice(0, 600), stdout: res.stdout.slice(0, 200) };
   if (res.error) return { problem: `spawn failed: ${res.error}`, output: out };
   if (res.hung) return { problem: `no exit within ${SPAWN_TIMEOUT} ms`, output: out };
-  const lines = res.stderr.split('\n').filter((l) => l !== '' && !WARNING.test(l));
+  const lines = res.stderr.split('\n').filter((l) => l !== '' && !WARNING.test(l) && !NOTE.test(l));
   if (/internal error/.test(res.stderr)) return { problem: 'internal error', output: out };
   if (/\n\s+at |^\s+at /m.test(res.stderr)) return { problem: 'stack trace on stderr', output: out };
   const ran = marker && res.stdout.includes(marker);
