@@ -233,6 +233,14 @@ static int plan_parse_inner(struct reader *rr, struct plan *plan) {
     } else if (!strcmp(kw, "cgroup-remove")) {
       GROW(plan->cgroup_remove, plan->n_cgroup_remove, cap_rm, const char *);
       if (!(plan->cgroup_remove[plan->n_cgroup_remove++] = path_token(rr, &a, "cgroup-remove"))) return -1;
+    } else if (!strcmp(kw, "registry")) { /* [ps] running sandboxes: DIR NAME ENTER */
+      if (!(plan->registry_dir = path_token(rr, &a, "registry"))) return -1;
+      if (!(plan->registry_name = string_token(rr, &a))) return -1;
+      size_t n = strlen(plan->registry_name);
+      if (n < 1 || n > 64 || plan->registry_name[0] == '.' || strspn(plan->registry_name, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-") != n)
+        return fail(rr, "registry name '%.80s' is not 1 to 64 letters, digits and . _ - (not starting with .)", plan->registry_name);
+      if (number_token(rr, &a, 1, &v) < 0) return -1;
+      plan->registry_enter = (int)v;
     } else {
       /* mount operations: keyword, origin, then fields */
       struct op o;

@@ -5,6 +5,7 @@
 #include "plan.h"
 #include "mounts.h"
 #include "join.h"
+#include "registry.h" /* [ps] */
 
 #include <dirent.h>
 #include <fnmatch.h>
@@ -243,7 +244,7 @@ static uint64_t landlock_fs_rights(long abi) {
 }
 
 /* Landlock: the scopes (when asked), and the profile's filesystem rules (when it has any), in one ruleset. */
-static void apply_landlock(const struct plan *plan) {
+void apply_landlock(const struct plan *plan) { /* [ps] not static: enter.c */
   if (!plan->landlock_scopes && !plan->n_landlock_paths) return;
   long abi = syscall(SYS_landlock_create_ruleset, NULL, 0, LANDLOCK_CREATE_RULESET_VERSION);
   if (plan->n_landlock_paths && abi < 1)
@@ -275,14 +276,14 @@ static void apply_landlock(const struct plan *plan) {
   close(fd);
 }
 
-static void install_seccomp(const struct plan *plan) {
+void install_seccomp(const struct plan *plan) { /* [ps] not static: enter.c */
   if (!plan->bpf) return;
   struct sock_fprog prog = { (unsigned short)(plan->bpf_len / 8), (struct sock_filter *)(void *)plan->bpf };
   if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) < 0) die_errno(125, "%s: install seccomp filter", plan->seccomp_origin);
 }
 
 /* execvpe with the plan's environment; exit 127 when not found, 126 when not executable. */
-static void exec_program(const struct plan *plan) {
+void exec_program(const struct plan *plan) { /* [ps] not static: enter.c */
   const char *cmd = plan->argv[0];
   char *const *argv = (char *const *)plan->argv;
   char *const *envp = (char *const *)plan->env;
@@ -962,6 +963,7 @@ static __attribute__((noreturn)) void finish_init(const struct plan *plan) {
     exec_program(plan);
   }
   if (spawn_listen_fd >= 0) run_init(start_spawner(plan));
+  plan = enter_start(plan); /* [ps] the `enter` spawner, when the plan's registry record asks */
   run_init(plan);
 }
 
@@ -983,6 +985,7 @@ static __attribute__((noreturn)) void child_main(const struct child_args *ca) {
   ssize_t n;
   do n = read(ca->sync_fd, &go, 1); while (n < 0 && errno == EINTR);
   if (n != 1) _exit(125); /* the monitor is gone */
+  title_set("init"); /* [ps] */
   if (plan->share_pid && (init_reaper = open_reaper()).proc_fd < 0) die_errno(125, "open the host's /proc");
 
   if (mount(NULL, "/", NULL, MS_SLAVE | MS_REC, NULL) < 0) die_errno(125, "make / a slave mount");
@@ -1226,6 +1229,7 @@ int main(int argc, char **argv) {
   debug_on = d && *d && strcmp(d, "0");
   const char *self = strrchr(argv[0], '/') ? strrchr(argv[0], '/') + 1 : argv[0];
   int compiled = !strcmp(self, "sandbox-exec");
+  if (argc >= 2 && !strcmp(argv[1], "--enter")) return enter_client_main(argc, argv); /* [ps] `sandbox enter` */
   if (compiled ? argc < 2 : (argc != 3 || strcmp(argv[1], "--plan-fd"))) {
     fprintf(stderr, compiled ? "usage: sandbox-exec PLAN [--] [COMMAND [ARGS...]]\n(runs a plan written by `sandbox compile`, without Node)\n"
                              : "usage: sandbox-stage --plan-fd N\n(the C stage of sandbox; it reads a plan written by `sandbox run`)\n");
@@ -1244,6 +1248,7 @@ int main(int argc, char **argv) {
   struct plan plan;
   char err[512];
   if (plan_parse(buf + skip, len - skip, &plan, err, sizeof err) < 0) die(125, "%s%s%s", compiled ? argv[1] : "", compiled ? ": " : "", err);
+  if (!compiled) title_init(argc, argv, &plan); /* [ps] "sandbox: NAME [PROFILE]" in ps, argv read already */
   if (compiled) {
     int first = 2;
     if (argc > first && !strcmp(argv[first], "--")) first++;
@@ -1302,7 +1307,9 @@ int main(int argc, char **argv) {
   sigemptyset(&mask);
   sigaddset(&mask, SIGCHLD);
   for (size_t i = 0; i < N_FORWARDED; i++) sigaddset(&mask, forwarded[i]);
+  if (plan.registry_name) sigaddset(&mask, SIG_STOP_NOW); /* [ps] `sandbox stop` after its grace period */
   sigprocmask(SIG_BLOCK, &mask, NULL);
+  registry_open(&plan); /* [ps] before the child: the init inherits the enter socket */
 
   /* --join: under the key's lock, a live member's namespaces are entered instead of made */
   int member = 0, ns_fds[JOIN_NS];
@@ -1316,6 +1323,7 @@ int main(int argc, char **argv) {
     if (member && !plan.share_pid) { /* the first member's spawner runs it */
       int code = run_remote_member(&plan, ns_fds);
       restore_terminal(&terminal);
+      registry_remove(); /* [ps] */
       return code;
     }
     if (!member && !plan.share_pid) spawn_listen_fd = join_listen_spawn();
@@ -1346,6 +1354,7 @@ int main(int argc, char **argv) {
   if (ready[1] >= 0) close(ready[1]);
   if (done[1] >= 0) close(done[1]);
   if (spawn_listen_fd >= 0) close(spawn_listen_fd);
+  registry_after_clone(); /* [ps] */
   close(sync[0]);
   close(errp[1]);
   debug("child %ld (cgroup %s)", pid, placed ? "by clone3" : plan.cgroup_leaf ? "by cgroup.procs" : "none");
@@ -1431,6 +1440,10 @@ int main(int argc, char **argv) {
     if (pfd[0].revents) {
       struct signalfd_siginfo si;
       if (read(sfd, &si, sizeof si) != sizeof si) continue;
+      if (plan.registry_name && (int)si.ssi_signo == SIG_STOP_NOW) { /* [ps] the init, and with it the sandbox */
+        kill((pid_t)pid, SIGKILL);
+        continue;
+      }
       if ((int)si.ssi_signo != SIGCHLD) {
         if (holding && go_fd >= 0 && si.ssi_signo != SIGWINCH) {
           /* ending the first member ends the pid namespace, and with it the others' programs */
@@ -1451,6 +1464,7 @@ int main(int argc, char **argv) {
   finish_cgroup(&plan, cgroup_kill_fd);
   restore_terminal(&terminal); /* nothing of the sandbox is left to change it again */
   if (go_fd >= 0) close(go_fd);
+  registry_remove(); /* [ps] */
   if (plan.join_dir && !left) {
     join_lock(plan.join_dir);
     join_update(0, ns_fds, getpid(), plan.join_policy);

@@ -20,6 +20,9 @@ Commands:
   profile check FILE                     validate a profile
   seccomp groups                         the syscall groups (@mount, @privileged, ...)
   seccomp explain PROFILE SYSCALL        what the compiled filter does for SYSCALL, and which rule decided
+  ps [--json]                            your running sandboxes: name, pid, profile, uptime, usage, command
+  enter NAME|PID [-- CMD]                a shell (or CMD) inside a running sandbox, confined as its program is
+  stop NAME|PID [--timeout S]            end a running sandbox: SIGTERM, then SIGKILL after S seconds (10)
   doctor [--json]                        what this host allows a sandbox, and what to do about it
   desktop install|list|remove APP        menu entries and ~/.local/bin wrappers that run APP in a sandbox
   --help                                 this help
@@ -89,6 +92,12 @@ export function main(argv: string[], io: RunIo): number {
     case 'seccomp': {
       const { runSeccompCommand } = require('./seccomp-command') as typeof import('./seccomp-command');
       return runSeccompCommand(sub, io, profilePolicyLoader);
+    }
+    case 'ps':
+    case 'enter':
+    case 'stop': {
+      const r = require('./running-commands') as typeof import('./running-commands');
+      return (cmd === 'ps' ? r.runPsCommand : cmd === 'enter' ? r.runEnterCommand : r.runStopCommand)(sub, io);
     }
     case 'doctor': {
       const { runDoctorCommand } = require('./doctor-command') as typeof import('./doctor-command');

@@ -168,13 +168,23 @@ export interface Planned {
   /** What the plan was built from, for a compiled plan's checks. */
   spec: SandboxSpec;
   profileFiles: string[];
+  /** --name, when given. */
+  name?: string;
+  /** The profile as `sandbox ps` shows it: its name, "none" for --no-profile. */
+  profileLabel: string;
+}
+
+function profileLabel(p: string | null | undefined): string {
+  if (p === null) return 'none';
+  return path.basename(p ?? 'default').replace(/\.json5?$/, '').replace(/[^\x21-\x7e]/g, '_');
 }
 
 export function planFor(argv: string[], io: RunIo, opts: { compiled?: boolean } = {}): Planned | { help: true } {
   const req = parseRunArgs(argv, process.cwd());
   if (req.help) return { help: true };
   if (opts.compiled && req.fileArgs) throw new SandboxError(`${req.fileArgs.origin}: file arguments can't be compiled into a plan (each launch names its own files): use sandbox run`);
-  const resolved = resolveSpec(chooseProfile(req, io), req.spec, req.command, req.rootfs);
+  const chosen = chooseProfile(req, io);
+  const resolved = resolveSpec(chosen, req.spec, req.command, req.rootfs);
   for (const n of resolved.notes ?? []) io.err(`sandbox: note: ${n}`);
   const forwarded = forwardFiles(req, resolved);
   const command = forwarded.command;
@@ -199,7 +209,7 @@ export function planFor(argv: string[], io: RunIo, opts: { compiled?: boolean } 
   if (dbus && req.printPlan) dbus.describe(plan);
   if (pulse && req.printPlan) pulse.describe(plan);
   log('plan: %d mounts, argv %o', plan.mounts.length, plan.argv);
-  return { plan, printPlan: req.printPlan, cgroup, spec, profileFiles };
+  return { plan, printPlan: req.printPlan, cgroup, spec, profileFiles, name: req.name, profileLabel: profileLabel(chosen) };
 }
 
 /**
@@ -279,6 +289,14 @@ function checkCommandVisible(plan: Plan, io: RunIo): void {
 }
 
 export function runCommand(argv: string[], io: RunIo): number {
+  const uid = process.getuid ? process.getuid() : 0;
+  const registry = require('../running/registry') as typeof import('../running/registry');
+  try {
+    // made before the plan, so that every sandbox's plan hides it (hideOwnState covers what exists)
+    registry.ensureRegistryDir(uid, process.env);
+  } catch {
+    /* claimName below says what is wrong */
+  }
   const r = planFor(argv, io);
   if ('help' in r) {
     io.out(runHelp());
@@ -290,12 +308,23 @@ export function runCommand(argv: string[], io: RunIo): number {
     return 0;
   }
   checkCommandVisible(r.plan, io);
-  if (r.cgroup.setup) {
-    const { createCgroupLeaf } = require('../cgroup/leaf') as typeof import('../cgroup/leaf');
-    r.plan.cgroup = createCgroupLeaf(r.cgroup.setup);
+  // the name is claimed before anything is made for the sandbox, so a name in use leaves nothing behind
+  const enter = !r.plan.asPid1 && !r.plan.joinDir;
+  const fields = { profile: r.profileLabel, command: r.plan.argv, started: Date.now(), cgroup: null as string | null, enter };
+  const entry = registry.claimName(r.name, fields, uid, process.env);
+  try {
+    if (r.cgroup.setup) {
+      const { createCgroupLeaf } = require('../cgroup/leaf') as typeof import('../cgroup/leaf');
+      r.plan.cgroup = createCgroupLeaf(r.cgroup.setup);
+      registry.updateEntry(entry, { cgroup: r.plan.cgroup.leaf });
+    }
+    // Loaded only on the launch path: the serializer and koffi.
+    const { serializePlan } = require('../native/serialize') as typeof import('../native/serialize');
+    const { execStage } = require('../native/handoff') as typeof import('../native/handoff');
+    const bytes = serializePlan(r.plan, [['registry', entry.dir, entry.name, enter ? 1 : 0]]);
+    return execStage(bytes, r.plan.keepFds, `sandbox: ${entry.name} [${r.profileLabel}]`);
+  } catch (e) {
+    registry.removeEntry(entry);
+    throw e;
   }
-  // Loaded only on the launch path: the serializer and koffi.
-  const { serializePlan } = require('../native/serialize') as typeof import('../native/serialize');
-  const { execStage } = require('../native/handoff') as typeof import('../native/handoff');
-  return execStage(serializePlan(r.plan), r.plan.keepFds);
 }

@@ -1,0 +1,354 @@
+/* `sandbox enter`: a process inside a running sandbox with exactly the program's confinement.
+ * The confinement is inherited, not rebuilt: the init forks a spawner once its privileges are set (namespaces,
+ * uid/gid, capabilities, no_new_privs, cwd, cgroup, rlimits are the init's, which are the program's), and the
+ * spawner forks each entered process, which installs the plan's own seccomp filter and execs with the plan's own
+ * environment, as the program did. With a private pid namespace the init enters the program's Landlock domain
+ * before it forks either, so the entered process is in that very domain (it may signal and trace the program as
+ * the program may itself); with the host's pid namespace the init must stay outside any domain (the program could
+ * signal it otherwise), so each entered process makes a domain of its own from the same rules and scopes.
+ * Requests come on a socket the monitor made in the caller's registry directory (0700, hidden in every sandbox);
+ * the client end is `sandbox-stage --enter`, which hands over its stdio and relays signals like a monitor. */
+#include "util.h"
+#include "registry.h"
+
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <termios.h>
+
+#define ENTER_MAGIC 0x45584253u /* "SBXE" */
+#define ENTER_MAX_ARGS (1u << 20)
+#define ENTER_MAX_CONNS 64
+
+struct enter_request {
+  uint32_t magic;
+  uint32_t argc; /* 0: the sandbox's shell */
+  uint32_t len;  /* of the NUL-separated arguments that follow */
+};
+
+static const int relayed[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH };
+#define N_RELAYED (sizeof relayed / sizeof relayed[0])
+
+static int read_all(int fd, void *buf, size_t len) {
+  for (size_t got = 0; got < len;) {
+    ssize_t n = read(fd, (char *)buf + got, len - got);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return -1;
+    got += (size_t)n;
+  }
+  return 0;
+}
+
+static int write_all(int fd, const void *buf, size_t len) {
+  for (size_t off = 0; off < len;) {
+    ssize_t n = send(fd, (const char *)buf + off, len - off, MSG_NOSIGNAL);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return -1;
+    off += (size_t)n;
+  }
+  return 0;
+}
+
+/* The request header with exactly three descriptors (stdin, stdout, stderr); -1 on anything else. */
+static int recv_request(int c, struct enter_request *req, int fds[3]) {
+  char cbuf[CMSG_SPACE(sizeof(int) * 8)];
+  struct iovec iov = { req, sizeof *req };
+  struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof cbuf };
+  ssize_t n;
+  do n = recvmsg(c, &m, MSG_CMSG_CLOEXEC | MSG_WAITALL); while (n < 0 && errno == EINTR);
+  int got = 0, ok = n == (ssize_t)sizeof *req && !(m.msg_flags & MSG_CTRUNC);
+  for (struct cmsghdr *h = CMSG_FIRSTHDR(&m); h; h = CMSG_NXTHDR(&m, h)) {
+    if (h->cmsg_level != SOL_SOCKET || h->cmsg_type != SCM_RIGHTS) continue;
+    int k = (int)((h->cmsg_len - CMSG_LEN(0)) / sizeof(int));
+    for (int i = 0; i < k; i++) {
+      int fd;
+      memcpy(&fd, CMSG_DATA(h) + (size_t)i * sizeof(int), sizeof fd);
+      if (got < 3) fds[got++] = fd; else { close(fd); ok = 0; }
+    }
+  }
+  if (!ok || got != 3 || req->magic != ENTER_MAGIC || req->len > ENTER_MAX_ARGS || req->argc > req->len) {
+    for (int i = 0; i < got; i++) close(fds[i]);
+    return -1;
+  }
+  return 0;
+}
+
+/* The entered process: the client's stdio, a session of its own (it is not part of the program's job), then the
+ * program's last steps: its Landlock domain where it has none yet, the plan's filter, the plan's environment. */
+static __attribute__((noreturn)) void entered(const struct plan *plan, int own_domain, const int fds[3], char *args, uint32_t argc) {
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = SIG_DFL;
+  for (int s = 1; s < NSIG; s++) sigaction(s, &sa, NULL);
+  sigset_t none;
+  sigemptyset(&none);
+  sigprocmask(SIG_SETMASK, &none, NULL);
+  if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0) _exit(125);
+  int hi[3];
+  for (int i = 0; i < 3; i++)
+    if ((hi[i] = fcntl(fds[i], F_DUPFD_CLOEXEC, 3)) < 0) _exit(125);
+  for (int i = 0; i < 3; i++)
+    if (dup2(hi[i], i) < 0) _exit(125);
+  syscall(SYS_close_range, 3u, ~0u, 0);
+  error_fd = -1; /* errors go to the client's stderr, as "sandbox: ..." */
+  if (setsid() < 0) die_errno(125, "enter: setsid");
+  static struct plan p;
+  p = *plan;
+  static const char *argv[4096 + 1];
+  if (argc > 4096) die(125, "enter: more than 4096 arguments");
+  size_t n = 0;
+  for (char *a = args; n < argc; a += strlen(a) + 1) argv[n++] = a;
+  if (argc == 0) {
+    const char *shell = "/bin/sh";
+    for (size_t i = 0; i < plan->n_env; i++)
+      if (!strncmp(plan->env[i], "SHELL=/", 7) && access(plan->env[i] + 6, X_OK) == 0) shell = plan->env[i] + 6;
+    argv[n++] = shell;
+  }
+  argv[n] = NULL;
+  p.argv = argv;
+  p.n_argv = n;
+  if (own_domain) apply_landlock(&p);
+  install_seccomp(&p);
+  exec_program(&p);
+}
+
+struct conn { int fd; pid_t pid; };
+
+static __attribute__((noreturn)) void spawner_loop(const struct plan *plan, int lfd, int own_domain) {
+  sigset_t mask;
+  sigemptyset(&mask);
+  sigaddset(&mask, SIGCHLD);
+  sigprocmask(SIG_BLOCK, &mask, NULL);
+  int sfd = signalfd(-1, &mask, SFD_CLOEXEC);
+  if (sfd < 0) _exit(125);
+  struct conn conns[ENTER_MAX_CONNS];
+  size_t n_conns = 0;
+  for (;;) {
+    size_t kept = 0;
+    for (size_t i = 0; i < n_conns; i++)
+      if (conns[i].pid > 0) conns[kept++] = conns[i];
+    n_conns = kept;
+    struct pollfd p[2 + ENTER_MAX_CONNS];
+    p[0] = (struct pollfd){ n_conns < ENTER_MAX_CONNS ? lfd : -1, POLLIN, 0 };
+    p[1] = (struct pollfd){ sfd, POLLIN, 0 };
+    for (size_t i = 0; i < n_conns; i++) p[2 + i] = (struct pollfd){ conns[i].fd, POLLIN, 0 };
+    if (poll(p, 2 + n_conns, -1) < 0) continue;
+    if (p[1].revents) {
+      struct signalfd_siginfo si;
+      if (read(sfd, &si, sizeof si) < 0) {}
+      int status;
+      pid_t w;
+      while ((w = waitpid(-1, &status, WNOHANG)) > 0)
+        for (size_t i = 0; i < n_conns; i++) {
+          if (conns[i].pid != w) continue;
+          int32_t code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + (WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+          if (conns[i].fd >= 0 && write_all(conns[i].fd, &code, sizeof code) < 0) {}
+          if (conns[i].fd >= 0) close(conns[i].fd);
+          conns[i] = (struct conn){ -1, -1 }; /* dropped at the next round, so p[] still matches now */
+          p[2 + i].revents = 0;
+          break;
+        }
+    }
+    for (size_t i = 0; i < n_conns; i++) {
+      if (!p[2 + i].revents || conns[i].fd < 0) continue;
+      unsigned char sig;
+      ssize_t n = read(conns[i].fd, &sig, 1);
+      if (n == 1 && sig >= 1 && sig < NSIG && sig != SIGKILL && sig != SIGSTOP) {
+        if (kill(-conns[i].pid, sig) < 0) kill(conns[i].pid, sig);
+      } else if (n == 0 || (n < 0 && errno != EINTR && errno != EAGAIN)) {
+        /* the client is gone: what it started goes too */
+        kill(-conns[i].pid, SIGKILL);
+        kill(conns[i].pid, SIGKILL);
+        close(conns[i].fd);
+        conns[i].fd = -1;
+      }
+    }
+    if (!p[0].revents) continue;
+    int c = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+    if (c < 0) continue;
+    struct ucred cr;
+    socklen_t cl = sizeof cr;
+    struct timeval tv = { 10, 0 };
+    setsockopt(c, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    struct enter_request req;
+    int fds[3];
+    char *args = NULL;
+    /* the directory holding the socket is the caller's own (0700); its uid, as this namespace sees it, too */
+    if (getsockopt(c, SOL_SOCKET, SO_PEERCRED, &cr, &cl) < 0 || cr.uid != getuid() || recv_request(c, &req, fds) < 0) {
+      close(c);
+      continue;
+    }
+    if (!(args = calloc(1, (size_t)req.len + 1)) || read_all(c, args, req.len) < 0 ||
+        (req.len && args[req.len - 1] != 0)) {
+      for (int i = 0; i < 3; i++) close(fds[i]);
+      free(args);
+      close(c);
+      continue;
+    }
+    uint32_t strings = 0;
+    for (uint32_t i = 0; i < req.len; i++) strings += args[i] == 0;
+    pid_t child = strings == req.argc ? fork() : -1;
+    if (child == 0) {
+      close(lfd);
+      close(sfd);
+      close(c);
+      for (size_t i = 0; i < n_conns; i++) if (conns[i].fd >= 0) close(conns[i].fd);
+      entered(plan, own_domain, fds, args, req.argc);
+    }
+    for (int i = 0; i < 3; i++) close(fds[i]);
+    free(args);
+    if (child < 0) { close(c); continue; }
+    struct timeval none_tv = { 0, 0 };
+    setsockopt(c, SOL_SOCKET, SO_RCVTIMEO, &none_tv, sizeof none_tv);
+    conns[n_conns++] = (struct conn){ c, child };
+    if (write_all(c, "S", 1) < 0) {}
+  }
+}
+
+const struct plan *enter_start(const struct plan *plan) {
+  if (enter_listen_fd < 0) return plan;
+  static struct plan inner;
+  int own_domain = plan->share_pid;
+  if (!own_domain) apply_landlock(plan);
+  pid_t init = getpid();
+  pid_t z = fork();
+  if (z < 0) die_errno(125, "enter: start the spawner");
+  if (z == 0) {
+    if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0 || getppid() != init) _exit(125);
+    /* it holds no filter: the program (same uid, no capabilities) must not trace it or open its descriptors */
+    prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+    if (error_fd >= 0) close(error_fd);
+    error_fd = -1;
+    title_set("enter");
+    spawner_loop(plan, enter_listen_fd, own_domain);
+  }
+  close(enter_listen_fd);
+  enter_listen_fd = -1;
+  if (own_domain) return plan;
+  inner = *plan;
+  inner.landlock_scopes = 0;
+  inner.n_landlock_paths = 0;
+  return &inner;
+}
+
+/* ---- the client: `sandbox enter` execs the stage in this mode ---- */
+
+static int parse_pid(const char *s) {
+  char *end;
+  long v = strtol(s, &end, 10);
+  return *s && !*end && v > 0 && v < (1L << 22) ? (int)v : -1;
+}
+
+int enter_client_main(int argc, char **argv) {
+  if (argc < 5) {
+    fprintf(stderr, "usage: sandbox-stage --enter DIR NAME MONITOR-PID [--] [COMMAND [ARGS...]]\n(the client of `sandbox enter`)\n");
+    return 125;
+  }
+  const char *dir = argv[2], *name = argv[3];
+  int monitor = parse_pid(argv[4]);
+  if (monitor < 0) die(125, "enter: bad monitor pid '%s'", argv[4]);
+  int first = 5;
+  if (argc > first && !strcmp(argv[first], "--")) first++;
+  /* Node leaves signals ignored and a mask; what we relay must reach us */
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = SIG_DFL;
+  for (int s = 1; s < NSIG; s++) sigaction(s, &sa, NULL);
+  int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  struct stat st;
+  if (dfd < 0) die_errno(125, "%s: %s", name, dir);
+  if (fstat(dfd, &st) < 0 || st.st_uid != getuid() || (st.st_mode & 077)) die(125, "%s: %s is not yours with mode 0700", name, dir);
+  size_t nl = strlen(name);
+  if (nl < 1 || nl > 64 || name[0] == '.' || strchr(name, '/')) die(125, "enter: bad sandbox name '%.80s'", name);
+  char sock[80];
+  snprintf(sock, sizeof sock, "%.64s.sock", name);
+  if (fstatat(dfd, sock, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISSOCK(st.st_mode) || st.st_uid != getuid())
+    die(125, "%s: this sandbox can't be entered (it runs its program as pid 1, or joined others, or is ending)", name);
+  struct sockaddr_un a;
+  memset(&a, 0, sizeof a);
+  a.sun_family = AF_UNIX;
+  if (snprintf(a.sun_path, sizeof a.sun_path, "/proc/self/fd/%d/%.70s", dfd, sock) >= (int)sizeof a.sun_path) die(125, "%s: socket path too long", name);
+  int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (s < 0) die_errno(125, "enter: socket");
+  if (connect(s, (struct sockaddr *)&a, sizeof a) < 0) die(125, "%s: the sandbox is ending (%s)", name, strerror(errno));
+  struct ucred cr;
+  socklen_t cl = sizeof cr;
+  /* the listener is the monitor the entry names (it made the socket), and ours */
+  if (getsockopt(s, SOL_SOCKET, SO_PEERCRED, &cr, &cl) < 0 || cr.uid != getuid() || cr.pid != monitor)
+    die(125, "%s: its socket is not served by the sandbox's monitor (pid %d)", name, monitor);
+  size_t len = 0;
+  for (int i = first; i < argc; i++) len += strlen(argv[i]) + 1;
+  if (len > ENTER_MAX_ARGS) die(125, "enter: the command is longer than %u bytes", ENTER_MAX_ARGS);
+  char *args = malloc(len + 1);
+  if (!args) die(125, "out of memory");
+  size_t off = 0;
+  for (int i = first; i < argc; i++) {
+    size_t n = strlen(argv[i]) + 1;
+    memcpy(args + off, argv[i], n);
+    off += n;
+  }
+  struct enter_request req = { ENTER_MAGIC, (uint32_t)(argc - first), (uint32_t)len };
+  int fds[3] = { 0, 1, 2 };
+  for (int i = 0; i < 3; i++)
+    if (fcntl(i, F_GETFD) < 0) die(125, "enter: descriptor %d is not open", i);
+  char cbuf[CMSG_SPACE(sizeof fds)];
+  memset(cbuf, 0, sizeof cbuf);
+  struct iovec iov = { &req, sizeof req };
+  struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof cbuf };
+  struct cmsghdr *c = CMSG_FIRSTHDR(&m);
+  c->cmsg_level = SOL_SOCKET;
+  c->cmsg_type = SCM_RIGHTS;
+  c->cmsg_len = CMSG_LEN(sizeof fds);
+  memcpy(CMSG_DATA(c), fds, sizeof fds);
+  ssize_t sent;
+  do sent = sendmsg(s, &m, MSG_NOSIGNAL); while (sent < 0 && errno == EINTR);
+  if (sent != (ssize_t)sizeof req || write_all(s, args, len) < 0) die_errno(125, "%s: send the request", name);
+  free(args);
+  char ack;
+  if (read_all(s, &ack, 1) < 0 || ack != 'S') die(125, "%s: the sandbox did not start the command", name);
+
+  /* like a monitor: signals go on to the entered process; the terminal is put back as it was */
+  struct termios tio;
+  int tty = -1;
+  for (int fd = 0; fd <= 2 && tty < 0; fd++)
+    if (tcgetattr(fd, &tio) == 0) tty = fd;
+  sigset_t mask;
+  sigemptyset(&mask);
+  for (size_t i = 0; i < N_RELAYED; i++) sigaddset(&mask, relayed[i]);
+  sigprocmask(SIG_BLOCK, &mask, NULL);
+  int sfd = signalfd(-1, &mask, SFD_CLOEXEC);
+  if (sfd < 0) die_errno(125, "signalfd");
+  int32_t code = 125;
+  for (;;) {
+    struct pollfd p[2] = { { sfd, POLLIN, 0 }, { s, POLLIN, 0 } };
+    if (poll(p, 2, -1) < 0) continue;
+    if (p[0].revents) {
+      struct signalfd_siginfo si;
+      if (read(sfd, &si, sizeof si) == sizeof si) {
+        unsigned char sig = (unsigned char)si.ssi_signo;
+        if (write_all(s, &sig, 1) < 0) {}
+      }
+    }
+    if (p[1].revents) {
+      int32_t got;
+      if (read_all(s, &got, sizeof got) == 0) code = got;
+      else fprintf(stderr, "sandbox: %s: the sandbox ended\n", name);
+      break;
+    }
+  }
+  if (tty >= 0) {
+    sigset_t ttou;
+    sigemptyset(&ttou);
+    sigaddset(&ttou, SIGTTOU);
+    sigprocmask(SIG_BLOCK, &ttou, NULL);
+    tcsetattr(tty, TCSANOW, &tio);
+  }
+  return code < 0 || code > 255 ? 125 : code;
+}

@@ -1,0 +1,42 @@
+/* Running sandboxes you can see and handle (`sandbox ps`, `enter`, `stop`): the registry entry's socket and
+ * clean-up (registry.c), the process titles, and `enter` (enter.c): a spawner the init forks, which starts
+ * entered processes with the program's own confinement, and the client end `sandbox enter` execs. */
+#ifndef SANDBOX_REGISTRY_H
+#define SANDBOX_REGISTRY_H
+
+#include "plan.h"
+
+/* `sandbox stop` after its grace period: the monitor kills the init (and so everything in the sandbox), then
+ * ends as for any other end: cleanup, exit status 128+9. A fixed real-time number: SIGRTMIN differs between
+ * C libraries, and lib/cli/stop-command.ts sends the same number. */
+#define SIG_STOP_NOW 40
+
+/* The listening socket of `enter`, made by the monitor in the registry directory and inherited by the init. */
+extern int enter_listen_fd;
+
+/* Monitor, before the child exists: the registry directory checked, the enter socket listening (when asked). */
+void registry_open(const struct plan *plan);
+/* Monitor, once the child holds the socket: its own copy closed (the socket lives while the sandbox does). */
+void registry_after_clone(void);
+/* Monitor, at the end: the entry and its socket removed. */
+void registry_remove(void);
+
+/* The process title: argv[0] as Node set it ("sandbox: NAME [PROFILE]"), the rest of the argument area cleared,
+ * and the 15-byte comm "sandbox:NAME". role: NULL for the monitor, else a word appended ("init", "enter"). */
+void title_init(int argc, char **argv, const struct plan *plan);
+void title_set(const char *role);
+
+/* Init, its privileges dropped, before it forks the program: starts the spawner when the plan asks. Returns the
+ * plan the program is to run with (its Landlock part done when the init entered the domain to share it). */
+const struct plan *enter_start(const struct plan *plan);
+
+/* `sandbox-stage --enter DIR NAME MONITOR-PID [--] [COMMAND...]`: connect, hand over stdio, relay signals, return
+ * the entered command's exit status. */
+int enter_client_main(int argc, char **argv);
+
+/* From stage.c: the program's part of the confinement, applied the same way for entered processes. */
+void apply_landlock(const struct plan *plan);
+void install_seccomp(const struct plan *plan);
+__attribute__((noreturn)) void exec_program(const struct plan *plan);
+
+#endif
