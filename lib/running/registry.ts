@@ -92,11 +92,15 @@ export function ensureRegistryDir(uid: number, env: Record<string, string | unde
   return running;
 }
 
-/** Field 22 of /proc/PID/stat (after the command's parenthesis), or null when there is no such process. */
+/**
+ * Field 22 of /proc/PID/stat (after the command's parenthesis), or null when there is no such process. A zombie
+ * counts as gone: a monitor that has exited stays one until whoever started it (a shell's background job) reaps it.
+ */
 export function processStart(pid: number): string | null {
   try {
     const stat = fs.readFileSync(`/proc/${pid}/stat`, 'latin1');
     const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    if (rest[0] === 'Z' || rest[0] === 'X') return null;
     return rest[19] ?? null; // fields 3.. follow the parenthesis: 22 is the 20th of them
   } catch {
     return null;
