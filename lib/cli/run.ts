@@ -205,6 +205,14 @@ export function planFor(argv: string[], io: RunIo, opts: { compiled?: boolean } 
   const cgroup = planCgroup(spec.limits, newSandboxId(process.pid), spec.limits ? readCgroupHost() : emptyHost());
   for (const w of cgroup.warnings) io.err(`sandbox: ${w}`);
   if (!req.printPlan) ensureConfigDir(spec.mounts, sandboxConfigDir(process.env));
+  try {
+    // The registry of running sandboxes exists before any plan is built, and stays: hideOwnState covers what exists,
+    // so every sandbox (compiled plans too) has it hidden, even one started before another sandbox made it.
+    const { ensureRegistryDir } = require('../running/registry') as typeof import('../running/registry');
+    ensureRegistryDir(process.getuid ? process.getuid() : 0, process.env);
+  } catch {
+    /* claimName says what is wrong, at launch */
+  }
   const plan = buildPlan(spec, command, callerContext(), { seccomp: seccompFor(spec), cgroup: cgroup.plan }, ownFiles(), opts.compiled);
   if (dbus && req.printPlan) dbus.describe(plan);
   if (pulse && req.printPlan) pulse.describe(plan);
@@ -291,12 +299,6 @@ function checkCommandVisible(plan: Plan, io: RunIo): void {
 export function runCommand(argv: string[], io: RunIo): number {
   const uid = process.getuid ? process.getuid() : 0;
   const registry = require('../running/registry') as typeof import('../running/registry');
-  try {
-    // made before the plan, so that every sandbox's plan hides it (hideOwnState covers what exists)
-    registry.ensureRegistryDir(uid, process.env);
-  } catch {
-    /* claimName below says what is wrong */
-  }
   const r = planFor(argv, io);
   if ('help' in r) {
     io.out(runHelp());
