@@ -121,6 +121,27 @@ static __attribute__((noreturn)) void entered(const struct plan *plan, int own_d
 
 struct conn { int fd; pid_t pid; };
 
+/* A connection the monitor accepted and checked, passed over the socket pair; -1 when none came. */
+static int take_connection(int hfd) {
+  char byte, cbuf[CMSG_SPACE(sizeof(int) * 4)];
+  struct iovec iov = { &byte, 1 };
+  struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof cbuf };
+  ssize_t n;
+  do n = recvmsg(hfd, &m, MSG_CMSG_CLOEXEC); while (n < 0 && errno == EINTR);
+  if (n == 0) _exit(0); /* the monitor is gone: so is the sandbox, in a moment */
+  int c = -1;
+  for (struct cmsghdr *h = CMSG_FIRSTHDR(&m); h; h = CMSG_NXTHDR(&m, h)) {
+    if (h->cmsg_level != SOL_SOCKET || h->cmsg_type != SCM_RIGHTS) continue;
+    int k = (int)((h->cmsg_len - CMSG_LEN(0)) / sizeof(int));
+    for (int i = 0; i < k; i++) {
+      int fd;
+      memcpy(&fd, CMSG_DATA(h) + (size_t)i * sizeof(int), sizeof fd);
+      if (c < 0) c = fd; else close(fd);
+    }
+  }
+  return c;
+}
+
 static __attribute__((noreturn)) void spawner_loop(const struct plan *plan, int lfd, int own_domain) {
   sigset_t mask;
   sigemptyset(&mask);
@@ -171,7 +192,7 @@ static __attribute__((noreturn)) void spawner_loop(const struct plan *plan, int 
       }
     }
     if (!p[0].revents) continue;
-    int c = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+    int c = take_connection(lfd);
     if (c < 0) continue;
     struct ucred cr;
     socklen_t cl = sizeof cr;
@@ -213,7 +234,11 @@ static __attribute__((noreturn)) void spawner_loop(const struct plan *plan, int 
 }
 
 const struct plan *enter_start(const struct plan *plan) {
-  if (enter_listen_fd < 0) return plan;
+  if (enter_handoff[1] < 0) return plan;
+  /* the monitor's ends: only it accepts (and checks who connects) */
+  if (enter_listen_fd >= 0) close(enter_listen_fd);
+  if (enter_handoff[0] >= 0) close(enter_handoff[0]);
+  enter_listen_fd = enter_handoff[0] = -1;
   static struct plan inner;
   int own_domain = plan->share_pid;
   if (!own_domain) apply_landlock(plan);
@@ -227,10 +252,10 @@ const struct plan *enter_start(const struct plan *plan) {
     if (error_fd >= 0) close(error_fd);
     error_fd = -1;
     title_set("enter");
-    spawner_loop(plan, enter_listen_fd, own_domain);
+    spawner_loop(plan, enter_handoff[1], own_domain);
   }
-  close(enter_listen_fd);
-  enter_listen_fd = -1;
+  close(enter_handoff[1]);
+  enter_handoff[1] = -1;
   if (own_domain) return plan;
   inner = *plan;
   inner.landlock_scopes = 0;
@@ -309,10 +334,14 @@ int enter_client_main(int argc, char **argv) {
   memcpy(CMSG_DATA(c), fds, sizeof fds);
   ssize_t sent;
   do sent = sendmsg(s, &m, MSG_NOSIGNAL); while (sent < 0 && errno == EINTR);
-  if (sent != (ssize_t)sizeof req || write_all(s, args, len) < 0) die_errno(125, "%s: send the request", name);
+  int send_err = sent != (ssize_t)sizeof req || write_all(s, args, len) < 0 ? errno : 0;
   free(args);
-  char ack;
-  if (read_all(s, &ack, 1) < 0 || ack != 'S') die(125, "%s: the sandbox did not start the command", name);
+  char ack = 0;
+  /* a refusal may come before the request is taken: the monitor answers and closes at once */
+  if (read_all(s, &ack, 1) < 0 && !send_err) die(125, "%s: the sandbox did not start the command (it is ending)", name);
+  if (ack == 'R') die(125, "%s: refused: sandbox enter works only from outside every sandbox", name);
+  if (send_err) { errno = send_err; die_errno(125, "%s: send the request", name); }
+  if (ack != 'S') die(125, "%s: the sandbox did not start the command", name);
 
   /* like a monitor: signals go on to the entered process; the terminal is put back as it was */
   struct termios tio;

@@ -14,6 +14,7 @@
 #include <sys/un.h>
 
 int enter_listen_fd = -1;
+int enter_handoff[2] = { -1, -1 };
 static int reg_dir_fd = -1;
 static char reg_name[65]; /* the plan's name: 1 to 64 bytes (plan.c checks) */
 
@@ -43,14 +44,73 @@ void registry_open(const struct plan *plan) {
   if (bind(s, (struct sockaddr *)&a, sizeof a) < 0 || listen(s, 16) < 0)
     die_errno(125, "--name %s: listen on %s/%s.sock", reg_name, plan->registry_dir, reg_name);
   enter_listen_fd = s;
+  if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, enter_handoff) < 0) die_errno(125, "--name %s: socketpair", reg_name);
 }
 
 void registry_after_clone(void) {
-  if (enter_listen_fd >= 0) close(enter_listen_fd);
-  enter_listen_fd = -1;
+  if (enter_handoff[1] >= 0) close(enter_handoff[1]);
+  enter_handoff[1] = -1;
+}
+
+#ifndef SO_PEERPIDFD
+#define SO_PEERPIDFD 77
+#endif
+#ifndef SYS_pidfd_send_signal
+#define SYS_pidfd_send_signal 424
+#endif
+
+static int same_file(const char *a, const char *b) {
+  struct stat x, y;
+  return stat(a, &x) == 0 && stat(b, &y) == 0 && x.st_dev == y.st_dev && x.st_ino == y.st_ino;
+}
+
+/* The client is in this monitor's user namespace: a process in any sandbox is in one of its own, below it. The socket
+ * is hidden in every sandbox; this holds even for one whose plan could not hide it (started before the registry
+ * directory existed). The pid is checked through a pidfd where the kernel gives one (6.5+), so a client that exits
+ * and whose pid is reused meanwhile is not mistaken for the new process. */
+static int client_outside(int c) {
+  struct ucred cr;
+  socklen_t cl = sizeof cr;
+  if (getsockopt(c, SOL_SOCKET, SO_PEERCRED, &cr, &cl) < 0 || cr.uid != getuid() || cr.pid <= 0) return 0;
+  int pidfd = -1;
+  socklen_t pl = sizeof pidfd;
+  if (getsockopt(c, SOL_SOCKET, SO_PEERPIDFD, &pidfd, &pl) < 0) pidfd = -1;
+  char p[64];
+  snprintf(p, sizeof p, "/proc/%d/ns/user", (int)cr.pid);
+  int ok = same_file(p, "/proc/self/ns/user");
+  if (pidfd >= 0) {
+    if (syscall(SYS_pidfd_send_signal, pidfd, 0, NULL, 0) < 0) ok = 0; /* gone: the pid may be another's now */
+    close(pidfd);
+  }
+  return ok;
+}
+
+void registry_accept(void) {
+  int c = accept4(enter_listen_fd, NULL, NULL, SOCK_CLOEXEC);
+  if (c < 0) return;
+  if (!client_outside(c)) {
+    debug("enter: a client inside a sandbox, or not ours: refused");
+    if (send(c, "R", 1, MSG_NOSIGNAL) < 0) {}
+    close(c);
+    return;
+  }
+  char cbuf[CMSG_SPACE(sizeof(int))];
+  memset(cbuf, 0, sizeof cbuf);
+  char byte = 'c';
+  struct iovec iov = { &byte, 1 };
+  struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof cbuf };
+  struct cmsghdr *h = CMSG_FIRSTHDR(&m);
+  h->cmsg_level = SOL_SOCKET;
+  h->cmsg_type = SCM_RIGHTS;
+  h->cmsg_len = CMSG_LEN(sizeof(int));
+  memcpy(CMSG_DATA(h), &c, sizeof c);
+  if (sendmsg(enter_handoff[0], &m, MSG_NOSIGNAL | MSG_DONTWAIT) < 0 && send(c, "E", 1, MSG_NOSIGNAL) < 0) {}
+  close(c);
 }
 
 void registry_remove(void) {
+  if (enter_listen_fd >= 0) close(enter_listen_fd);
+  enter_listen_fd = -1;
   if (reg_dir_fd < 0) return;
   char file[80];
   snprintf(file, sizeof file, "%.64s.sock", reg_name);

@@ -11,13 +11,17 @@
  * C libraries, and lib/cli/stop-command.ts sends the same number. */
 #define SIG_STOP_NOW 40
 
-/* The listening socket of `enter`, made by the monitor in the registry directory and inherited by the init. */
-extern int enter_listen_fd;
+/* `enter`'s sockets. The monitor listens on NAME.sock in the registry directory and accepts: only a client in the
+ * monitor's own user namespace (not inside any sandbox) is handed on, over a socket pair, to the spawner inside. */
+extern int enter_listen_fd;  /* monitor: NAME.sock; -1 when the plan asks for no enter */
+extern int enter_handoff[2]; /* [0] the monitor's end, [1] the init's (the spawner's) */
 
 /* Monitor, before the child exists: the registry directory checked, the enter socket listening (when asked). */
 void registry_open(const struct plan *plan);
-/* Monitor, once the child holds the socket: its own copy closed (the socket lives while the sandbox does). */
+/* Monitor, once the child exists: the init's end of the socket pair closed here. */
 void registry_after_clone(void);
+/* Monitor, when NAME.sock is readable: accept, check the client, hand the connection to the spawner. */
+void registry_accept(void);
 /* Monitor, at the end: the entry and its socket removed. */
 void registry_remove(void);
 

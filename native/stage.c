@@ -1410,12 +1410,14 @@ int main(int argc, char **argv) {
   struct error_record rec;
   int have_record = 0, status = 0, err_open = 1, holding = 0, left = 0;
   for (;;) {
-    struct pollfd pfd[3] = { { sfd, POLLIN, 0 }, { err_open ? errp[0] : -1, POLLIN, 0 }, { done[0], POLLIN, 0 } };
-    int ready_n = poll(pfd, 3, holding && go_fd >= 0 ? 100 : -1);
+    struct pollfd pfd[4] = { { sfd, POLLIN, 0 }, { err_open ? errp[0] : -1, POLLIN, 0 }, { done[0], POLLIN, 0 },
+                             { enter_listen_fd, POLLIN, 0 } /* [ps] */ };
+    int ready_n = poll(pfd, 4, holding && go_fd >= 0 ? 100 : -1);
     if (ready_n < 0) {
       if (errno == EINTR) continue;
       die_errno(125, "poll");
     }
+    if (pfd[3].revents) registry_accept(); /* [ps] `sandbox enter`: checked here, started by the init's spawner */
     if (pfd[2].revents) { /* the first member's program is done: its init holds the pid namespace for the others */
       holding = 1;
       close(done[0]);

@@ -207,6 +207,12 @@ t.test('a sandboxed program can\'t reach the registry: no reading, no forged ent
   t.match(r.stdout, /enter=125/);
   t.notOk(fs.existsSync(path.join(dir, 'forged.json')));
   t.same(fs.readdirSync(dir).sort(), ['victim.json', 'victim.sock'], 'the registry is as it was');
+  // where a sandbox does see the socket (the registry bound in by hand: nothing hides a bind of a directory below
+  // it), its monitor refuses a client from inside any sandbox
+  const shown = cli(v.env, ['run', ...BASE, '--share-pid', '--ro-bind', dir, '/mnt', '--', stage, '--enter', '/mnt', 'victim', String(v.entry.pid), '--', 'id']);
+  t.equal(shown.status, 125, shown.stderr);
+  t.match(shown.stderr, /^sandbox: victim: refused: sandbox enter works only from outside every sandbox$/m);
+  t.notMatch(shown.stdout, /uid=/);
   // `sandbox enter` run inside another sandbox finds nothing of the host's
   const inner = cli(v.env, ['run', ...BASE, '--bind', rt, rt, '--', path.join(ROOT, 'bin', 'sandbox'), 'enter', 'victim']);
   t.equal(inner.status, 125, inner.stderr);
