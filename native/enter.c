@@ -233,15 +233,23 @@ static __attribute__((noreturn)) void spawner_loop(const struct plan *plan, int 
   }
 }
 
-const struct plan *enter_start(const struct plan *plan) {
+const struct plan *enter_prepare(const struct plan *plan) {
   if (enter_handoff[1] < 0) return plan;
   /* the monitor's ends: only it accepts (and checks who connects) */
   if (enter_listen_fd >= 0) close(enter_listen_fd);
   if (enter_handoff[0] >= 0) close(enter_handoff[0]);
   enter_listen_fd = enter_handoff[0] = -1;
+  if (plan->share_pid) return plan; /* each entered process makes its own domain */
   static struct plan inner;
-  int own_domain = plan->share_pid;
-  if (!own_domain) apply_landlock(plan);
+  apply_landlock(plan);
+  inner = *plan;
+  inner.landlock_scopes = 0;
+  inner.n_landlock_paths = 0;
+  return &inner;
+}
+
+void enter_spawn(const struct plan *plan) {
+  if (enter_handoff[1] < 0) return;
   pid_t init = getpid();
   pid_t z = fork();
   if (z < 0) die_errno(125, "enter: start the spawner");
@@ -251,16 +259,19 @@ const struct plan *enter_start(const struct plan *plan) {
     prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
     if (error_fd >= 0) close(error_fd);
     error_fd = -1;
+    /* the init's signal handling is the init's */
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = SIG_DFL;
+    for (int s = 1; s < NSIG; s++) sigaction(s, &sa, NULL);
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
     title_set("enter");
-    spawner_loop(plan, enter_handoff[1], own_domain);
+    spawner_loop(plan, enter_handoff[1], plan->share_pid);
   }
   close(enter_handoff[1]);
   enter_handoff[1] = -1;
-  if (own_domain) return plan;
-  inner = *plan;
-  inner.landlock_scopes = 0;
-  inner.n_landlock_paths = 0;
-  return &inner;
 }
 
 /* ---- the client: `sandbox enter` execs the stage in this mode ---- */

@@ -524,6 +524,7 @@ static __attribute__((noreturn)) void run_init(const struct plan *plan) {
     install_seccomp(plan);
     exec_program(plan);
   }
+  enter_spawn(plan); /* [ps] the `enter` spawner, after the program (which stays pid 2) */
   close(error_fd); /* the program's copy closes at exec; the monitor sees EOF then */
   error_fd = -1;
   prctl(PR_SET_DUMPABLE, 0, 0, 0, 0); /* the program may not ptrace its init */
@@ -892,6 +893,7 @@ static int run_remote_member(const struct plan *plan, const int *ns_fds) {
   sigset_t mask;
   sigemptyset(&mask);
   for (size_t i = 0; i < N_FORWARDED; i++) sigaddset(&mask, forwarded[i]);
+  if (plan->registry_name) sigaddset(&mask, SIG_STOP_NOW); /* [ps] blocked since main: `sandbox stop`'s SIGKILL */
   int sfd = signalfd(-1, &mask, SFD_CLOEXEC);
   if (sfd < 0) die_errno(125, "signalfd");
   struct error_record rec;
@@ -902,7 +904,8 @@ static int run_remote_member(const struct plan *plan, const int *ns_fds) {
     if (p[0].revents) {
       struct signalfd_siginfo si;
       if (read(sfd, &si, sizeof si) == sizeof si) {
-        unsigned char sig = (unsigned char)si.ssi_signo;
+        /* [ps] `sandbox stop`'s end: the member's init kills everything it started, as when its monitor is gone */
+        unsigned char sig = (int)si.ssi_signo == SIG_STOP_NOW ? (unsigned char)SIG_MONITOR_GONE : (unsigned char)si.ssi_signo;
         if (send(conn, &sig, 1, MSG_NOSIGNAL) < 0) {}
       }
     }
@@ -963,7 +966,7 @@ static __attribute__((noreturn)) void finish_init(const struct plan *plan) {
     exec_program(plan);
   }
   if (spawn_listen_fd >= 0) run_init(start_spawner(plan));
-  plan = enter_start(plan); /* [ps] the `enter` spawner, when the plan's registry record asks */
+  plan = enter_prepare(plan); /* [ps] `enter`: the Landlock domain shared, when the plan's registry record asks */
   run_init(plan);
 }
 

@@ -43,8 +43,16 @@ async function start(rt, name, args, command) {
   p.stderr.on('data', (d) => { err += d; });
   const ended = new Promise((resolve) => p.on('close', (code, signal) => resolve({ code, signal, out, err })));
   const dir = path.join(rt, 'sandbox', 'running');
-  await waitFor(`${name}'s entry`, () => fs.existsSync(path.join(dir, `${name}.sock`)) && fs.existsSync(path.join(dir, `${name}.json`)));
-  const entry = JSON.parse(fs.readFileSync(path.join(dir, `${name}.json`), 'utf8'));
+  const entry = await waitFor(`${name}'s entry`, () => {
+    try {
+      return JSON.parse(fs.readFileSync(path.join(dir, `${name}.json`), 'utf8'));
+    } catch {
+      return null;
+    }
+  });
+  // a sandbox that can be entered has its socket once its monitor runs; the others: once the stage has its title
+  const titled = () => { try { return fs.readFileSync(`/proc/${entry.pid}/cmdline`, 'utf8').startsWith(`sandbox: ${name} `); } catch { return false; } };
+  await waitFor(`${name}'s monitor`, () => (entry.enter ? fs.existsSync(path.join(dir, `${name}.sock`)) : titled()));
   return { env, entry, ended, dir };
 }
 
@@ -240,6 +248,23 @@ t.test('stop: SIGTERM first, everything killed after --timeout, the monitor clea
   t.equal(cli(s2.env, ['stop', 'with-guest']).status, 0);
   t.equal((await s2.ended).code, 143);
   t.not(await guestEnd, 0, 'the entered command ended with the sandbox');
+});
+
+t.test('stop of a --join member: its membership given up, the others go on', async (t) => {
+  const rt = runtimeDir();
+  const J = ['--tmpfs', '/tmp', '--join', 'stopkey'];
+  const members = () => fs.readFileSync(path.join(rt, 'sandbox', 'join', 'stopkey', 'members'), 'utf8').split('\n').filter((l) => l.startsWith('member ')).map((l) => Number(l.split(' ')[1]));
+  const first = await start(rt, 'first', J, ['sleep', '30']);
+  const second = await start(rt, 'second', J, ['sh', '-c', 'trap "" TERM; sleep 30; sleep 30']);
+  await waitFor('two members', () => members().length === 2);
+  t.equal(cli(second.env, ['stop', '--timeout', '1', 'second']).status, 0);
+  t.equal((await second.ended).code, 137, 'killed after the grace period');
+  t.same(members(), [first.entry.pid], 'only the first member is left');
+  t.ok(fs.existsSync(`/proc/${first.entry.pid}`), 'the first member goes on');
+  t.equal(cli(first.env, ['stop', 'first']).status, 0);
+  t.equal((await first.ended).code, 143);
+  t.notOk(fs.existsSync(path.join(rt, 'sandbox', 'join', 'stopkey')), 'the key\'s state is gone with its last member');
+  t.same(fs.readdirSync(first.dir), []);
 });
 
 t.test('bad input: one line, exit 125, nothing touched', async (t) => {
