@@ -1,13 +1,14 @@
 /* `sandbox enter`: a process inside a running sandbox with exactly the program's confinement.
- * The confinement is inherited, not rebuilt: the init forks a spawner once its privileges are set (namespaces,
- * uid/gid, capabilities, no_new_privs, cwd, cgroup, rlimits are the init's, which are the program's), and the
- * spawner forks each entered process, which installs the plan's own seccomp filter and execs with the plan's own
- * environment, as the program did. With a private pid namespace the init enters the program's Landlock domain
- * before it forks either, so the entered process is in that very domain (it may signal and trace the program as
- * the program may itself); with the host's pid namespace the init must stay outside any domain (the program could
- * signal it otherwise), so each entered process makes a domain of its own from the same rules and scopes.
- * Requests come on a socket the monitor made in the caller's registry directory (0700, hidden in every sandbox);
- * the client end is `sandbox-stage --enter`, which hands over its stdio and relays signals like a monitor. */
+ * The confinement is inherited where it can be and rebuilt from the plan's own bytes where it must: the init forks a
+ * spawner right after the program (namespaces, uid/gid, capabilities, no_new_privs, cwd, cgroup, rlimits are the
+ * init's, which are the program's), and the spawner forks each entered process, which, as the program did, applies
+ * the plan's Landlock rules and scopes, installs the plan's seccomp filter and execs with the plan's environment.
+ * Landlock domains are inherited, never joined, and the init and the spawner must stay outside any (the scopes are
+ * what keep the program from signalling them), so an entered process has a domain of its own with the program's
+ * rules and scopes: it reaches what the program reaches, and neither can signal or trace the other.
+ * Requests come from the monitor, which accepts on NAME.sock in the caller's registry directory (0700, hidden in
+ * every sandbox) and hands on, over a socket pair, only clients that are not inside any sandbox (registry.c). The
+ * client end is `sandbox-stage --enter`, which hands over its stdio and relays signals like a monitor. */
 #include "util.h"
 #include "registry.h"
 
@@ -81,8 +82,8 @@ static int recv_request(int c, struct enter_request *req, int fds[3]) {
 }
 
 /* The entered process: the client's stdio, a session of its own (it is not part of the program's job), then the
- * program's last steps: its Landlock domain where it has none yet, the plan's filter, the plan's environment. */
-static __attribute__((noreturn)) void entered(const struct plan *plan, int own_domain, const int fds[3], char *args, uint32_t argc) {
+ * program's last steps: a Landlock domain from the plan's rules and scopes, the plan's filter, its environment. */
+static __attribute__((noreturn)) void entered(const struct plan *plan, const int fds[3], char *args, uint32_t argc) {
   struct sigaction sa;
   memset(&sa, 0, sizeof sa);
   sa.sa_handler = SIG_DFL;
@@ -114,7 +115,7 @@ static __attribute__((noreturn)) void entered(const struct plan *plan, int own_d
   argv[n] = NULL;
   p.argv = argv;
   p.n_argv = n;
-  if (own_domain) apply_landlock(&p);
+  apply_landlock(&p);
   install_seccomp(&p);
   exec_program(&p);
 }
@@ -142,7 +143,7 @@ static int take_connection(int hfd) {
   return c;
 }
 
-static __attribute__((noreturn)) void spawner_loop(const struct plan *plan, int lfd, int own_domain) {
+static __attribute__((noreturn)) void spawner_loop(const struct plan *plan, int lfd) {
   sigset_t mask;
   sigemptyset(&mask);
   sigaddset(&mask, SIGCHLD);
@@ -221,7 +222,7 @@ static __attribute__((noreturn)) void spawner_loop(const struct plan *plan, int 
       close(sfd);
       close(c);
       for (size_t i = 0; i < n_conns; i++) if (conns[i].fd >= 0) close(conns[i].fd);
-      entered(plan, own_domain, fds, args, req.argc);
+      entered(plan, fds, args, req.argc);
     }
     for (int i = 0; i < 3; i++) close(fds[i]);
     free(args);
@@ -233,23 +234,12 @@ static __attribute__((noreturn)) void spawner_loop(const struct plan *plan, int 
   }
 }
 
-const struct plan *enter_prepare(const struct plan *plan) {
-  if (enter_handoff[1] < 0) return plan;
+void enter_spawn(const struct plan *plan) {
+  if (enter_handoff[1] < 0) return;
   /* the monitor's ends: only it accepts (and checks who connects) */
   if (enter_listen_fd >= 0) close(enter_listen_fd);
   if (enter_handoff[0] >= 0) close(enter_handoff[0]);
   enter_listen_fd = enter_handoff[0] = -1;
-  if (plan->share_pid) return plan; /* each entered process makes its own domain */
-  static struct plan inner;
-  apply_landlock(plan);
-  inner = *plan;
-  inner.landlock_scopes = 0;
-  inner.n_landlock_paths = 0;
-  return &inner;
-}
-
-void enter_spawn(const struct plan *plan) {
-  if (enter_handoff[1] < 0) return;
   pid_t init = getpid();
   pid_t z = fork();
   if (z < 0) die_errno(125, "enter: start the spawner");
@@ -268,7 +258,7 @@ void enter_spawn(const struct plan *plan) {
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, NULL);
     title_set("enter");
-    spawner_loop(plan, enter_handoff[1], plan->share_pid);
+    spawner_loop(plan, enter_handoff[1]);
   }
   close(enter_handoff[1]);
   enter_handoff[1] = -1;

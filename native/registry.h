@@ -30,9 +30,6 @@ void registry_remove(void);
 void title_init(int argc, char **argv, const struct plan *plan);
 void title_set(const char *role);
 
-/* Init, its privileges dropped, before it forks the program: with a private pid namespace, enters the program's
- * Landlock domain so the entered processes share it. Returns the plan the program is to run with. */
-const struct plan *enter_prepare(const struct plan *plan);
 /* Init, once the program is forked (it stays pid 2): starts the spawner when the plan asks. */
 void enter_spawn(const struct plan *plan);
 

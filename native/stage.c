@@ -966,7 +966,6 @@ static __attribute__((noreturn)) void finish_init(const struct plan *plan) {
     exec_program(plan);
   }
   if (spawn_listen_fd >= 0) run_init(start_spawner(plan));
-  plan = enter_prepare(plan); /* [ps] `enter`: the Landlock domain shared, when the plan's registry record asks */
   run_init(plan);
 }
 
