@@ -76,7 +76,9 @@ async function main() {
   // enter against nsenter, same sandbox, alternating
   const entry = JSON.parse(fs.readFileSync(path.join(rt, 'sandbox', 'running', 'bench-0.json'), 'utf8'));
   const init = Number(fs.readFileSync(`/proc/${entry.pid}/task/${entry.pid}/children`, 'utf8').trim().split(/\s+/)[0]);
-  const program = Number(fs.readFileSync(`/proc/${init}/task/${init}/children`, 'utf8').trim().split(/\s+/).pop());
+  // the program, not the enter helper beside it (not dumpable: nsenter can't open its namespaces)
+  const program = fs.readFileSync(`/proc/${init}/task/${init}/children`, 'utf8').trim().split(/\s+/).map(Number)
+    .find((p) => fs.readFileSync(`/proc/${p}/comm`, 'utf8').trim() === 'sleep');
   const enter = () => { const r = runSync(S, ['enter', 'bench-0', '--', 'true']); if (r.status !== 0) throw new Error(`enter: ${r.stderr}`); };
   const ns = () => { const r = runSync('nsenter', ['-t', String(program), '-U', '-m', '-p', '-n', '-i', '-u', '-C', '--preserve-credentials', 'true']); if (r.status !== 0) throw new Error(`nsenter: ${r.stderr}`); };
   const stage = path.join(root, 'native', 'build', 'sandbox-stage');
