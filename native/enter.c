@@ -1,14 +1,15 @@
 /* `sandbox enter`: a process inside a running sandbox with exactly the program's confinement.
- * The confinement is inherited where it can be and rebuilt from the plan's own bytes where it must: the init forks a
- * spawner right after the program (namespaces, uid/gid, capabilities, no_new_privs, cwd, cgroup, rlimits are the
- * init's, which are the program's), and the spawner forks each entered process, which, as the program did, applies
- * the plan's Landlock rules and scopes, installs the plan's seccomp filter and execs with the plan's environment.
- * Landlock domains are inherited, never joined, and the init and the spawner must stay outside any (the scopes are
- * what keep the program from signalling them), so an entered process has a domain of its own with the program's
- * rules and scopes: it reaches what the program reaches, and neither can signal or trace the other.
- * Requests come from the monitor, which accepts on NAME.sock in the caller's registry directory (0700, hidden in
- * every sandbox) and hands on, over a socket pair, only clients that are not inside any sandbox (registry.c). The
- * client end is `sandbox-stage --enter`, which hands over its stdio and relays signals like a monitor. */
+ * The confinement is inherited where it can be and rebuilt from the plan's own bytes where it must: the init, its
+ * privileges set, forks a helper for each request (namespaces, uid/gid, capabilities, no_new_privs, cwd, cgroup,
+ * rlimits are the init's, which are the program's), and the helper forks the entered process, which, as the program
+ * did, applies the plan's Landlock rules and scopes, installs the plan's seccomp filter and execs with the plan's
+ * environment. Landlock domains are inherited, never joined, and the init and its helpers stay outside any (the
+ * scopes are what keep the program from signalling them), so an entered process has a domain of its own with the
+ * program's rules and scopes: it reaches what the program reaches, and neither can signal or trace the other.
+ * Nothing waits in the sandbox between requests: the monitor accepts on NAME.sock in the caller's registry
+ * directory (0700, hidden in every sandbox), hands on, over a socket pair, only clients that are not inside any
+ * sandbox (registry.c), and the init, told by a signal (O_ASYNC), forks the helper. The client end is
+ * `sandbox-stage --enter`, which hands over its stdio and relays signals like a monitor. */
 #include "util.h"
 #include "registry.h"
 
@@ -23,6 +24,7 @@
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <termios.h>
+#include <sys/time.h>
 
 #define ENTER_MAGIC 0x45584253u /* "SBXE" */
 #define ENTER_MAX_ARGS (1u << 20)
@@ -120,16 +122,14 @@ static __attribute__((noreturn)) void entered(const struct plan *plan, const int
   exec_program(&p);
 }
 
-struct conn { int fd; pid_t pid; };
-
-/* A connection the monitor accepted and checked, passed over the socket pair; -1 when none came. */
+/* A connection the monitor accepted and checked, passed over the socket pair; -1 when none is waiting. */
 static int take_connection(int hfd) {
   char byte, cbuf[CMSG_SPACE(sizeof(int) * 4)];
   struct iovec iov = { &byte, 1 };
   struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof cbuf };
   ssize_t n;
-  do n = recvmsg(hfd, &m, MSG_CMSG_CLOEXEC); while (n < 0 && errno == EINTR);
-  if (n == 0) _exit(0); /* the monitor is gone: so is the sandbox, in a moment */
+  do n = recvmsg(hfd, &m, MSG_CMSG_CLOEXEC | MSG_DONTWAIT); while (n < 0 && errno == EINTR);
+  if (n <= 0) return -1;
   int c = -1;
   for (struct cmsghdr *h = CMSG_FIRSTHDR(&m); h; h = CMSG_NXTHDR(&m, h)) {
     if (h->cmsg_level != SOL_SOCKET || h->cmsg_type != SCM_RIGHTS) continue;
@@ -143,125 +143,111 @@ static int take_connection(int hfd) {
   return c;
 }
 
-static __attribute__((noreturn)) void spawner_loop(const struct plan *plan, int lfd) {
+/* One client, in a helper the init forked for it (outside any Landlock domain, not dumpable, no filter, like the
+ * init): read the request, fork the entered process, pass signals on, send back its exit status. */
+static __attribute__((noreturn)) void serve_one(const struct plan *plan, int c) {
   sigset_t mask;
   sigemptyset(&mask);
   sigaddset(&mask, SIGCHLD);
   sigprocmask(SIG_BLOCK, &mask, NULL);
   int sfd = signalfd(-1, &mask, SFD_CLOEXEC);
   if (sfd < 0) _exit(125);
-  struct conn conns[ENTER_MAX_CONNS];
-  size_t n_conns = 0;
+  struct ucred cr;
+  socklen_t cl = sizeof cr;
+  struct timeval tv = { 10, 0 };
+  setsockopt(c, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  struct enter_request req;
+  int fds[3];
+  /* the monitor checked the client; its uid, as this namespace sees it, must be ours all the same */
+  if (getsockopt(c, SOL_SOCKET, SO_PEERCRED, &cr, &cl) < 0 || cr.uid != getuid() || recv_request(c, &req, fds) < 0) _exit(125);
+  char *args = calloc(1, (size_t)req.len + 1);
+  if (!args || read_all(c, args, req.len) < 0 || (req.len && args[req.len - 1] != 0)) _exit(125);
+  uint32_t strings = 0;
+  for (uint32_t i = 0; i < req.len; i++) strings += args[i] == 0;
+  if (strings != req.argc) _exit(125);
+  pid_t child = fork();
+  if (child < 0) _exit(125);
+  if (child == 0) {
+    close(sfd);
+    close(c);
+    entered(plan, fds, args, req.argc);
+  }
+  for (int i = 0; i < 3; i++) close(fds[i]);
+  free(args);
+  struct timeval none_tv = { 0, 0 };
+  setsockopt(c, SOL_SOCKET, SO_RCVTIMEO, &none_tv, sizeof none_tv);
+  if (write_all(c, "S", 1) < 0) {}
+  int client = 1;
   for (;;) {
-    size_t kept = 0;
-    for (size_t i = 0; i < n_conns; i++)
-      if (conns[i].pid > 0) conns[kept++] = conns[i];
-    n_conns = kept;
-    struct pollfd p[2 + ENTER_MAX_CONNS];
-    p[0] = (struct pollfd){ n_conns < ENTER_MAX_CONNS ? lfd : -1, POLLIN, 0 };
-    p[1] = (struct pollfd){ sfd, POLLIN, 0 };
-    for (size_t i = 0; i < n_conns; i++) p[2 + i] = (struct pollfd){ conns[i].fd, POLLIN, 0 };
-    if (poll(p, 2 + n_conns, -1) < 0) continue;
+    struct pollfd p[2] = { { sfd, POLLIN, 0 }, { client ? c : -1, POLLIN, 0 } };
+    if (poll(p, 2, -1) < 0) continue;
     if (p[1].revents) {
+      unsigned char sig;
+      ssize_t n = read(c, &sig, 1);
+      if (n == 1 && sig >= 1 && sig < NSIG && sig != SIGKILL && sig != SIGSTOP) {
+        if (kill(-child, sig) < 0) kill(child, sig);
+      } else if (n == 0 || (n < 0 && errno != EINTR && errno != EAGAIN)) {
+        /* the client is gone: what it started goes too */
+        kill(-child, SIGKILL);
+        kill(child, SIGKILL);
+        client = 0;
+      }
+    }
+    if (p[0].revents) {
       struct signalfd_siginfo si;
       if (read(sfd, &si, sizeof si) < 0) {}
       int status;
-      pid_t w;
-      while ((w = waitpid(-1, &status, WNOHANG)) > 0)
-        for (size_t i = 0; i < n_conns; i++) {
-          if (conns[i].pid != w) continue;
-          int32_t code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + (WIFSIGNALED(status) ? WTERMSIG(status) : 0);
-          if (conns[i].fd >= 0 && write_all(conns[i].fd, &code, sizeof code) < 0) {}
-          if (conns[i].fd >= 0) close(conns[i].fd);
-          conns[i] = (struct conn){ -1, -1 }; /* dropped at the next round, so p[] still matches now */
-          p[2 + i].revents = 0;
-          break;
-        }
-    }
-    for (size_t i = 0; i < n_conns; i++) {
-      if (!p[2 + i].revents || conns[i].fd < 0) continue;
-      unsigned char sig;
-      ssize_t n = read(conns[i].fd, &sig, 1);
-      if (n == 1 && sig >= 1 && sig < NSIG && sig != SIGKILL && sig != SIGSTOP) {
-        if (kill(-conns[i].pid, sig) < 0) kill(conns[i].pid, sig);
-      } else if (n == 0 || (n < 0 && errno != EINTR && errno != EAGAIN)) {
-        /* the client is gone: what it started goes too */
-        kill(-conns[i].pid, SIGKILL);
-        kill(conns[i].pid, SIGKILL);
-        close(conns[i].fd);
-        conns[i].fd = -1;
+      if (waitpid(child, &status, WNOHANG) == child) {
+        int32_t code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + (WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+        if (client && write_all(c, &code, sizeof code) < 0) {}
+        _exit(0);
       }
     }
-    if (!p[0].revents) continue;
-    int c = take_connection(lfd);
-    if (c < 0) continue;
-    struct ucred cr;
-    socklen_t cl = sizeof cr;
-    struct timeval tv = { 10, 0 };
-    setsockopt(c, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    struct enter_request req;
-    int fds[3];
-    char *args = NULL;
-    /* the directory holding the socket is the caller's own (0700); its uid, as this namespace sees it, too */
-    if (getsockopt(c, SOL_SOCKET, SO_PEERCRED, &cr, &cl) < 0 || cr.uid != getuid() || recv_request(c, &req, fds) < 0) {
-      close(c);
-      continue;
-    }
-    if (!(args = calloc(1, (size_t)req.len + 1)) || read_all(c, args, req.len) < 0 ||
-        (req.len && args[req.len - 1] != 0)) {
-      for (int i = 0; i < 3; i++) close(fds[i]);
-      free(args);
-      close(c);
-      continue;
-    }
-    uint32_t strings = 0;
-    for (uint32_t i = 0; i < req.len; i++) strings += args[i] == 0;
-    pid_t child = strings == req.argc ? fork() : -1;
-    if (child == 0) {
-      close(lfd);
-      close(sfd);
-      close(c);
-      for (size_t i = 0; i < n_conns; i++) if (conns[i].fd >= 0) close(conns[i].fd);
-      entered(plan, fds, args, req.argc);
-    }
-    for (int i = 0; i < 3; i++) close(fds[i]);
-    free(args);
-    if (child < 0) { close(c); continue; }
-    struct timeval none_tv = { 0, 0 };
-    setsockopt(c, SOL_SOCKET, SO_RCVTIMEO, &none_tv, sizeof none_tv);
-    conns[n_conns++] = (struct conn){ c, child };
-    if (write_all(c, "S", 1) < 0) {}
   }
 }
 
-void enter_spawn(const struct plan *plan) {
-  if (enter_handoff[1] < 0) return;
+int enter_arm(void) {
+  if (enter_handoff[1] < 0) return 0;
   /* the monitor's ends: only it accepts (and checks who connects) */
   if (enter_listen_fd >= 0) close(enter_listen_fd);
   if (enter_handoff[0] >= 0) close(enter_handoff[0]);
   enter_listen_fd = enter_handoff[0] = -1;
-  pid_t init = getpid();
-  pid_t z = fork();
-  if (z < 0) die_errno(125, "enter: start the spawner");
-  if (z == 0) {
-    if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0 || getppid() != init) _exit(125);
-    /* it holds no filter: the program (same uid, no capabilities) must not trace it or open its descriptors */
-    prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
-    if (error_fd >= 0) close(error_fd);
-    error_fd = -1;
-    /* the init's signal handling is the init's */
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = SIG_DFL;
-    for (int s = 1; s < NSIG; s++) sigaction(s, &sa, NULL);
-    sigset_t none;
-    sigemptyset(&none);
-    sigprocmask(SIG_SETMASK, &none, NULL);
-    title_set("enter");
-    spawner_loop(plan, enter_handoff[1]);
+  /* the init waits in sigwaitinfo: a connection handed over raises SIG_ENTER, which it waits for too */
+  int h = enter_handoff[1];
+  if (fcntl(h, F_SETSIG, SIG_ENTER) < 0 || fcntl(h, F_SETOWN, getpid()) < 0 ||
+      fcntl(h, F_SETFL, fcntl(h, F_GETFL) | O_ASYNC | O_NONBLOCK) < 0) {
+    debug("enter: can't be served: %s", strerror(errno));
+    close(h);
+    enter_handoff[1] = -1;
+    return 0;
   }
-  close(enter_handoff[1]);
-  enter_handoff[1] = -1;
+  return 1;
+}
+
+void enter_serve(const struct plan *plan) {
+  if (enter_handoff[1] < 0) return;
+  for (int c; (c = take_connection(enter_handoff[1])) >= 0;) {
+    pid_t init = getpid();
+    pid_t z = fork();
+    if (z == 0) {
+      if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0 || getppid() != init) _exit(125);
+      /* it holds no filter: the program (same uid, no capabilities) must not trace it or open its descriptors */
+      prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+      if (error_fd >= 0) close(error_fd);
+      error_fd = -1;
+      close(enter_handoff[1]);
+      struct sigaction sa;
+      memset(&sa, 0, sizeof sa);
+      sa.sa_handler = SIG_DFL;
+      for (int s = 1; s < NSIG; s++) sigaction(s, &sa, NULL);
+      sigset_t none;
+      sigemptyset(&none);
+      sigprocmask(SIG_SETMASK, &none, NULL);
+      title_set("enter");
+      serve_one(plan, c);
+    }
+    close(c);
+  }
 }
 
 /* ---- the client: `sandbox enter` execs the stage in this mode ---- */

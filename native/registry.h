@@ -6,6 +6,8 @@
 
 #include "plan.h"
 
+#include <signal.h>
+
 /* `sandbox stop` after its grace period: the monitor kills the init (and so everything in the sandbox), then
  * ends as for any other end: cleanup, exit status 128+9. A fixed real-time number: SIGRTMIN differs between
  * C libraries, and lib/cli/stop-command.ts sends the same number. */
@@ -30,8 +32,12 @@ void registry_remove(void);
 void title_init(int argc, char **argv, const struct plan *plan);
 void title_set(const char *role);
 
-/* Init, once the program is forked (it stays pid 2): starts the spawner when the plan asks. */
-void enter_spawn(const struct plan *plan);
+/* The init's signal for "a connection was handed over" (F_SETSIG on its end of the socket pair). */
+#define SIG_ENTER (SIGRTMIN + 3)
+/* Init, before it blocks its signals: 1 when it is to serve `enter` (SIG_ENTER then joins the signals it waits for). */
+int enter_arm(void);
+/* Init, on SIG_ENTER: a helper forked for each connection waiting; it starts the entered process. */
+void enter_serve(const struct plan *plan);
 
 /* `sandbox-stage --enter DIR NAME MONITOR-PID [--] [COMMAND...]`: connect, hand over stdio, relay signals, return
  * the entered command's exit status. */

@@ -504,6 +504,10 @@ static __attribute__((noreturn)) void run_init(const struct plan *plan) {
     sigaddset(&set, SIG_MONITOR_GONE);
     sigaction(SIG_MONITOR_GONE, &sa, NULL);
   }
+  if (enter_arm()) { /* [ps] `sandbox enter`: a connection handed over by the monitor */
+    sigaddset(&set, SIG_ENTER);
+    sigaction(SIG_ENTER, &sa, NULL);
+  }
   sigprocmask(SIG_BLOCK, &set, &old);
   if (plan->share_pid) {
     prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
@@ -524,7 +528,6 @@ static __attribute__((noreturn)) void run_init(const struct plan *plan) {
     install_seccomp(plan);
     exec_program(plan);
   }
-  enter_spawn(plan); /* [ps] the `enter` spawner, after the program (which stays pid 2) */
   close(error_fd); /* the program's copy closes at exec; the monitor sees EOF then */
   error_fd = -1;
   prctl(PR_SET_DUMPABLE, 0, 0, 0, 0); /* the program may not ptrace its init */
@@ -535,6 +538,10 @@ static __attribute__((noreturn)) void run_init(const struct plan *plan) {
     if (plan->share_pid && sig == SIG_MONITOR_GONE) {
       init_kill_descendants();
       _exit(137);
+    }
+    if (sig == SIG_ENTER) { /* [ps] */
+      enter_serve(plan);
+      continue;
     }
     if (sig != SIGCHLD) {
       kill(child, sig);
