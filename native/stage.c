@@ -1426,7 +1426,7 @@ int main(int argc, char **argv) {
       if (errno == EINTR) continue;
       die_errno(125, "poll");
     }
-    if (pfd[3].revents) registry_accept(); /* [ps] `sandbox enter`: checked here, started by the init's spawner */
+    if (pfd[3].revents) registry_accept(); /* [ps] `sandbox enter`: checked here, started by a helper the init forks */
     if (pfd[2].revents) { /* the first member's program is done: its init holds the pid namespace for the others */
       holding = 1;
       close(done[0]);
