@@ -40,21 +40,26 @@ export function defaultName(command: string[], random: () => string = () => rand
   return `${base}-${random()}`;
 }
 
-/** Every base the user's entries may be in, the one new entries go to first. */
-export function registryBases(uid: number, env: Record<string, string | undefined>): string[] {
-  const out: string[] = [];
-  const rt = env.XDG_RUNTIME_DIR;
-  if (rt && path.isAbsolute(rt)) out.push(path.join(path.normalize(rt), 'sandbox', 'running'));
-  out.push(path.join(`/tmp/sandbox-${uid}`, 'sandbox', 'running'));
-  return [...new Set(out)];
-}
-
 function lstatOrNull(p: string): fs.Stats | null {
   try {
     return fs.lstatSync(p);
   } catch {
     return null;
   }
+}
+
+/**
+ * Every registry directory the user's entries may be in, the one new entries go to first. $XDG_RUNTIME_DIR counts
+ * only when it is a directory of the caller's: one inherited from another user (sudo, su) or gone since is passed
+ * over for /tmp/sandbox-UID, as if unset, rather than failing every launch.
+ */
+export function registryBases(uid: number, env: Record<string, string | undefined>, lstat: (p: string) => fs.Stats | null = lstatOrNull): string[] {
+  const out: string[] = [];
+  const rt = env.XDG_RUNTIME_DIR;
+  const st = rt && path.isAbsolute(rt) ? lstat(path.normalize(rt)) : null;
+  if (rt && st && st.isDirectory() && st.uid === uid) out.push(path.join(path.normalize(rt), 'sandbox', 'running'));
+  out.push(path.join(`/tmp/sandbox-${uid}`, 'sandbox', 'running'));
+  return [...new Set(out)];
 }
 
 /** BASE must be the caller's, no symlink, not writable by others; below it, sandbox/ and running/ are made 0700. */

@@ -18,10 +18,13 @@ t.test('names: what --name accepts, and the default one', async (t) => {
   t.ok(reg.isSandboxName(reg.defaultName(['123'])), 'an all-digit program name still gives a name, not a pid');
 });
 
-t.test('registry directories: $XDG_RUNTIME_DIR first, /tmp/sandbox-UID always', async (t) => {
-  t.same(reg.registryBases(1000, { XDG_RUNTIME_DIR: '/run/user/1000/' }), ['/run/user/1000/sandbox/running', '/tmp/sandbox-1000/sandbox/running']);
-  t.same(reg.registryBases(1000, {}), ['/tmp/sandbox-1000/sandbox/running']);
-  t.same(reg.registryBases(1000, { XDG_RUNTIME_DIR: 'relative' }), ['/tmp/sandbox-1000/sandbox/running'], 'a relative runtime dir is ignored');
+t.test('registry directories: $XDG_RUNTIME_DIR first when it is the caller\'s, /tmp/sandbox-UID always', async (t) => {
+  const dirOf = (uid) => () => ({ isDirectory: () => true, uid });
+  t.same(reg.registryBases(1000, { XDG_RUNTIME_DIR: '/run/user/1000/' }, dirOf(1000)), ['/run/user/1000/sandbox/running', '/tmp/sandbox-1000/sandbox/running']);
+  t.same(reg.registryBases(1000, {}, dirOf(1000)), ['/tmp/sandbox-1000/sandbox/running']);
+  t.same(reg.registryBases(1000, { XDG_RUNTIME_DIR: 'relative' }, dirOf(1000)), ['/tmp/sandbox-1000/sandbox/running'], 'a relative runtime dir is passed over');
+  t.same(reg.registryBases(1000, { XDG_RUNTIME_DIR: '/run/user/0' }, dirOf(0)), ['/tmp/sandbox-1000/sandbox/running'], 'another user\'s runtime dir (sudo) is passed over');
+  t.same(reg.registryBases(1000, { XDG_RUNTIME_DIR: '/run/user/1000' }, () => null), ['/tmp/sandbox-1000/sandbox/running'], 'a runtime dir that is gone is passed over');
 });
 
 t.test('liveness: a pid counts only with the start time it had', async (t) => {
