@@ -313,20 +313,27 @@ export function runCommand(argv: string[], io: RunIo): number {
   // the name is claimed before anything is made for the sandbox, so a name in use leaves nothing behind
   const enter = !r.plan.asPid1 && !r.plan.joinDir;
   const fields = { profile: r.profileLabel, command: r.plan.argv, started: Date.now(), cgroup: null as string | null, enter };
-  const entry = registry.claimName(r.name, fields, uid, process.env);
+  let entry: ReturnType<typeof registry.claimName> | null = null;
+  try {
+    entry = registry.claimName(r.name, fields, uid, process.env);
+  } catch (e) {
+    // a registry directory someone else made (/tmp/sandbox-UID taken by another user) must not stop every launch
+    if (!(e instanceof registry.RegistryUnavailable) || r.name !== undefined) throw e;
+    io.err(`sandbox: note: ${e.message}: this sandbox runs without a name (sandbox ps, enter and stop won't see it)`);
+  }
   try {
     if (r.cgroup.setup) {
       const { createCgroupLeaf } = require('../cgroup/leaf') as typeof import('../cgroup/leaf');
       r.plan.cgroup = createCgroupLeaf(r.cgroup.setup);
-      registry.updateEntry(entry, { cgroup: r.plan.cgroup.leaf });
+      if (entry) registry.updateEntry(entry, { cgroup: r.plan.cgroup.leaf });
     }
     // Loaded only on the launch path: the serializer and koffi.
     const { serializePlan } = require('../native/serialize') as typeof import('../native/serialize');
     const { execStage } = require('../native/handoff') as typeof import('../native/handoff');
-    const bytes = serializePlan(r.plan, [['registry', entry.dir, entry.name, enter ? 1 : 0]]);
-    return execStage(bytes, r.plan.keepFds, `sandbox: ${entry.name} [${r.profileLabel}]`);
+    const bytes = serializePlan(r.plan, entry ? [['registry', entry.dir, entry.name, enter ? 1 : 0]] : []);
+    return execStage(bytes, r.plan.keepFds, entry ? `sandbox: ${entry.name} [${r.profileLabel}]` : undefined);
   } catch (e) {
-    registry.removeEntry(entry);
+    if (entry) registry.removeEntry(entry);
     throw e;
   }
 }

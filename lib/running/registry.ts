@@ -62,13 +62,17 @@ export function registryBases(uid: number, env: Record<string, string | undefine
   return [...new Set(out)];
 }
 
+/** The registry directory can't be used (not the caller's, open to others): a launch may go on unregistered. */
+export class RegistryUnavailable extends SandboxError {}
+
 /** BASE must be the caller's, no symlink, not writable by others; below it, sandbox/ and running/ are made 0700. */
 function checkedDir(p: string, uid: number, strict: boolean): void {
   const st = lstatOrNull(p);
-  if (!st) throw new SandboxError(`${p}: missing (sandbox's registry of running sandboxes)`);
-  if (!st.isDirectory()) throw new SandboxError(`${p}: not a directory (sandbox's registry of running sandboxes)`);
-  if (st.uid !== uid) throw new SandboxError(`${p}: owned by uid ${st.uid}, not by you (sandbox's registry of running sandboxes)`);
-  if (st.mode & (strict ? 0o077 : 0o022)) throw new SandboxError(`${p}: mode ${(st.mode & 0o777).toString(8)}, open to others (sandbox's registry of running sandboxes): chmod ${strict ? '700' : 'go-w'} it`);
+  const what = 'sandbox\'s registry of running sandboxes';
+  if (!st) throw new RegistryUnavailable(`${p}: missing (${what})`);
+  if (!st.isDirectory()) throw new RegistryUnavailable(`${p}: not a directory (${what})`);
+  if (st.uid !== uid) throw new RegistryUnavailable(`${p}: owned by uid ${st.uid}, not by you (${what})`);
+  if (st.mode & (strict ? 0o077 : 0o022)) throw new RegistryUnavailable(`${p}: mode ${(st.mode & 0o777).toString(8)}, open to others (${what}): chmod ${strict ? '700' : 'go-w'} it`);
 }
 
 /** The directory new entries go to, made where missing. Every step is checked without following symlinks. */
@@ -80,7 +84,7 @@ export function ensureRegistryDir(uid: number, env: Record<string, string | unde
     try {
       fs.mkdirSync(base, { mode: 0o700 });
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw new SandboxError(`${base}: can't be made (${(e as NodeJS.ErrnoException).code})`);
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw new RegistryUnavailable(`${base}: can't be made (${(e as NodeJS.ErrnoException).code})`);
     }
   }
   checkedDir(base, uid, base === `/tmp/sandbox-${uid}`);
@@ -89,7 +93,7 @@ export function ensureRegistryDir(uid: number, env: Record<string, string | unde
       try {
         fs.mkdirSync(d, { mode: 0o700 });
       } catch (e) {
-        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw new SandboxError(`${d}: can't be made (${(e as NodeJS.ErrnoException).code})`);
+        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw new RegistryUnavailable(`${d}: can't be made (${(e as NodeJS.ErrnoException).code})`);
       }
     }
     checkedDir(d, uid, strict);

@@ -271,6 +271,24 @@ t.test('stop of a --join member: its membership given up, the others go on', asy
   t.same(fs.readdirSync(first.dir), []);
 });
 
+t.test('a registry directory open to others: unnamed runs go on unregistered, --name is refused', async (t) => {
+  const rt = runtimeDir();
+  const dir = path.join(rt, 'sandbox', 'running');
+  fs.mkdirSync(dir, { recursive: true, mode: 0o755 });
+  fs.chmodSync(path.join(rt, 'sandbox'), 0o700);
+  fs.chmodSync(dir, 0o755);
+  if (IS_ROOT) for (const d of [path.join(rt, 'sandbox'), dir]) fs.chownSync(d, RUN_UID, RUN_UID);
+  const env = cleanEnv({ XDG_RUNTIME_DIR: rt });
+  const plain = cli(env, ['run', ...BASE, '--', 'echo', 'ran']);
+  t.equal(plain.status, 0, plain.stderr);
+  t.equal(plain.stdout, 'ran\n');
+  t.match(plain.stderr, /^sandbox: note: .*running: mode 755, open to others .*: this sandbox runs without a name/);
+  const named = cli(env, ['run', ...BASE, '--name', 'x', '--', 'true']);
+  t.equal(named.status, 125);
+  t.match(named.stderr, /^sandbox: .*running: mode 755, open to others/);
+  t.same(fs.readdirSync(dir), [], 'nothing written there');
+});
+
 t.test('bad input: one line, exit 125, nothing touched', async (t) => {
   const rt = runtimeDir();
   const s = await start(rt, 'keep', [], ['sleep', '30']);

@@ -66,6 +66,9 @@ t.test('claim: a live name is refused, a dead entry replaced, entries 0600 in a 
   // a registry directory open to others is refused, not used
   fs.chmodSync(dir, 0o755);
   t.throws(() => reg.claimName('three', fields, uid, env), /mode 755, open to others/);
+  let unavailable = null;
+  try { reg.claimName(undefined, fields, uid, env); } catch (e) { unavailable = e; }
+  t.ok(unavailable instanceof reg.RegistryUnavailable, 'a launch with no --name may go on unregistered');
   fs.rmSync(rt, { recursive: true, force: true });
 });
 
