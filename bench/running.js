@@ -60,6 +60,12 @@ async function waitEntries(n) {
   }
   throw new Error(`only some of ${n} sandboxes registered`);
 }
+/** What `sandbox ps` does once Node runs: read the registry (a /proc check per entry) and format the table. */
+function psInProcess() {
+  const { listRunning } = require('../dist/lib/running/registry');
+  const { psRows, formatPs } = require('../dist/lib/cli/running-commands');
+  return formatPs(psRows(listRunning(IS_ROOT ? 65534 : process.getuid(), env), Date.now()));
+}
 function ps() {
   const r = runSync(S, ['ps']);
   if (r.status !== 0) throw new Error(`sandbox ps: ${r.stderr}`);
@@ -71,6 +77,7 @@ async function main() {
   startSandbox('bench-0');
   await waitEntries(1);
   const one = time(ps);
+  const oneIn = time(psInProcess);
   if (ps().trim().split('\n').length !== 2) throw new Error('ps does not list exactly one sandbox');
 
   // enter against nsenter, same sandbox, alternating
@@ -94,10 +101,14 @@ async function main() {
   await waitEntries(100);
   await sleep(500);
   const hundred = time(ps);
+  const hundredIn = time(psInProcess);
+  if (psInProcess().trim().split('\n').length !== 101) throw new Error('the registry does not list 100 sandboxes');
   if (ps().trim().split('\n').length !== 101) throw new Error('ps does not list 100 sandboxes');
 
   console.log(`sandbox ps, 1 sandbox running:     ${fmt(one)}`);
   console.log(`sandbox ps, 100 sandboxes running: ${fmt(hundred)}`);
+  console.log(`  its work in Node, 1 sandbox:     ${fmt(oneIn)}`);
+  console.log(`  its work in Node, 100 sandboxes: ${fmt(hundredIn)}`);
   console.log(`sandbox enter NAME -- true:        ${fmt(tEnter)}`);
   console.log(`  its C client alone (no Node):    ${fmt(tClient)}`);
   console.log(`nsenter -U -m -p -n -i -u -C true: ${fmt(tNs)}  (no seccomp, Landlock, capability drop)`);
