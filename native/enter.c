@@ -335,6 +335,12 @@ int enter_client_main(int argc, char **argv) {
   int tty = -1;
   for (int fd = 0; fd <= 2 && tty < 0; fd++)
     if (tcgetattr(fd, &tio) == 0) tty = fd;
+  /* the entered process is in a session of its own: stopping this client (Ctrl-Z) would leave it reading the
+   * terminal beside the user's shell, so the client can't be stopped from the terminal */
+  if (tty >= 0) {
+    signal(SIGTSTP, SIG_IGN);
+    signal(SIGTTIN, SIG_IGN);
+  }
   sigset_t mask;
   sigemptyset(&mask);
   for (size_t i = 0; i < N_RELAYED; i++) sigaddset(&mask, relayed[i]);
