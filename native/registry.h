@@ -1,5 +1,5 @@
 /* Running sandboxes you can see and handle (`sandbox ps`, `enter`, `stop`): the registry entry's socket and
- * clean-up (registry.c), the process titles, and `enter` (enter.c): a spawner the init forks, which starts
+ * clean-up (registry.c), the process titles, and `enter` (enter.c): a helper the init forks per request, which starts
  * entered processes with the program's own confinement, and the client end `sandbox enter` execs. */
 #ifndef SANDBOX_REGISTRY_H
 #define SANDBOX_REGISTRY_H
@@ -14,15 +14,15 @@
 #define SIG_STOP_NOW 40
 
 /* `enter`'s sockets. The monitor listens on NAME.sock in the registry directory and accepts: only a client in the
- * monitor's own user namespace (not inside any sandbox) is handed on, over a socket pair, to the spawner inside. */
+ * monitor's own user namespace (not inside any sandbox) is handed on, over a socket pair, to the init inside. */
 extern int enter_listen_fd;  /* monitor: NAME.sock; -1 when the plan asks for no enter */
-extern int enter_handoff[2]; /* [0] the monitor's end, [1] the init's (the spawner's) */
+extern int enter_handoff[2]; /* [0] the monitor's end, [1] the init's */
 
 /* Monitor, before the child exists: the registry directory checked, the enter socket listening (when asked). */
 void registry_open(const struct plan *plan);
 /* Monitor, once the child exists: the init's end of the socket pair closed here. */
 void registry_after_clone(void);
-/* Monitor, when NAME.sock is readable: accept, check the client, hand the connection to the spawner. */
+/* Monitor, when NAME.sock is readable: accept, check the client, hand the connection to the init. */
 void registry_accept(void);
 /* Monitor, at the end: the entry and its socket removed. */
 void registry_remove(void);
