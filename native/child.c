@@ -8,6 +8,7 @@
 #include "mounts.h"
 #include "namespaces.h"
 #include "reaper.h"
+#include "registry.h"
 #include "spawn.h"
 #include "util.h"
 
@@ -58,6 +59,7 @@ __attribute__((noreturn)) void child_main(const struct child_args *ca) {
   ssize_t n;
   do n = read(ca->sync_fd, &go, 1); while (n < 0 && errno == EINTR);
   if (n != 1) _exit(125); /* the monitor is gone */
+  title_set("init");
   if (plan->share_pid && (init_reaper = open_reaper()).proc_fd < 0) die_errno(125, "open the host's /proc");
 
   if (mount(NULL, "/", NULL, MS_SLAVE | MS_REC, NULL) < 0) die_errno(125, "make / a slave mount");

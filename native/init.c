@@ -2,6 +2,7 @@
  * reaps, and exits with the program's status; or, with as-pid-1, it becomes the program (exec_program). */
 #include "init.h"
 #include "confine.h"
+#include "registry.h"
 #include "util.h"
 
 #include <poll.h>
@@ -95,6 +96,10 @@ __attribute__((noreturn)) void run_init(const struct plan *plan) {
     sigaddset(&set, SIG_MONITOR_GONE);
     sigaction(SIG_MONITOR_GONE, &sa, NULL);
   }
+  if (enter_arm()) { /* `sandbox enter`: a connection handed over by the monitor */
+    sigaddset(&set, SIG_ENTER);
+    sigaction(SIG_ENTER, &sa, NULL);
+  }
   sigprocmask(SIG_BLOCK, &set, &old);
   if (plan->share_pid) {
     prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
@@ -125,6 +130,10 @@ __attribute__((noreturn)) void run_init(const struct plan *plan) {
     if (plan->share_pid && sig == SIG_MONITOR_GONE) {
       init_kill_descendants();
       _exit(137);
+    }
+    if (sig == SIG_ENTER) {
+      enter_serve(plan);
+      continue;
     }
     if (sig != SIGCHLD) {
       kill(child, sig);

@@ -49,6 +49,7 @@ enum plan_record {
   REC_CGROUP,
   REC_CGROUP_MEMORY_LABEL,
   REC_CGROUP_PIDS_LABEL,
+  REC_REGISTRY,
   REC_ENV_LAUNCH,
   REC_ENV_KEEP,
   REC_ENV_UNSET,
@@ -97,6 +98,7 @@ enum { F_JOIN_POLICY_WORDS = 0 };
 enum { F_CGROUP_LEAF = 0 };
 enum { F_CGROUP_MEMORY_LABEL_LABEL = 0 };
 enum { F_CGROUP_PIDS_LABEL_LABEL = 0 };
+enum { F_REGISTRY_DIR = 0, F_REGISTRY_NAME = 1, F_REGISTRY_ENTER = 2 };
 enum { F_ENV_LAUNCH_CLEAR = 0 };
 enum { F_ENV_KEEP_TEXT = 0, F_ENV_KEEP_KINDS = 1 };
 enum { F_ENV_UNSET_TEXT = 0, F_ENV_UNSET_KINDS = 1 };
@@ -148,6 +150,7 @@ static const struct plan_record_spec plan_records[N_PLAN_RECORDS] = {
   [REC_CGROUP] = { "cgroup", 0, -1, 1, { { "leaf", PF_PATH, 0, 0, 0, 0 } } },
   [REC_CGROUP_MEMORY_LABEL] = { "cgroup-memory-label", 0, -1, 1, { { "label", PF_STRING, 0, 0, PLAN_MAX_SIZE, 0 } } },
   [REC_CGROUP_PIDS_LABEL] = { "cgroup-pids-label", 0, -1, 1, { { "label", PF_STRING, 0, 0, PLAN_MAX_SIZE, 0 } } },
+  [REC_REGISTRY] = { "registry", 0, -1, 3, { { "dir", PF_PATH, 0, 0, 0, 0 }, { "name", PF_STRING, 0, 1, 64, 0 }, { "enter", PF_NUMBER, 0, 0, 1, 0 } } },
   [REC_ENV_LAUNCH] = { "env-launch", 0, -1, 1, { { "clear", PF_NUMBER, 0, 0, 1, 0 } } },
   [REC_ENV_KEEP] = { "env-keep", 1, -1, 2, { { "text", PF_STRING, 0, 1, PLAN_MAX_SIZE, 0 }, { "kinds", PF_STRING, 0, 1, PLAN_MAX_SIZE, 0 } } },
   [REC_ENV_UNSET] = { "env-unset", 1, -1, 2, { { "text", PF_STRING, 0, 1, PLAN_MAX_SIZE, 0 }, { "kinds", PF_STRING, 0, 1, PLAN_MAX_SIZE, 0 } } },

@@ -203,6 +203,16 @@ static int store(struct reader *r, struct plan *plan, struct caps *c, enum plan_
   case REC_CGROUP: plan->cgroup_leaf = v[0].s; return 0;
   case REC_CGROUP_MEMORY_LABEL: plan->cgroup_memory_label = v[0].s; return 0;
   case REC_CGROUP_PIDS_LABEL: plan->cgroup_pids_label = v[0].s; return 0;
+  case REC_REGISTRY: {
+    const char *name = v[F_REGISTRY_NAME].s;
+    size_t n = strlen(name);
+    if (name[0] == '.' || strspn(name, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-") != n)
+      return fail(r, "registry name '%.80s' is not 1 to 64 letters, digits and . _ - (not starting with .)", name);
+    plan->registry_dir = v[F_REGISTRY_DIR].s;
+    plan->registry_name = name;
+    plan->registry_enter = (int)v[F_REGISTRY_ENTER].n;
+    return 0;
+  }
   case REC_ENV_LAUNCH: plan->env_launch = 1; plan->env_clear = (int)v[F_ENV_LAUNCH_CLEAR].n; return 0;
   case REC_ENV_KEEP: case REC_ENV_UNSET: {
     int keep = id == REC_ENV_KEEP;

@@ -68,6 +68,9 @@ struct plan {
   const char *cgroup_leaf;
   const char *cgroup_memory_label;
   const char *cgroup_pids_label;
+  /* `registry DIR NAME ENTER`: the running sandbox's entry NAME.json in DIR (registry.c removes it at the end);
+   * ENTER 1: the monitor listens on DIR/NAME.sock and the init serves `enter` (enter.c) */
+  const char *registry_dir; const char *registry_name; int registry_enter;
   /* a compiled plan (sandbox compile): the environment is built at launch from these rules, and its inputs
    * are checked before anything starts */
   int env_launch;       /* 1: build env from environ with the rules below instead of `env` records alone */

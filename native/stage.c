@@ -10,6 +10,7 @@
 #include "namespaces.h"
 #include "plan.h"
 #include "reaper.h"
+#include "registry.h"
 #include "spawn.h"
 #include "terminal.h"
 #include "util.h"
@@ -119,6 +120,7 @@ int main(int argc, char **argv) {
   debug_on = d && *d && strcmp(d, "0");
   const char *self = strrchr(argv[0], '/') ? strrchr(argv[0], '/') + 1 : argv[0];
   int compiled = !strcmp(self, "sandbox-exec");
+  if (argc >= 2 && !strcmp(argv[1], "--enter")) return enter_client_main(argc, argv); /* `sandbox enter` */
   /* package (issue 15): --help answers on stdout, exit 0, instead of opening a plan called --help */
   if (argc == 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
     printf(compiled ? "usage: sandbox-exec PLAN [--] [COMMAND [ARGS...]]\n(runs a plan written by `sandbox compile`, without Node;"
@@ -144,6 +146,7 @@ int main(int argc, char **argv) {
   struct plan plan;
   char err[512];
   if (plan_parse(buf + skip, len - skip, &plan, err, sizeof err) < 0) die(125, "%s%s%s", compiled ? argv[1] : "", compiled ? ": " : "", err);
+  if (!compiled) title_init(argc, argv, &plan); /* "sandbox: NAME [PROFILE]" in ps, argv read already */
   if (compiled) {
     int first = 2;
     if (argc > first && !strcmp(argv[first], "--")) first++;
@@ -202,7 +205,9 @@ int main(int argc, char **argv) {
   sigemptyset(&mask);
   sigaddset(&mask, SIGCHLD);
   for (size_t i = 0; i < n_forwarded; i++) sigaddset(&mask, forwarded[i]);
+  if (plan.registry_name) sigaddset(&mask, SIG_STOP_NOW); /* `sandbox stop` after its grace period */
   sigprocmask(SIG_BLOCK, &mask, NULL);
+  registry_open(&plan); /* before the child: the init inherits the enter socket */
 
   /* --join: under the key's lock, a live member's namespaces are entered instead of made */
   int member = 0, ns_fds[JOIN_NS];
@@ -216,6 +221,7 @@ int main(int argc, char **argv) {
     if (member && !plan.share_pid) { /* the first member's spawner runs it */
       int code = run_remote_member(&plan, ns_fds);
       restore_terminal(&terminal);
+      registry_remove();
       return code;
     }
     if (!member && !plan.share_pid) spawn_listen_fd = join_listen_spawn();
@@ -246,6 +252,7 @@ int main(int argc, char **argv) {
   if (ready[1] >= 0) close(ready[1]);
   if (done[1] >= 0) close(done[1]);
   if (spawn_listen_fd >= 0) close(spawn_listen_fd);
+  registry_after_clone();
   close(sync[0]);
   close(errp[1]);
   debug("child %ld (cgroup %s)", pid, placed ? "by clone3" : plan.cgroup_leaf ? "by cgroup.procs" : "none");
@@ -285,12 +292,14 @@ int main(int argc, char **argv) {
   struct error_record rec;
   int have_record = 0, status = 0, err_open = 1, holding = 0, left = 0;
   for (;;) {
-    struct pollfd pfd[3] = { { sfd, POLLIN, 0 }, { err_open ? errp[0] : -1, POLLIN, 0 }, { done[0], POLLIN, 0 } };
-    int ready_n = poll(pfd, 3, holding && go_fd >= 0 ? 100 : -1);
+    struct pollfd pfd[4] = { { sfd, POLLIN, 0 }, { err_open ? errp[0] : -1, POLLIN, 0 }, { done[0], POLLIN, 0 },
+                             { enter_listen_fd, POLLIN, 0 } };
+    int ready_n = poll(pfd, 4, holding && go_fd >= 0 ? 100 : -1);
     if (ready_n < 0) {
       if (errno == EINTR) continue;
       die_errno(125, "poll");
     }
+    if (pfd[3].revents) registry_accept(); /* `sandbox enter`: checked here, started by a helper the init forks */
     if (pfd[2].revents) { /* the first member's program is done: its init holds the pid namespace for the others */
       holding = 1;
       close(done[0]);
@@ -315,6 +324,10 @@ int main(int argc, char **argv) {
     if (pfd[0].revents) {
       struct signalfd_siginfo si;
       if (read(sfd, &si, sizeof si) != sizeof si) continue;
+      if (plan.registry_name && (int)si.ssi_signo == SIG_STOP_NOW) { /* `sandbox stop`: the init, and with it the sandbox */
+        kill((pid_t)pid, SIGKILL);
+        continue;
+      }
       if ((int)si.ssi_signo != SIGCHLD) {
         if (holding && go_fd >= 0 && si.ssi_signo != SIGWINCH) {
           /* ending the first member ends the pid namespace, and with it the others' programs */
@@ -335,6 +348,7 @@ int main(int argc, char **argv) {
   finish_cgroup(&plan, cgroup_kill_fd);
   restore_terminal(&terminal); /* nothing of the sandbox is left to change it again */
   if (go_fd >= 0) close(go_fd);
+  registry_remove();
   if (plan.join_dir && !left) {
     join_lock(plan.join_dir);
     join_update(0, ns_fds, getpid(), plan.join_policy);

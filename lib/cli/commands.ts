@@ -40,6 +40,15 @@ export const COMMANDS: CommandDef[] = [
     ],
   },
   {
+    name: 'ps', args: '[--json]', summary: 'your running sandboxes: name, pid, profile, uptime, usage, command',
+    options: [{ name: '--json', help: 'the sandboxes as JSON' }],
+  },
+  { name: 'enter', args: 'NAME|PID [-- CMD]', summary: 'a shell (or CMD) inside a running sandbox, confined as its program is', complete: 'command' },
+  {
+    name: 'stop', args: 'NAME|PID [--timeout S]', summary: 'end a running sandbox: SIGTERM, then SIGKILL after S seconds (10)',
+    options: [{ name: '--timeout', arg: 'S', help: 'seconds between SIGTERM and the end of everything in the sandbox (default 10)' }],
+  },
+  {
     name: 'doctor', args: '[--json]', summary: 'what this host allows a sandbox, and what to do about it',
     options: [{ name: '--json', help: 'the findings as JSON' }],
   },

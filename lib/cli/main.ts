@@ -83,6 +83,12 @@ export function main(argv: string[], io: RunIo): number {
       const { runSeccompCommand } = require('./seccomp-command') as typeof import('./seccomp-command');
       return runSeccompCommand(sub, io, profilePolicyLoader);
     }
+    case 'ps':
+    case 'enter':
+    case 'stop': {
+      const r = require('./running-commands') as typeof import('./running-commands');
+      return (cmd === 'ps' ? r.runPsCommand : cmd === 'enter' ? r.runEnterCommand : r.runStopCommand)(sub, io);
+    }
     case 'doctor': {
       const { runDoctorCommand } = require('./doctor-command') as typeof import('./doctor-command');
       return runDoctorCommand(sub, io);

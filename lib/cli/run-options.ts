@@ -9,6 +9,7 @@ import { parseCount, parseCpus, parseMode, readSize, MEMORY_FORMS, CPUS_FORMS, P
 import { capabilityNumber } from '../plan/capabilities';
 import { HOSTNAME_RULE, isHostname } from '../plan/hostname';
 import { isJoinKey, JOIN_KEY_RULE } from '../plan/build';
+import { isSandboxName, NAME_RULE } from '../running/registry';
 
 export interface RunRequest {
   spec: SandboxSpec;
@@ -21,6 +22,8 @@ export interface RunRequest {
   fileArgs?: { mode: 'ro' | 'rw' | 'profile'; origin: string };
   /** --rootfs DIR (--rootfs-rw: writable): an image directory as the root. */
   rootfs?: { dir: string; writable: boolean; origin: string };
+  /** --name NAME: how `sandbox ps`, `enter` and `stop` call this sandbox (default: the program's base name and a short id). */
+  name?: string;
 }
 
 interface State {
@@ -218,6 +221,13 @@ export const RUN_OPTIONS: Record<string, OptionDef> = {
   '--share-terminal': { args: [], help: 'keep the terminal\'s session (the default; TIOCSTI, TIOCSETD... filtered; put back as found at the end)', run: (st) => { st.req.spec.newSession = false; } },
   '--die-with-parent': { args: [], help: 'end the sandbox when its parent dies (the default)', run: (st) => { st.req.spec.dieWithParent = true; } },
   '--as-pid-1': { args: [], help: 'run the program as pid 1 (no init)', run: (st) => { st.req.spec.asPid1 = true; } },
+  '--name': {
+    args: ['NAME'], help: 'the sandbox\'s name in sandbox ps, enter and stop (default: the program\'s name and a short id; unique among yours)',
+    run: (st, a, f) => {
+      if (!isSandboxName(a[0])) err(f, a, NAME_RULE);
+      st.req.name = a[0];
+    },
+  },
   '--profile': { args: ['NAME'], help: 'a profile by name or path (default: default)', run: (st, a) => { st.req.profile = a[0]; } },
   '--file-args': {
     args: ['MODE'], help: 'bind the files the command names, alone, ro or rw ("profile": as its fileArgs says); @@ ... @@ (@@u for URIs) marks which',

@@ -184,13 +184,23 @@ export interface Planned {
   /** What the plan was built from, for a compiled plan's checks. */
   spec: SandboxSpec;
   profileFiles: string[];
+  /** --name, when given. */
+  name?: string;
+  /** The profile as `sandbox ps` shows it: its name, "none" for --no-profile. */
+  profileLabel: string;
+}
+
+function profileLabel(p: string | null | undefined): string {
+  if (p === null) return 'none';
+  return path.basename(p ?? 'default').replace(/\.json5?$/, '').replace(/[^\x21-\x7e]/g, '_');
 }
 
 export function planFor(argv: string[], io: RunIo, opts: { compiled?: boolean } = {}): Planned | { help: true } {
   const req = parseRunArgs(argv, process.cwd());
   if (req.help) return { help: true };
   if (opts.compiled && req.fileArgs) throw new SandboxError(`${req.fileArgs.origin}: file arguments can't be compiled into a plan (each launch names its own files): use sandbox run`);
-  const resolved = resolveSpec(chooseProfile(req, io), req.spec, req.command, req.rootfs);
+  const chosen = chooseProfile(req, io);
+  const resolved = resolveSpec(chosen, req.spec, req.command, req.rootfs);
   for (const n of resolved.notes ?? []) io.err(`sandbox: note: ${n}`);
   const forwarded = forwardFiles(req, resolved);
   const command = forwarded.command;
@@ -211,13 +221,21 @@ export function planFor(argv: string[], io: RunIo, opts: { compiled?: boolean } 
   const cgroup = planCgroup(spec.limits, newSandboxId(process.pid), spec.limits ? readCgroupHost() : emptyHost());
   for (const w of cgroup.warnings) io.err(`sandbox: ${w}`);
   if (!req.printPlan) ensureConfigDir(spec.mounts, sandboxConfigDir(process.env));
+  try {
+    // The registry of running sandboxes exists before any plan is built, and stays: hideOwnState covers what exists,
+    // so every sandbox (compiled plans too) has it hidden, even one started before another sandbox made it.
+    const { ensureRegistryDir } = require('../running/registry') as typeof import('../running/registry');
+    ensureRegistryDir(process.getuid ? process.getuid() : 0, process.env);
+  } catch {
+    /* claimName says what is wrong, at launch */
+  }
   const caller = callerContext();
   const { gatherPlanFacts } = require('../host/plan-facts') as typeof import('../host/plan-facts');
   const plan = buildPlan(spec, command, caller, { seccomp: seccompFor(spec), cgroup: cgroup.plan }, gatherPlanFacts(spec, caller, ownFiles()), opts.compiled);
   if (dbus && req.printPlan) dbus.describe(plan);
   if (pulse && req.printPlan) pulse.describe(plan);
   log('plan: %d mounts, argv %o', plan.mounts.length, plan.argv);
-  return { plan, printPlan: req.printPlan, cgroup, spec, profileFiles };
+  return { plan, printPlan: req.printPlan, cgroup, spec, profileFiles, name: req.name, profileLabel: profileLabel(chosen) };
 }
 
 /**
@@ -297,6 +315,8 @@ function checkCommandVisible(plan: Plan, io: RunIo): void {
 }
 
 export function runCommand(argv: string[], io: RunIo): number {
+  const uid = process.getuid ? process.getuid() : 0;
+  const registry = require('../running/registry') as typeof import('../running/registry');
   const r = planFor(argv, io);
   if ('help' in r) {
     io.out(runHelp());
@@ -308,12 +328,31 @@ export function runCommand(argv: string[], io: RunIo): number {
     return 0;
   }
   checkCommandVisible(r.plan, io);
-  if (r.cgroup.setup) {
-    const { createCgroupLeaf } = require('../cgroup/leaf') as typeof import('../cgroup/leaf');
-    r.plan.cgroup = createCgroupLeaf(r.cgroup.setup);
+  // the name is claimed before anything is made for the sandbox, so a name in use leaves nothing behind
+  const enter = !r.plan.asPid1 && !r.plan.joinDir;
+  const fields = { profile: r.profileLabel, command: r.plan.argv, started: Date.now(), cgroup: null as string | null, enter };
+  let entry: ReturnType<typeof registry.claimName> | null = null;
+  try {
+    entry = registry.claimName(r.name, fields, uid, process.env);
+  } catch (e) {
+    // a registry directory someone else made (/tmp/sandbox-UID taken by another user) must not stop every launch
+    if (!(e instanceof registry.RegistryUnavailable) || r.name !== undefined) throw e;
+    io.err(`sandbox: note: ${e.message}: this sandbox runs without a name (sandbox ps, enter and stop won't see it)`);
   }
-  // Loaded only on the launch path: the serializer and koffi.
-  const { serializePlan } = require('../native/serialize') as typeof import('../native/serialize');
-  const { execStage } = require('../native/handoff') as typeof import('../native/handoff');
-  return execStage(serializePlan(r.plan), r.plan.keepFds);
+  try {
+    if (r.cgroup.setup) {
+      const { createCgroupLeaf } = require('../cgroup/leaf') as typeof import('../cgroup/leaf');
+      r.plan.cgroup = createCgroupLeaf(r.cgroup.setup);
+      if (entry) registry.updateEntry(entry, { cgroup: r.plan.cgroup.leaf });
+    }
+    // Loaded only on the launch path: the serializer and koffi.
+    const { serializePlan } = require('../native/serialize') as typeof import('../native/serialize');
+    const { execStage } = require('../native/handoff') as typeof import('../native/handoff');
+    const claimed = entry;
+    const bytes = serializePlan(r.plan, claimed ? (w) => { w.record('registry', claimed.dir, claimed.name, enter); } : undefined);
+    return execStage(bytes, r.plan.keepFds, entry ? `sandbox: ${entry.name} [${r.profileLabel}]` : undefined);
+  } catch (e) {
+    if (entry) registry.removeEntry(entry);
+    throw e;
+  }
 }
