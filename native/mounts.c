@@ -34,8 +34,33 @@ static int open_in_root(const char *path, int flags) {
   return fd;
 }
 
-/* mkdir -p inside the new root; returns an O_PATH fd of the directory or -1 with errno. */
-static int mkdir_in_root(const char *path, unsigned mode) {
+/* Parents made on the way to a destination (bwrap(1)): 0755, less the group and other bits that the
+ * operation's own mode leaves out, so a 0700 directory is not reachable through a 0755 one it implies. */
+static unsigned parent_mode_for(unsigned mode) {
+  unsigned m = 0755;
+  if (!(mode & 0070)) m &= ~0070u;
+  if (!(mode & 0007)) m &= ~0007u;
+  return m;
+}
+
+/* The mode of a directory this operation made, exactly: mkdir's mode is cut by the caller's umask. */
+static int set_made_mode(int dirfd, const char *name, unsigned mode) {
+  char p[64];
+  snprintf(p, sizeof p, "/proc/self/fd/%d", dirfd);
+  int d = open(p, O_DIRECTORY | O_RDONLY | O_CLOEXEC);
+  if (d < 0) return -1;
+  int rc = fchmodat(d, name, mode, AT_SYMLINK_NOFOLLOW);
+  if (rc < 0 && errno == EOPNOTSUPP) rc = fchmodat(d, name, mode, 0); /* glibc without fchmodat2: a fresh dir is no link */
+  int s = errno;
+  close(d);
+  errno = s;
+  return rc;
+}
+
+/* mkdir -p inside the new root; returns an O_PATH fd of the directory or -1 with errno. Only what it makes
+ * gets a mode (parents parent_mode, the last leaf_mode): a directory that exists, perhaps a host directory
+ * bound there, is left as it is. */
+static int mkdir_modes(const char *path, unsigned parent_mode, unsigned leaf_mode) {
   char prefix[PATH_MAX];
   size_t len = strlen(path);
   if (len >= sizeof prefix) { errno = ENAMETOOLONG; return -1; }
@@ -50,7 +75,13 @@ static int mkdir_in_root(const char *path, unsigned mode) {
     if (n > NAME_MAX) { close(cur); errno = ENAMETOOLONG; return -1; }
     memcpy(name, c, n);
     name[n] = 0;
-    if (mkdirat(cur, name, mode) < 0 && errno != EEXIST) { int s = errno; close(cur); errno = s; return -1; }
+    int last = !e[strspn(e, "/")];
+    unsigned mode = last ? leaf_mode : parent_mode;
+    if (mkdirat(cur, name, mode) == 0) {
+      if (set_made_mode(cur, name, mode) < 0) { int s = errno; close(cur); errno = s; return -1; }
+    } else if (errno != EEXIST) {
+      int s = errno; close(cur); errno = s; return -1;
+    }
     memcpy(prefix, path, (size_t)(e - path));
     prefix[e - path] = 0;
     close(cur);
@@ -61,8 +92,12 @@ static int mkdir_in_root(const char *path, unsigned mode) {
   return cur;
 }
 
+static int mkdir_in_root(const char *path, unsigned mode) {
+  return mkdir_modes(path, 0755, mode);
+}
+
 /* Split "/a/b/c" into a directory fd for "/a/b" (created) and "c". */
-static int parent_in_root(const char *path, char *name, size_t namelen) {
+static int parent_in_root_mode(const char *path, char *name, size_t namelen, unsigned parent_mode) {
   const char *slash = strrchr(path, '/');
   size_t n = strlen(slash + 1);
   if (n == 0 || n >= namelen) { errno = EINVAL; return -1; }
@@ -71,16 +106,21 @@ static int parent_in_root(const char *path, char *name, size_t namelen) {
   size_t dn = (size_t)(slash - path);
   memcpy(dir, path, dn);
   dir[dn] = 0;
-  return mkdir_in_root(dn ? dir : "/", 0755);
+  return mkdir_modes(dn ? dir : "/", parent_mode, parent_mode);
 }
 
-/* Make the destination exist as a directory or a file, and return an O_PATH fd to it. */
-static int make_dest(const char *dst, int want_dir, unsigned mode) {
-  if (want_dir) return mkdir_in_root(dst, mode);
+static int parent_in_root(const char *path, char *name, size_t namelen) {
+  return parent_in_root_mode(path, name, namelen, 0755);
+}
+
+/* Make the destination exist as a directory or a file, and return an O_PATH fd to it. A file made here is
+ * a mount point, 0444 as bwrap makes them; parents get parent_mode. */
+static int make_dest_modes(const char *dst, int want_dir, unsigned mode, unsigned parent_mode) {
+  if (want_dir) return mkdir_modes(dst, parent_mode, mode);
   int fd = open_in_root(dst, O_PATH);
   if (fd >= 0) return fd;
   char name[NAME_MAX + 1];
-  int parent = parent_in_root(dst, name, sizeof name);
+  int parent = parent_in_root_mode(dst, name, sizeof name, parent_mode);
   if (parent < 0) return -1;
   /* O_PATH parent: create through its /proc/self/fd link, still resolved without following name */
   char p[64];
@@ -88,11 +128,16 @@ static int make_dest(const char *dst, int want_dir, unsigned mode) {
   int dfd = open(p, O_DIRECTORY | O_RDONLY | O_CLOEXEC);
   close(parent);
   if (dfd < 0) return -1;
-  int f = openat(dfd, name, O_CREAT | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, mode);
+  int f = openat(dfd, name, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, mode);
+  if (f >= 0 && fchmod(f, mode) < 0) { int s = errno; close(f); close(dfd); errno = s; return -1; }
   if (f < 0 && errno != EEXIST) { int s = errno; close(dfd); errno = s; return -1; }
   if (f >= 0) close(f);
   close(dfd);
   return open_in_root(dst, O_PATH);
+}
+
+static int make_dest(const char *dst, int want_dir, unsigned mode) {
+  return make_dest_modes(dst, want_dir, mode, 0755);
 }
 
 static void attach(int tree, int dstfd, const char *origin, const char *dst) {
@@ -113,16 +158,20 @@ static int new_fs(const char *fstype, const char *origin, const char *const *opt
 }
 
 /* A fresh filesystem of type fstype mounted at dst (a directory inside the new root). */
-static void mount_fresh(const char *fstype, const char *dst, const char *origin, const char *const *opts, unsigned attrs) {
+static void mount_fresh_modes(const char *fstype, const char *dst, const char *origin, const char *const *opts, unsigned attrs, unsigned parent_mode) {
   int fs = new_fs(fstype, origin, opts);
   int mnt = sys_fsmount(fs, FSMOUNT_CLOEXEC, attrs);
   if (mnt < 0) die_errno(125, "%s: fsmount %s", origin, fstype);
   close(fs);
-  int d = mkdir_in_root(dst, 0755);
+  int d = mkdir_modes(dst, parent_mode, 0755);
   if (d < 0) die_errno(125, "%s: create %s", origin, dst);
   attach(mnt, d, origin, dst);
   close(d);
   close(mnt);
+}
+
+static void mount_fresh(const char *fstype, const char *dst, const char *origin, const char *const *opts, unsigned attrs) {
+  mount_fresh_modes(fstype, dst, origin, opts, attrs, 0755);
 }
 
 static void mount_tmpfs(const char *dst, uint64_t size, unsigned mode, const char *origin, unsigned attrs) {
@@ -130,7 +179,7 @@ static void mount_tmpfs(const char *dst, uint64_t size, unsigned mode, const cha
   snprintf(sz, sizeof sz, "%llu", (unsigned long long)size);
   snprintf(md, sizeof md, "%o", mode);
   const char *opts[] = { "mode", md, size ? "size" : NULL, sz, NULL };
-  mount_fresh("tmpfs", dst, origin, opts, attrs);
+  mount_fresh_modes("tmpfs", dst, origin, opts, attrs, parent_mode_for(mode));
 }
 
 /* Set attributes on every mount of a tree; flags the kernel locked are never cleared, only added to. */
@@ -400,7 +449,7 @@ void build_root(const struct plan *plan) {
       if (trees[i] < 0) break; /* a -try source that is missing */
       struct stat st;
       if (fstat(trees[i], &st) < 0) die_errno(125, "%s", o->origin);
-      d = make_dest(o->u.bind.dst, S_ISDIR(st.st_mode), S_ISDIR(st.st_mode) ? 0755 : 0644);
+      d = make_dest(o->u.bind.dst, S_ISDIR(st.st_mode), S_ISDIR(st.st_mode) ? 0755 : 0444);
       if (d < 0) die_errno(125, "%s: create %s", o->origin, o->u.bind.dst);
       uint64_t attrs = MOUNT_ATTR_NOSUID;
       if (!(o->u.bind.flags & BIND_DEV)) attrs |= MOUNT_ATTR_NODEV;
@@ -427,9 +476,9 @@ void build_root(const struct plan *plan) {
       mount_fresh("mqueue", o->u.path.dst, o->origin, NULL, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC);
       break;
     case OP_DIR:
-      d = mkdir_in_root(o->u.dir.dst, o->u.dir.mode);
+      /* a directory that exists (a bound host directory among them) keeps its mode, as bwrap(1) says */
+      d = mkdir_modes(o->u.dir.dst, parent_mode_for(o->u.dir.mode), o->u.dir.mode);
       if (d < 0) die_errno(125, "%s", o->origin);
-      chmod_fd(d, o->u.dir.mode, o->origin);
       close(d);
       break;
     case OP_SYMLINK: {
@@ -461,14 +510,14 @@ void build_root(const struct plan *plan) {
         int tree = clone_tree(scratch, 0);
         if (tree < 0) die_errno(125, "%s: clone data file", o->origin);
         set_attrs(tree, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | ((dd->flags & DATA_RO) ? MOUNT_ATTR_RDONLY : 0), 0, o->origin, dd->dst);
-        d = make_dest(dd->dst, 0, 0644);
+        d = make_dest_modes(dd->dst, 0, 0444, parent_mode_for(dd->mode));
         if (d < 0) die_errno(125, "%s: create %s", o->origin, dd->dst);
         attach(tree, d, o->origin, dd->dst);
         close(tree);
         close(d);
       } else {
         char name[NAME_MAX + 1], p[64];
-        int parent = parent_in_root(dd->dst, name, sizeof name);
+        int parent = parent_in_root_mode(dd->dst, name, sizeof name, parent_mode_for(dd->mode));
         if (parent < 0) die_errno(125, "%s", o->origin);
         snprintf(p, sizeof p, "/proc/self/fd/%d", parent);
         int dfd = open(p, O_DIRECTORY | O_RDONLY | O_CLOEXEC);
@@ -481,7 +530,7 @@ void build_root(const struct plan *plan) {
         close(dfd);
         close(parent);
       }
-      close(dd->fd);
+      close(dd->fd); /* consumed, a standard descriptor too (--file 0 DST), as bwrap does */
       break;
     }
     case OP_CHMOD: {

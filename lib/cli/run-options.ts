@@ -69,11 +69,13 @@ function push(st: State, op: MountOp): void {
 const bind = (readOnly: boolean, devices: boolean, optional: boolean): Handler => (st, a, f) =>
   push(st, { op: 'bind', src: source(st, f, a, a[0]), dst: dest(f, a, a[1]), readOnly, devices, optional, origin: origin(f, a) });
 
+// Modes as bwrap(1) gives them: --file 0666, --bind-data and --ro-bind-data 0600. A standard descriptor may be
+// read too (--file 0 DST reads the standard input, and consumes it, as bwrap does).
 const data = (mount: boolean, readOnly: boolean): Handler => (st, a, f) => {
   const fd = parseCount(a[0], 1 << 20);
-  if (fd === undefined || fd < 3) err(f, a, `'${a[0]}' is not a descriptor number (3 or more)`);
-  push(st, { op: 'data', fd, dst: dest(f, a, a[1]), mode: takePerms(st, readOnly ? 0o444 : 0o644), mount, readOnly, origin: origin(f, a) });
-  st.req.spec.keepFds.push(fd);
+  if (fd === undefined) err(f, a, `'${a[0]}' is not a descriptor number`);
+  push(st, { op: 'data', fd, dst: dest(f, a, a[1]), mode: takePerms(st, mount ? 0o600 : 0o666), mount, readOnly, origin: origin(f, a) });
+  if (fd > 2) st.req.spec.keepFds.push(fd);
 };
 
 const device = (required: boolean): Handler => (st, a, f) => {
@@ -122,11 +124,17 @@ export const RUN_OPTIONS: Record<string, OptionDef> = {
   },
   '--size': {
     args: ['BYTES'], help: 'size of the next --tmpfs (512M, 2G or bytes)',
-    run: (st, a, f) => { st.nextSize = parseSize(a[0]) ?? err(f, a, `'${a[0]}' is not a size (like 64M or 1G)`); },
+    run: (st, a, f) => {
+      if (st.nextSize !== undefined) throw new SandboxError('--size given twice for the same action');
+      st.nextSize = parseSize(a[0]) ?? err(f, a, `'${a[0]}' is not a size (like 64M or 1G)`);
+    },
   },
   '--perms': {
     args: ['OCTAL'], help: 'mode of the next --tmpfs, --dir, --file or --bind-data',
-    run: (st, a, f) => { st.nextPerms = parseMode(a[0]) ?? err(f, a, `'${a[0]}' is not an octal mode (like 0755)`); },
+    run: (st, a, f) => {
+      if (st.nextPerms !== undefined) throw new SandboxError('--perms given twice for the same action');
+      st.nextPerms = parseMode(a[0]) ?? err(f, a, `'${a[0]}' is not an octal mode (like 0755)`);
+    },
   },
   '--proc': { args: ['DST'], help: 'mount a new procfs on DST', run: (st, a, f) => push(st, { op: 'proc', dst: dest(f, a, a[0]), origin: origin(f, a) }) },
   '--dev': { args: ['DST'], help: 'mount a minimal /dev on DST', run: (st, a, f) => push(st, { op: 'dev', dst: dest(f, a, a[0]), origin: origin(f, a) }) },
@@ -282,9 +290,14 @@ export function parseRunArgs(argv: string[], cwd: string): RunRequest {
       i += 1 + def.args.length;
     }
     def.run(st, args, flag);
+    // --perms and --size belong to the very next operation (bwrap's rule, and its wording): one that can't take them is an error
+    if (flag !== '--perms' && flag !== '--size') {
+      if (st.nextPerms !== undefined) throw new SandboxError('--perms must be followed by an option that creates a file');
+      if (st.nextSize !== undefined) throw new SandboxError('--size must be followed by --tmpfs');
+    }
   }
-  if (st.nextSize !== undefined) throw new SandboxError('--size: must come before the --tmpfs it sizes');
-  if (st.nextPerms !== undefined) throw new SandboxError('--perms: must come before the operation it applies to');
+  if (st.nextPerms !== undefined) throw new SandboxError('--perms must be followed by an option that creates a file');
+  if (st.nextSize !== undefined) throw new SandboxError('--size must be followed by --tmpfs');
   if (st.req.rootfs && st.req.rootfs.dir === '') throw new SandboxError('--rootfs-rw: needs --rootfs DIR');
   st.req.command = argv.slice(i);
   return st.req;
