@@ -116,6 +116,8 @@ static int plan_parse_inner(struct reader *rr, struct plan *plan) {
   if (!a.base) return fail(rr, "out of memory");
   plan->storage = a.base;
   size_t cap_env = 0, cap_argv = 0, cap_ops = 0, cap_fds = 0, cap_rm = 0, cap_keep = 0, cap_unset = 0, cap_inputs = 0, cap_ll = 0;
+  size_t cap_locks = 0, cap_filters = 0; /* bwrap mode */
+  plan->bw.info_fd = plan->bw.json_status_fd = plan->bw.sync_fd = plan->bw.block_fd = -1;
   uint64_t v;
   int seen_end = 0, items = 0;
 
@@ -233,6 +235,23 @@ static int plan_parse_inner(struct reader *rr, struct plan *plan) {
     } else if (!strcmp(kw, "cgroup-remove")) {
       GROW(plan->cgroup_remove, plan->n_cgroup_remove, cap_rm, const char *);
       if (!(plan->cgroup_remove[plan->n_cgroup_remove++] = path_token(rr, &a, "cgroup-remove"))) return -1;
+    /* --- bwrap mode records (issue 17; native/bwrap.c carries them out) --- */
+    } else if (!strcmp(kw, "argv0")) {
+      if (!(plan->bw.argv0 = string_token(rr, &a))) return -1;
+    } else if (!strcmp(kw, "info-fd") || !strcmp(kw, "json-status-fd") || !strcmp(kw, "sync-fd") || !strcmp(kw, "block-fd")) {
+      if (number_token(rr, &a, 1u << 20, &v) < 0) return -1;
+      int *f = kw[0] == 'i' ? &plan->bw.info_fd : kw[0] == 'j' ? &plan->bw.json_status_fd : kw[1] == 'y' ? &plan->bw.sync_fd : &plan->bw.block_fd;
+      *f = (int)v;
+    } else if (!strcmp(kw, "lock-file")) {
+      GROW(plan->bw.lock_files, plan->bw.n_lock_files, cap_locks, const char *);
+      if (!(plan->bw.lock_files[plan->bw.n_lock_files++] = path_token(rr, &a, "lock-file"))) return -1;
+    } else if (!strcmp(kw, "seccomp-extra")) {
+      GROW(plan->bw.filters, plan->bw.n_filters, cap_filters, struct bwrap_filter);
+      struct bwrap_filter *f = &plan->bw.filters[plan->bw.n_filters++];
+      if (!(f->origin = string_token(rr, &a))) return -1;
+      if (token(rr, &f->bpf, &f->len) < 0) return -1;
+      if (f->len == 0 || f->len % 8 || f->len / 8 > 4096) return fail(rr, "seccomp program of %zu bytes is not 1 to 4096 instructions", f->len);
+    /* --- end of bwrap mode records --- */
     } else {
       /* mount operations: keyword, origin, then fields */
       struct op o;
@@ -330,5 +349,7 @@ void plan_free(struct plan *plan) {
   free(plan->env_unset);
   free(plan->inputs);
   free(plan->landlock_paths);
+  free(plan->bw.lock_files); /* bwrap mode */
+  free(plan->bw.filters);
   memset(plan, 0, sizeof *plan);
 }

@@ -7,6 +7,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "bwrap.h" /* bwrap mode (issue 17): struct bwrap_plan */
+
 #define PLAN_VERSION 1
 #define PLAN_MAX_SIZE (64u << 20)
 #define PLAN_MAX_ITEMS 65536
@@ -79,6 +81,7 @@ struct plan {
   const char **env_unset; size_t n_env_unset;
   struct plan_input { const char *path; int kind; uint64_t a, b, c; } *inputs; size_t n_inputs;
   const char *boot_id;  /* the boot the plan was compiled in: its input-node records hold only in that boot */
+  struct bwrap_plan bw; /* bwrap mode: argv0, info/status/sync/block descriptors, lock files, extra filters */
   char *storage;        /* owns every string above */
 };
 

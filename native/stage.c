@@ -279,12 +279,13 @@ static void install_seccomp(const struct plan *plan) {
   if (!plan->bpf) return;
   struct sock_fprog prog = { (unsigned short)(plan->bpf_len / 8), (struct sock_filter *)(void *)plan->bpf };
   if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) < 0) die_errno(125, "%s: install seccomp filter", plan->seccomp_origin);
+  bwrap_install_filters(plan); /* bwrap mode: --seccomp, --add-seccomp-fd */
 }
 
 /* execvpe with the plan's environment; exit 127 when not found, 126 when not executable. */
 static void exec_program(const struct plan *plan) {
   const char *cmd = plan->argv[0];
-  char *const *argv = (char *const *)plan->argv;
+  char *const *argv = bwrap_program_argv(plan); /* bwrap mode: --argv0 */
   char *const *envp = (char *const *)plan->env;
   if (strchr(cmd, '/')) {
     execve(cmd, argv, envp);
@@ -983,6 +984,7 @@ static __attribute__((noreturn)) void child_main(const struct child_args *ca) {
   ssize_t n;
   do n = read(ca->sync_fd, &go, 1); while (n < 0 && errno == EINTR);
   if (n != 1) _exit(125); /* the monitor is gone */
+  bwrap_child_start(plan); /* bwrap mode: the monitor's descriptors */
   if (plan->share_pid && (init_reaper = open_reaper()).proc_fd < 0) die_errno(125, "open the host's /proc");
 
   if (mount(NULL, "/", NULL, MS_SLAVE | MS_REC, NULL) < 0) die_errno(125, "make / a slave mount");
@@ -1003,6 +1005,7 @@ static __attribute__((noreturn)) void child_main(const struct child_args *ca) {
     close(ca->sync_fd);
   }
   if (plan->new_session && setsid() < 0) die_errno(125, "setsid");
+  bwrap_init_ready(plan); /* bwrap mode: --lock-file, --block-fd */
   finish_init(plan);
 }
 
@@ -1371,6 +1374,7 @@ int main(int argc, char **argv) {
     write_file(path, line);
   }
   if (!member && write(sync[1], "1", 1) != 1) die_errno(125, "release the sandbox");
+  bwrap_monitor_started(&plan, (pid_t)pid); /* bwrap mode: --info-fd, --json-status-fd */
   if (plan.join_dir && !member) {
     /* once its namespaces are complete, this sandbox is a member others may join; a failed start just ends */
     char r;
@@ -1458,9 +1462,9 @@ int main(int argc, char **argv) {
   }
   if (have_record) {
     print_error_record(&plan, &rec);
-    return rec.exit_code;
+    return bwrap_monitor_exit(&plan, rec.exit_code);
   }
-  if (WIFEXITED(status)) return WEXITSTATUS(status);
-  if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
-  return 125;
+  if (WIFEXITED(status)) return bwrap_monitor_exit(&plan, WEXITSTATUS(status)); /* bwrap mode: the status line */
+  if (WIFSIGNALED(status)) return bwrap_monitor_exit(&plan, 128 + WTERMSIG(status));
+  return bwrap_monitor_exit(&plan, 125);
 }

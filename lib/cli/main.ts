@@ -3,7 +3,8 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import minimist from 'minimist';
-import { SandboxError, EXIT } from '../errors';
+import { SandboxError, EXIT, errnoMessage } from '../errors';
+import { diagnostic, setProgram } from './program';
 import { packageRoot } from '../paths';
 import { runCommand, setLaunchParent, type RunIo } from './run';
 
@@ -21,6 +22,8 @@ Commands:
   seccomp groups                         the syscall groups (@mount, @privileged, ...)
   seccomp explain PROFILE SYSCALL        what the compiled filter does for SYSCALL, and which rule decided
   doctor [--json]                        what this host allows a sandbox, and what to do about it
+  bwrap [OPTIONS] [--] PROGRAM [ARGS...] bubblewrap's command line (bwrap mode; sandbox bwrap --help)
+  install-bwrap-link DIR                 a link DIR/bwrap to sandbox: programs that run bwrap get bwrap mode
   desktop install|list|remove APP        menu entries and ~/.local/bin wrappers that run APP in a sandbox
   --help                                 this help
   --version                              the version
@@ -77,6 +80,10 @@ export function main(argv: string[], io: RunIo): number {
   if (cmd === undefined) throw new SandboxError('no command given (see sandbox --help)');
   switch (cmd) {
     case 'run': return runCommand(sub, io);
+    case 'bwrap':
+      setProgram('bwrap');
+      return runCommand(sub, io, { bwrap: true });
+    case 'install-bwrap-link': return installBwrapLink(sub, io);
     case 'compile': {
       const { runCompileCommand } = require('./compile') as typeof import('./compile');
       return runCompileCommand(sub, io);
@@ -102,6 +109,39 @@ export function main(argv: string[], io: RunIo): number {
   }
 }
 
+/** `sandbox install-bwrap-link DIR`: DIR/bwrap, a symbolic link to the launcher (native/launch.c runs it in bwrap mode). */
+function installBwrapLink(args: string[], io: RunIo): number {
+  if (args.length !== 1 || args[0].startsWith('-')) throw new SandboxError('usage: sandbox install-bwrap-link DIR');
+  const dir = path.resolve(args[0]);
+  const link = path.join(dir, 'bwrap');
+  const target = path.join(packageRoot(), 'bin', 'sandbox');
+  let st: fs.Stats;
+  try {
+    st = fs.statSync(dir);
+  } catch (e) {
+    throw new SandboxError(`${dir}: ${errnoMessage((e as NodeJS.ErrnoException).code)}`);
+  }
+  if (!st.isDirectory()) throw new SandboxError(`${dir}: not a directory`);
+  let existing: string | null = null;
+  try {
+    existing = fs.readlinkSync(link);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'EINVAL') throw new SandboxError(`${link} exists and is not a link: remove it first (it may be bubblewrap itself)`);
+    if (code !== 'ENOENT') throw new SandboxError(`${link}: ${errnoMessage(code)}`);
+  }
+  if (existing !== null && path.resolve(dir, existing) !== target) throw new SandboxError(`${link} is a link to ${existing}: remove it first`);
+  if (existing === null) {
+    try {
+      fs.symlinkSync(target, link);
+    } catch (e) {
+      throw new SandboxError(`${link}: ${errnoMessage((e as NodeJS.ErrnoException).code)}`);
+    }
+  }
+  io.out(`${link} -> ${target}`);
+  return 0;
+}
+
 /** The entry: prints one line for any error, sets process.exitCode, never a stack trace unless DEBUG asks. */
 export function entry(parentPid?: number): void {
   if (parentPid) setLaunchParent(parentPid);
@@ -113,11 +153,11 @@ export function entry(parentPid?: number): void {
     process.exitCode = main(process.argv.slice(2), io);
   } catch (e) {
     if (e instanceof SandboxError) {
-      io.err(`sandbox: ${e.message}`);
+      io.err(diagnostic(3, e.message));
       process.exitCode = e.exitCode;
     } else {
       const msg = e instanceof Error ? e.message : String(e);
-      io.err(`sandbox: internal error: ${msg.split('\n')[0]}`);
+      io.err(diagnostic(3, `internal error: ${msg.split('\n')[0]}`));
       if (/sandbox/.test(process.env.DEBUG ?? '') && e instanceof Error) process.stderr.write(`${e.stack}\n`);
       process.exitCode = EXIT.SANDBOX;
     }

@@ -14,30 +14,39 @@ export interface RunRequest {
   profile: string | null | undefined;
   printPlan: boolean;
   help: boolean;
+  /** bwrap mode's --version */
+  bwrapVersion?: boolean;
   command: string[];
   /** --file-args MODE: the command's file arguments bound alone (lib/plan/file-args.ts); "profile": as the profile's fileArgs says. */
   fileArgs?: { mode: 'ro' | 'rw' | 'profile'; origin: string };
   /** --rootfs DIR (--rootfs-rw: writable): an image directory as the root. */
   rootfs?: { dir: string; writable: boolean; origin: string };
+  /** Said on stderr before the sandbox starts (a second --chdir). */
+  warnings: string[];
+  /** What only bwrap mode has (lib/cli/bwrap.ts): set by its own options. */
+  bwrap?: import('./bwrap').BwrapRequest;
 }
 
-interface State {
+export interface State {
   req: RunRequest;
   cwd: string;
   /** --size and --perms apply to the next operation that takes them */
   nextSize?: number;
   nextPerms?: number;
+  /** bwrap mode: the command line is bubblewrap's (lib/cli/bwrap.ts) */
+  bwrap: boolean;
+  chdirSeen?: boolean;
 }
 
-type Handler = (st: State, args: string[], flag: string) => void;
-interface OptionDef { args: string[]; help: string; run: Handler }
+export type Handler = (st: State, args: string[], flag: string) => void;
+export interface OptionDef { args: string[]; help: string; run: Handler }
 
-function err(flag: string, args: string[], msg: string): never {
+export function err(flag: string, args: string[], msg: string): never {
   throw new SandboxError(`${[flag, ...args].join(' ')}: ${msg}`);
 }
 
 /** Destinations are inside the sandbox: absolute, normalised, no "..". */
-function dest(flag: string, args: string[], p: string): string {
+export function dest(flag: string, args: string[], p: string): string {
   if (!p.startsWith('/')) err(flag, args, `destination '${p}' must be an absolute path`);
   if (p.split('/').includes('..')) err(flag, args, `destination '${p}' must not contain '..'`);
   if (p.includes('\0')) err(flag, args, 'path contains a NUL byte');
@@ -45,24 +54,24 @@ function dest(flag: string, args: string[], p: string): string {
 }
 
 /** Sources are on the host: relative to the current directory, like bubblewrap. */
-function source(st: State, flag: string, args: string[], p: string): string {
+export function source(st: State, flag: string, args: string[], p: string): string {
   if (p === '') err(flag, args, 'empty source path');
   if (p.includes('\0')) err(flag, args, 'path contains a NUL byte');
   const abs = path.posix.resolve(st.cwd, p);
   return abs;
 }
 
-function origin(flag: string, args: string[]): string {
+export function origin(flag: string, args: string[]): string {
   return [flag, ...args].join(' ');
 }
 
-function takePerms(st: State, fallback: number): number {
+export function takePerms(st: State, fallback: number): number {
   const m = st.nextPerms ?? fallback;
   st.nextPerms = undefined;
   return m;
 }
 
-function push(st: State, op: MountOp): void {
+export function push(st: State, op: MountOp): void {
   st.req.spec.mounts.push(op);
 }
 
@@ -196,7 +205,14 @@ export const RUN_OPTIONS: Record<string, OptionDef> = {
       st.req.spec.hostname = a[0];
     },
   },
-  '--chdir': { args: ['DIR'], help: 'working directory inside (default: the current one if visible, else /)', run: (st, a, f) => { st.req.spec.cwd = dest(f, a, a[0]); } },
+  '--chdir': {
+    args: ['DIR'], help: 'working directory inside (default: the current one if visible, else /)',
+    run: (st, a, f) => {
+      if (st.chdirSeen) st.req.warnings.push('Only the last --chdir option will take effect');
+      st.chdirSeen = true;
+      st.req.spec.cwd = dest(f, a, a[0]);
+    },
+  },
   '--setenv': {
     args: ['VAR', 'VALUE'], help: 'set an environment variable',
     run: (st, a, f) => {
@@ -209,7 +225,11 @@ export const RUN_OPTIONS: Record<string, OptionDef> = {
     args: ['VAR'], help: 'remove an environment variable',
     run: (st, a) => { st.req.spec.env.unset.push(a[0]); delete st.req.spec.env.set[a[0]]; },
   },
-  '--clearenv': { args: [], help: 'start from an empty environment', run: (st) => { st.req.spec.env.clear = true; } },
+  '--clearenv': {
+    // as bwrap(1): what an earlier --setenv set goes too; only later ones (and PWD, in bwrap mode) are left
+    args: [], help: 'start from an empty environment (only later --setenv are kept)',
+    run: (st) => { st.req.spec.env.clear = true; st.req.spec.env.set = {}; },
+  },
   '--cap-add': {
     args: ['CAP'], help: 'keep a capability inside (e.g. CAP_NET_ADMIN; useful with --uid 0)',
     run: (st, a, f) => {
@@ -263,10 +283,24 @@ export const RUN_OPTIONS: Record<string, OptionDef> = {
 };
 
 /** bubblewrap flags that are always in force here, accepted so command lines carry over. */
-const ALWAYS_ON = ['--unshare-all', '--unshare-user', '--unshare-user-try', '--unshare-pid', '--unshare-ipc', '--unshare-uts', '--unshare-cgroup', '--unshare-cgroup-try'];
+export const ALWAYS_ON = ['--unshare-all', '--unshare-user', '--unshare-user-try', '--unshare-pid', '--unshare-ipc', '--unshare-uts', '--unshare-cgroup', '--unshare-cgroup-try'];
 
-export function parseRunArgs(argv: string[], cwd: string): RunRequest {
-  const st: State = { req: { spec: emptySpec(), profile: undefined, printPlan: false, help: false, command: [] }, cwd };
+export interface ParseOptions {
+  /** The options to know (default RUN_OPTIONS); bwrap mode passes bubblewrap's set. */
+  table?: Record<string, OptionDef>;
+  bwrap?: boolean;
+  /** Options that are always in force and take no value (default ALWAYS_ON). */
+  alwaysOn?: readonly string[];
+  unknown?: (flag: string) => string;
+  /** Defaults of this mode, set before the options are read. */
+  initial?: (spec: SandboxSpec) => void;
+}
+
+export function parseRunArgs(argv: string[], cwd: string, opts: ParseOptions = {}): RunRequest {
+  const table = opts.table ?? RUN_OPTIONS;
+  const alwaysOn = opts.alwaysOn ?? ALWAYS_ON;
+  const st: State = { req: { spec: emptySpec(), profile: undefined, printPlan: false, help: false, command: [], warnings: [] }, cwd, bwrap: !!opts.bwrap };
+  opts.initial?.(st.req.spec);
   let i = 0;
   while (i < argv.length) {
     const arg = argv[i];
@@ -275,10 +309,10 @@ export function parseRunArgs(argv: string[], cwd: string): RunRequest {
     let flag = arg;
     let inline: string | undefined;
     const eq = arg.indexOf('=');
-    if (arg.startsWith('--') && eq > 0) { flag = arg.slice(0, eq); inline = arg.slice(eq + 1); }
-    if (ALWAYS_ON.includes(flag) && inline === undefined) { i++; continue; }
-    const def = Object.prototype.hasOwnProperty.call(RUN_OPTIONS, flag) ? RUN_OPTIONS[flag] : undefined;
-    if (!def) throw new SandboxError(`${flag}: unknown option (see sandbox run --help)`);
+    if (!opts.bwrap && arg.startsWith('--') && eq > 0) { flag = arg.slice(0, eq); inline = arg.slice(eq + 1); }
+    if (alwaysOn.includes(flag) && inline === undefined) { i++; continue; }
+    const def = Object.prototype.hasOwnProperty.call(table, flag) ? table[flag] : undefined;
+    if (!def) throw new SandboxError(opts.unknown ? opts.unknown(flag) : `${flag}: unknown option (see sandbox run --help)`);
     let args: string[];
     if (inline !== undefined) {
       if (def.args.length !== 1) throw new SandboxError(`${flag}: takes ${def.args.length ? def.args.join(' ') : 'no value'}, not '=${inline}'`);

@@ -6,6 +6,8 @@ import { packageRoot } from '../paths';
 import { SandboxError, EXIT } from '../errors';
 import { hiddenCommand, hiddenArguments, hiddenMessage, type HostLookup } from '../plan/hidden';
 import { parseRunArgs, runHelp, type RunRequest } from './run-options';
+import { parseBwrapArgs, bwrapHelp, bwrapSeccompPolicy, checkBwrapSources, finishBwrapPlan, BWRAP_VERSION } from './bwrap';
+import { diagnostic, programName, setProgram } from './program';
 import { buildPlan, type CallerContext } from '../plan/build';
 import { emptySpec, mergeSpecs, type SandboxSpec } from '../plan/spec';
 import type { Plan } from '../plan/types';
@@ -25,6 +27,10 @@ export interface RunIo {
 let launchParent = 0;
 export function setLaunchParent(pid: number): void {
   launchParent = pid;
+}
+
+function packageVersion(): string {
+  return (JSON.parse(fs.readFileSync(path.join(packageRoot(), 'package.json'), 'utf8')) as { version: string }).version;
 }
 
 function callerContext(): CallerContext {
@@ -170,12 +176,14 @@ export interface Planned {
   profileFiles: string[];
 }
 
-export function planFor(argv: string[], io: RunIo, opts: { compiled?: boolean } = {}): Planned | { help: true } {
-  const req = parseRunArgs(argv, process.cwd());
-  if (req.help) return { help: true };
+export function planFor(argv: string[], io: RunIo, opts: { compiled?: boolean; bwrap?: boolean } = {}): Planned | { help: true; version?: boolean } {
+  const req = opts.bwrap ? parseBwrapArgs(argv, process.cwd()) : parseRunArgs(argv, process.cwd());
+  if (req.bwrap?.levelPrefix) setProgram(programName(), true);
+  if (req.help) return { help: true, version: req.bwrapVersion };
+  for (const w of req.warnings) io.err(diagnostic(4, w));
   if (opts.compiled && req.fileArgs) throw new SandboxError(`${req.fileArgs.origin}: file arguments can't be compiled into a plan (each launch names its own files): use sandbox run`);
   const resolved = resolveSpec(chooseProfile(req, io), req.spec, req.command, req.rootfs);
-  for (const n of resolved.notes ?? []) io.err(`sandbox: note: ${n}`);
+  for (const n of resolved.notes ?? []) io.err(diagnostic(5, `note: ${n}`));
   const forwarded = forwardFiles(req, resolved);
   const command = forwarded.command;
   let spec = forwarded.spec;
@@ -193,9 +201,16 @@ export function planFor(argv: string[], io: RunIo, opts: { compiled?: boolean } 
   if (pulse && !req.printPlan) spec = mergeSpecs(spec, pulse.spec);
   // The sandbox id names the monitor (this pid: the launcher execs it), so a later run can tell a stale leaf.
   const cgroup = planCgroup(spec.limits, newSandboxId(process.pid), spec.limits ? readCgroupHost() : emptyHost());
-  for (const w of cgroup.warnings) io.err(`sandbox: ${w}`);
+  for (const w of cgroup.warnings) io.err(diagnostic(4, w));
+  if (req.bwrap) {
+    // bwrap mode: the base filter less its namespaces item, bubblewrap's words for a missing source
+    const policy = bwrapSeccompPolicy(req.bwrap);
+    if (policy) spec = { ...spec, seccomp: { policy, origin: 'bwrap mode' } };
+    checkBwrapSources(spec);
+  }
   if (!req.printPlan) ensureConfigDir(spec.mounts, sandboxConfigDir(process.env));
-  const plan = buildPlan(spec, command, callerContext(), { seccomp: seccompFor(spec), cgroup: cgroup.plan }, ownFiles(), opts.compiled);
+  let plan = buildPlan(spec, command, callerContext(), { seccomp: seccompFor(spec), cgroup: cgroup.plan }, ownFiles(), opts.compiled);
+  if (req.bwrap) plan = finishBwrapPlan(plan, spec, req.bwrap, process.env);
   if (dbus && req.printPlan) dbus.describe(plan);
   if (pulse && req.printPlan) pulse.describe(plan);
   log('plan: %d mounts, argv %o', plan.mounts.length, plan.argv);
@@ -275,13 +290,14 @@ function checkCommandVisible(plan: Plan, io: RunIo): void {
   const hostCwd = plan.cwdFallback && plan.cwd === '/' ? process.cwd() : plan.cwd;
   const cmd = hiddenCommand(plan, hostCwd, hostLookup);
   if (cmd) throw new SandboxError(hiddenMessage(cmd), EXIT.NOT_FOUND);
-  for (const a of hiddenArguments(plan, hostCwd, hostLookup)) io.err(`sandbox: note: ${hiddenMessage(a)}`);
+  for (const a of hiddenArguments(plan, hostCwd, hostLookup)) io.err(diagnostic(5, `note: ${hiddenMessage(a)}`));
 }
 
-export function runCommand(argv: string[], io: RunIo): number {
-  const r = planFor(argv, io);
+export function runCommand(argv: string[], io: RunIo, mode: { bwrap?: boolean } = {}): number {
+  const r = planFor(argv, io, mode);
   if ('help' in r) {
-    io.out(runHelp());
+    if (mode.bwrap) io.out(r.version ? `bubblewrap ${BWRAP_VERSION} (sandbox ${packageVersion()})` : bwrapHelp());
+    else io.out(runHelp());
     return 0;
   }
   if (r.printPlan) {

@@ -62,6 +62,17 @@ export function serializePlan(plan: Plan, extra: Array<Array<string | number>> =
     if (plan.cgroup.pidsLabel) w.record('cgroup-pids-label', plan.cgroup.pidsLabel);
     for (const p of plan.cgroup.removeAlso) w.record('cgroup-remove', p);
   }
+  // bwrap mode (native/bwrap.c) -- new records, kept together for the port onto the shared record table
+  if (plan.bwrap) {
+    const b = plan.bwrap;
+    if (b.argv0 !== undefined) w.record('argv0', b.argv0);
+    if (b.infoFd !== undefined) w.record('info-fd', b.infoFd);
+    if (b.jsonStatusFd !== undefined) w.record('json-status-fd', b.jsonStatusFd);
+    if (b.syncFd !== undefined) w.record('sync-fd', b.syncFd);
+    if (b.blockFd !== undefined) w.record('block-fd', b.blockFd);
+    for (const l of b.lockFiles) w.record('lock-file', l);
+    for (const s of b.seccomp) w.record('seccomp-extra', s.origin, Buffer.from(s.bpf, 'base64'));
+  }
   for (const r of extra) w.record(...r);
   w.record('end');
   return w.done();

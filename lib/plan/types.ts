@@ -85,4 +85,24 @@ export interface Plan {
   joinDir: string | null;
   /** --join: what a joiner can't apply itself ("key=value ..."); the stage refuses one whose words differ from the first member's. */
   joinPolicy: string | null;
+  /** bwrap mode only (lib/cli/bwrap.ts): what bubblewrap's own options ask of the stage. */
+  bwrap?: BwrapPlan;
+}
+
+/** bubblewrap's monitoring and lockdown options, as the stage carries them out (native/bwrap.c). */
+export interface BwrapPlan {
+  /** argv[0] the program gets (the command is still looked up as given). */
+  argv0?: string;
+  /** The monitor writes {"child-pid", "*-namespace"} as JSON here, then closes it. */
+  infoFd?: number;
+  /** The monitor writes JSON lines here: the child's pid and namespaces, then {"exit-code"}. */
+  jsonStatusFd?: number;
+  /** Held open by the monitor while the sandbox runs; never the program's. */
+  syncFd?: number;
+  /** The init waits for data (or end of file) on it before the program runs. */
+  blockFd?: number;
+  /** Paths inside, read-locked by the init (fcntl F_RDLCK) while the sandbox runs. */
+  lockFiles: string[];
+  /** Compiled BPF programs installed after the base filter, in this order. */
+  seccomp: { bpf: string; origin: Origin }[];
 }
