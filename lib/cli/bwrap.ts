@@ -11,6 +11,7 @@ import { ALL_CAPABILITIES, capabilityNumber } from '../plan/capabilities';
 import type { Plan } from '../plan/types';
 import type { SandboxSpec } from '../plan/spec';
 import type { SeccompPolicy } from '../seccomp/policy';
+import { programName, setProgram } from './program';
 import { RUN_OPTIONS, dest, origin, push, parseRunArgs, type OptionDef, type RunRequest, type State } from './run-options';
 
 /** The bubblewrap release whose command line this follows. */
@@ -106,7 +107,10 @@ const BWRAP_OWN: Record<string, OptionDef> = {
   '--help': RUN_OPTIONS['--help'],
   '--version': { args: [], help: 'print the version and exit', run: (st) => { st.req.help = true; st.req.bwrapVersion = true; } },
   '--argv0': { args: ['VALUE'], help: 'argv[0] of the program', run: (st, a) => { bw(st).argv0 = a[0]; } },
-  '--level-prefix': { args: [], help: 'prefix diagnostics with a syslog level: <3> error, <4> warning', run: (st) => { bw(st).levelPrefix = true; } },
+  '--level-prefix': {
+    args: [], help: 'prefix diagnostics with a syslog level: <3> error, <4> warning',
+    run: (st) => { bw(st).levelPrefix = true; setProgram(programName(), true); },
+  },
   '--unshare-all': { args: [], help: 'new namespaces of every kind, the network too', run: (st) => { st.req.spec.shareNet = false; } },
   '--unshare-net': { args: [], help: 'a new network namespace with only lo', run: (st) => { st.req.spec.shareNet = false; } },
   '--userns': refused(['FD'], 'use a user namespace given as a descriptor (not supported)', 'not supported by sandbox: it makes the user namespace itself'),
@@ -176,16 +180,20 @@ const BWRAP_OWN: Record<string, OptionDef> = {
   '--ro-overlay': refused(['DEST'], 'a read-only overlay (not supported yet)', 'overlays are not supported by sandbox yet'),
 };
 
-/** The kernel binds what the descriptor is (its /proc/self/fd link is followed by open_tree), kept open to the stage. */
+/** What the descriptor is open on, bound by its path: the stage works in a mount namespace of its own, where
+ * the descriptor's mount can't be cloned. The path may contain no symlink at bind time (noFollow), so it can't
+ * be swapped for another on the way. */
 function bindFd(st: State, a: string[], f: string, readOnly: boolean): void {
   const fd = fdArg(f, a);
+  let src: string;
   try {
-    fs.fstatSync(fd);
+    src = fs.readlinkSync(`/proc/self/fd/${fd}`);
   } catch {
     throw new SandboxError(`Invalid fd: ${a[0]}`);
   }
-  push(st, { op: 'bind', src: `/proc/self/fd/${fd}`, dst: dest(f, a, a[1]), readOnly, devices: false, optional: false, origin: origin(f, a) });
-  if (fd > 2 && !st.req.spec.keepFds.includes(fd)) st.req.spec.keepFds.push(fd);
+  if (!src.startsWith('/') || src.endsWith(' (deleted)')) throw new SandboxError(`${f} ${a[0]}: descriptor ${fd} is not open on a path (${src})`);
+  push(st, { op: 'bind', src, dst: dest(f, a, a[1]), readOnly, devices: false, optional: false, noFollow: true, origin: origin(f, a) });
+  try { fs.closeSync(fd); } catch { /* consumed, as bubblewrap closes it */ }
 }
 
 export const BWRAP_OPTIONS: Record<string, OptionDef> = {
