@@ -265,19 +265,31 @@ export function bwrapSeccompPolicy(req: BwrapRequest): SeccompPolicy | null {
   };
 }
 
+/** Whether a mount of the plan shows path (a directory it binds or mounts, or one below). */
+function visibleInside(p: string, mounts: Plan['mounts']): boolean {
+  return mounts.some((m) => (m.op === 'bind' || m.op === 'tmpfs') && (m.dst === '/' || p === m.dst || p.startsWith(m.dst + '/')));
+}
+
 /** What bubblewrap does differently from sandbox run once the plan is built: the environment and the host name. */
-export function finishBwrapPlan(plan: Plan, spec: SandboxSpec, req: BwrapRequest, hostEnv: Record<string, string | undefined>): Plan {
+export function finishBwrapPlan(plan: Plan, spec: SandboxSpec, req: BwrapRequest, hostEnv: Record<string, string | undefined>, callerCwd: string): Plan {
   let env = plan.env;
   // bubblewrap adds no PATH of its own; --clearenv keeps PWD
   const pathKept = spec.env.set.PATH !== undefined || (!spec.env.clear && hostEnv.PATH !== undefined && !spec.env.unset.includes('PATH'));
   if (!pathKept) env = env.filter((e) => !e.startsWith('PATH='));
   if (spec.env.clear && hostEnv.PWD !== undefined && !env.some((e) => e.startsWith('PWD=')) && !spec.env.unset.includes('PWD')) env = [...env, `PWD=${hostEnv.PWD}`];
-  if (req.chdir) env = [...env.filter((e) => !e.startsWith('PWD=')), `PWD=${plan.cwd}`];
+  // Without --chdir bubblewrap stays in the caller's directory where it can, else goes to $HOME, else to /, and
+  // says where in PWD when it moved
+  let cwd = plan.cwd;
+  if (!req.chdir && plan.cwdFallback && cwd === '/' && callerCwd !== '/') {
+    const home = hostEnv.HOME;
+    if (home && home.startsWith('/') && visibleInside(home, plan.mounts)) cwd = home;
+  }
+  if (req.chdir || cwd !== callerCwd) env = [...env.filter((e) => !e.startsWith('PWD=')), `PWD=${cwd}`];
   const extra: Plan['bwrap'] = {
     argv0: req.argv0, infoFd: req.infoFd, jsonStatusFd: req.jsonStatusFd, syncFd: req.syncFd, blockFd: req.blockFd,
     lockFiles: req.lockFiles, seccomp: req.seccomp.map((s) => ({ bpf: s.bpf.toString('base64'), origin: s.origin })),
   };
-  return { ...plan, env, hostname: spec.hostname ?? os.hostname(), bwrap: extra };
+  return { ...plan, cwd, env, hostname: spec.hostname ?? os.hostname(), bwrap: extra };
 }
 
 export function bwrapHelp(): string {

@@ -210,7 +210,7 @@ export function planFor(argv: string[], io: RunIo, opts: { compiled?: boolean; b
   }
   if (!req.printPlan) ensureConfigDir(spec.mounts, sandboxConfigDir(process.env));
   let plan = buildPlan(spec, command, callerContext(), { seccomp: seccompFor(spec), cgroup: cgroup.plan }, ownFiles(), opts.compiled);
-  if (req.bwrap) plan = finishBwrapPlan(plan, spec, req.bwrap, process.env);
+  if (req.bwrap) plan = finishBwrapPlan(plan, spec, req.bwrap, process.env, process.cwd());
   if (dbus && req.printPlan) dbus.describe(plan);
   if (pulse && req.printPlan) pulse.describe(plan);
   log('plan: %d mounts, argv %o', plan.mounts.length, plan.argv);
