@@ -63,3 +63,15 @@ t.test('every bubblewrap 0.11 option has a place in the table', async (t) => {
     '--cap-drop', '--perms', '--size', '--chmod'];
   for (const o of bwrap011) t.ok(BWRAP_OPTIONS[o], o);
 });
+
+t.test('README\'s bwrap mode section names every base filter item the mode keeps', async (t) => {
+  const fs = require('fs');
+  const path = require('path');
+  const { BASE_ITEMS } = require('../../dist/lib/seccomp/base');
+  const readme = fs.readFileSync(path.join(__dirname, '..', '..', 'README.md'), 'utf8');
+  const section = readme.slice(readme.indexOf('## bwrap mode'), readme.indexOf('\n## ', readme.indexOf('## bwrap mode') + 3));
+  for (const b of BASE_ITEMS) {
+    if (b.item === 'namespaces' || b.sharedPidOnly) continue; // loosened in bwrap mode; never a shared pid namespace there
+    t.match(section, `\`${b.item}\``, b.item);
+  }
+});
