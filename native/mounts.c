@@ -3,6 +3,7 @@
  * destinations are opened with RESOLVE_IN_ROOT, so no symlink leads out of the new root. */
 #include "util.h"
 #include "mounts.h"
+#include "overlay.h" /* overlays */
 
 #include <dirent.h>
 #include <limits.h>
@@ -397,6 +398,8 @@ void build_root(const struct plan *plan) {
   int terminal = -1;
   unsigned terminal_index = 0;
   if (!trees) die(125, "out of memory");
+  struct overlay_layers *layers = calloc(plan->n_ops ? plan->n_ops : 1, sizeof *layers); /* overlays */
+  if (!layers) die(125, "out of memory");
   for (size_t i = 0; i < plan->n_ops; i++) {
     const struct op *o = &plan->ops[i];
     trees[i] = -1;
@@ -406,6 +409,7 @@ void build_root(const struct plan *plan) {
       if (trees[i] < 0) die_errno(125, "%s: clone the host's /proc", o->origin);
       continue;
     }
+    if (o->kind == OP_OVERLAY) { overlay_open(o, &layers[i]); continue; } /* overlays */
     if (o->kind != OP_BIND) continue;
     trees[i] = o->u.bind.flags & BIND_NOFOLLOW ? clone_tree_nofollow(o->u.bind.src) : clone_tree(o->u.bind.src, 1);
     if (trees[i] < 0 && !((o->u.bind.flags & BIND_TRY) && (errno == ENOENT || errno == ENOTDIR || errno == EACCES)))
@@ -540,6 +544,15 @@ void build_root(const struct plan *plan) {
       close(fd);
       break;
     }
+    case OP_OVERLAY: { /* overlays (native/overlay.c) */
+      char scratch[64];
+      snprintf(scratch, sizeof scratch, BASE "/overlay-%zu", i);
+      d = mkdir_in_root(o->u.overlay.dst, 0755);
+      if (d < 0) die_errno(125, "%s: create %s", o->origin, o->u.overlay.dst);
+      overlay_mount(o, &layers[i], d, scratch);
+      close(d);
+      break;
+    }
     case OP_REMOUNT_RO: {
       int fd = open_in_root(o->u.path.dst, O_PATH);
       if (fd < 0) die_errno(125, "%s", o->origin);
@@ -550,6 +563,7 @@ void build_root(const struct plan *plan) {
     }
   }
   free(trees);
+  free(layers);
   for (size_t i = 0; i < N_DEV_NODES; i++)
     if (dev_nodes_fd[i] >= 0) close(dev_nodes_fd[i]);
   close(empty);

@@ -266,6 +266,7 @@ static int plan_parse_inner(struct reader *rr, struct plan *plan) {
       else if (!strcmp(kw, "data")) o.kind = OP_DATA;
       else if (!strcmp(kw, "chmod")) o.kind = OP_CHMOD;
       else if (!strcmp(kw, "remount-ro")) o.kind = OP_REMOUNT_RO;
+      else if (!strcmp(kw, "overlay")) o.kind = OP_OVERLAY;
       else return fail(rr, "unknown record '%.40s'", kw);
       if (!(o.origin = string_token(rr, &a))) return -1;
       switch (o.kind) {
@@ -308,6 +309,27 @@ static int plan_parse_inner(struct reader *rr, struct plan *plan) {
         o.u.chmod.mode = (unsigned)v;
         if (!(o.u.chmod.path = path_token(rr, &a, "chmod path"))) return -1;
         break;
+      case OP_OVERLAY: { /* overlay ORIGIN DST KIND N LOWER×N [UPPER WORK when KIND is 0] */
+        struct op_overlay *ov = &o.u.overlay;
+        if (!(ov->dst = path_token(rr, &a, "overlay destination"))) return -1;
+        if (number_token(rr, &a, OVERLAY_RO, &v) < 0) return -1;
+        ov->kind = (unsigned)v;
+        if (number_token(rr, &a, 500, &v) < 0) return -1; /* the kernel stacks at most 500 lower layers */
+        if (v < (ov->kind == OVERLAY_RO ? 2u : 1u)) return fail(rr, "overlay with %llu lower layers", (unsigned long long)v);
+        ov->n_lower = (size_t)v;
+        ov->lower = calloc(ov->n_lower, sizeof *ov->lower);
+        if (!ov->lower) return fail(rr, "out of memory");
+        GROW(plan->ops, plan->n_ops, cap_ops, struct op); /* owned by the plan from here, so plan_free frees it */
+        plan->ops[plan->n_ops++] = o;
+        struct op_overlay *kept = &plan->ops[plan->n_ops - 1].u.overlay;
+        for (size_t k = 0; k < kept->n_lower; k++)
+          if (!(kept->lower[k] = path_token(rr, &a, "overlay layer"))) return -1;
+        if (kept->kind == OVERLAY_RW) {
+          if (!(kept->upper = path_token(rr, &a, "overlay upper"))) return -1;
+          if (!(kept->work = path_token(rr, &a, "overlay work"))) return -1;
+        }
+        continue;
+      }
       }
       GROW(plan->ops, plan->n_ops, cap_ops, struct op);
       plan->ops[plan->n_ops++] = o;
@@ -339,6 +361,8 @@ int plan_parse(const unsigned char *buf, size_t len, struct plan *plan, char *er
 }
 
 void plan_free(struct plan *plan) {
+  for (size_t i = 0; i < plan->n_ops; i++)
+    if (plan->ops[i].kind == OP_OVERLAY) free((void *)plan->ops[i].u.overlay.lower); /* overlays */
   free(plan->storage);
   free(plan->keep_fds);
   free(plan->env);

@@ -13,7 +13,8 @@
 #define PLAN_MAX_SIZE (64u << 20)
 #define PLAN_MAX_ITEMS 65536
 
-enum op_kind { OP_BIND, OP_TMPFS, OP_PROC, OP_DEV, OP_MQUEUE, OP_DIR, OP_SYMLINK, OP_DATA, OP_CHMOD, OP_REMOUNT_RO };
+enum op_kind { OP_BIND, OP_TMPFS, OP_PROC, OP_DEV, OP_MQUEUE, OP_DIR, OP_SYMLINK, OP_DATA, OP_CHMOD, OP_REMOUNT_RO,
+               OP_OVERLAY /* overlays (native/overlay.c) */ };
 
 #define BIND_RO 1u
 #define BIND_DEV 2u
@@ -29,6 +30,10 @@ struct op_dir { const char *dst; unsigned mode; };
 struct op_symlink { const char *target, *dst; };
 struct op_data { int fd; const char *dst; unsigned mode; unsigned flags; };
 struct op_chmod { const char *path; unsigned mode; };
+#define OVERLAY_RW 0u  /* writes go to upper, with work beside it */
+#define OVERLAY_TMP 1u /* writes go to a throw-away tmpfs */
+#define OVERLAY_RO 2u
+struct op_overlay { const char *dst; unsigned kind; const char **lower; size_t n_lower; const char *upper, *work; }; /* lower[0]: bottom */
 
 struct op {
   enum op_kind kind;
@@ -41,6 +46,7 @@ struct op {
     struct op_symlink symlink;
     struct op_data data;
     struct op_chmod chmod;
+    struct op_overlay overlay;
   } u;
 };
 

@@ -46,6 +46,7 @@ const SHARED = [
   '--bind', '--bind-try', '--dev-bind', '--dev-bind-try', '--ro-bind', '--ro-bind-try', '--remount-ro',
   '--proc', '--dev', '--tmpfs', '--mqueue', '--dir', '--file', '--bind-data', '--ro-bind-data', '--symlink',
   '--new-session', '--die-with-parent', '--as-pid-1', '--perms', '--size', '--chmod',
+  '--overlay-src', '--overlay', '--tmp-overlay', '--ro-overlay',
 ];
 
 function bw(st: State): BwrapRequest {
@@ -174,10 +175,6 @@ const BWRAP_OWN: Record<string, OptionDef> = {
     args: ['FD', 'DEST'], help: 'same, read-only',
     run: (st, a, f) => bindFd(st, a, f, true),
   },
-  '--overlay-src': refused(['SRC'], 'a lower layer for the next overlay (not supported yet)', 'overlays are not supported by sandbox yet'),
-  '--overlay': refused(['RWSRC', 'WORKDIR', 'DEST'], 'an overlay writing to RWSRC (not supported yet)', 'overlays are not supported by sandbox yet'),
-  '--tmp-overlay': refused(['DEST'], 'an overlay writing to a throw-away tmpfs (not supported yet)', 'overlays are not supported by sandbox yet'),
-  '--ro-overlay': refused(['DEST'], 'a read-only overlay (not supported yet)', 'overlays are not supported by sandbox yet'),
 };
 
 /** What the descriptor is open on, bound by its path: the stage works in a mount namespace of its own, where
@@ -245,12 +242,13 @@ export function parseBwrapArgs(argv: string[], cwd: string): RunRequest {
 
 /** bubblewrap's words for a missing bind source, checked before anything starts. */
 export function checkBwrapSources(spec: SandboxSpec): void {
-  for (const m of spec.mounts) {
-    if (m.op !== 'bind' || m.optional) continue;
+  const sources = spec.mounts.flatMap((m) => m.op === 'bind' && !m.optional ? [m.src]
+    : m.op === 'overlay' ? [...m.lower, ...(m.upper ? [m.upper] : []), ...(m.work ? [m.work] : [])] : []);
+  for (const src of sources) {
     try {
-      fs.statSync(m.src);
+      fs.statSync(src);
     } catch (e) {
-      throw new SandboxError(`Can't find source path ${m.src}: ${errnoMessage((e as NodeJS.ErrnoException).code)}`);
+      throw new SandboxError(`Can't find source path ${src}: ${errnoMessage((e as NodeJS.ErrnoException).code)}`);
     }
   }
 }

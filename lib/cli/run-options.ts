@@ -19,8 +19,8 @@ export interface RunRequest {
   command: string[];
   /** --file-args MODE: the command's file arguments bound alone (lib/plan/file-args.ts); "profile": as the profile's fileArgs says. */
   fileArgs?: { mode: 'ro' | 'rw' | 'profile'; origin: string };
-  /** --rootfs DIR (--rootfs-rw: writable): an image directory as the root. */
-  rootfs?: { dir: string; writable: boolean; origin: string };
+  /** --rootfs DIR (--rootfs-rw: writable; --tmp-overlay /: under a throw-away overlay): an image directory as the root. */
+  rootfs?: { dir: string; writable: boolean; overlay?: boolean; origin: string };
   /** Said on stderr before the sandbox starts (a second --chdir). */
   warnings: string[];
   /** What only bwrap mode has (lib/cli/bwrap.ts): set by its own options. */
@@ -33,6 +33,8 @@ export interface State {
   /** --size and --perms apply to the next operation that takes them */
   nextSize?: number;
   nextPerms?: number;
+  /** --overlay-src: the lower layers of the next overlay, bottom first */
+  overlaySrc: string[];
   /** bwrap mode: the command line is bubblewrap's (lib/cli/bwrap.ts) */
   bwrap: boolean;
   chdirSeen?: boolean;
@@ -104,6 +106,22 @@ const device = (required: boolean): Handler => (st, a, f) => {
   if (r.mounts.length > 0) st.req.spec.devices = [...new Set([...(st.req.spec.devices ?? []), name])];
 };
 
+/** bwrap's overlays: the --overlay-src given just before are the lower layers. */
+const OVERLAY_FLAGS = ['--overlay-src', '--overlay', '--tmp-overlay', '--ro-overlay'];
+const overlay = (kind: 'rw' | 'tmp' | 'ro'): Handler => (st, a, f) => {
+  const lower = st.overlaySrc;
+  st.overlaySrc = [];
+  if (kind === 'tmp' && lower.length === 0 && a[0] === '/' && st.req.rootfs && st.req.rootfs.dir) {
+    st.req.rootfs = { ...st.req.rootfs, overlay: true }; // --rootfs IMG --tmp-overlay /: the image is the lower layer
+    return;
+  }
+  if (lower.length < (kind === 'ro' ? 2 : 1)) throw new SandboxError(`${f} requires at least ${kind === 'ro' ? 'two' : 'one'} --overlay-src`);
+  const dst = dest(f, a, a[kind === 'rw' ? 2 : 0]);
+  const upper = kind === 'rw' ? source(st, f, a, a[0]) : null;
+  const work = kind === 'rw' ? source(st, f, a, a[1]) : null;
+  push(st, { op: 'overlay', dst, lower, upper, work, readOnly: kind === 'ro', origin: origin(f, a) });
+};
+
 function limits(st: State): LimitsSpec {
   st.req.spec.limits ??= { mode: 'strict', origin: '' };
   return st.req.spec.limits;
@@ -145,6 +163,13 @@ export const RUN_OPTIONS: Record<string, OptionDef> = {
       st.nextPerms = parseMode(a[0]) ?? err(f, a, `'${a[0]}' is not an octal mode (like 0755)`);
     },
   },
+  '--overlay-src': {
+    args: ['SRC'], help: 'a lower layer (host directory) for the next overlay; the first given is the bottom',
+    run: (st, a, f) => { st.overlaySrc.push(source(st, f, a, a[0])); },
+  },
+  '--overlay': { args: ['RWSRC', 'WORKDIR', 'DEST'], help: 'overlayfs on DEST over the --overlay-src layers, writes going to RWSRC', run: overlay('rw') },
+  '--tmp-overlay': { args: ['DEST'], help: 'the same, writes going to a throw-away tmpfs', run: overlay('tmp') },
+  '--ro-overlay': { args: ['DEST'], help: 'the same, read-only (two --overlay-src at least)', run: overlay('ro') },
   '--proc': { args: ['DST'], help: 'mount a new procfs on DST', run: (st, a, f) => push(st, { op: 'proc', dst: dest(f, a, a[0]), origin: origin(f, a) }) },
   '--dev': { args: ['DST'], help: 'mount a minimal /dev on DST', run: (st, a, f) => push(st, { op: 'dev', dst: dest(f, a, a[0]), origin: origin(f, a) }) },
   '--mqueue': { args: ['DST'], help: 'mount a new mqueue on DST', run: (st, a, f) => push(st, { op: 'mqueue', dst: dest(f, a, a[0]), origin: origin(f, a) }) },
@@ -299,7 +324,7 @@ export interface ParseOptions {
 export function parseRunArgs(argv: string[], cwd: string, opts: ParseOptions = {}): RunRequest {
   const table = opts.table ?? RUN_OPTIONS;
   const alwaysOn = opts.alwaysOn ?? ALWAYS_ON;
-  const st: State = { req: { spec: emptySpec(), profile: undefined, printPlan: false, help: false, command: [], warnings: [] }, cwd, bwrap: !!opts.bwrap };
+  const st: State = { req: { spec: emptySpec(), profile: undefined, printPlan: false, help: false, command: [], warnings: [] }, cwd, bwrap: !!opts.bwrap, overlaySrc: [] };
   opts.initial?.(st.req.spec);
   let i = 0;
   while (i < argv.length) {
@@ -325,6 +350,7 @@ export function parseRunArgs(argv: string[], cwd: string, opts: ParseOptions = {
     }
     def.run(st, args, flag);
     // --perms and --size belong to the very next operation (bwrap's rule, and its wording): one that can't take them is an error
+    if (st.overlaySrc.length && !OVERLAY_FLAGS.includes(flag)) throw new SandboxError('--overlay-src must be followed by another --overlay-src or one of --overlay, --tmp-overlay, --ro-overlay');
     if (flag !== '--perms' && flag !== '--size') {
       if (st.nextPerms !== undefined) throw new SandboxError('--perms must be followed by an option that creates a file');
       if (st.nextSize !== undefined) throw new SandboxError('--size must be followed by --tmpfs');
@@ -332,6 +358,7 @@ export function parseRunArgs(argv: string[], cwd: string, opts: ParseOptions = {
   }
   if (st.nextPerms !== undefined) throw new SandboxError('--perms must be followed by an option that creates a file');
   if (st.nextSize !== undefined) throw new SandboxError('--size must be followed by --tmpfs');
+  if (st.overlaySrc.length) throw new SandboxError('--overlay-src must be followed by another --overlay-src or one of --overlay, --tmp-overlay, --ro-overlay');
   if (st.req.rootfs && st.req.rootfs.dir === '') throw new SandboxError('--rootfs-rw: needs --rootfs DIR');
   st.req.command = argv.slice(i);
   return st.req;

@@ -31,6 +31,12 @@ function mountRecord(w: Writer, m: MountOp): void {
     case 'symlink': w.record('symlink', m.origin, m.target, m.dst); break;
     case 'data': w.record('data', m.origin, m.fd, m.dst, m.mode, (m.mount ? DATA_MOUNT : 0) | (m.readOnly ? DATA_RO : 0)); break;
     case 'chmod': w.record('chmod', m.origin, m.mode, m.path); break;
+    // new record (overlays, native/overlay.c): KIND 0 upper+work, 1 tmpfs upper, 2 read-only; then the lower layers
+    case 'overlay': {
+      const kind = m.upper !== null ? 0 : m.readOnly ? 2 : 1;
+      w.record('overlay', m.origin, m.dst, kind, m.lower.length, ...m.lower, ...(kind === 0 ? [m.upper as string, m.work as string] : []));
+      break;
+    }
   }
 }
 

@@ -18,7 +18,11 @@ export type MountOp =
   /** Contents read from an inherited descriptor: a plain file (--file) or a bind-mounted one (--bind-data, --ro-bind-data). */
   | { op: 'data'; fd: number; dst: string; mode: number; mount: boolean; readOnly: boolean; origin: Origin }
   | { op: 'chmod'; mode: number; path: string; origin: Origin }
-  | { op: 'remount-ro'; dst: string; origin: Origin };
+  | { op: 'remount-ro'; dst: string; origin: Origin }
+  /** overlayfs on dst (bwrap's --overlay, --tmp-overlay, --ro-overlay): lower are host directories, the first the
+   * bottom layer; writes go to upper (with work beside it), to a throw-away tmpfs when upper is null and readOnly
+   * is false, nowhere when readOnly. */
+  | { op: 'overlay'; dst: string; lower: string[]; upper: string | null; work: string | null; readOnly: boolean; origin: Origin };
 
 export type MountOpName = MountOp['op'];
 

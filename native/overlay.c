@@ -1,0 +1,67 @@
+/* Overlays: see overlay.h. */
+#include "util.h"
+#include "overlay.h"
+
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+static int open_dir(const char *path) {
+  return open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+}
+
+void overlay_open(const struct op *o, struct overlay_layers *l) {
+  const struct op_overlay *ov = &o->u.overlay;
+  l->n = ov->n_lower + (ov->kind == OVERLAY_RW ? 2 : 0);
+  l->fds = calloc(l->n, sizeof *l->fds);
+  if (!l->fds) die(125, "out of memory");
+  for (size_t i = 0; i < l->n; i++) {
+    const char *p = i < ov->n_lower ? ov->lower[i] : i == ov->n_lower ? ov->upper : ov->work;
+    l->fds[i] = open_dir(p);
+    if (l->fds[i] < 0) die_errno(125, "%s: %s", o->origin, p);
+  }
+}
+
+static void set_string(int fs, const char *key, const char *value, const char *origin) {
+  if (sys_fsconfig(fs, FSCONFIG_SET_STRING, key, value, 0) < 0) die_errno(125, "%s: overlay %s", origin, key);
+}
+
+void overlay_mount(const struct op *o, struct overlay_layers *l, int dstfd, const char *scratch) {
+  const struct op_overlay *ov = &o->u.overlay;
+  int fs = sys_fsopen("overlay", FSOPEN_CLOEXEC);
+  if (fs < 0) die_errno(125, "%s: overlayfs%s", o->origin, errno == ENODEV ? " (not in this kernel)" : "");
+  /* the kernel's lowerdir lists the top layer first; bubblewrap's order is the bottom first */
+  size_t cap = ov->n_lower * 32 + 1;
+  char *lower = malloc(cap);
+  if (!lower) die(125, "out of memory");
+  size_t used = 0;
+  for (size_t i = ov->n_lower; i-- > 0;)
+    used += (size_t)snprintf(lower + used, cap - used, "%s/proc/self/fd/%d", used ? ":" : "", l->fds[i]);
+  set_string(fs, "lowerdir", lower, o->origin);
+  free(lower);
+  char up[PATH_MAX], wk[PATH_MAX];
+  if (ov->kind == OVERLAY_RW) {
+    snprintf(up, sizeof up, "/proc/self/fd/%d", l->fds[ov->n_lower]);
+    snprintf(wk, sizeof wk, "/proc/self/fd/%d", l->fds[ov->n_lower + 1]);
+  } else if (ov->kind == OVERLAY_TMP) {
+    snprintf(up, sizeof up, "%s/upper", scratch);
+    snprintf(wk, sizeof wk, "%s/work", scratch);
+    if (mkdir(scratch, 0700) < 0 || mkdir(up, 0755) < 0 || mkdir(wk, 0700) < 0) die_errno(125, "%s: make the overlay's upper directory", o->origin);
+  }
+  if (ov->kind != OVERLAY_RO) {
+    set_string(fs, "upperdir", up, o->origin);
+    set_string(fs, "workdir", wk, o->origin);
+  }
+  if (sys_fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0) die_errno(125, "%s: create the overlay", o->origin);
+  unsigned attrs = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | (ov->kind == OVERLAY_RO ? MOUNT_ATTR_RDONLY : 0);
+  int mnt = sys_fsmount(fs, FSMOUNT_CLOEXEC, attrs);
+  if (mnt < 0) die_errno(125, "%s: mount the overlay", o->origin);
+  close(fs);
+  if (sys_move_mount(mnt, "", dstfd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+    die_errno(125, "%s: mount on %s", o->origin, ov->dst);
+  close(mnt);
+  for (size_t i = 0; i < l->n; i++) close(l->fds[i]);
+  free(l->fds);
+  l->fds = NULL;
+}
