@@ -82,3 +82,29 @@ t.test('--rootfs IMG --tmp-overlay /: a writable, throw-away root over a read-on
   t.ok(fs.existsSync(path.join(d, 'etc', 'os-release')));
   fs.rmSync(d, { recursive: true, force: true });
 });
+
+t.test('a profile says the same: { overlay: "/", lower: [IMAGE] } as its first entry', { skip: !fs.existsSync('/bin/busybox') && 'busybox is missing' }, async (t) => {
+  const { TEST_UID, TEST_GID, IS_ROOT } = require('../lib/harness');
+  const d = fs.mkdtempSync('/tmp/sbx-overlay-profile-');
+  fs.chmodSync(d, 0o755);
+  const img = path.join(d, 'image');
+  for (const sub of ['', 'bin', 'etc', 'proc', 'dev']) fs.mkdirSync(path.join(img, sub), { recursive: true });
+  fs.copyFileSync('/bin/busybox', path.join(img, 'bin', 'busybox'));
+  fs.chmodSync(path.join(img, 'bin', 'busybox'), 0o755);
+  for (const a of ['sh', 'cat', 'ls']) fs.symlinkSync('busybox', path.join(img, 'bin', a));
+  fs.writeFileSync(path.join(img, 'etc', 'os-release'), 'ID=tiny\n');
+  const profile = path.join(d, 'tiny.json5');
+  fs.writeFileSync(profile, `{\n  description: "a busybox image under a throw-away overlay",\n  filesystem: [\n    { overlay: "/", lower: ["${img}"] },\n    { proc: "/proc" },\n    { dev: "/dev" },\n  ],\n}\n`);
+  if (IS_ROOT) for (const p of [d, profile, img, ...['bin', 'etc', 'proc', 'dev', 'bin/busybox', 'etc/os-release'].map((x) => path.join(img, x))]) fs.chownSync(p, TEST_UID, TEST_GID);
+  const r = sandbox(['--profile', profile, '--', '/bin/sh', '-c', 'cat /etc/os-release; echo x > /etc/new && cat /etc/new']);
+  t.equal(r.status, 0, r.stderr);
+  t.same(lines(r.stdout), ['ID=tiny', 'x']);
+  t.notOk(fs.existsSync(path.join(img, 'etc', 'new')), 'the image is as it was');
+  const bad = path.join(d, 'bad.json5');
+  fs.writeFileSync(bad, '{ filesystem: [ { overlay: "/mnt", lower: ["/usr"], upper: "/tmp" } ] }\n');
+  if (IS_ROOT) fs.chownSync(bad, TEST_UID, TEST_GID);
+  const e = sandbox(['--profile', bad, 'true']);
+  t.equal(e.status, 125);
+  t.match(e.stderr, /bad\.json5:1:17: found an overlay with only one of "upper" and "work"/);
+  fs.rmSync(d, { recursive: true, force: true });
+});
