@@ -12,6 +12,8 @@
 #include <sys/file.h>
 #include <sys/syscall.h>
 
+const char *diagnostic_prefix = "sandbox";
+
 static void write_all(int fd, const char *s) {
   size_t len = strlen(s);
   while (len) {

@@ -17,7 +17,11 @@ struct bwrap_plan {
   int block_fd;
   const char **lock_files; size_t n_lock_files;
   struct bwrap_filter *filters; size_t n_filters; /* installed after the base filter, in order */
+  const char *diagnostic_prefix; /* "bwrap", or "<3>bwrap" with --level-prefix; NULL: "sandbox" */
 };
+
+/* What the stage's error lines begin with (before ": "). */
+extern const char *diagnostic_prefix;
 
 struct plan;
 

@@ -236,6 +236,10 @@ static int plan_parse_inner(struct reader *rr, struct plan *plan) {
       GROW(plan->cgroup_remove, plan->n_cgroup_remove, cap_rm, const char *);
       if (!(plan->cgroup_remove[plan->n_cgroup_remove++] = path_token(rr, &a, "cgroup-remove"))) return -1;
     /* --- bwrap mode records (issue 17; native/bwrap.c carries them out) --- */
+    } else if (!strcmp(kw, "diagnostic-prefix")) {
+      if (!(plan->bw.diagnostic_prefix = string_token(rr, &a))) return -1;
+      if (!*plan->bw.diagnostic_prefix || strlen(plan->bw.diagnostic_prefix) > 32 || strpbrk(plan->bw.diagnostic_prefix, "\n%"))
+        return fail(rr, "diagnostic-prefix empty, longer than 32 bytes, or with a newline or %%");
     } else if (!strcmp(kw, "argv0")) {
       if (!(plan->bw.argv0 = string_token(rr, &a))) return -1;
     } else if (!strcmp(kw, "info-fd") || !strcmp(kw, "json-status-fd") || !strcmp(kw, "sync-fd") || !strcmp(kw, "block-fd")) {

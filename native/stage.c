@@ -62,7 +62,7 @@ static void report(int code, const char *raw) {
     ssize_t n;
     do n = write(error_fd, &rec, sizeof rec); while (n < 0 && errno == EINTR);
   } else {
-    fprintf(stderr, "sandbox: %s\n", msg);
+    fprintf(stderr, "%s: %s\n", diagnostic_prefix, msg);
   }
 }
 
@@ -924,7 +924,7 @@ static int run_remote_member(const struct plan *plan, const int *ns_fds) {
   join_unlock();
   if (have_record) {
     rec.message[sizeof rec.message - 1] = 0;
-    fprintf(stderr, "sandbox: %s\n", rec.message);
+    fprintf(stderr, "%s: %s\n", diagnostic_prefix, rec.message);
     return rec.exit_code;
   }
   return code;
@@ -1218,10 +1218,10 @@ static void print_error_record(const struct plan *plan, struct error_record *rec
       strlen(abs) < sizeof abs - 1 && !strpbrk(abs, " \t\n'\"\\$`!*?[]{}()<>|&;#~")) {
     char msg[sizeof rec->message];
     one_line(msg, sizeof msg, abs);
-    fprintf(stderr, "sandbox: %s exists on the host but is not visible in this sandbox; bind it with --ro-bind %s %s\n", msg, msg, msg);
+    fprintf(stderr, "%s: %s exists on the host but is not visible in this sandbox; bind it with --ro-bind %s %s\n", diagnostic_prefix, msg, msg, msg);
     return;
   }
-  fprintf(stderr, "sandbox: %s\n", rec->message);
+  fprintf(stderr, "%s: %s\n", diagnostic_prefix, rec->message); /* bwrap mode: "bwrap" */
 }
 
 int main(int argc, char **argv) {
@@ -1247,6 +1247,7 @@ int main(int argc, char **argv) {
   struct plan plan;
   char err[512];
   if (plan_parse(buf + skip, len - skip, &plan, err, sizeof err) < 0) die(125, "%s%s%s", compiled ? argv[1] : "", compiled ? ": " : "", err);
+  if (plan.bw.diagnostic_prefix) diagnostic_prefix = plan.bw.diagnostic_prefix; /* bwrap mode */
   if (compiled) {
     int first = 2;
     if (argc > first && !strcmp(argv[first], "--")) first++;

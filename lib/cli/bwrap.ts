@@ -284,6 +284,7 @@ export function finishBwrapPlan(plan: Plan, spec: SandboxSpec, req: BwrapRequest
   }
   if (req.chdir || cwd !== callerCwd) env = [...env.filter((e) => !e.startsWith('PWD=')), `PWD=${cwd}`];
   const extra: Plan['bwrap'] = {
+    diagnosticPrefix: `${req.levelPrefix ? '<3>' : ''}bwrap`,
     argv0: req.argv0, infoFd: req.infoFd, jsonStatusFd: req.jsonStatusFd, syncFd: req.syncFd, blockFd: req.blockFd,
     lockFiles: req.lockFiles, seccomp: req.seccomp.map((s) => ({ bpf: s.bpf.toString('base64'), origin: s.origin })),
   };

@@ -71,6 +71,7 @@ export function serializePlan(plan: Plan, extra: Array<Array<string | number>> =
   // bwrap mode (native/bwrap.c) -- new records, kept together for the port onto the shared record table
   if (plan.bwrap) {
     const b = plan.bwrap;
+    w.record('diagnostic-prefix', b.diagnosticPrefix);
     if (b.argv0 !== undefined) w.record('argv0', b.argv0);
     if (b.infoFd !== undefined) w.record('info-fd', b.infoFd);
     if (b.jsonStatusFd !== undefined) w.record('json-status-fd', b.jsonStatusFd);

@@ -95,6 +95,8 @@ export interface Plan {
 
 /** bubblewrap's monitoring and lockdown options, as the stage carries them out (native/bwrap.c). */
 export interface BwrapPlan {
+  /** What the stage's error lines begin with: "bwrap", or "<3>bwrap" with --level-prefix. */
+  diagnosticPrefix: string;
   /** argv[0] the program gets (the command is still looked up as given). */
   argv0?: string;
   /** The monitor writes {"child-pid", "*-namespace"} as JSON here, then closes it. */
