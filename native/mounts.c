@@ -514,14 +514,14 @@ void build_root(const struct plan *plan) {
         int tree = clone_tree(scratch, 0);
         if (tree < 0) die_errno(125, "%s: clone data file", o->origin);
         set_attrs(tree, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | ((dd->flags & DATA_RO) ? MOUNT_ATTR_RDONLY : 0), 0, o->origin, dd->dst);
-        d = make_dest_modes(dd->dst, 0, 0444, parent_mode_for(dd->mode));
+        d = make_dest_modes(dd->dst, 0, 0444, dd->flags & DATA_PERMS ? parent_mode_for(dd->mode) : 0755);
         if (d < 0) die_errno(125, "%s: create %s", o->origin, dd->dst);
         attach(tree, d, o->origin, dd->dst);
         close(tree);
         close(d);
       } else {
         char name[NAME_MAX + 1], p[64];
-        int parent = parent_in_root_mode(dd->dst, name, sizeof name, parent_mode_for(dd->mode));
+        int parent = parent_in_root_mode(dd->dst, name, sizeof name, dd->flags & DATA_PERMS ? parent_mode_for(dd->mode) : 0755);
         if (parent < 0) die_errno(125, "%s", o->origin);
         snprintf(p, sizeof p, "/proc/self/fd/%d", parent);
         int dfd = open(p, O_DIRECTORY | O_RDONLY | O_CLOEXEC);

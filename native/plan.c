@@ -305,7 +305,7 @@ static int plan_parse_inner(struct reader *rr, struct plan *plan) {
         if (!(o.u.data.dst = path_token(rr, &a, "data destination"))) return -1;
         if (number_token(rr, &a, 07777, &v) < 0) return -1;
         o.u.data.mode = (unsigned)v;
-        if (number_token(rr, &a, DATA_MOUNT | DATA_RO, &v) < 0) return -1;
+        if (number_token(rr, &a, DATA_MOUNT | DATA_RO | DATA_PERMS, &v) < 0) return -1;
         o.u.data.flags = (unsigned)v;
         break;
       case OP_CHMOD:

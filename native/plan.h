@@ -22,6 +22,7 @@ enum op_kind { OP_BIND, OP_TMPFS, OP_PROC, OP_DEV, OP_MQUEUE, OP_DIR, OP_SYMLINK
 #define BIND_NOFOLLOW 8u /* the source may contain no symlink at all (it was resolved when planned) */
 #define DATA_MOUNT 1u
 #define DATA_RO 2u
+#define DATA_PERMS 4u /* the mode came from --perms: parents made on the way follow it (bwrap(1)) */
 
 struct op_bind { const char *src, *dst; unsigned flags; };
 struct op_tmpfs { const char *dst; uint64_t size; unsigned mode; };

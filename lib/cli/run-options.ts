@@ -85,7 +85,8 @@ const bind = (readOnly: boolean, devices: boolean, optional: boolean): Handler =
 const data = (mount: boolean, readOnly: boolean): Handler => (st, a, f) => {
   const fd = parseCount(a[0], 1 << 20);
   if (fd === undefined) err(f, a, `'${a[0]}' is not a descriptor number`);
-  push(st, { op: 'data', fd, dst: dest(f, a, a[1]), mode: takePerms(st, mount ? 0o600 : 0o666), mount, readOnly, origin: origin(f, a) });
+  const permsGiven = st.nextPerms !== undefined;
+  push(st, { op: 'data', fd, dst: dest(f, a, a[1]), mode: takePerms(st, mount ? 0o600 : 0o666), mount, readOnly, origin: origin(f, a), ...(permsGiven ? { permsGiven } : {}) });
   if (fd > 2) st.req.spec.keepFds.push(fd);
 };
 

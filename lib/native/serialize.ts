@@ -18,7 +18,7 @@ class Writer {
   }
 }
 
-const BIND_RO = 1, BIND_DEV = 2, BIND_TRY = 4, BIND_NOFOLLOW = 8, DATA_MOUNT = 1, DATA_RO = 2;
+const BIND_RO = 1, BIND_DEV = 2, BIND_TRY = 4, BIND_NOFOLLOW = 8, DATA_MOUNT = 1, DATA_RO = 2, DATA_PERMS = 4;
 
 function mountRecord(w: Writer, m: MountOp): void {
   switch (m.op) {
@@ -29,7 +29,7 @@ function mountRecord(w: Writer, m: MountOp): void {
     case 'proc': case 'dev': case 'mqueue': case 'remount-ro': w.record(m.op, m.origin, m.dst); break;
     case 'dir': w.record('dir', m.origin, m.dst, m.mode); break;
     case 'symlink': w.record('symlink', m.origin, m.target, m.dst); break;
-    case 'data': w.record('data', m.origin, m.fd, m.dst, m.mode, (m.mount ? DATA_MOUNT : 0) | (m.readOnly ? DATA_RO : 0)); break;
+    case 'data': w.record('data', m.origin, m.fd, m.dst, m.mode, (m.mount ? DATA_MOUNT : 0) | (m.readOnly ? DATA_RO : 0) | (m.permsGiven ? DATA_PERMS : 0)); break;
     case 'chmod': w.record('chmod', m.origin, m.mode, m.path); break;
     // new record (overlays, native/overlay.c): KIND 0 upper+work, 1 tmpfs upper, 2 read-only; then the lower layers
     case 'overlay': {

@@ -16,7 +16,9 @@ export type MountOp =
   | { op: 'dir'; dst: string; mode: number; origin: Origin }
   | { op: 'symlink'; target: string; dst: string; origin: Origin }
   /** Contents read from an inherited descriptor: a plain file (--file) or a bind-mounted one (--bind-data, --ro-bind-data). */
-  | { op: 'data'; fd: number; dst: string; mode: number; mount: boolean; readOnly: boolean; origin: Origin }
+  | { op: 'data'; fd: number; dst: string; mode: number; mount: boolean; readOnly: boolean; origin: Origin;
+      /** --perms gave the mode: parents made on the way lose the group/other bits it lacks (bwrap(1)); else 0755 */
+      permsGiven?: boolean }
   | { op: 'chmod'; mode: number; path: string; origin: Origin }
   | { op: 'remount-ro'; dst: string; origin: Origin }
   /** overlayfs on dst (bwrap's --overlay, --tmp-overlay, --ro-overlay): lower are host directories, the first the

@@ -61,6 +61,18 @@ t.test('file mount points are made 0444; --file 0666, --bind-data 0600, or --per
   t.equal(modeOf(path.join(host, 'dmp')), '755', 'a directory mount point');
 });
 
+t.test('parents of a --bind-data destination: 0755, unless --perms says less', async (t) => {
+  const dir = userTmpdir();
+  const src = path.join(dir, 'data');
+  fs.writeFileSync(src, 'x\n');
+  const fds = [0, 1].map(() => fs.openSync(src, 'r'));
+  const r = sandbox([...MINI, '--bind-data', '3', '/t/q/f', '--perms', '0600', '--ro-bind-data', '4', '/t/r/f',
+    '--', 'stat', '-c', '%n %a', '/t/q', '/t/q/f', '/t/r', '/t/r/f'], { stdio: ['pipe', 'pipe', 'pipe', ...fds] });
+  fds.forEach((fd) => fs.closeSync(fd));
+  t.equal(r.status, 0, r.stderr);
+  t.same(lines(r.stdout), ['/t/q 755', '/t/q/f 600', '/t/r 700', '/t/r/f 600']);
+});
+
 t.test('--file 0 reads the standard input', async (t) => {
   const r = sandbox([...MINI, '--file', '0', '/t/in', '--', 'cat', '/t/in'], { input: 'from stdin\n' });
   t.equal(r.status, 0, r.stderr);
