@@ -55,6 +55,7 @@ function profilePolicyLoader(nameOrPath: string): import('./seccomp-command').Lo
 }
 
 export function main(argv: string[], io: RunIo): number {
+  setProgram('sandbox'); // bwrap mode names itself below; a caller running main twice starts afresh
   // Only the global flags before the subcommand; stopEarly leaves the subcommand's own arguments alone.
   // Anything else that looks like an option is refused before minimist sees it (it throws on some, like "--=x").
   for (const a of argv) {

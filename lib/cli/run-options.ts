@@ -35,8 +35,6 @@ export interface State {
   nextPerms?: number;
   /** --overlay-src: the lower layers of the next overlay, bottom first */
   overlaySrc: string[];
-  /** bwrap mode: the command line is bubblewrap's (lib/cli/bwrap.ts) */
-  bwrap: boolean;
   chdirSeen?: boolean;
 }
 
@@ -325,7 +323,7 @@ export interface ParseOptions {
 export function parseRunArgs(argv: string[], cwd: string, opts: ParseOptions = {}): RunRequest {
   const table = opts.table ?? RUN_OPTIONS;
   const alwaysOn = opts.alwaysOn ?? ALWAYS_ON;
-  const st: State = { req: { spec: emptySpec(), profile: undefined, printPlan: false, help: false, command: [], warnings: [] }, cwd, bwrap: !!opts.bwrap, overlaySrc: [] };
+  const st: State = { req: { spec: emptySpec(), profile: undefined, printPlan: false, help: false, command: [], warnings: [] }, cwd, overlaySrc: [] };
   opts.initial?.(st.req.spec);
   let i = 0;
   while (i < argv.length) {

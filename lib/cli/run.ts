@@ -7,7 +7,7 @@ import { SandboxError, EXIT } from '../errors';
 import { hiddenCommand, hiddenArguments, hiddenMessage, type HostLookup } from '../plan/hidden';
 import { parseRunArgs, runHelp, type RunRequest } from './run-options';
 import { parseBwrapArgs, bwrapHelp, bwrapSeccompPolicy, checkBwrapSources, finishBwrapPlan, BWRAP_VERSION } from './bwrap';
-import { diagnostic, programName, setProgram } from './program';
+import { diagnostic } from './program';
 import { buildPlan, type CallerContext } from '../plan/build';
 import { emptySpec, mergeSpecs, type SandboxSpec } from '../plan/spec';
 import type { Plan } from '../plan/types';
@@ -178,7 +178,6 @@ export interface Planned {
 
 export function planFor(argv: string[], io: RunIo, opts: { compiled?: boolean; bwrap?: boolean } = {}): Planned | { help: true; version?: boolean } {
   const req = opts.bwrap ? parseBwrapArgs(argv, process.cwd()) : parseRunArgs(argv, process.cwd());
-  if (req.bwrap?.levelPrefix) setProgram(programName(), true);
   if (req.help) return { help: true, version: req.bwrapVersion };
   for (const w of req.warnings) io.err(diagnostic(4, w));
   if (opts.compiled && req.fileArgs) throw new SandboxError(`${req.fileArgs.origin}: file arguments can't be compiled into a plan (each launch names its own files): use sandbox run`);
