@@ -122,3 +122,11 @@ t.test('sandbox\'s own files are bound read-only again wherever a writable bind 
   t.same(added([bind('/home/u', '/home/u', true)]), [], 'already read-only');
   t.same(added([bind('/home/u', '/home/u'), { op: 'tmpfs', dst: '/home/u/.config', size: 0, mode: 0o755, origin: 'y' }]), [], 'hidden by a later tmpfs: nothing to re-expose');
 });
+
+t.test('--clearenv drops what an earlier --setenv set; a second --chdir warns (bwrap\'s rules)', async (t) => {
+  const r = parseRunArgs(['--setenv', 'A', '1', '--clearenv', '--setenv', 'B', '2', '--chdir', '/a', '--chdir', '/b', 'true'], '/');
+  t.same(r.spec.env.set, { B: '2' });
+  t.equal(r.spec.env.clear, true);
+  t.equal(r.spec.cwd, '/b');
+  t.same(r.warnings, ['Only the last --chdir option will take effect']);
+});
