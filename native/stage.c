@@ -1374,8 +1374,8 @@ int main(int argc, char **argv) {
     snprintf(line, sizeof line, "%u %u 1\n", (unsigned)plan.gid, (unsigned)getgid());
     write_file(path, line);
   }
+  bwrap_monitor_started(&plan, (pid_t)pid); /* bwrap mode: --info-fd, --json-status-fd (while its namespaces surely exist) */
   if (!member && write(sync[1], "1", 1) != 1) die_errno(125, "release the sandbox");
-  bwrap_monitor_started(&plan, (pid_t)pid); /* bwrap mode: --info-fd, --json-status-fd */
   if (plan.join_dir && !member) {
     /* once its namespaces are complete, this sandbox is a member others may join; a failed start just ends */
     char r;
