@@ -5,6 +5,7 @@
 #include "plan.h"
 
 #include <linux/filter.h>
+#include <sched.h>
 #include <linux/seccomp.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,8 +26,34 @@ static void write_all(int fd, const char *s) {
   }
 }
 
+unsigned long long bwrap_monitor_enter(const struct plan *plan, unsigned long long flags) {
+  const struct bwrap_plan *b = &plan->bw;
+  /* the pid namespace first: entering it needs CAP_SYS_ADMIN over its owner, which the user namespace below gives
+   * only once we are in that one, so both orders are tried */
+  int pid_done = 0;
+  if (b->pidns_fd >= 0 && setns(b->pidns_fd, CLONE_NEWPID) == 0) pid_done = 1;
+  if (b->userns_fd >= 0) {
+    if (setns(b->userns_fd, CLONE_NEWUSER) < 0) die_errno(125, "--userns %d: enter the user namespace", b->userns_fd);
+    flags &= ~(unsigned long long)CLONE_NEWUSER;
+  }
+  if (b->pidns_fd >= 0 && !pid_done && setns(b->pidns_fd, CLONE_NEWPID) < 0) die_errno(125, "--pidns %d: enter the pid namespace", b->pidns_fd);
+  /* the kernel makes no new pid namespace below one entered with setns in the same clone (EINVAL): the sandbox
+   * lives in the given one, as bubblewrap's does without --unshare-pid */
+  if (b->pidns_fd >= 0) flags &= ~(unsigned long long)CLONE_NEWPID;
+  return flags;
+}
+
+void bwrap_init_enter(const struct plan *plan) {
+  const struct bwrap_plan *b = &plan->bw;
+  if (b->userns2_fd < 0) return;
+  if (setns(b->userns2_fd, CLONE_NEWUSER) < 0) die_errno(125, "--userns2 %d: enter the user namespace", b->userns2_fd);
+  close(b->userns2_fd);
+}
+
 void bwrap_child_start(const struct plan *plan) {
   const struct bwrap_plan *b = &plan->bw;
+  if (b->userns_fd >= 0) close(b->userns_fd);
+  if (b->pidns_fd >= 0) close(b->pidns_fd);
   if (b->info_fd >= 0) close(b->info_fd);
   if (b->json_status_fd >= 0) close(b->json_status_fd);
   if (b->sync_fd >= 0) close(b->sync_fd);

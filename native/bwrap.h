@@ -15,6 +15,9 @@ struct bwrap_plan {
   int json_status_fd;
   int sync_fd;
   int block_fd;
+  int userns_fd;         /* --userns: built in this user namespace, its maps as they are */
+  int userns2_fd;        /* --userns2: the init enters it before the program runs */
+  int pidns_fd;          /* --pidns: the sandbox runs in this pid namespace */
   const char **lock_files; size_t n_lock_files;
   struct bwrap_filter *filters; size_t n_filters; /* installed after the base filter, in order */
   const char *diagnostic_prefix; /* "bwrap", or "<3>bwrap" with --level-prefix; NULL: "sandbox" */
@@ -33,6 +36,10 @@ void bwrap_init_ready(const struct plan *plan);
 void bwrap_monitor_started(const struct plan *plan, pid_t child);
 /* The monitor, at the end: {"exit-code": N} on --json-status-fd. Returns code. */
 int bwrap_monitor_exit(const struct plan *plan, int code);
+/* The monitor, before the child is made: enter --pidns and --userns. Returns the clone flags left to use. */
+unsigned long long bwrap_monitor_enter(const struct plan *plan, unsigned long long flags);
+/* The init, privileges dropped: enter --userns2. */
+void bwrap_init_enter(const struct plan *plan);
 /* After the base filter: the caller's compiled filters, in order. */
 void bwrap_install_filters(const struct plan *plan);
 /* The program's argv: the plan's, with --argv0 in place of argv[0]. */

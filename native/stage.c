@@ -952,6 +952,7 @@ static void lock_mounts(const struct plan *plan) {
 static __attribute__((noreturn)) void finish_init(const struct plan *plan) {
   lock_mounts(plan);
   drop_capabilities(plan->caps, last_cap());
+  bwrap_init_enter(plan); /* bwrap mode: --userns2 */
   if (chdir(plan->cwd) < 0) {
     if (!plan->cwd_fallback) die_errno(125, "--chdir %s", plan->cwd);
     if (chdir("/") < 0) die_errno(125, "chdir /");
@@ -1329,6 +1330,7 @@ int main(int argc, char **argv) {
   if (!plan.share_net) flags |= CLONE_NEWNET;
   int placed = 0;
   if (member) flags = 0; /* a plain child; it enters the member's namespaces itself */
+  else flags = bwrap_monitor_enter(&plan, flags); /* bwrap mode: --userns, --pidns */
   long pid = try_clone3(flags, cgroup_fd);
   if (pid >= 0) placed = cgroup_fd >= 0;
   else if (errno == ENOSYS || errno == E2BIG || errno == EINVAL) pid = syscall(SYS_clone, flags | SIGCHLD, NULL, NULL, NULL, NULL);
@@ -1364,7 +1366,7 @@ int main(int argc, char **argv) {
     snprintf(line, sizeof line, "%ld", pid);
     write_file(procs, line);
   }
-  if (!member) {
+  if (!member && plan.bw.userns_fd < 0) { /* bwrap mode: --userns brings its maps */
     snprintf(path, sizeof path, "/proc/%ld/setgroups", pid);
     write_file(path, "deny");
     snprintf(path, sizeof path, "/proc/%ld/uid_map", pid);

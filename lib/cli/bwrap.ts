@@ -23,6 +23,9 @@ export interface BwrapRequest {
   jsonStatusFd?: number;
   syncFd?: number;
   blockFd?: number;
+  usernsFd?: number;
+  userns2Fd?: number;
+  pidnsFd?: number;
   lockFiles: string[];
   /** --seccomp FD (replace: only the last counts) and --add-seccomp-fd FD, read when given, in order */
   seccomp: { bpf: Buffer; origin: string; replace: boolean }[];
@@ -79,7 +82,7 @@ function readBpf(fd: number, flag: string): Buffer {
   return bpf;
 }
 
-const fdOption = (key: 'infoFd' | 'jsonStatusFd' | 'syncFd' | 'blockFd', help: string): OptionDef => ({
+const fdOption = (key: 'infoFd' | 'jsonStatusFd' | 'syncFd' | 'blockFd' | 'usernsFd' | 'userns2Fd' | 'pidnsFd', help: string): OptionDef => ({
   args: ['FD'], help,
   run: (st, a, f) => {
     const fd = fdArg(f, a);
@@ -114,9 +117,9 @@ const BWRAP_OWN: Record<string, OptionDef> = {
   },
   '--unshare-all': { args: [], help: 'new namespaces of every kind, the network too', run: (st) => { st.req.spec.shareNet = false; } },
   '--unshare-net': { args: [], help: 'a new network namespace with only lo', run: (st) => { st.req.spec.shareNet = false; } },
-  '--userns': refused(['FD'], 'use a user namespace given as a descriptor (not supported)', 'not supported by sandbox: it makes the user namespace itself'),
-  '--userns2': refused(['FD'], 'switch into a user namespace after setup (not supported)', 'not supported by sandbox: it makes the user namespace itself'),
-  '--pidns': refused(['FD'], 'use a pid namespace given as a descriptor (not supported)', 'not supported by sandbox: it makes the pid namespace itself'),
+  '--userns': fdOption('usernsFd', 'build the sandbox in this user namespace (its maps as they are) instead of a new one'),
+  '--userns2': fdOption('userns2Fd', 'enter this user namespace (a child of --userns\'s) before running the program'),
+  '--pidns': fdOption('pidnsFd', 'run the sandbox in this pid namespace (owned by --userns\'s user namespace)'),
   '--userns-block-fd': refused(['FD'], 'wait on FD before the user namespace is used (not supported)', 'not supported by sandbox: it writes the uid and gid maps itself'),
   '--disable-userns': { args: [], help: 'the program may not make further user namespaces', run: (st) => { bw(st).disableUserns = true; } },
   '--assert-userns-disabled': { args: [], help: 'fail unless further user namespaces are disabled', run: (st) => { bw(st).assertUsernsDisabled = true; } },
@@ -236,7 +239,12 @@ export function parseBwrapArgs(argv: string[], cwd: string): RunRequest {
   req.profile = null;
   req.bwrap ??= newBwrapRequest();
   if (req.spec.cwd !== undefined) req.bwrap.chdir = true;
+  // with a user namespace of the caller's the filter's namespaces item makes sure of it; otherwise ours is new and open
+  if (req.bwrap.assertUsernsDisabled && req.bwrap.usernsFd !== undefined) req.bwrap.disableUserns = true;
   if (req.bwrap.assertUsernsDisabled && !req.bwrap.disableUserns) throw new SandboxError('creation of new user namespaces was not disabled as requested');
+  if (req.bwrap.userns2Fd !== undefined && req.bwrap.usernsFd === undefined) throw new SandboxError('--userns2 requires --userns');
+  if (req.bwrap.pidnsFd !== undefined && req.bwrap.usernsFd === undefined) throw new SandboxError('--pidns requires --userns (the pid namespace must be owned by the user namespace the sandbox is built in)');
+  if (req.bwrap.usernsFd !== undefined && (req.spec.uid !== undefined || req.spec.gid !== undefined)) throw new SandboxError('--uid and --gid cannot be used with --userns (its maps decide the ids)');
   return req;
 }
 
@@ -286,6 +294,7 @@ export function finishBwrapPlan(plan: Plan, spec: SandboxSpec, req: BwrapRequest
   const extra: Plan['bwrap'] = {
     diagnosticPrefix: `${req.levelPrefix ? '<3>' : ''}bwrap`,
     argv0: req.argv0, infoFd: req.infoFd, jsonStatusFd: req.jsonStatusFd, syncFd: req.syncFd, blockFd: req.blockFd,
+    usernsFd: req.usernsFd, userns2Fd: req.userns2Fd, pidnsFd: req.pidnsFd,
     lockFiles: req.lockFiles, seccomp: req.seccomp.map((s) => ({ bpf: s.bpf.toString('base64'), origin: s.origin })),
   };
   return { ...plan, cwd, env, hostname: spec.hostname ?? os.hostname(), bwrap: extra };

@@ -77,6 +77,9 @@ export function serializePlan(plan: Plan, extra: Array<Array<string | number>> =
     if (b.jsonStatusFd !== undefined) w.record('json-status-fd', b.jsonStatusFd);
     if (b.syncFd !== undefined) w.record('sync-fd', b.syncFd);
     if (b.blockFd !== undefined) w.record('block-fd', b.blockFd);
+    if (b.usernsFd !== undefined) w.record('userns-fd', b.usernsFd);
+    if (b.userns2Fd !== undefined) w.record('userns2-fd', b.userns2Fd);
+    if (b.pidnsFd !== undefined) w.record('pidns-fd', b.pidnsFd);
     for (const l of b.lockFiles) w.record('lock-file', l);
     for (const s of b.seccomp) w.record('seccomp-extra', s.origin, Buffer.from(s.bpf, 'base64'));
   }

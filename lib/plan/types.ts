@@ -109,6 +109,12 @@ export interface BwrapPlan {
   syncFd?: number;
   /** The init waits for data (or end of file) on it before the program runs. */
   blockFd?: number;
+  /** --userns: the monitor enters this user namespace and builds the sandbox there (no maps written). */
+  usernsFd?: number;
+  /** --userns2: the init enters this one (a child of usernsFd's) before the program runs. */
+  userns2Fd?: number;
+  /** --pidns: the monitor enters this pid namespace first; the sandbox's is a child of it. */
+  pidnsFd?: number;
   /** Paths inside, read-locked by the init (fcntl F_RDLCK) while the sandbox runs. */
   lockFiles: string[];
   /** Compiled BPF programs installed after the base filter, in this order. */

@@ -283,3 +283,46 @@ t.test('install-bwrap-link DIR: the launcher run as bwrap is bwrap mode', async 
   t.equal(refused.status, 125);
   t.match(refused.stderr, /^sandbox: .*bwrap exists and is not a link/);
 });
+
+t.test('--userns, --userns2 and --pidns: the sandbox built in namespaces the caller made', { skip: !have('unshare') && 'unshare is missing' }, async (t) => {
+  ensureCheckoutReachable();
+  // as the test user: a user and pid namespace (root inside), and a user namespace nested in it
+  const [cmd, argv] = asUser('unshare', ['-Ur', '--pid', '--fork', 'sh', '-c', 'unshare -Ur sleep 30; true']);
+  const holder = spawn(cmd, argv, { stdio: 'ignore', env: cleanEnv() });
+  const children = (pid) => {
+    try {
+      return fs.readdirSync(`/proc/${pid}/task`).flatMap((tid) => fs.readFileSync(`/proc/${pid}/task/${tid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number));
+    } catch {
+      return [];
+    }
+  };
+  let outer, inner;
+  for (let i = 0; i < 50 && !inner; i++) {
+    await new Promise((r) => setTimeout(r, 100));
+    // setpriv and env exec, so the holder's pid is unshare's; its child is the sh in the new namespaces
+    [outer] = children(holder.pid);
+    if (outer) [inner] = children(outer);
+    if (inner && fs.readlinkSync(`/proc/${inner}/ns/user`) === fs.readlinkSync(`/proc/${outer}/ns/user`)) inner = undefined;
+  }
+  t.ok(inner, 'the namespaces are there');
+  const ns = (pid, kind) => fs.readlinkSync(`/proc/${pid}/ns/${kind}`);
+  const fds = () => [fs.openSync(`/proc/${outer}/ns/user`, 'r'), fs.openSync(`/proc/${inner}/ns/user`, 'r'), fs.openSync(`/proc/${outer}/ns/pid`, 'r')];
+  const script = 'id -u; readlink /proc/self/ns/user /proc/self/ns/pid';
+  let f = fds();
+  const one = bwrap(['--userns', '3', ...ROOT_RO, '--', 'sh', '-c', script], { stdio: ['pipe', 'pipe', 'pipe', ...f] });
+  f.forEach((x) => fs.closeSync(x));
+  t.equal(one.status, 0, one.stderr);
+  const o = lines(one.stdout);
+  t.equal(o[0], '0', 'the ids are that namespace\'s (root there)');
+  t.equal(o[1], ns(outer, 'user'), '--userns: built in it');
+  f = fds();
+  const all = bwrap(['--userns', '3', '--userns2', '4', '--pidns', '5', ...ROOT_RO, '--', 'sh', '-c', script], { stdio: ['pipe', 'pipe', 'pipe', ...f] });
+  f.forEach((x) => fs.closeSync(x));
+  t.equal(all.status, 0, all.stderr);
+  const a = lines(all.stdout);
+  t.equal(a[1], ns(inner, 'user'), '--userns2: the program runs in the nested one');
+  t.equal(a[2], ns(outer, 'pid'), '--pidns: in the given pid namespace');
+  t.match(bwrap(['--userns2', '4', 'true']).stderr, /^bwrap: --userns2 requires --userns\n$/);
+  for (const p of [inner, outer]) try { process.kill(p, 'SIGKILL'); } catch { /* gone */ }
+  holder.kill('SIGKILL');
+});

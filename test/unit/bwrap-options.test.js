@@ -44,6 +44,9 @@ t.test('--chdir twice: a warning; descriptors: bubblewrap\'s Invalid fd', async 
   t.same(r.warnings, ['Only the last --chdir option will take effect']);
   t.throws(() => parseBwrapArgs(['--info-fd', '-1', 'true'], '/'), /^Invalid fd: -1$/);
   t.same(parseBwrapArgs(['--json-status-fd', '7', 'true'], '/').spec.keepFds, [7]);
+  t.throws(() => parseBwrapArgs(['--pidns', '5', 'true'], '/'), /^--pidns requires --userns/);
+  t.throws(() => parseBwrapArgs(['--userns', '5', '--uid', '0', 'true'], '/'), /^--uid and --gid cannot be used with --userns/);
+  t.equal(parseBwrapArgs(['--userns', '5', '--assert-userns-disabled', 'true'], '/').bwrap.disableUserns, true, 'asserted: the filter makes sure');
 });
 
 t.test('the seccomp policy: the base filter less namespaces, unless --disable-userns', async (t) => {
