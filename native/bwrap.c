@@ -57,6 +57,13 @@ void bwrap_child_start(const struct plan *plan) {
   if (b->info_fd >= 0) close(b->info_fd);
   if (b->json_status_fd >= 0) close(b->json_status_fd);
   if (b->sync_fd >= 0) close(b->sync_fd);
+  if (b->userns_block_fd >= 0) {
+    /* the maps are someone else's to write (newuidmap, say): they say when on this descriptor */
+    char c;
+    ssize_t n;
+    do n = read(b->userns_block_fd, &c, 1); while (n < 0 && errno == EINTR);
+    close(b->userns_block_fd);
+  }
 }
 
 void bwrap_init_ready(const struct plan *plan) {

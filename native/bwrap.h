@@ -15,6 +15,7 @@ struct bwrap_plan {
   int json_status_fd;
   int sync_fd;
   int block_fd;
+  int userns_block_fd;   /* --userns-block-fd: no maps written by us; the child waits on it */
   int userns_fd;         /* --userns: built in this user namespace, its maps as they are */
   int userns2_fd;        /* --userns2: the init enters it before the program runs */
   int pidns_fd;          /* --pidns: the sandbox runs in this pid namespace */

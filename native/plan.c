@@ -118,7 +118,7 @@ static int plan_parse_inner(struct reader *rr, struct plan *plan) {
   size_t cap_env = 0, cap_argv = 0, cap_ops = 0, cap_fds = 0, cap_rm = 0, cap_keep = 0, cap_unset = 0, cap_inputs = 0, cap_ll = 0;
   size_t cap_locks = 0, cap_filters = 0; /* bwrap mode */
   plan->bw.info_fd = plan->bw.json_status_fd = plan->bw.sync_fd = plan->bw.block_fd = -1;
-  plan->bw.userns_fd = plan->bw.userns2_fd = plan->bw.pidns_fd = -1;
+  plan->bw.userns_fd = plan->bw.userns2_fd = plan->bw.pidns_fd = plan->bw.userns_block_fd = -1;
   uint64_t v;
   int seen_end = 0, items = 0;
 
@@ -247,9 +247,9 @@ static int plan_parse_inner(struct reader *rr, struct plan *plan) {
       if (number_token(rr, &a, 1u << 20, &v) < 0) return -1;
       int *f = kw[0] == 'i' ? &plan->bw.info_fd : kw[0] == 'j' ? &plan->bw.json_status_fd : kw[1] == 'y' ? &plan->bw.sync_fd : &plan->bw.block_fd;
       *f = (int)v;
-    } else if (!strcmp(kw, "userns-fd") || !strcmp(kw, "userns2-fd") || !strcmp(kw, "pidns-fd")) {
+    } else if (!strcmp(kw, "userns-fd") || !strcmp(kw, "userns2-fd") || !strcmp(kw, "pidns-fd") || !strcmp(kw, "userns-block-fd")) {
       if (number_token(rr, &a, 1u << 20, &v) < 0) return -1;
-      int *f = kw[0] == 'p' ? &plan->bw.pidns_fd : kw[6] == '2' ? &plan->bw.userns2_fd : &plan->bw.userns_fd;
+      int *f = kw[0] == 'p' ? &plan->bw.pidns_fd : kw[6] == '2' ? &plan->bw.userns2_fd : kw[7] == 'b' ? &plan->bw.userns_block_fd : &plan->bw.userns_fd;
       *f = (int)v;
     } else if (!strcmp(kw, "lock-file")) {
       GROW(plan->bw.lock_files, plan->bw.n_lock_files, cap_locks, const char *);

@@ -1366,7 +1366,7 @@ int main(int argc, char **argv) {
     snprintf(line, sizeof line, "%ld", pid);
     write_file(procs, line);
   }
-  if (!member && plan.bw.userns_fd < 0) { /* bwrap mode: --userns brings its maps */
+  if (!member && plan.bw.userns_fd < 0 && plan.bw.userns_block_fd < 0) { /* bwrap mode: --userns brings its maps; with --userns-block-fd another writes them */
     snprintf(path, sizeof path, "/proc/%ld/setgroups", pid);
     write_file(path, "deny");
     snprintf(path, sizeof path, "/proc/%ld/uid_map", pid);

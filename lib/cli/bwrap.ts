@@ -23,6 +23,7 @@ export interface BwrapRequest {
   jsonStatusFd?: number;
   syncFd?: number;
   blockFd?: number;
+  usernsBlockFd?: number;
   usernsFd?: number;
   userns2Fd?: number;
   pidnsFd?: number;
@@ -82,17 +83,13 @@ function readBpf(fd: number, flag: string): Buffer {
   return bpf;
 }
 
-const fdOption = (key: 'infoFd' | 'jsonStatusFd' | 'syncFd' | 'blockFd' | 'usernsFd' | 'userns2Fd' | 'pidnsFd', help: string): OptionDef => ({
+const fdOption = (key: 'infoFd' | 'jsonStatusFd' | 'syncFd' | 'blockFd' | 'usernsBlockFd' | 'usernsFd' | 'userns2Fd' | 'pidnsFd', help: string): OptionDef => ({
   args: ['FD'], help,
   run: (st, a, f) => {
     const fd = fdArg(f, a);
     bw(st)[key] = fd;
     if (fd > 2 && !st.req.spec.keepFds.includes(fd)) st.req.spec.keepFds.push(fd);
   },
-});
-
-const refused = (args: string[], help: string, why: string): OptionDef => ({
-  args, help, run: (_st, _a, f) => { throw new SandboxError(`${f}: ${why}`); },
 });
 
 function selinuxEnabled(): boolean {
@@ -120,7 +117,7 @@ const BWRAP_OWN: Record<string, OptionDef> = {
   '--userns': fdOption('usernsFd', 'build the sandbox in this user namespace (its maps as they are) instead of a new one'),
   '--userns2': fdOption('userns2Fd', 'enter this user namespace (a child of --userns\'s) before running the program'),
   '--pidns': fdOption('pidnsFd', 'run the sandbox in this pid namespace (owned by --userns\'s user namespace)'),
-  '--userns-block-fd': refused(['FD'], 'wait on FD before the user namespace is used (not supported)', 'not supported by sandbox: it writes the uid and gid maps itself'),
+  '--userns-block-fd': fdOption('usernsBlockFd', 'write no uid/gid maps: wait for data on FD while someone else does (with --info-fd)'),
   '--disable-userns': { args: [], help: 'the program may not make further user namespaces', run: (st) => { bw(st).disableUserns = true; } },
   '--assert-userns-disabled': { args: [], help: 'fail unless further user namespaces are disabled', run: (st) => { bw(st).assertUsernsDisabled = true; } },
   '--lock-file': {
@@ -243,6 +240,8 @@ export function parseBwrapArgs(argv: string[], cwd: string): RunRequest {
   if (req.bwrap.assertUsernsDisabled && req.bwrap.usernsFd !== undefined) req.bwrap.disableUserns = true;
   if (req.bwrap.assertUsernsDisabled && !req.bwrap.disableUserns) throw new SandboxError('creation of new user namespaces was not disabled as requested');
   if (req.bwrap.userns2Fd !== undefined && req.bwrap.usernsFd === undefined) throw new SandboxError('--userns2 requires --userns');
+  if (req.bwrap.usernsBlockFd !== undefined && req.bwrap.infoFd === undefined) throw new SandboxError('--userns-block-fd requires --info-fd');
+  if (req.bwrap.usernsBlockFd !== undefined && req.bwrap.usernsFd !== undefined) throw new SandboxError('--userns-block-fd cannot be used with --userns');
   if (req.bwrap.pidnsFd !== undefined && req.bwrap.usernsFd === undefined) throw new SandboxError('--pidns requires --userns (the pid namespace must be owned by the user namespace the sandbox is built in)');
   if (req.bwrap.usernsFd !== undefined && (req.spec.uid !== undefined || req.spec.gid !== undefined)) throw new SandboxError('--uid and --gid cannot be used with --userns (its maps decide the ids)');
   return req;
@@ -294,7 +293,7 @@ export function finishBwrapPlan(plan: Plan, spec: SandboxSpec, req: BwrapRequest
   const extra: Plan['bwrap'] = {
     diagnosticPrefix: `${req.levelPrefix ? '<3>' : ''}bwrap`,
     argv0: req.argv0, infoFd: req.infoFd, jsonStatusFd: req.jsonStatusFd, syncFd: req.syncFd, blockFd: req.blockFd,
-    usernsFd: req.usernsFd, userns2Fd: req.userns2Fd, pidnsFd: req.pidnsFd,
+    usernsBlockFd: req.usernsBlockFd, usernsFd: req.usernsFd, userns2Fd: req.userns2Fd, pidnsFd: req.pidnsFd,
     lockFiles: req.lockFiles, seccomp: req.seccomp.map((s) => ({ bpf: s.bpf.toString('base64'), origin: s.origin })),
   };
   return { ...plan, cwd, env, hostname: spec.hostname ?? os.hostname(), bwrap: extra };

@@ -77,6 +77,7 @@ export function serializePlan(plan: Plan, extra: Array<Array<string | number>> =
     if (b.jsonStatusFd !== undefined) w.record('json-status-fd', b.jsonStatusFd);
     if (b.syncFd !== undefined) w.record('sync-fd', b.syncFd);
     if (b.blockFd !== undefined) w.record('block-fd', b.blockFd);
+    if (b.usernsBlockFd !== undefined) w.record('userns-block-fd', b.usernsBlockFd);
     if (b.usernsFd !== undefined) w.record('userns-fd', b.usernsFd);
     if (b.userns2Fd !== undefined) w.record('userns2-fd', b.userns2Fd);
     if (b.pidnsFd !== undefined) w.record('pidns-fd', b.pidnsFd);

@@ -109,6 +109,8 @@ export interface BwrapPlan {
   syncFd?: number;
   /** The init waits for data (or end of file) on it before the program runs. */
   blockFd?: number;
+  /** --userns-block-fd: no maps written; the child waits for data on it while someone else writes them. */
+  usernsBlockFd?: number;
   /** --userns: the monitor enters this user namespace and builds the sandbox there (no maps written). */
   usernsFd?: number;
   /** --userns2: the init enters this one (a child of usernsFd's) before the program runs. */

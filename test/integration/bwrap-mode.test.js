@@ -326,3 +326,28 @@ t.test('--userns, --userns2 and --pidns: the sandbox built in namespaces the cal
   for (const p of [inner, outer]) try { process.kill(p, 'SIGKILL'); } catch { /* gone */ }
   holder.kill('SIGKILL');
 });
+
+t.test('--userns-block-fd: the maps are someone else\'s to write (here the test\'s), the child waits for them', async (t) => {
+  ensureCheckoutReachable();
+  const [cmd, argv] = asUser(SANDBOX, ['bwrap', '--info-fd', '3', '--userns-block-fd', '4', ...ROOT_RO, '--', 'sh', '-c', 'id -u; cat /proc/self/uid_map']);
+  const c = spawn(cmd, argv, { env: cleanEnv(), cwd: '/tmp', stdio: ['ignore', 'pipe', 'pipe', 'pipe', 'pipe'] });
+  let info = '';
+  c.stdio[3].on('data', (d) => { info += d; });
+  await new Promise((r) => c.stdio[3].on('end', r));
+  const pid = JSON.parse(info)['child-pid'];
+  const me = process.getuid();
+  // what newuidmap would do: as root here any mapping of the test user goes; else the caller's own id only
+  const uid = me === 0 ? 65534 : me;
+  const gid = me === 0 ? 65534 : process.getgid();
+  fs.writeFileSync(`/proc/${pid}/setgroups`, 'deny');
+  fs.writeFileSync(`/proc/${pid}/uid_map`, `1000 ${uid} 1\n`);
+  fs.writeFileSync(`/proc/${pid}/gid_map`, `1000 ${gid} 1\n`);
+  let out = '';
+  c.stdout.on('data', (d) => { out += d; });
+  c.stdio[4].on('error', () => {});
+  c.stdio[4].end('g');
+  const code = await new Promise((r) => c.on('close', r));
+  t.equal(code, 0);
+  t.equal(lines(out)[0], '1000', 'the ids are the maps the other side wrote');
+  t.match(bwrap(['--userns-block-fd', '4', 'true']).stderr, /^bwrap: --userns-block-fd requires --info-fd\n$/);
+});
