@@ -1,6 +1,7 @@
 /* The sandbox's init (pid 1 of a new pid namespace, else a subreaper): it forks the program, passes signals on,
  * reaps, and exits with the program's status; or, with as-pid-1, it becomes the program (exec_program). */
 #include "init.h"
+#include "bwrap.h"
 #include "confine.h"
 #include "registry.h"
 #include "util.h"
@@ -20,7 +21,7 @@ const size_t n_forwarded = sizeof forwarded / sizeof forwarded[0];
 /* execvpe with the plan's environment; exit 127 when not found, 126 when not executable. */
 void exec_program(const struct plan *plan) {
   const char *cmd = plan->argv[0];
-  char *const *argv = (char *const *)plan->argv;
+  char *const *argv = bwrap_program_argv(plan); /* bwrap mode: --argv0 */
   char *const *envp = (char *const *)plan->env;
   if (strchr(cmd, '/')) {
     execve(cmd, argv, envp);

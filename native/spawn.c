@@ -380,7 +380,7 @@ int run_remote_member(const struct plan *plan, const int *ns_fds) {
   join_unlock();
   if (have_record) {
     rec.message[sizeof rec.message - 1] = 0;
-    fprintf(stderr, "sandbox: %s\n", rec.message);
+    fprintf(stderr, "%s: %s\n", diagnostic_prefix, rec.message);
     return rec.exit_code;
   }
   return code;

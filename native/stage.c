@@ -2,6 +2,7 @@
  * (sandbox-exec), creates the namespaces with its child, writes the id maps, and stays behind as the monitor: it
  * passes signals on, takes the init's error record, ends what is left, reports the cgroup's limits and restores the
  * terminal. Order of work: DESIGN.md section 4. Where each part lives: native/README.md. */
+#include "bwrap.h"
 #include "cgroup.h"
 #include "child.h"
 #include "compiled.h"
@@ -109,10 +110,10 @@ static void print_error_record(const struct plan *plan, struct error_record *rec
       strlen(abs) < sizeof abs - 1 && !strpbrk(abs, " \t\n'\"\\$`!*?[]{}()<>|&;#~")) {
     char msg[sizeof rec->message];
     one_line(msg, sizeof msg, abs);
-    fprintf(stderr, "sandbox: %s exists on the host but is not visible in this sandbox; bind it with --ro-bind %s %s\n", msg, msg, msg);
+    fprintf(stderr, "%s: %s exists on the host but is not visible in this sandbox; bind it with --ro-bind %s %s\n", diagnostic_prefix, msg, msg, msg);
     return;
   }
-  fprintf(stderr, "sandbox: %s\n", rec->message);
+  fprintf(stderr, "%s: %s\n", diagnostic_prefix, rec->message); /* bwrap mode: "bwrap" */
 }
 
 int main(int argc, char **argv) {
@@ -146,6 +147,7 @@ int main(int argc, char **argv) {
   struct plan plan;
   char err[512];
   if (plan_parse(buf + skip, len - skip, &plan, err, sizeof err) < 0) die(125, "%s%s%s", compiled ? argv[1] : "", compiled ? ": " : "", err);
+  if (plan.bw.diagnostic_prefix) diagnostic_prefix = plan.bw.diagnostic_prefix; /* bwrap mode */
   if (!compiled) title_init(argc, argv, &plan); /* "sandbox: NAME [PROFILE]" in ps, argv read already */
   if (compiled) {
     int first = 2;
@@ -231,6 +233,7 @@ int main(int argc, char **argv) {
   if (!plan.share_net) flags |= CLONE_NEWNET;
   int placed = 0;
   if (member) flags = 0; /* a plain child; it enters the member's namespaces itself */
+  else flags = bwrap_monitor_enter(&plan, flags); /* bwrap mode: --userns, --pidns */
   long pid = try_clone3(flags, cgroup_fd);
   if (pid >= 0) placed = cgroup_fd >= 0;
   else if (errno == ENOSYS || errno == E2BIG || errno == EINVAL) pid = syscall(SYS_clone, flags | SIGCHLD, NULL, NULL, NULL, NULL);
@@ -260,7 +263,9 @@ int main(int argc, char **argv) {
   int cgroup_kill_fd = cgroup_fd >= 0 ? openat(cgroup_fd, "cgroup.kill", O_WRONLY | O_CLOEXEC) : -1;
 
   if (cgroup_fd >= 0 && !placed) cgroup_add(&plan, (pid_t)pid);
-  if (!member) write_id_maps((pid_t)pid, plan.uid, plan.gid);
+  /* bwrap mode: --userns brings its maps; with --userns-block-fd another process writes them */
+  if (!member && plan.bw.userns_fd < 0 && plan.bw.userns_block_fd < 0) write_id_maps((pid_t)pid, plan.uid, plan.gid);
+  bwrap_monitor_started(&plan, (pid_t)pid); /* bwrap mode: --info-fd, --json-status-fd (while its namespaces surely exist) */
   if (!member && write(sync[1], "1", 1) != 1) die_errno(125, "release the sandbox");
   if (plan.join_dir && !member) {
     /* once its namespaces are complete, this sandbox is a member others may join; a failed start just ends */
@@ -356,10 +361,11 @@ int main(int argc, char **argv) {
   }
   if (have_record) {
     print_error_record(&plan, &rec);
-    return rec.exit_code;
+    return bwrap_monitor_exit(&plan, rec.exit_code);
   }
-  if (WIFEXITED(status)) return WEXITSTATUS(status);
-  if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
-  return 125;
+  /* bwrap mode: the status line */
+  if (WIFEXITED(status)) return bwrap_monitor_exit(&plan, WEXITSTATUS(status));
+  if (WIFSIGNALED(status)) return bwrap_monitor_exit(&plan, 128 + WTERMSIG(status));
+  return bwrap_monitor_exit(&plan, 125);
 }
 

@@ -52,6 +52,8 @@ export const COMMANDS: CommandDef[] = [
     name: 'doctor', args: '[--json]', summary: 'what this host allows a sandbox, and what to do about it',
     options: [{ name: '--json', help: 'the findings as JSON' }],
   },
+  { name: 'bwrap', args: '[OPTIONS] [--] PROGRAM [ARGS...]', summary: 'bubblewrap\'s command line (bwrap mode; sandbox bwrap --help)', complete: 'command' },
+  { name: 'install-bwrap-link', args: 'DIR', summary: 'a link DIR/bwrap to sandbox: programs that run bwrap get bwrap mode', complete: 'file' },
   {
     name: 'desktop', args: 'install|list|remove APP', summary: 'menu entries and ~/.local/bin wrappers that run APP in a sandbox',
     subcommands: [
