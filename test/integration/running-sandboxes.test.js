@@ -317,3 +317,21 @@ t.test('bad input: one line, exit 125, nothing touched', async (t) => {
   t.equal(cli(s.env, ['stop', 'keep']).status, 0);
   await s.ended;
 });
+
+t.test('bwrap mode registers nothing: no entry, no registry directory, not in ps', async (t) => {
+  const rt = runtimeDir();
+  const env = cleanEnv({ XDG_RUNTIME_DIR: rt });
+  const { SANDBOX, ensureCheckoutReachable } = require('../lib/harness');
+  ensureCheckoutReachable();
+  const [cmd, argv] = asUser(SANDBOX, ['bwrap', '--ro-bind', '/', '/', '--proc', '/proc', '--dev', '/dev', '--', 'sh', '-c', 'echo up; sleep 2']);
+  const p = spawn(cmd, argv, { cwd: '/tmp', env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  p.stdout.on('data', (d) => { out += d; });
+  const ended = new Promise((resolve) => p.on('close', (code) => resolve(code)));
+  await waitFor('the bwrap-mode sandbox', () => out.includes('up'));
+  t.same(fs.readdirSync(rt), [], 'nothing made in the runtime directory while it runs');
+  const ps = cli(env, ['ps', '--json']);
+  t.equal(ps.status, 0, ps.stderr);
+  t.same(JSON.parse(ps.stdout), [], 'sandbox ps does not list it');
+  t.equal(await ended, 0);
+});
