@@ -2,12 +2,14 @@
  * then (finish_init) locks the mounts, drops privileges and becomes the init; or, joining a member, enters that
  * member's namespaces instead. */
 #include "child.h"
+#include "bwrap.h"
 #include "confine.h"
 #include "init.h"
 #include "join.h"
 #include "mounts.h"
 #include "namespaces.h"
 #include "reaper.h"
+#include "registry.h"
 #include "spawn.h"
 #include "util.h"
 
@@ -26,6 +28,7 @@ static void say_ready(int fd) {
 static __attribute__((noreturn)) void finish_init(const struct plan *plan) {
   lock_mounts(plan);
   drop_capabilities(plan->caps, last_cap());
+  bwrap_init_enter(plan); /* bwrap mode: --userns2 */
   if (chdir(plan->cwd) < 0) {
     if (!plan->cwd_fallback) die_errno(125, "--chdir %s", plan->cwd);
     if (chdir("/") < 0) die_errno(125, "chdir /");
@@ -58,6 +61,8 @@ __attribute__((noreturn)) void child_main(const struct child_args *ca) {
   ssize_t n;
   do n = read(ca->sync_fd, &go, 1); while (n < 0 && errno == EINTR);
   if (n != 1) _exit(125); /* the monitor is gone */
+  bwrap_child_start(plan); /* bwrap mode: the monitor's descriptors are not the sandbox's; --userns-block-fd */
+  title_set("init");
   if (plan->share_pid && (init_reaper = open_reaper()).proc_fd < 0) die_errno(125, "open the host's /proc");
 
   if (mount(NULL, "/", NULL, MS_SLAVE | MS_REC, NULL) < 0) die_errno(125, "make / a slave mount");
@@ -78,5 +83,6 @@ __attribute__((noreturn)) void child_main(const struct child_args *ca) {
     close(ca->sync_fd);
   }
   if (plan->new_session && setsid() < 0) die_errno(125, "setsid");
+  bwrap_init_ready(plan); /* bwrap mode: --lock-file, --block-fd */
   finish_init(plan);
 }

@@ -2,6 +2,7 @@
  * kept, the Landlock ruleset (rights as the plan's numbers; only what the kernel's ABI can hold is decided here) and
  * the seccomp filter (the plan's BPF program, installed as it is). */
 #include "confine.h"
+#include "bwrap.h"
 #include "util.h"
 
 #include <linux/capability.h>
@@ -104,4 +105,5 @@ void install_seccomp(const struct plan *plan) {
   if (!plan->bpf) return;
   struct sock_fprog prog = { (unsigned short)(plan->bpf_len / 8), (struct sock_filter *)(void *)plan->bpf };
   if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) < 0) die_errno(125, "%s: install seccomp filter", plan->seccomp_origin);
+  bwrap_install_filters(plan); /* bwrap mode: --seccomp, --add-seccomp-fd, after the base filter */
 }

@@ -1,7 +1,9 @@
 /* The sandbox's init (pid 1 of a new pid namespace, else a subreaper): it forks the program, passes signals on,
  * reaps, and exits with the program's status; or, with as-pid-1, it becomes the program (exec_program). */
 #include "init.h"
+#include "bwrap.h"
 #include "confine.h"
+#include "registry.h"
 #include "util.h"
 
 #include <poll.h>
@@ -19,7 +21,7 @@ const size_t n_forwarded = sizeof forwarded / sizeof forwarded[0];
 /* execvpe with the plan's environment; exit 127 when not found, 126 when not executable. */
 void exec_program(const struct plan *plan) {
   const char *cmd = plan->argv[0];
-  char *const *argv = (char *const *)plan->argv;
+  char *const *argv = bwrap_program_argv(plan); /* bwrap mode: --argv0 */
   char *const *envp = (char *const *)plan->env;
   if (strchr(cmd, '/')) {
     execve(cmd, argv, envp);
@@ -95,6 +97,10 @@ __attribute__((noreturn)) void run_init(const struct plan *plan) {
     sigaddset(&set, SIG_MONITOR_GONE);
     sigaction(SIG_MONITOR_GONE, &sa, NULL);
   }
+  if (enter_arm()) { /* `sandbox enter`: a connection handed over by the monitor */
+    sigaddset(&set, SIG_ENTER);
+    sigaction(SIG_ENTER, &sa, NULL);
+  }
   sigprocmask(SIG_BLOCK, &set, &old);
   if (plan->share_pid) {
     prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
@@ -125,6 +131,10 @@ __attribute__((noreturn)) void run_init(const struct plan *plan) {
     if (plan->share_pid && sig == SIG_MONITOR_GONE) {
       init_kill_descendants();
       _exit(137);
+    }
+    if (sig == SIG_ENTER) {
+      enter_serve(plan);
+      continue;
     }
     if (sig != SIGCHLD) {
       kill(child, sig);

@@ -70,11 +70,17 @@ int main(int argc, char **argv) {
     fprintf(stderr, "sandbox: no node on PATH (install Node.js 20 or later, or set SANDBOX_NODE to its absolute path)\n");
     return 125;
   }
-  char **args = calloc((size_t)argc + 2, sizeof *args);
+  /* Run under the name bwrap (a link made by `sandbox install-bwrap-link`): bwrap mode, as `sandbox bwrap ARGS`. */
+  const char *base = argv[0] ? strrchr(argv[0], '/') : NULL;
+  base = base ? base + 1 : argv[0] ? argv[0] : "";
+  int as_bwrap = !strcmp(base, "bwrap");
+  char **args = calloc((size_t)argc + 3, sizeof *args);
   if (!args) return 125;
-  args[0] = (char *)node;
-  args[1] = script;
-  for (int i = 1; i < argc; i++) args[i + 1] = argv[i];
+  int k = 0;
+  args[k++] = (char *)node;
+  args[k++] = script;
+  if (as_bwrap) args[k++] = "bwrap";
+  for (int i = 1; i < argc; i++) args[k++] = argv[i];
   execv(node, args);
   fprintf(stderr, "sandbox: cannot run node (%s): %s (set SANDBOX_NODE)\n", node, strerror(errno));
   return 125;

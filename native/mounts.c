@@ -3,6 +3,8 @@
  * destinations are opened with RESOLVE_IN_ROOT, so no symlink leads out of the new root. */
 #include "util.h"
 #include "mounts.h"
+#include "overlay.h"
+#include "inroot.h"
 
 #include <dirent.h>
 #include <limits.h>
@@ -13,87 +15,6 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
-
-#define BASE "/tmp"                /* a tmpfs here holds the new root and data files until pivot_root */
-#define NEWROOT BASE "/root"
-
-static int newroot_fd(void) {
-  /* Reopened for each operation: a bind onto "/" stacks a mount over the tmpfs we started with. */
-  int fd = open(NEWROOT, O_PATH | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) die_errno(125, "open new root");
-  return fd;
-}
-
-static int open_in_root(const char *path, int flags) {
-  int root = newroot_fd();
-  const char *rel = path + strspn(path, "/");
-  int fd = sys_openat2(root, *rel ? rel : ".", (uint64_t)flags | O_CLOEXEC, 0, RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS);
-  int saved = errno;
-  close(root);
-  errno = saved;
-  return fd;
-}
-
-/* mkdir -p inside the new root; returns an O_PATH fd of the directory or -1 with errno. */
-static int mkdir_in_root(const char *path, unsigned mode) {
-  char prefix[PATH_MAX];
-  size_t len = strlen(path);
-  if (len >= sizeof prefix) { errno = ENAMETOOLONG; return -1; }
-  int cur = newroot_fd();
-  const char *c = path;
-  while (*c) {
-    while (*c == '/') c++;
-    if (!*c) break;
-    const char *e = strchrnul(c, '/');
-    char name[NAME_MAX + 1];
-    size_t n = (size_t)(e - c);
-    if (n > NAME_MAX) { close(cur); errno = ENAMETOOLONG; return -1; }
-    memcpy(name, c, n);
-    name[n] = 0;
-    if (mkdirat(cur, name, mode) < 0 && errno != EEXIST) { int s = errno; close(cur); errno = s; return -1; }
-    memcpy(prefix, path, (size_t)(e - path));
-    prefix[e - path] = 0;
-    close(cur);
-    cur = open_in_root(prefix, O_PATH | O_DIRECTORY);
-    if (cur < 0) return -1;
-    c = e;
-  }
-  return cur;
-}
-
-/* Split "/a/b/c" into a directory fd for "/a/b" (created) and "c". */
-static int parent_in_root(const char *path, char *name, size_t namelen) {
-  const char *slash = strrchr(path, '/');
-  size_t n = strlen(slash + 1);
-  if (n == 0 || n >= namelen) { errno = EINVAL; return -1; }
-  memcpy(name, slash + 1, n + 1);
-  char dir[PATH_MAX];
-  size_t dn = (size_t)(slash - path);
-  memcpy(dir, path, dn);
-  dir[dn] = 0;
-  return mkdir_in_root(dn ? dir : "/", 0755);
-}
-
-/* Make the destination exist as a directory or a file, and return an O_PATH fd to it. */
-static int make_dest(const char *dst, int want_dir, unsigned mode) {
-  if (want_dir) return mkdir_in_root(dst, mode);
-  int fd = open_in_root(dst, O_PATH);
-  if (fd >= 0) return fd;
-  char name[NAME_MAX + 1];
-  int parent = parent_in_root(dst, name, sizeof name);
-  if (parent < 0) return -1;
-  /* O_PATH parent: create through its /proc/self/fd link, still resolved without following name */
-  char p[64];
-  snprintf(p, sizeof p, "/proc/self/fd/%d", parent);
-  int dfd = open(p, O_DIRECTORY | O_RDONLY | O_CLOEXEC);
-  close(parent);
-  if (dfd < 0) return -1;
-  int f = openat(dfd, name, O_CREAT | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, mode);
-  if (f < 0 && errno != EEXIST) { int s = errno; close(dfd); errno = s; return -1; }
-  if (f >= 0) close(f);
-  close(dfd);
-  return open_in_root(dst, O_PATH);
-}
 
 static void attach(int tree, int dstfd, const char *origin, const char *dst) {
   if (sys_move_mount(tree, "", dstfd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
@@ -113,16 +34,20 @@ static int new_fs(const char *fstype, const char *origin, const char *const *opt
 }
 
 /* A fresh filesystem of type fstype mounted at dst (a directory inside the new root). */
-static void mount_fresh(const char *fstype, const char *dst, const char *origin, const char *const *opts, unsigned attrs) {
+static void mount_fresh_modes(const char *fstype, const char *dst, const char *origin, const char *const *opts, unsigned attrs, unsigned parent_mode) {
   int fs = new_fs(fstype, origin, opts);
   int mnt = sys_fsmount(fs, FSMOUNT_CLOEXEC, attrs);
   if (mnt < 0) die_errno(125, "%s: fsmount %s", origin, fstype);
   close(fs);
-  int d = mkdir_in_root(dst, 0755);
+  int d = mkdir_modes(dst, parent_mode, 0755);
   if (d < 0) die_errno(125, "%s: create %s", origin, dst);
   attach(mnt, d, origin, dst);
   close(d);
   close(mnt);
+}
+
+static void mount_fresh(const char *fstype, const char *dst, const char *origin, const char *const *opts, unsigned attrs) {
+  mount_fresh_modes(fstype, dst, origin, opts, attrs, 0755);
 }
 
 static void mount_tmpfs(const char *dst, uint64_t size, unsigned mode, const char *origin, unsigned attrs) {
@@ -130,7 +55,7 @@ static void mount_tmpfs(const char *dst, uint64_t size, unsigned mode, const cha
   snprintf(sz, sizeof sz, "%llu", (unsigned long long)size);
   snprintf(md, sizeof md, "%o", mode);
   const char *opts[] = { "mode", md, size ? "size" : NULL, sz, NULL };
-  mount_fresh("tmpfs", dst, origin, opts, attrs);
+  mount_fresh_modes("tmpfs", dst, origin, opts, attrs, parent_mode_for(mode));
 }
 
 /* Set attributes on every mount of a tree; flags the kernel locked are never cleared, only added to. */
@@ -247,10 +172,10 @@ static void build_dev(const char *dst, const char *origin, const int *nodes, int
   if (terminal >= 0) show_terminal(p, terminal, terminal_index, origin);
   snprintf(p, sizeof p, "%s/shm", dst);
   mount_tmpfs(p, 0, 01777, origin, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV);
-  /* no /dev/core: /proc/kcore is masked */
+  /* bwrap's links, /dev/core among them: it leads to /proc/kcore, which the sandbox's /proc masks */
   static const char *const links[][2] = {
     { "pts/ptmx", "ptmx" }, { "/proc/self/fd", "fd" }, { "/proc/self/fd/0", "stdin" },
-    { "/proc/self/fd/1", "stdout" }, { "/proc/self/fd/2", "stderr" },
+    { "/proc/self/fd/1", "stdout" }, { "/proc/self/fd/2", "stderr" }, { "/proc/kcore", "core" },
   };
   int dfd = open_in_root(dst, O_RDONLY | O_DIRECTORY);
   if (dfd < 0) die_errno(125, "%s: open %s", origin, dst);
@@ -348,6 +273,8 @@ void build_root(const struct plan *plan) {
   int terminal = -1;
   unsigned terminal_index = 0;
   if (!trees) die(125, "out of memory");
+  struct overlay_layers *layers = calloc(plan->n_ops ? plan->n_ops : 1, sizeof *layers); /* overlays */
+  if (!layers) die(125, "out of memory");
   for (size_t i = 0; i < plan->n_ops; i++) {
     const struct op *o = &plan->ops[i];
     trees[i] = -1;
@@ -357,6 +284,7 @@ void build_root(const struct plan *plan) {
       if (trees[i] < 0) die_errno(125, "%s: clone the host's /proc", o->origin);
       continue;
     }
+    if (o->kind == MOUNT_OVERLAY) { overlay_open(o, &layers[i]); continue; }
     if (o->kind != MOUNT_BIND) continue;
     trees[i] = o->v[F_BIND_NO_FOLLOW].n ? clone_tree_nofollow(o->v[F_BIND_SRC].s) : clone_tree(o->v[F_BIND_SRC].s, 1);
     if (trees[i] < 0 && !(o->v[F_BIND_OPTIONAL].n && (errno == ENOENT || errno == ENOTDIR || errno == EACCES)))
@@ -400,7 +328,7 @@ void build_root(const struct plan *plan) {
       if (trees[i] < 0) break; /* a -try source that is missing */
       struct stat st;
       if (fstat(trees[i], &st) < 0) die_errno(125, "%s", o->origin);
-      d = make_dest(o->v[F_BIND_DST].s, S_ISDIR(st.st_mode), S_ISDIR(st.st_mode) ? 0755 : 0644);
+      d = make_dest(o->v[F_BIND_DST].s, S_ISDIR(st.st_mode), S_ISDIR(st.st_mode) ? 0755 : 0444);
       if (d < 0) die_errno(125, "%s: create %s", o->origin, o->v[F_BIND_DST].s);
       uint64_t attrs = MOUNT_ATTR_NOSUID;
       if (!o->v[F_BIND_DEVICES].n) attrs |= MOUNT_ATTR_NODEV;
@@ -427,9 +355,9 @@ void build_root(const struct plan *plan) {
       mount_fresh("mqueue", o->v[F_MQUEUE_DST].s, o->origin, NULL, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC);
       break;
     case MOUNT_DIR:
-      d = mkdir_in_root(o->v[F_DIR_DST].s, (unsigned)o->v[F_DIR_MODE].n);
+      /* a directory that exists (a bound host directory among them) keeps its mode, as bwrap(1) says */
+      d = mkdir_modes(o->v[F_DIR_DST].s, parent_mode_for((unsigned)o->v[F_DIR_MODE].n), (unsigned)o->v[F_DIR_MODE].n);
       if (d < 0) die_errno(125, "%s", o->origin);
-      chmod_fd(d, (unsigned)o->v[F_DIR_MODE].n, o->origin);
       close(d);
       break;
     case MOUNT_SYMLINK: {
@@ -449,8 +377,9 @@ void build_root(const struct plan *plan) {
       break;
     }
     case MOUNT_DATA: {
-      const struct { int fd; const char *dst; unsigned mode; int mount, read_only; } dd_ = {
+      const struct { int fd; const char *dst; unsigned mode; int mount, read_only; unsigned parent_mode; } dd_ = {
         (int)o->v[F_DATA_FD].n, o->v[F_DATA_DST].s, (unsigned)o->v[F_DATA_MODE].n, (int)o->v[F_DATA_MOUNT].n, (int)o->v[F_DATA_READ_ONLY].n,
+        o->v[F_DATA_PERMS_GIVEN].n ? parent_mode_for((unsigned)o->v[F_DATA_MODE].n) : 0755,
       }, *dd = &dd_;
       if (dd->mount) {
         char scratch[64];
@@ -463,14 +392,14 @@ void build_root(const struct plan *plan) {
         int tree = clone_tree(scratch, 0);
         if (tree < 0) die_errno(125, "%s: clone data file", o->origin);
         set_attrs(tree, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | (dd->read_only ? MOUNT_ATTR_RDONLY : 0), 0, o->origin, dd->dst);
-        d = make_dest(dd->dst, 0, 0644);
+        d = make_dest_modes(dd->dst, 0, 0444, dd->parent_mode);
         if (d < 0) die_errno(125, "%s: create %s", o->origin, dd->dst);
         attach(tree, d, o->origin, dd->dst);
         close(tree);
         close(d);
       } else {
         char name[NAME_MAX + 1], p[64];
-        int parent = parent_in_root(dd->dst, name, sizeof name);
+        int parent = parent_in_root_mode(dd->dst, name, sizeof name, dd->parent_mode);
         if (parent < 0) die_errno(125, "%s", o->origin);
         snprintf(p, sizeof p, "/proc/self/fd/%d", parent);
         int dfd = open(p, O_DIRECTORY | O_RDONLY | O_CLOEXEC);
@@ -483,7 +412,7 @@ void build_root(const struct plan *plan) {
         close(dfd);
         close(parent);
       }
-      close(dd->fd);
+      close(dd->fd); /* consumed, a standard descriptor too (--file 0 DST), as bwrap does */
       break;
     }
     case MOUNT_CHMOD: {
@@ -491,6 +420,15 @@ void build_root(const struct plan *plan) {
       if (fd < 0) die_errno(125, "%s", o->origin);
       chmod_fd(fd, (unsigned)o->v[F_CHMOD_MODE].n, o->origin);
       close(fd);
+      break;
+    }
+    case MOUNT_OVERLAY: {
+      char scratch[64];
+      snprintf(scratch, sizeof scratch, BASE "/overlay-%zu", i);
+      d = mkdir_in_root(o->v[F_OVERLAY_DST].s, 0755);
+      if (d < 0) die_errno(125, "%s: create %s", o->origin, o->v[F_OVERLAY_DST].s);
+      overlay_mount(o, &layers[i], d, scratch);
+      close(d);
       break;
     }
     case MOUNT_REMOUNT_RO: {
@@ -503,6 +441,7 @@ void build_root(const struct plan *plan) {
     }
   }
   free(trees);
+  free(layers);
   for (size_t i = 0; i < N_DEV_NODES; i++)
     if (dev_nodes_fd[i] >= 0) close(dev_nodes_fd[i]);
   close(empty);

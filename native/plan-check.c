@@ -25,7 +25,11 @@ int main(void) {
     printf("op %s", spec->keyword);
     for (unsigned f = 0; f < spec->n_fields; f++) {
       if (spec->fields[f].type == PF_NUMBER) printf(" %llu", (unsigned long long)o->v[f].n);
-      else printf(" %s", o->v[f].s);
+      else if (spec->fields[f].type == PF_PATHS) { /* each path, unescaped, in brackets */
+        const char *s = o->v[f].s;
+        for (uint64_t k = 0; k < o->v[f].n; k++, s += strlen(s) + 1) printf("%s%s", k ? " " : " [", s);
+        printf("]");
+      } else printf(" %s", o->v[f].s ? o->v[f].s : "-");
     }
     printf("\n");
   }

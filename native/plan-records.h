@@ -16,11 +16,12 @@ enum mount_kind {
   MOUNT_SYMLINK,
   MOUNT_DATA,
   MOUNT_CHMOD,
+  MOUNT_OVERLAY,
   MOUNT_REMOUNT_RO,
 };
-#define N_MOUNT_KINDS 10
+#define N_MOUNT_KINDS 11
 /* The reader stores every mount record alike, as a struct op (plan.c). */
-#define PLAN_MOUNT_RECORD_CASES case REC_BIND: case REC_TMPFS: case REC_PROC: case REC_DEV: case REC_MQUEUE: case REC_DIR: case REC_SYMLINK: case REC_DATA: case REC_CHMOD: case REC_REMOUNT_RO:
+#define PLAN_MOUNT_RECORD_CASES case REC_BIND: case REC_TMPFS: case REC_PROC: case REC_DEV: case REC_MQUEUE: case REC_DIR: case REC_SYMLINK: case REC_DATA: case REC_CHMOD: case REC_OVERLAY: case REC_REMOUNT_RO:
 
 enum plan_record {
   REC_SHARE_NET,
@@ -49,6 +50,19 @@ enum plan_record {
   REC_CGROUP,
   REC_CGROUP_MEMORY_LABEL,
   REC_CGROUP_PIDS_LABEL,
+  REC_DIAGNOSTIC_PREFIX,
+  REC_ARGV0,
+  REC_INFO_FD,
+  REC_JSON_STATUS_FD,
+  REC_SYNC_FD,
+  REC_BLOCK_FD,
+  REC_USERNS_BLOCK_FD,
+  REC_USERNS_FD,
+  REC_USERNS2_FD,
+  REC_PIDNS_FD,
+  REC_LOCK_FILE,
+  REC_SECCOMP_EXTRA,
+  REC_REGISTRY,
   REC_ENV_LAUNCH,
   REC_ENV_KEEP,
   REC_ENV_UNSET,
@@ -66,6 +80,7 @@ enum plan_record {
   REC_SYMLINK,
   REC_DATA,
   REC_CHMOD,
+  REC_OVERLAY,
   REC_REMOUNT_RO,
   N_PLAN_RECORDS
 };
@@ -97,6 +112,19 @@ enum { F_JOIN_POLICY_WORDS = 0 };
 enum { F_CGROUP_LEAF = 0 };
 enum { F_CGROUP_MEMORY_LABEL_LABEL = 0 };
 enum { F_CGROUP_PIDS_LABEL_LABEL = 0 };
+enum { F_DIAGNOSTIC_PREFIX_PREFIX = 0 };
+enum { F_ARGV0_ARG = 0 };
+enum { F_INFO_FD_FD = 0 };
+enum { F_JSON_STATUS_FD_FD = 0 };
+enum { F_SYNC_FD_FD = 0 };
+enum { F_BLOCK_FD_FD = 0 };
+enum { F_USERNS_BLOCK_FD_FD = 0 };
+enum { F_USERNS_FD_FD = 0 };
+enum { F_USERNS2_FD_FD = 0 };
+enum { F_PIDNS_FD_FD = 0 };
+enum { F_LOCK_FILE_PATH = 0 };
+enum { F_SECCOMP_EXTRA_ORIGIN = 0, F_SECCOMP_EXTRA_PROGRAM = 1 };
+enum { F_REGISTRY_DIR = 0, F_REGISTRY_NAME = 1, F_REGISTRY_ENTER = 2 };
 enum { F_ENV_LAUNCH_CLEAR = 0 };
 enum { F_ENV_KEEP_TEXT = 0, F_ENV_KEEP_KINDS = 1 };
 enum { F_ENV_UNSET_TEXT = 0, F_ENV_UNSET_KINDS = 1 };
@@ -112,8 +140,9 @@ enum { F_DEV_ORIGIN = 0, F_DEV_DST = 1 };
 enum { F_MQUEUE_ORIGIN = 0, F_MQUEUE_DST = 1 };
 enum { F_DIR_ORIGIN = 0, F_DIR_DST = 1, F_DIR_MODE = 2 };
 enum { F_SYMLINK_ORIGIN = 0, F_SYMLINK_TARGET = 1, F_SYMLINK_DST = 2 };
-enum { F_DATA_ORIGIN = 0, F_DATA_FD = 1, F_DATA_DST = 2, F_DATA_MODE = 3, F_DATA_MOUNT = 4, F_DATA_READ_ONLY = 5 };
+enum { F_DATA_ORIGIN = 0, F_DATA_FD = 1, F_DATA_DST = 2, F_DATA_MODE = 3, F_DATA_MOUNT = 4, F_DATA_READ_ONLY = 5, F_DATA_PERMS_GIVEN = 6 };
 enum { F_CHMOD_ORIGIN = 0, F_CHMOD_MODE = 1, F_CHMOD_PATH = 2 };
+enum { F_OVERLAY_ORIGIN = 0, F_OVERLAY_DST = 1, F_OVERLAY_LOWER = 2, F_OVERLAY_UPPER = 3, F_OVERLAY_WORK = 4, F_OVERLAY_READ_ONLY = 5 };
 enum { F_REMOUNT_RO_ORIGIN = 0, F_REMOUNT_RO_DST = 1 };
 
 #endif
@@ -148,6 +177,19 @@ static const struct plan_record_spec plan_records[N_PLAN_RECORDS] = {
   [REC_CGROUP] = { "cgroup", 0, -1, 1, { { "leaf", PF_PATH, 0, 0, 0, 0 } } },
   [REC_CGROUP_MEMORY_LABEL] = { "cgroup-memory-label", 0, -1, 1, { { "label", PF_STRING, 0, 0, PLAN_MAX_SIZE, 0 } } },
   [REC_CGROUP_PIDS_LABEL] = { "cgroup-pids-label", 0, -1, 1, { { "label", PF_STRING, 0, 0, PLAN_MAX_SIZE, 0 } } },
+  [REC_DIAGNOSTIC_PREFIX] = { "diagnostic-prefix", 0, -1, 1, { { "prefix", PF_STRING, PF_ONE_LINE, 1, 32, 0 } } },
+  [REC_ARGV0] = { "argv0", 0, -1, 1, { { "arg", PF_STRING, 0, 0, PLAN_MAX_SIZE, 0 } } },
+  [REC_INFO_FD] = { "info-fd", 0, -1, 1, { { "fd", PF_NUMBER, 0, 0, 1048576u, 0 } } },
+  [REC_JSON_STATUS_FD] = { "json-status-fd", 0, -1, 1, { { "fd", PF_NUMBER, 0, 0, 1048576u, 0 } } },
+  [REC_SYNC_FD] = { "sync-fd", 0, -1, 1, { { "fd", PF_NUMBER, 0, 0, 1048576u, 0 } } },
+  [REC_BLOCK_FD] = { "block-fd", 0, -1, 1, { { "fd", PF_NUMBER, 0, 0, 1048576u, 0 } } },
+  [REC_USERNS_BLOCK_FD] = { "userns-block-fd", 0, -1, 1, { { "fd", PF_NUMBER, 0, 0, 1048576u, 0 } } },
+  [REC_USERNS_FD] = { "userns-fd", 0, -1, 1, { { "fd", PF_NUMBER, 0, 0, 1048576u, 0 } } },
+  [REC_USERNS2_FD] = { "userns2-fd", 0, -1, 1, { { "fd", PF_NUMBER, 0, 0, 1048576u, 0 } } },
+  [REC_PIDNS_FD] = { "pidns-fd", 0, -1, 1, { { "fd", PF_NUMBER, 0, 0, 1048576u, 0 } } },
+  [REC_LOCK_FILE] = { "lock-file", 1, -1, 1, { { "path", PF_PATH, 0, 0, 0, 0 } } },
+  [REC_SECCOMP_EXTRA] = { "seccomp-extra", 1, -1, 2, { { "origin", PF_STRING, 0, 0, PLAN_MAX_SIZE, 0 }, { "program", PF_BYTES, 0, 1, 4096, 8 } } },
+  [REC_REGISTRY] = { "registry", 0, -1, 3, { { "dir", PF_PATH, 0, 0, 0, 0 }, { "name", PF_STRING, 0, 1, 64, 0 }, { "enter", PF_NUMBER, 0, 0, 1, 0 } } },
   [REC_ENV_LAUNCH] = { "env-launch", 0, -1, 1, { { "clear", PF_NUMBER, 0, 0, 1, 0 } } },
   [REC_ENV_KEEP] = { "env-keep", 1, -1, 2, { { "text", PF_STRING, 0, 1, PLAN_MAX_SIZE, 0 }, { "kinds", PF_STRING, 0, 1, PLAN_MAX_SIZE, 0 } } },
   [REC_ENV_UNSET] = { "env-unset", 1, -1, 2, { { "text", PF_STRING, 0, 1, PLAN_MAX_SIZE, 0 }, { "kinds", PF_STRING, 0, 1, PLAN_MAX_SIZE, 0 } } },
@@ -163,8 +205,9 @@ static const struct plan_record_spec plan_records[N_PLAN_RECORDS] = {
   [REC_MQUEUE] = { "mqueue", 1, MOUNT_MQUEUE, 2, { { "origin", PF_STRING, 0, 0, PLAN_MAX_SIZE, 0 }, { "dst", PF_PATH, 0, 0, 0, 0 } } },
   [REC_DIR] = { "dir", 1, MOUNT_DIR, 3, { { "origin", PF_STRING, 0, 0, PLAN_MAX_SIZE, 0 }, { "dst", PF_PATH, 0, 0, 0, 0 }, { "mode", PF_NUMBER, 0, 0, 4095u, 0 } } },
   [REC_SYMLINK] = { "symlink", 1, MOUNT_SYMLINK, 3, { { "origin", PF_STRING, 0, 0, PLAN_MAX_SIZE, 0 }, { "target", PF_STRING, 0, 1, PLAN_MAX_SIZE, 0 }, { "dst", PF_PATH, 0, 0, 0, 0 } } },
-  [REC_DATA] = { "data", 1, MOUNT_DATA, 6, { { "origin", PF_STRING, 0, 0, PLAN_MAX_SIZE, 0 }, { "fd", PF_NUMBER, 0, 0, 1048576u, 0 }, { "dst", PF_PATH, 0, 0, 0, 0 }, { "mode", PF_NUMBER, 0, 0, 4095u, 0 }, { "mount", PF_NUMBER, 0, 0, 1, 0 }, { "readOnly", PF_NUMBER, 0, 0, 1, 0 } } },
+  [REC_DATA] = { "data", 1, MOUNT_DATA, 7, { { "origin", PF_STRING, 0, 0, PLAN_MAX_SIZE, 0 }, { "fd", PF_NUMBER, 0, 0, 1048576u, 0 }, { "dst", PF_PATH, 0, 0, 0, 0 }, { "mode", PF_NUMBER, 0, 0, 4095u, 0 }, { "mount", PF_NUMBER, 0, 0, 1, 0 }, { "readOnly", PF_NUMBER, 0, 0, 1, 0 }, { "permsGiven", PF_NUMBER, 0, 0, 1, 0 } } },
   [REC_CHMOD] = { "chmod", 1, MOUNT_CHMOD, 3, { { "origin", PF_STRING, 0, 0, PLAN_MAX_SIZE, 0 }, { "mode", PF_NUMBER, 0, 0, 4095u, 0 }, { "path", PF_PATH, 0, 0, 0, 0 } } },
+  [REC_OVERLAY] = { "overlay", 1, MOUNT_OVERLAY, 6, { { "origin", PF_STRING, 0, 0, PLAN_MAX_SIZE, 0 }, { "dst", PF_PATH, 0, 0, 0, 0 }, { "lower", PF_PATHS, 0, 1, 500, 0 }, { "upper", PF_PATH, PF_OR_NONE, 0, 0, 0 }, { "work", PF_PATH, PF_OR_NONE, 0, 0, 0 }, { "readOnly", PF_NUMBER, 0, 0, 1, 0 } } },
   [REC_REMOUNT_RO] = { "remount-ro", 1, MOUNT_REMOUNT_RO, 2, { { "origin", PF_STRING, 0, 0, PLAN_MAX_SIZE, 0 }, { "dst", PF_PATH, 0, 0, 0, 0 } } },
 };
 #endif

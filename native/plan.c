@@ -114,8 +114,28 @@ static int read_field(struct reader *r, struct arena *a, const char *kw, const s
   }
   case PF_PATH:
     if (!(v->s = string_token(r, a))) return -1;
+    if (!*v->s && (f->flags & PF_OR_NONE)) { v->s = NULL; return 0; }
     if (!valid_path(v->s)) return fail(r, "%s %s is not a normalised absolute path: '%.200s'", kw, f->name, v->s);
     return 0;
+  case PF_PATHS: { /* "a:b\:c": unescaped in place into "a\0b:c\0", each checked */
+    char *s;
+    if (!(s = (char *)string_token(r, a))) return -1;
+    v->s = s;
+    char *out = s, *start = s;
+    for (const char *in = s;; in++) {
+      if (*in == '\\' && (in[1] == '\\' || in[1] == ':')) { *out++ = *++in; continue; }
+      if (*in && *in != ':') { *out++ = *in; continue; }
+      char sep = *in; /* out may be in itself: the NUL below can overwrite it */
+      *out++ = 0;
+      if (!valid_path(start)) return fail(r, "%s %s: '%.200s' is not a normalised absolute path", kw, f->name, start);
+      v->n++;
+      start = out;
+      if (!sep) break;
+    }
+    if (v->n < f->min || v->n > f->max)
+      return fail(r, "%s %s: %llu paths, not %llu to %llu", kw, f->name, (unsigned long long)v->n, (unsigned long long)f->min, (unsigned long long)f->max);
+    return 0;
+  }
   case PF_ASSIGNMENT:
     if (!(v->s = string_token(r, a))) return -1;
     if (!strchr(v->s, '=') || v->s[0] == '=') return fail(r, "%s entry without NAME=: '%.80s'", kw, v->s);
@@ -142,7 +162,16 @@ static void *push(struct reader *r, void *arrp, size_t *n, size_t *cap, size_t s
   return (char *)*arr + (*n)++ * size;
 }
 
-struct caps { size_t env, argv, ops, fds, keep, unset, dflt, files, paths, nodes, ll, llfs; };
+struct caps { size_t env, argv, ops, fds, keep, unset, dflt, files, paths, nodes, ll, llfs, locks, filters; };
+
+/* An overlay's fields together: upper and work both or neither, read-only with no upper and two layers at least. */
+static int check_overlay(struct reader *r, const struct plan_value *v) {
+  int upper = v[F_OVERLAY_UPPER].s != NULL, work = v[F_OVERLAY_WORK].s != NULL, ro = (int)v[F_OVERLAY_READ_ONLY].n;
+  if (upper != work) return fail(r, "overlay %s: upper and work go together", v[F_OVERLAY_DST].s);
+  if (ro && upper) return fail(r, "overlay %s: read-only with an upper directory", v[F_OVERLAY_DST].s);
+  if (ro && v[F_OVERLAY_LOWER].n < 2) return fail(r, "overlay %s: read-only with %llu lower layer (two at least)", v[F_OVERLAY_DST].s, (unsigned long long)v[F_OVERLAY_LOWER].n);
+  return 0;
+}
 
 /* Put one record's checked fields in place. Every record of the table has its case: the switch has no default,
  * so a record added to the table and not stored here is a compiler warning (an error with -Werror=switch). */
@@ -203,6 +232,16 @@ static int store(struct reader *r, struct plan *plan, struct caps *c, enum plan_
   case REC_CGROUP: plan->cgroup_leaf = v[0].s; return 0;
   case REC_CGROUP_MEMORY_LABEL: plan->cgroup_memory_label = v[0].s; return 0;
   case REC_CGROUP_PIDS_LABEL: plan->cgroup_pids_label = v[0].s; return 0;
+  case REC_REGISTRY: {
+    const char *name = v[F_REGISTRY_NAME].s;
+    size_t n = strlen(name);
+    if (name[0] == '.' || strspn(name, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-") != n)
+      return fail(r, "registry name '%.80s' is not 1 to 64 letters, digits and . _ - (not starting with .)", name);
+    plan->registry_dir = v[F_REGISTRY_DIR].s;
+    plan->registry_name = name;
+    plan->registry_enter = (int)v[F_REGISTRY_ENTER].n;
+    return 0;
+  }
   case REC_ENV_LAUNCH: plan->env_launch = 1; plan->env_clear = (int)v[F_ENV_LAUNCH_CLEAR].n; return 0;
   case REC_ENV_KEEP: case REC_ENV_UNSET: {
     int keep = id == REC_ENV_KEEP;
@@ -239,7 +278,33 @@ static int store(struct reader *r, struct plan *plan, struct caps *c, enum plan_
     *n = (struct input_node){ v[F_INPUT_NODE_PATH].s, v[F_INPUT_NODE_DEVICE].n, v[F_INPUT_NODE_INODE].n };
     return 0;
   }
+  case REC_DIAGNOSTIC_PREFIX:
+    if (strchr(v[0].s, '%')) return fail(r, "diagnostic-prefix '%.40s' holds a %%", v[0].s);
+    plan->bw.diagnostic_prefix = v[0].s;
+    return 0;
+  case REC_ARGV0: plan->bw.argv0 = v[0].s; return 0;
+  case REC_INFO_FD: plan->bw.info_fd = (int)v[0].n; return 0;
+  case REC_JSON_STATUS_FD: plan->bw.json_status_fd = (int)v[0].n; return 0;
+  case REC_SYNC_FD: plan->bw.sync_fd = (int)v[0].n; return 0;
+  case REC_BLOCK_FD: plan->bw.block_fd = (int)v[0].n; return 0;
+  case REC_USERNS_BLOCK_FD: plan->bw.userns_block_fd = (int)v[0].n; return 0;
+  case REC_USERNS_FD: plan->bw.userns_fd = (int)v[0].n; return 0;
+  case REC_USERNS2_FD: plan->bw.userns2_fd = (int)v[0].n; return 0;
+  case REC_PIDNS_FD: plan->bw.pidns_fd = (int)v[0].n; return 0;
+  case REC_LOCK_FILE: {
+    const char **l = push(r, &plan->bw.lock_files, &plan->bw.n_lock_files, &c->locks, sizeof *l);
+    if (!l) return -1;
+    *l = v[0].s;
+    return 0;
+  }
+  case REC_SECCOMP_EXTRA: {
+    struct bwrap_filter *f = push(r, &plan->bw.filters, &plan->bw.n_filters, &c->filters, sizeof *f);
+    if (!f) return -1;
+    *f = (struct bwrap_filter){ v[F_SECCOMP_EXTRA_ORIGIN].s, v[F_SECCOMP_EXTRA_PROGRAM].bytes, v[F_SECCOMP_EXTRA_PROGRAM].len };
+    return 0;
+  }
   PLAN_MOUNT_RECORD_CASES {
+    if (id == REC_OVERLAY && check_overlay(r, v) < 0) return -1;
     struct op *o = push(r, &plan->ops, &plan->n_ops, &c->ops, sizeof *o);
     if (!o) return -1;
     o->kind = (enum mount_kind)plan_records[id].mount;
@@ -268,6 +333,8 @@ static int plan_parse_inner(struct reader *r, struct plan *plan) {
   if (version != PLAN_VERSION) return fail(r, "plan version %llu, this stage reads version %d (written by another version of sandbox: compile or run it again with this one)", (unsigned long long)version, PLAN_VERSION);
   plan->hostname = "sandbox";
   plan->cwd = "/";
+  plan->bw.info_fd = plan->bw.json_status_fd = plan->bw.sync_fd = plan->bw.block_fd = -1;
+  plan->bw.userns_fd = plan->bw.userns2_fd = plan->bw.pidns_fd = plan->bw.userns_block_fd = -1;
 
   for (;;) {
     if (++items > PLAN_MAX_ITEMS) return fail(r, "too many records");
@@ -324,6 +391,8 @@ void plan_free(struct plan *plan) {
   free(plan->input_nodes);
   free(plan->landlock_fs);
   free(plan->landlock_paths);
+  free(plan->bw.lock_files);
+  free(plan->bw.filters);
   memset(plan, 0, sizeof *plan);
 }
 

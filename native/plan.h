@@ -11,13 +11,14 @@
 #define PLAN_MAX_ITEMS 65536
 
 /* How a record's fields are read (the table itself is generated: plan-records.h). */
-enum plan_field_type { PF_NUMBER, PF_STRING, PF_PATH, PF_ASSIGNMENT, PF_BYTES };
+enum plan_field_type { PF_NUMBER, PF_STRING, PF_PATH, PF_PATHS, PF_ASSIGNMENT, PF_BYTES };
 #define PF_ONE_LINE 1u
+#define PF_OR_NONE 2u         /* a path that may be empty: none (s is NULL then) */
 struct plan_field_spec {
   const char *name;
   enum plan_field_type type;
   unsigned flags;       /* PF_ONE_LINE */
-  uint64_t min, max;    /* number: its range; string: length range (min 1: non-empty); bytes: units */
+  uint64_t min, max;    /* number: its range; string: length range (min 1: non-empty); paths: count; bytes: units */
   unsigned unit;        /* bytes: the size of one unit */
 };
 #include "plan-records.h"
@@ -29,7 +30,8 @@ struct plan_record_spec {
   struct plan_field_spec fields[PLAN_MAX_FIELDS];
 };
 
-/* One field's value, as read and checked: numbers and flags in n, strings and paths in s, bytes in bytes/len. */
+/* One field's value, as read and checked: numbers and flags in n, strings and paths in s, bytes in bytes/len;
+ * paths: s holds them one after another, each NUL-terminated, and n their count. */
 struct plan_value { const char *s; uint64_t n; const unsigned char *bytes; size_t len; };
 
 /* A mount operation: its record's fields as read, by the generated indices (v[F_BIND_SRC].s, v[F_TMPFS_MODE].n). */
@@ -68,6 +70,21 @@ struct plan {
   const char *cgroup_leaf;
   const char *cgroup_memory_label;
   const char *cgroup_pids_label;
+  /* `registry DIR NAME ENTER`: the running sandbox's entry NAME.json in DIR (registry.c removes it at the end);
+   * ENTER 1: the monitor listens on DIR/NAME.sock and the init serves `enter` (enter.c) */
+  const char *registry_dir; const char *registry_name; int registry_enter;
+  /* bwrap mode (native/bwrap.c carries these out); each descriptor -1 when not asked */
+  struct bwrap_plan {
+    const char *argv0;     /* NULL: the command as given */
+    int info_fd, json_status_fd, sync_fd, block_fd;
+    int userns_block_fd;   /* --userns-block-fd: no maps written by us; the child waits on it */
+    int userns_fd;         /* --userns: built in this user namespace, its maps as they are */
+    int userns2_fd;        /* --userns2: the init enters it before the program runs */
+    int pidns_fd;          /* --pidns: the sandbox runs in this pid namespace */
+    const char **lock_files; size_t n_lock_files;
+    struct bwrap_filter { const char *origin; const unsigned char *bpf; size_t len; } *filters; size_t n_filters;
+    const char *diagnostic_prefix; /* "bwrap", or "<3>bwrap" with --level-prefix; NULL: "sandbox" */
+  } bw;
   /* a compiled plan (sandbox compile): the environment is built at launch from these rules, and its inputs
    * are checked before anything starts */
   int env_launch;       /* 1: build env from environ with the rules below instead of `env` records alone */

@@ -5,6 +5,7 @@
 #include "confine.h"
 #include "init.h"
 #include "join.h"
+#include "registry.h"
 #include "util.h"
 
 #include <poll.h>
@@ -345,6 +346,7 @@ int run_remote_member(const struct plan *plan, const int *ns_fds) {
   sigset_t mask;
   sigemptyset(&mask);
   for (size_t i = 0; i < n_forwarded; i++) sigaddset(&mask, forwarded[i]);
+  if (plan->registry_name) sigaddset(&mask, SIG_STOP_NOW); /* blocked since main: `sandbox stop`'s SIGKILL */
   int sfd = signalfd(-1, &mask, SFD_CLOEXEC);
   if (sfd < 0) die_errno(125, "signalfd");
   struct error_record rec;
@@ -355,7 +357,8 @@ int run_remote_member(const struct plan *plan, const int *ns_fds) {
     if (p[0].revents) {
       struct signalfd_siginfo si;
       if (read(sfd, &si, sizeof si) == sizeof si) {
-        unsigned char sig = (unsigned char)si.ssi_signo;
+        /* `sandbox stop`'s end: the member's init kills everything it started, as when its monitor is gone */
+        unsigned char sig = (int)si.ssi_signo == SIG_STOP_NOW ? (unsigned char)SIG_MONITOR_GONE : (unsigned char)si.ssi_signo;
         if (send(conn, &sig, 1, MSG_NOSIGNAL) < 0) {}
       }
     }
@@ -377,7 +380,7 @@ int run_remote_member(const struct plan *plan, const int *ns_fds) {
   join_unlock();
   if (have_record) {
     rec.message[sizeof rec.message - 1] = 0;
-    fprintf(stderr, "sandbox: %s\n", rec.message);
+    fprintf(stderr, "%s: %s\n", diagnostic_prefix, rec.message);
     return rec.exit_code;
   }
   return code;

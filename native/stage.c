@@ -2,6 +2,7 @@
  * (sandbox-exec), creates the namespaces with its child, writes the id maps, and stays behind as the monitor: it
  * passes signals on, takes the init's error record, ends what is left, reports the cgroup's limits and restores the
  * terminal. Order of work: DESIGN.md section 4. Where each part lives: native/README.md. */
+#include "bwrap.h"
 #include "cgroup.h"
 #include "child.h"
 #include "compiled.h"
@@ -10,6 +11,7 @@
 #include "namespaces.h"
 #include "plan.h"
 #include "reaper.h"
+#include "registry.h"
 #include "spawn.h"
 #include "terminal.h"
 #include "util.h"
@@ -108,10 +110,10 @@ static void print_error_record(const struct plan *plan, struct error_record *rec
       strlen(abs) < sizeof abs - 1 && !strpbrk(abs, " \t\n'\"\\$`!*?[]{}()<>|&;#~")) {
     char msg[sizeof rec->message];
     one_line(msg, sizeof msg, abs);
-    fprintf(stderr, "sandbox: %s exists on the host but is not visible in this sandbox; bind it with --ro-bind %s %s\n", msg, msg, msg);
+    fprintf(stderr, "%s: %s exists on the host but is not visible in this sandbox; bind it with --ro-bind %s %s\n", diagnostic_prefix, msg, msg, msg);
     return;
   }
-  fprintf(stderr, "sandbox: %s\n", rec->message);
+  fprintf(stderr, "%s: %s\n", diagnostic_prefix, rec->message); /* bwrap mode: "bwrap" */
 }
 
 int main(int argc, char **argv) {
@@ -119,6 +121,7 @@ int main(int argc, char **argv) {
   debug_on = d && *d && strcmp(d, "0");
   const char *self = strrchr(argv[0], '/') ? strrchr(argv[0], '/') + 1 : argv[0];
   int compiled = !strcmp(self, "sandbox-exec");
+  if (argc >= 2 && !strcmp(argv[1], "--enter")) return enter_client_main(argc, argv); /* `sandbox enter` */
   /* package (issue 15): --help answers on stdout, exit 0, instead of opening a plan called --help */
   if (argc == 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
     printf(compiled ? "usage: sandbox-exec PLAN [--] [COMMAND [ARGS...]]\n(runs a plan written by `sandbox compile`, without Node;"
@@ -144,6 +147,8 @@ int main(int argc, char **argv) {
   struct plan plan;
   char err[512];
   if (plan_parse(buf + skip, len - skip, &plan, err, sizeof err) < 0) die(125, "%s%s%s", compiled ? argv[1] : "", compiled ? ": " : "", err);
+  if (plan.bw.diagnostic_prefix) diagnostic_prefix = plan.bw.diagnostic_prefix; /* bwrap mode */
+  if (!compiled) title_init(argc, argv, &plan); /* "sandbox: NAME [PROFILE]" in ps, argv read already */
   if (compiled) {
     int first = 2;
     if (argc > first && !strcmp(argv[first], "--")) first++;
@@ -202,7 +207,9 @@ int main(int argc, char **argv) {
   sigemptyset(&mask);
   sigaddset(&mask, SIGCHLD);
   for (size_t i = 0; i < n_forwarded; i++) sigaddset(&mask, forwarded[i]);
+  if (plan.registry_name) sigaddset(&mask, SIG_STOP_NOW); /* `sandbox stop` after its grace period */
   sigprocmask(SIG_BLOCK, &mask, NULL);
+  registry_open(&plan); /* before the child: the init inherits the enter socket */
 
   /* --join: under the key's lock, a live member's namespaces are entered instead of made */
   int member = 0, ns_fds[JOIN_NS];
@@ -216,6 +223,7 @@ int main(int argc, char **argv) {
     if (member && !plan.share_pid) { /* the first member's spawner runs it */
       int code = run_remote_member(&plan, ns_fds);
       restore_terminal(&terminal);
+      registry_remove();
       return code;
     }
     if (!member && !plan.share_pid) spawn_listen_fd = join_listen_spawn();
@@ -225,6 +233,7 @@ int main(int argc, char **argv) {
   if (!plan.share_net) flags |= CLONE_NEWNET;
   int placed = 0;
   if (member) flags = 0; /* a plain child; it enters the member's namespaces itself */
+  else flags = bwrap_monitor_enter(&plan, flags); /* bwrap mode: --userns, --pidns */
   long pid = try_clone3(flags, cgroup_fd);
   if (pid >= 0) placed = cgroup_fd >= 0;
   else if (errno == ENOSYS || errno == E2BIG || errno == EINVAL) pid = syscall(SYS_clone, flags | SIGCHLD, NULL, NULL, NULL, NULL);
@@ -246,6 +255,7 @@ int main(int argc, char **argv) {
   if (ready[1] >= 0) close(ready[1]);
   if (done[1] >= 0) close(done[1]);
   if (spawn_listen_fd >= 0) close(spawn_listen_fd);
+  registry_after_clone();
   close(sync[0]);
   close(errp[1]);
   debug("child %ld (cgroup %s)", pid, placed ? "by clone3" : plan.cgroup_leaf ? "by cgroup.procs" : "none");
@@ -253,7 +263,9 @@ int main(int argc, char **argv) {
   int cgroup_kill_fd = cgroup_fd >= 0 ? openat(cgroup_fd, "cgroup.kill", O_WRONLY | O_CLOEXEC) : -1;
 
   if (cgroup_fd >= 0 && !placed) cgroup_add(&plan, (pid_t)pid);
-  if (!member) write_id_maps((pid_t)pid, plan.uid, plan.gid);
+  /* bwrap mode: --userns brings its maps; with --userns-block-fd another process writes them */
+  if (!member && plan.bw.userns_fd < 0 && plan.bw.userns_block_fd < 0) write_id_maps((pid_t)pid, plan.uid, plan.gid);
+  bwrap_monitor_started(&plan, (pid_t)pid); /* bwrap mode: --info-fd, --json-status-fd (while its namespaces surely exist) */
   if (!member && write(sync[1], "1", 1) != 1) die_errno(125, "release the sandbox");
   if (plan.join_dir && !member) {
     /* once its namespaces are complete, this sandbox is a member others may join; a failed start just ends */
@@ -285,12 +297,14 @@ int main(int argc, char **argv) {
   struct error_record rec;
   int have_record = 0, status = 0, err_open = 1, holding = 0, left = 0;
   for (;;) {
-    struct pollfd pfd[3] = { { sfd, POLLIN, 0 }, { err_open ? errp[0] : -1, POLLIN, 0 }, { done[0], POLLIN, 0 } };
-    int ready_n = poll(pfd, 3, holding && go_fd >= 0 ? 100 : -1);
+    struct pollfd pfd[4] = { { sfd, POLLIN, 0 }, { err_open ? errp[0] : -1, POLLIN, 0 }, { done[0], POLLIN, 0 },
+                             { enter_listen_fd, POLLIN, 0 } };
+    int ready_n = poll(pfd, 4, holding && go_fd >= 0 ? 100 : -1);
     if (ready_n < 0) {
       if (errno == EINTR) continue;
       die_errno(125, "poll");
     }
+    if (pfd[3].revents) registry_accept(); /* `sandbox enter`: checked here, started by a helper the init forks */
     if (pfd[2].revents) { /* the first member's program is done: its init holds the pid namespace for the others */
       holding = 1;
       close(done[0]);
@@ -315,6 +329,10 @@ int main(int argc, char **argv) {
     if (pfd[0].revents) {
       struct signalfd_siginfo si;
       if (read(sfd, &si, sizeof si) != sizeof si) continue;
+      if (plan.registry_name && (int)si.ssi_signo == SIG_STOP_NOW) { /* `sandbox stop`: the init, and with it the sandbox */
+        kill((pid_t)pid, SIGKILL);
+        continue;
+      }
       if ((int)si.ssi_signo != SIGCHLD) {
         if (holding && go_fd >= 0 && si.ssi_signo != SIGWINCH) {
           /* ending the first member ends the pid namespace, and with it the others' programs */
@@ -335,6 +353,7 @@ int main(int argc, char **argv) {
   finish_cgroup(&plan, cgroup_kill_fd);
   restore_terminal(&terminal); /* nothing of the sandbox is left to change it again */
   if (go_fd >= 0) close(go_fd);
+  registry_remove();
   if (plan.join_dir && !left) {
     join_lock(plan.join_dir);
     join_update(0, ns_fds, getpid(), plan.join_policy);
@@ -342,10 +361,11 @@ int main(int argc, char **argv) {
   }
   if (have_record) {
     print_error_record(&plan, &rec);
-    return rec.exit_code;
+    return bwrap_monitor_exit(&plan, rec.exit_code);
   }
-  if (WIFEXITED(status)) return WEXITSTATUS(status);
-  if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
-  return 125;
+  /* bwrap mode: the status line */
+  if (WIFEXITED(status)) return bwrap_monitor_exit(&plan, WEXITSTATUS(status));
+  if (WIFSIGNALED(status)) return bwrap_monitor_exit(&plan, 128 + WTERMSIG(status));
+  return bwrap_monitor_exit(&plan, 125);
 }
 

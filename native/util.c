@@ -29,6 +29,8 @@ void one_line(char *out, size_t len, const char *msg) {
   out[o] = 0;
 }
 
+const char *diagnostic_prefix = "sandbox";
+
 static void report(int code, const char *raw) {
   char msg[1020];
   one_line(msg, sizeof msg, raw);
@@ -40,7 +42,7 @@ static void report(int code, const char *raw) {
     ssize_t n;
     do n = write(error_fd, &rec, sizeof rec); while (n < 0 && errno == EINTR);
   } else {
-    fprintf(stderr, "sandbox: %s\n", msg);
+    fprintf(stderr, "%s: %s\n", diagnostic_prefix, msg);
   }
 }
 

@@ -85,8 +85,10 @@ struct error_record {
 
 extern int error_fd;   /* write end in the child, -1 in the monitor */
 extern int debug_on;
+/* What the stage's error lines begin with (before ": "): "sandbox", or in bwrap mode the plan's diagnostic-prefix. */
+extern const char *diagnostic_prefix;
 
-/* Report "sandbox: MESSAGE" (through the monitor when in the child) and exit with code. */
+/* Report "PREFIX: MESSAGE" (through the monitor when in the child) and exit with code. */
 __attribute__((noreturn, format(printf, 2, 3))) void die(int code, const char *fmt, ...);
 /* Same, with ": strerror(errno)" appended. */
 __attribute__((noreturn, format(printf, 2, 3))) void die_errno(int code, const char *fmt, ...);

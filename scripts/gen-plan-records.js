@@ -21,7 +21,8 @@ function fieldC(f) {
     case 'flag': return `{ "${f.name}", PF_NUMBER, 0, 0, 1, 0 }`;
     case 'number': return `{ "${f.name}", PF_NUMBER, 0, ${t.min ?? 0}, ${t.max === 'u63' ? U63 : `${t.max}u`}, 0 }`;
     case 'string': return `{ "${f.name}", PF_STRING, ${t.oneLine ? 'PF_ONE_LINE' : 0}, ${t.nonEmpty ? 1 : 0}, ${t.max ?? 'PLAN_MAX_SIZE'}, 0 }`;
-    case 'path': return `{ "${f.name}", PF_PATH, 0, 0, 0, 0 }`;
+    case 'path': return `{ "${f.name}", PF_PATH, ${t.orNone ? 'PF_OR_NONE' : 0}, 0, 0, 0 }`;
+    case 'paths': return `{ "${f.name}", PF_PATHS, 0, ${t.min}, ${t.max}, 0 }`;
     case 'assignment': return `{ "${f.name}", PF_ASSIGNMENT, 0, 0, 0, 0 }`;
     case 'bytes': return `{ "${f.name}", PF_BYTES, 0, ${t.minUnits}, ${t.maxUnits}, ${t.unit} }`;
     default: throw new Error(`unknown field type ${t.t}`);
@@ -62,7 +63,8 @@ function header() {
 
 function fieldDoc(f) {
   const t = f.type;
-  const what = { flag: '0/1', path: '*path*', assignment: '`NAME=VALUE`', string: 'string' }[t.t] ??
+  const what = { flag: '0/1', path: t.orNone ? '*path* or empty for none' : '*path*', assignment: '`NAME=VALUE`', string: 'string',
+    paths: `${t.min}..${t.max} *paths* separated by \`:\` (\`\\:\` and \`\\\\\` within one)` }[t.t] ??
     (t.t === 'number' ? `number${t.min ? ` ${t.min}..` : ' ≤ '}${t.max === 'u63' ? '2⁶³-1' : t.max}` : `bytes (${t.unit}×${t.minUnits}..${t.maxUnits})`);
   const extra = t.t === 'string' ? [t.max && `≤ ${t.max} bytes`, t.nonEmpty && 'non-empty', t.oneLine && 'no newline'].filter(Boolean).join(', ') : '';
   return `${f.name} (${what}${extra ? `, ${extra}` : ''})`;

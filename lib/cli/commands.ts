@@ -40,9 +40,20 @@ export const COMMANDS: CommandDef[] = [
     ],
   },
   {
+    name: 'ps', args: '[--json]', summary: 'your running sandboxes: name, pid, profile, uptime, usage, command',
+    options: [{ name: '--json', help: 'the sandboxes as JSON' }],
+  },
+  { name: 'enter', args: 'NAME|PID [-- CMD]', summary: 'a shell (or CMD) inside a running sandbox, confined as its program is', complete: 'command' },
+  {
+    name: 'stop', args: 'NAME|PID [--timeout S]', summary: 'end a running sandbox: SIGTERM, then SIGKILL after S seconds (10)',
+    options: [{ name: '--timeout', arg: 'S', help: 'seconds between SIGTERM and the end of everything in the sandbox (default 10)' }],
+  },
+  {
     name: 'doctor', args: '[--json]', summary: 'what this host allows a sandbox, and what to do about it',
     options: [{ name: '--json', help: 'the findings as JSON' }],
   },
+  { name: 'bwrap', args: '[OPTIONS] [--] PROGRAM [ARGS...]', summary: 'bubblewrap\'s command line (bwrap mode; sandbox bwrap --help)', complete: 'command' },
+  { name: 'install-bwrap-link', args: 'DIR', summary: 'a link DIR/bwrap to sandbox: programs that run bwrap get bwrap mode', complete: 'file' },
   {
     name: 'desktop', args: 'install|list|remove APP', summary: 'menu entries and ~/.local/bin wrappers that run APP in a sandbox',
     subcommands: [

@@ -4,6 +4,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import minimist from 'minimist';
 import { SandboxError, EXIT } from '../errors';
+import { diagnostic, setProgram } from './program';
 import { packageRoot } from '../paths';
 import { runCommand, setLaunchParent, type RunIo } from './run';
 import { asksHelp, commandHelp, COMMANDS, findCommand, GLOBAL_OPTIONS, mainHelp } from './commands';
@@ -31,6 +32,7 @@ function profilePolicyLoader(nameOrPath: string): import('./seccomp-command').Lo
 }
 
 export function main(argv: string[], io: RunIo): number {
+  setProgram('sandbox'); // bwrap mode names itself below; a caller running main twice starts afresh
   // Only the global flags before the subcommand; stopEarly leaves the subcommand's own arguments alone.
   // Anything else that looks like an option is refused before minimist sees it (it throws on some, like "--=x").
   for (const a of argv) {
@@ -64,12 +66,16 @@ export function main(argv: string[], io: RunIo): number {
     io.out(commandHelp(def, def.subcommands.find((s) => s.name === sub[0])));
     return 0;
   }
-  if ((cmd === 'profiles' || cmd === 'completion') && asksHelp(sub)) {
+  if ((cmd === 'profiles' || cmd === 'completion' || cmd === 'install-bwrap-link') && asksHelp(sub)) {
     io.out(commandHelp(def!));
     return 0;
   }
   switch (cmd) {
     case 'run': return runCommand(sub, io);
+    case 'bwrap':
+      setProgram('bwrap');
+      return runCommand(sub, io, { bwrap: true });
+    case 'install-bwrap-link': return installBwrapLink(sub, io);
     case 'compile': {
       const { runCompileCommand } = require('./compile') as typeof import('./compile');
       return runCompileCommand(sub, io);
@@ -82,6 +88,12 @@ export function main(argv: string[], io: RunIo): number {
     case 'seccomp': {
       const { runSeccompCommand } = require('./seccomp-command') as typeof import('./seccomp-command');
       return runSeccompCommand(sub, io, profilePolicyLoader);
+    }
+    case 'ps':
+    case 'enter':
+    case 'stop': {
+      const r = require('./running-commands') as typeof import('./running-commands');
+      return (cmd === 'ps' ? r.runPsCommand : cmd === 'enter' ? r.runEnterCommand : r.runStopCommand)(sub, io);
     }
     case 'doctor': {
       const { runDoctorCommand } = require('./doctor-command') as typeof import('./doctor-command');
@@ -99,6 +111,39 @@ export function main(argv: string[], io: RunIo): number {
   }
 }
 
+/** `sandbox install-bwrap-link DIR`: DIR/bwrap, a symbolic link to the launcher (native/launch.c runs it in bwrap mode). */
+function installBwrapLink(args: string[], io: RunIo): number {
+  if (args.length !== 1 || args[0].startsWith('-')) throw new SandboxError('usage: sandbox install-bwrap-link DIR');
+  const dir = path.resolve(args[0]);
+  const link = path.join(dir, 'bwrap');
+  const target = path.join(packageRoot(), 'bin', 'sandbox');
+  let st: fs.Stats;
+  try {
+    st = fs.statSync(dir);
+  } catch (e) {
+    throw SandboxError.wrap(dir, e);
+  }
+  if (!st.isDirectory()) throw new SandboxError(`${dir}: not a directory`);
+  let existing: string | null = null;
+  try {
+    existing = fs.readlinkSync(link);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'EINVAL') throw new SandboxError(`${link} exists and is not a link: remove it first (it may be bubblewrap itself)`);
+    if (code !== 'ENOENT') throw SandboxError.wrap(link, e);
+  }
+  if (existing !== null && path.resolve(dir, existing) !== target) throw new SandboxError(`${link} is a link to ${existing}: remove it first`);
+  if (existing === null) {
+    try {
+      fs.symlinkSync(target, link);
+    } catch (e) {
+      throw SandboxError.wrap(link, e);
+    }
+  }
+  io.out(`${link} -> ${target}`);
+  return 0;
+}
+
 /** The entry: prints one line for any error, sets process.exitCode, never a stack trace unless DEBUG asks. */
 export function entry(parentPid?: number): void {
   if (parentPid) setLaunchParent(parentPid);
@@ -110,13 +155,13 @@ export function entry(parentPid?: number): void {
     process.exitCode = main(process.argv.slice(2), io);
   } catch (e) {
     if (e instanceof SandboxError) {
-      io.err(`sandbox: ${e.message}`);
+      io.err(diagnostic(3, e.message));
       // what the message was made from, for whoever debugs it (the message already says it in words)
       if (/sandbox/.test(process.env.DEBUG ?? '') && e.cause !== undefined) process.stderr.write(`sandbox: caused by: ${e.cause instanceof Error ? e.cause.stack : JSON.stringify(e.cause)}\n`);
       process.exitCode = e.exitCode;
     } else {
       const msg = e instanceof Error ? e.message : String(e);
-      io.err(`sandbox: internal error: ${msg.split('\n')[0]}`);
+      io.err(diagnostic(3, `internal error: ${msg.split('\n')[0]}`));
       if (/sandbox/.test(process.env.DEBUG ?? '') && e instanceof Error) process.stderr.write(`${e.stack}\n`);
       process.exitCode = EXIT.SANDBOX;
     }

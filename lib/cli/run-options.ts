@@ -9,6 +9,7 @@ import { parseCount, parseCpus, parseMode, readSize, MEMORY_FORMS, CPUS_FORMS, P
 import { capabilityNumber } from '../plan/capabilities';
 import { HOSTNAME_RULE, isHostname } from '../plan/hostname';
 import { isJoinKey, JOIN_KEY_RULE } from '../plan/build';
+import { isSandboxName, NAME_RULE } from '../running/registry';
 
 export interface RunRequest {
   spec: SandboxSpec;
@@ -16,30 +17,41 @@ export interface RunRequest {
   profile: string | null | undefined;
   printPlan: boolean;
   help: boolean;
+  /** bwrap mode's --version */
+  bwrapVersion?: boolean;
   command: string[];
   /** --file-args MODE: the command's file arguments bound alone (lib/plan/file-args.ts); "profile": as the profile's fileArgs says. */
   fileArgs?: { mode: 'ro' | 'rw' | 'profile'; origin: string };
-  /** --rootfs DIR (--rootfs-rw: writable): an image directory as the root. */
-  rootfs?: { dir: string; writable: boolean; origin: string };
+  /** --rootfs DIR (--rootfs-rw: writable; --tmp-overlay /: under a throw-away overlay): an image directory as the root. */
+  rootfs?: { dir: string; writable: boolean; overlay?: boolean; origin: string };
+  /** --name NAME: how `sandbox ps`, `enter` and `stop` call this sandbox (default: the program's base name and a short id). */
+  name?: string;
+  /** Said on stderr before the sandbox starts (a second --chdir). */
+  warnings: string[];
+  /** What only bwrap mode has (lib/cli/bwrap.ts): set by its own options. */
+  bwrap?: import('./bwrap').BwrapRequest;
 }
 
-interface State {
+export interface State {
   req: RunRequest;
   cwd: string;
   /** --size and --perms apply to the next operation that takes them */
   nextSize?: number;
   nextPerms?: number;
+  /** --overlay-src: the lower layers of the next overlay, bottom first */
+  overlaySrc: string[];
+  chdirSeen?: boolean;
 }
 
-type Handler = (st: State, args: string[], flag: string) => void;
-interface OptionDef { args: string[]; help: string; run: Handler }
+export type Handler = (st: State, args: string[], flag: string) => void;
+export interface OptionDef { args: string[]; help: string; run: Handler }
 
-function err(flag: string, args: string[], msg: string): never {
+export function err(flag: string, args: string[], msg: string): never {
   throw new SandboxError(`${[flag, ...args].join(' ')}: ${msg}`);
 }
 
 /** Destinations are inside the sandbox: absolute, normalised, no "..". */
-function dest(flag: string, args: string[], p: string): string {
+export function dest(flag: string, args: string[], p: string): string {
   if (!p.startsWith('/')) err(flag, args, `destination '${p}' must be an absolute path`);
   if (p.split('/').includes('..')) err(flag, args, `destination '${p}' must not contain '..'`);
   if (p.includes('\0')) err(flag, args, 'path contains a NUL byte');
@@ -47,35 +59,38 @@ function dest(flag: string, args: string[], p: string): string {
 }
 
 /** Sources are on the host: relative to the current directory, like bubblewrap. */
-function source(st: State, flag: string, args: string[], p: string): string {
+export function source(st: State, flag: string, args: string[], p: string): string {
   if (p === '') err(flag, args, 'empty source path');
   if (p.includes('\0')) err(flag, args, 'path contains a NUL byte');
   const abs = path.posix.resolve(st.cwd, p);
   return abs;
 }
 
-function origin(flag: string, args: string[]): string {
+export function origin(flag: string, args: string[]): string {
   return [flag, ...args].join(' ');
 }
 
-function takePerms(st: State, fallback: number): number {
+export function takePerms(st: State, fallback: number): number {
   const m = st.nextPerms ?? fallback;
   st.nextPerms = undefined;
   return m;
 }
 
-function push(st: State, op: MountOp): void {
+export function push(st: State, op: MountOp): void {
   st.req.spec.mounts.push(op);
 }
 
 const bind = (readOnly: boolean, devices: boolean, optional: boolean): Handler => (st, a, f) =>
   push(st, { op: 'bind', src: source(st, f, a, a[0]), dst: dest(f, a, a[1]), readOnly, devices, optional, origin: origin(f, a) });
 
+// Modes as bwrap(1) gives them: --file 0666, --bind-data and --ro-bind-data 0600. A standard descriptor may be
+// read too (--file 0 DST reads the standard input, and consumes it, as bwrap does).
 const data = (mount: boolean, readOnly: boolean): Handler => (st, a, f) => {
   const fd = parseCount(a[0], 1 << 20);
-  if (fd === undefined || fd < 3) err(f, a, `'${a[0]}' is not a descriptor number (3 or more)`);
-  push(st, { op: 'data', fd, dst: dest(f, a, a[1]), mode: takePerms(st, readOnly ? 0o444 : 0o644), mount, readOnly, origin: origin(f, a) });
-  st.req.spec.keepFds.push(fd);
+  if (fd === undefined) err(f, a, `'${a[0]}' is not a descriptor number`);
+  const permsGiven = st.nextPerms !== undefined;
+  push(st, { op: 'data', fd, dst: dest(f, a, a[1]), mode: takePerms(st, mount ? 0o600 : 0o666), mount, readOnly, origin: origin(f, a), ...(permsGiven ? { permsGiven } : {}) });
+  if (fd > 2) st.req.spec.keepFds.push(fd);
 };
 
 const device = (required: boolean): Handler => (st, a, f) => {
@@ -93,6 +108,22 @@ const device = (required: boolean): Handler => (st, a, f) => {
   for (const m of r.mounts) push(st, m);
   Object.assign(st.req.spec.env.set, r.env);
   if (r.mounts.length > 0) st.req.spec.devices = [...new Set([...(st.req.spec.devices ?? []), name])];
+};
+
+/** bwrap's overlays: the --overlay-src given just before are the lower layers. */
+const OVERLAY_FLAGS = ['--overlay-src', '--overlay', '--tmp-overlay', '--ro-overlay'];
+const overlay = (kind: 'rw' | 'tmp' | 'ro'): Handler => (st, a, f) => {
+  const lower = st.overlaySrc;
+  st.overlaySrc = [];
+  if (kind === 'tmp' && lower.length === 0 && a[0] === '/' && st.req.rootfs && st.req.rootfs.dir) {
+    st.req.rootfs = { ...st.req.rootfs, overlay: true }; // --rootfs IMG --tmp-overlay /: the image is the lower layer
+    return;
+  }
+  if (lower.length < (kind === 'ro' ? 2 : 1)) throw new SandboxError(`${f} requires at least ${kind === 'ro' ? 'two' : 'one'} --overlay-src`);
+  const dst = dest(f, a, a[kind === 'rw' ? 2 : 0]);
+  const upper = kind === 'rw' ? source(st, f, a, a[0]) : null;
+  const work = kind === 'rw' ? source(st, f, a, a[1]) : null;
+  push(st, { op: 'overlay', dst, lower, upper, work, readOnly: kind === 'ro', origin: origin(f, a) });
 };
 
 function setLimit(st: State, f: string, a: string[], key: LimitName, v: number): void {
@@ -125,14 +156,25 @@ export const RUN_OPTIONS: Record<string, OptionDef> = {
   '--size': {
     args: ['BYTES'], help: 'size of the next --tmpfs (512M, 2G or bytes)',
     run: (st, a, f) => {
+      if (st.nextSize !== undefined) throw new SandboxError('--size given twice for the same action');
       const r = readSize(a[0]);
       st.nextSize = 'bytes' in r ? r.bytes : err(f, a, `'${a[0]}' is ${r.problem}`);
     },
   },
   '--perms': {
     args: ['OCTAL'], help: 'mode of the next --tmpfs, --dir, --file or --bind-data',
-    run: (st, a, f) => { st.nextPerms = parseMode(a[0]) ?? err(f, a, `'${a[0]}' is not an octal mode (like 0755)`); },
+    run: (st, a, f) => {
+      if (st.nextPerms !== undefined) throw new SandboxError('--perms given twice for the same action');
+      st.nextPerms = parseMode(a[0]) ?? err(f, a, `'${a[0]}' is not an octal mode (like 0755)`);
+    },
   },
+  '--overlay-src': {
+    args: ['SRC'], help: 'a lower layer (host directory) for the next overlay; the first given is the bottom',
+    run: (st, a, f) => { st.overlaySrc.push(source(st, f, a, a[0])); },
+  },
+  '--overlay': { args: ['RWSRC', 'WORKDIR', 'DEST'], help: 'overlayfs on DEST over the --overlay-src layers, writes going to RWSRC', run: overlay('rw') },
+  '--tmp-overlay': { args: ['DEST'], help: 'the same, writes going to a throw-away tmpfs', run: overlay('tmp') },
+  '--ro-overlay': { args: ['DEST'], help: 'the same, read-only (two --overlay-src at least)', run: overlay('ro') },
   '--proc': { args: ['DST'], help: 'mount a new procfs on DST', run: (st, a, f) => push(st, { op: 'proc', dst: dest(f, a, a[0]), origin: origin(f, a) }) },
   '--dev': { args: ['DST'], help: 'mount a minimal /dev on DST', run: (st, a, f) => push(st, { op: 'dev', dst: dest(f, a, a[0]), origin: origin(f, a) }) },
   '--mqueue': { args: ['DST'], help: 'mount a new mqueue on DST', run: (st, a, f) => push(st, { op: 'mqueue', dst: dest(f, a, a[0]), origin: origin(f, a) }) },
@@ -193,7 +235,14 @@ export const RUN_OPTIONS: Record<string, OptionDef> = {
       st.req.spec.hostname = a[0];
     },
   },
-  '--chdir': { args: ['DIR'], help: 'working directory inside (default: the current one if visible, else /)', run: (st, a, f) => { st.req.spec.cwd = dest(f, a, a[0]); } },
+  '--chdir': {
+    args: ['DIR'], help: 'working directory inside (default: the current one if visible, else /)',
+    run: (st, a, f) => {
+      if (st.chdirSeen) st.req.warnings.push('Only the last --chdir option will take effect');
+      st.chdirSeen = true;
+      st.req.spec.cwd = dest(f, a, a[0]);
+    },
+  },
   '--setenv': {
     args: ['VAR', 'VALUE'], help: 'set an environment variable',
     run: (st, a, f) => {
@@ -206,7 +255,11 @@ export const RUN_OPTIONS: Record<string, OptionDef> = {
     args: ['VAR'], help: 'remove an environment variable',
     run: (st, a) => { st.req.spec.env.unset.push(a[0]); delete st.req.spec.env.set[a[0]]; },
   },
-  '--clearenv': { args: [], help: 'start from an empty environment', run: (st) => { st.req.spec.env.clear = true; } },
+  '--clearenv': {
+    // as bwrap(1): what an earlier --setenv set goes too; only later ones (and PWD, in bwrap mode) are left
+    args: [], help: 'start from an empty environment (only later --setenv are kept)',
+    run: (st) => { st.req.spec.env.clear = true; st.req.spec.env.set = {}; },
+  },
   '--cap-add': {
     args: ['CAP'], help: 'keep a capability inside (e.g. CAP_NET_ADMIN; useful with --uid 0)',
     run: (st, a, f) => {
@@ -218,6 +271,13 @@ export const RUN_OPTIONS: Record<string, OptionDef> = {
   '--share-terminal': { args: [], help: 'keep the terminal\'s session (the default; TIOCSTI, TIOCSETD... filtered; put back as found at the end)', run: (st) => { st.req.spec.newSession = false; } },
   '--die-with-parent': { args: [], help: 'end the sandbox when its parent dies (the default)', run: (st) => { st.req.spec.dieWithParent = true; } },
   '--as-pid-1': { args: [], help: 'run the program as pid 1 (no init)', run: (st) => { st.req.spec.asPid1 = true; } },
+  '--name': {
+    args: ['NAME'], help: 'the sandbox\'s name in sandbox ps, enter and stop (default: the program\'s name and a short id; unique among yours)',
+    run: (st, a, f) => {
+      if (!isSandboxName(a[0])) err(f, a, NAME_RULE);
+      st.req.name = a[0];
+    },
+  },
   '--profile': { args: ['NAME'], help: 'a profile by name or path (default: default)', run: (st, a) => { st.req.profile = a[0]; } },
   '--file-args': {
     args: ['MODE'], help: 'bind the files the command names, alone, ro or rw ("profile": as its fileArgs says); @@ ... @@ (@@u for URIs) marks which',
@@ -268,8 +328,22 @@ export const RUN_OPTIONS: Record<string, OptionDef> = {
 /** bubblewrap flags that are always in force here, accepted so command lines carry over. */
 export const ALWAYS_ON = ['--unshare-all', '--unshare-user', '--unshare-user-try', '--unshare-pid', '--unshare-ipc', '--unshare-uts', '--unshare-cgroup', '--unshare-cgroup-try'];
 
-export function parseRunArgs(argv: string[], cwd: string): RunRequest {
-  const st: State = { req: { spec: emptySpec(), profile: undefined, printPlan: false, help: false, command: [] }, cwd };
+export interface ParseOptions {
+  /** The options to know (default RUN_OPTIONS); bwrap mode passes bubblewrap's set. */
+  table?: Record<string, OptionDef>;
+  bwrap?: boolean;
+  /** Options that are always in force and take no value (default ALWAYS_ON). */
+  alwaysOn?: readonly string[];
+  unknown?: (flag: string) => string;
+  /** Defaults of this mode, set before the options are read. */
+  initial?: (spec: SandboxSpec) => void;
+}
+
+export function parseRunArgs(argv: string[], cwd: string, opts: ParseOptions = {}): RunRequest {
+  const table = opts.table ?? RUN_OPTIONS;
+  const alwaysOn = opts.alwaysOn ?? ALWAYS_ON;
+  const st: State = { req: { spec: emptySpec(), profile: undefined, printPlan: false, help: false, command: [], warnings: [] }, cwd, overlaySrc: [] };
+  opts.initial?.(st.req.spec);
   let i = 0;
   while (i < argv.length) {
     const arg = argv[i];
@@ -278,10 +352,10 @@ export function parseRunArgs(argv: string[], cwd: string): RunRequest {
     let flag = arg;
     let inline: string | undefined;
     const eq = arg.indexOf('=');
-    if (arg.startsWith('--') && eq > 0) { flag = arg.slice(0, eq); inline = arg.slice(eq + 1); }
-    if (ALWAYS_ON.includes(flag) && inline === undefined) { i++; continue; }
-    const def = Object.prototype.hasOwnProperty.call(RUN_OPTIONS, flag) ? RUN_OPTIONS[flag] : undefined;
-    if (!def) throw new SandboxError(`${flag}: unknown option${didYouMean(flag, [...Object.keys(RUN_OPTIONS), ...ALWAYS_ON])} (see sandbox run --help)`);
+    if (!opts.bwrap && arg.startsWith('--') && eq > 0) { flag = arg.slice(0, eq); inline = arg.slice(eq + 1); }
+    if (alwaysOn.includes(flag) && inline === undefined) { i++; continue; }
+    const def = Object.prototype.hasOwnProperty.call(table, flag) ? table[flag] : undefined;
+    if (!def) throw new SandboxError(opts.unknown ? opts.unknown(flag) : `${flag}: unknown option${didYouMean(flag, [...Object.keys(table), ...alwaysOn])} (see sandbox run --help)`);
     let args: string[];
     if (inline !== undefined) {
       if (def.args.length !== 1) throw new SandboxError(`${flag}: takes ${def.args.length ? def.args.join(' ') : 'no value'}, not '=${inline}'`);
@@ -293,9 +367,16 @@ export function parseRunArgs(argv: string[], cwd: string): RunRequest {
       i += 1 + def.args.length;
     }
     def.run(st, args, flag);
+    // --perms and --size belong to the very next operation (bwrap's rule, and its wording): one that can't take them is an error
+    if (st.overlaySrc.length && !OVERLAY_FLAGS.includes(flag)) throw new SandboxError('--overlay-src must be followed by another --overlay-src or one of --overlay, --tmp-overlay, --ro-overlay');
+    if (flag !== '--perms' && flag !== '--size') {
+      if (st.nextPerms !== undefined) throw new SandboxError('--perms must be followed by an option that creates a file');
+      if (st.nextSize !== undefined) throw new SandboxError('--size must be followed by --tmpfs');
+    }
   }
-  if (st.nextSize !== undefined) throw new SandboxError('--size: must come before the --tmpfs it sizes');
-  if (st.nextPerms !== undefined) throw new SandboxError('--perms: must come before the operation it applies to');
+  if (st.nextPerms !== undefined) throw new SandboxError('--perms must be followed by an option that creates a file');
+  if (st.nextSize !== undefined) throw new SandboxError('--size must be followed by --tmpfs');
+  if (st.overlaySrc.length) throw new SandboxError('--overlay-src must be followed by another --overlay-src or one of --overlay, --tmp-overlay, --ro-overlay');
   if (st.req.rootfs && st.req.rootfs.dir === '') throw new SandboxError('--rootfs-rw: needs --rootfs DIR');
   st.req.command = argv.slice(i);
   return st.req;

@@ -6,6 +6,8 @@ import { nativeDir, packageRoot } from '../paths';
 import { SandboxError, EXIT } from '../errors';
 import { hiddenCommand, hiddenArguments, hiddenMessage, type HostLookup } from '../plan/hidden';
 import { parseRunArgs, runHelp, type RunRequest } from './run-options';
+import { parseBwrapArgs, bwrapHelp, bwrapSeccompPolicy, checkBwrapSources, finishBwrapPlan, BWRAP_VERSION } from './bwrap';
+import { diagnostic } from './program';
 import { buildPlan, type CallerContext } from '../plan/build';
 import { emptySpec, limitsOrigin, mergeSpecs, type SandboxSpec } from '../plan/spec';
 import type { Plan } from '../plan/types';
@@ -25,6 +27,10 @@ export interface RunIo {
 let launchParent = 0;
 export function setLaunchParent(pid: number): void {
   launchParent = pid;
+}
+
+function packageVersion(): string {
+  return (JSON.parse(fs.readFileSync(path.join(packageRoot(), 'package.json'), 'utf8')) as { version: string }).version;
 }
 
 function callerContext(): CallerContext {
@@ -184,14 +190,25 @@ export interface Planned {
   /** What the plan was built from, for a compiled plan's checks. */
   spec: SandboxSpec;
   profileFiles: string[];
+  /** --name, when given. */
+  name?: string;
+  /** The profile as `sandbox ps` shows it: its name, "none" for --no-profile. */
+  profileLabel: string;
 }
 
-export function planFor(argv: string[], io: RunIo, opts: { compiled?: boolean } = {}): Planned | { help: true } {
-  const req = parseRunArgs(argv, process.cwd());
-  if (req.help) return { help: true };
+function profileLabel(p: string | null | undefined): string {
+  if (p === null) return 'none';
+  return path.basename(p ?? 'default').replace(/\.json5?$/, '').replace(/[^\x21-\x7e]/g, '_');
+}
+
+export function planFor(argv: string[], io: RunIo, opts: { compiled?: boolean; bwrap?: boolean } = {}): Planned | { help: true; version?: boolean } {
+  const req = opts.bwrap ? parseBwrapArgs(argv, process.cwd()) : parseRunArgs(argv, process.cwd());
+  if (req.help) return { help: true, version: req.bwrapVersion };
+  for (const w of req.warnings) io.err(diagnostic(4, w));
   if (opts.compiled && req.fileArgs) throw new SandboxError(`${req.fileArgs.origin}: file arguments can't be compiled into a plan (each launch names its own files): use sandbox run`);
-  const resolved = resolveSpec(chooseProfile(req, io), req.spec, req.command, req.rootfs);
-  for (const n of resolved.notes ?? []) io.err(`sandbox: note: ${n}`);
+  const chosen = chooseProfile(req, io);
+  const resolved = resolveSpec(chosen, req.spec, req.command, req.rootfs);
+  for (const n of resolved.notes ?? []) io.err(diagnostic(5, `note: ${n}`));
   const forwarded = forwardFiles(req, resolved);
   const command = forwarded.command;
   let spec = forwarded.spec;
@@ -209,15 +226,33 @@ export function planFor(argv: string[], io: RunIo, opts: { compiled?: boolean } 
   if (pulse && !req.printPlan) spec = mergeSpecs(spec, pulse.spec);
   // The sandbox id names the monitor (this pid: the launcher execs it), so a later run can tell a stale leaf.
   const cgroup = planCgroup(spec.limits, newSandboxId(process.pid), spec.limits ? readCgroupHost() : emptyHost());
-  for (const w of cgroup.warnings) io.err(`sandbox: ${w}`);
+  for (const w of cgroup.warnings) io.err(diagnostic(4, w));
+  if (req.bwrap) {
+    // bwrap mode: the base filter less its namespaces item, bubblewrap's words for a missing source
+    const policy = bwrapSeccompPolicy(req.bwrap);
+    if (policy) spec = { ...spec, seccomp: { policy, origin: 'bwrap mode' } };
+    checkBwrapSources(spec);
+  }
   if (!req.printPlan) ensureConfigDir(spec.mounts, sandboxConfigDir(process.env));
+  if (!req.bwrap) {
+    try {
+      // The registry of running sandboxes exists before any plan is built, and stays: hideOwnState covers what exists,
+      // so every sandbox (compiled plans too) has it hidden, even one started before another sandbox made it.
+      // bwrap mode makes only what its arguments ask for, and registers nothing.
+      const { ensureRegistryDir } = require('../running/registry') as typeof import('../running/registry');
+      ensureRegistryDir(process.getuid ? process.getuid() : 0, process.env);
+    } catch {
+      /* claimName says what is wrong, at launch */
+    }
+  }
   const caller = callerContext();
   const { gatherPlanFacts } = require('../host/plan-facts') as typeof import('../host/plan-facts');
-  const plan = buildPlan(spec, command, caller, { seccomp: seccompFor(spec), cgroup: cgroup.plan }, gatherPlanFacts(spec, caller, ownFiles()), opts.compiled);
+  let plan = buildPlan(spec, command, caller, { seccomp: seccompFor(spec), cgroup: cgroup.plan }, gatherPlanFacts(spec, caller, ownFiles()), opts.compiled);
+  if (req.bwrap) plan = finishBwrapPlan(plan, spec, req.bwrap, process.env, process.cwd());
   if (dbus && req.printPlan) dbus.describe(plan);
   if (pulse && req.printPlan) pulse.describe(plan);
   log('plan: %d mounts, argv %o', plan.mounts.length, plan.argv);
-  return { plan, printPlan: req.printPlan, cgroup, spec, profileFiles };
+  return { plan, printPlan: req.printPlan, cgroup, spec, profileFiles, name: req.name, profileLabel: profileLabel(chosen) };
 }
 
 /**
@@ -293,13 +328,16 @@ function checkCommandVisible(plan: Plan, io: RunIo): void {
   const hostCwd = plan.cwdFallback && plan.cwd === '/' ? process.cwd() : plan.cwd;
   const cmd = hiddenCommand(plan, hostCwd, hostLookup);
   if (cmd) throw new SandboxError(hiddenMessage(cmd), EXIT.NOT_FOUND);
-  for (const a of hiddenArguments(plan, hostCwd, hostLookup)) io.err(`sandbox: note: ${hiddenMessage(a)}`);
+  for (const a of hiddenArguments(plan, hostCwd, hostLookup)) io.err(diagnostic(5, `note: ${hiddenMessage(a)}`));
 }
 
-export function runCommand(argv: string[], io: RunIo): number {
-  const r = planFor(argv, io);
+export function runCommand(argv: string[], io: RunIo, mode: { bwrap?: boolean } = {}): number {
+  const uid = process.getuid ? process.getuid() : 0;
+  const registry = require('../running/registry') as typeof import('../running/registry');
+  const r = planFor(argv, io, mode);
   if ('help' in r) {
-    io.out(runHelp());
+    if (mode.bwrap) io.out(r.version ? `bubblewrap ${BWRAP_VERSION} (sandbox ${packageVersion()})` : bwrapHelp());
+    else io.out(runHelp());
     return 0;
   }
   if (r.printPlan) {
@@ -308,12 +346,32 @@ export function runCommand(argv: string[], io: RunIo): number {
     return 0;
   }
   checkCommandVisible(r.plan, io);
-  if (r.cgroup.setup) {
-    const { createCgroupLeaf } = require('../cgroup/leaf') as typeof import('../cgroup/leaf');
-    r.plan.cgroup = createCgroupLeaf(r.cgroup.setup);
+  // the name is claimed before anything is made for the sandbox, so a name in use leaves nothing behind
+  // bwrap mode registers nothing: it makes only what bubblewrap's arguments say (no entry, no enter socket, no title)
+  const enter = !r.plan.asPid1 && !r.plan.joinDir;
+  const fields = { profile: r.profileLabel, command: r.plan.argv, started: Date.now(), cgroup: null as string | null, enter };
+  let entry: ReturnType<typeof registry.claimName> | null = null;
+  try {
+    if (!mode.bwrap) entry = registry.claimName(r.name, fields, uid, process.env);
+  } catch (e) {
+    // a registry directory someone else made (/tmp/sandbox-UID taken by another user) must not stop every launch
+    if (!(e instanceof registry.RegistryUnavailable) || r.name !== undefined) throw e;
+    io.err(diagnostic(5, `note: ${e.message}: this sandbox runs without a name (sandbox ps, enter and stop won't see it)`));
   }
-  // Loaded only on the launch path: the serializer and koffi.
-  const { serializePlan } = require('../native/serialize') as typeof import('../native/serialize');
-  const { execStage } = require('../native/handoff') as typeof import('../native/handoff');
-  return execStage(serializePlan(r.plan), r.plan.keepFds);
+  try {
+    if (r.cgroup.setup) {
+      const { createCgroupLeaf } = require('../cgroup/leaf') as typeof import('../cgroup/leaf');
+      r.plan.cgroup = createCgroupLeaf(r.cgroup.setup);
+      if (entry) registry.updateEntry(entry, { cgroup: r.plan.cgroup.leaf });
+    }
+    // Loaded only on the launch path: the serializer and koffi.
+    const { serializePlan } = require('../native/serialize') as typeof import('../native/serialize');
+    const { execStage } = require('../native/handoff') as typeof import('../native/handoff');
+    const claimed = entry;
+    const bytes = serializePlan(r.plan, claimed ? (w) => { w.record('registry', claimed.dir, claimed.name, enter); } : undefined);
+    return execStage(bytes, r.plan.keepFds, entry ? `sandbox: ${entry.name} [${r.profileLabel}]` : undefined);
+  } catch (e) {
+    if (entry) registry.removeEntry(entry);
+    throw e;
+  }
 }

@@ -10,8 +10,8 @@ import { debugEnabled } from '../debug';
 
 const F_SETFD = 2;
 
-/** Never returns: on success this process is the C stage. */
-export function execStage(planBytes: Buffer, keepFds: number[]): never {
+/** Never returns: on success this process is the C stage. title: its argv[0], what `ps` shows for the monitor. */
+export function execStage(planBytes: Buffer, keepFds: number[], title?: string): never {
   const stage = stagePath();
   try {
     fs.accessSync(stage, fs.constants.X_OK);
@@ -27,6 +27,18 @@ export function execStage(planBytes: Buffer, keepFds: number[]): never {
   const env: (string | null)[] = [];
   if (debugEnabled()) env.push('SANDBOX_DEBUG=1');
   env.push(null);
-  c.execve(stage, [stage, '--plan-fd', String(fd), null], env);
+  c.execve(stage, [title ?? stage, '--plan-fd', String(fd), null], env);
+  throw SandboxError.errno(`execve ${stage}`, c.errno());
+}
+
+/** Never returns: this process becomes the C stage in another of its modes (`--enter`), with stdio kept. */
+export function execStageMode(args: string[]): never {
+  const stage = stagePath();
+  const c = libc();
+  for (const k of [0, 1, 2]) c.fcntl(k, F_SETFD, 0);
+  const env: (string | null)[] = [];
+  if (debugEnabled()) env.push('SANDBOX_DEBUG=1');
+  env.push(null);
+  c.execve(stage, [stage, ...args, null], env);
   throw SandboxError.errno(`execve ${stage}`, c.errno());
 }

@@ -1,4 +1,4 @@
-// The whole native surface of the TypeScript side: five libc functions through koffi.
+// The whole native surface of the TypeScript side: six libc functions through koffi.
 // koffi's native module is loaded directly (its JavaScript layer costs ~5 ms of start-up);
 // the plain `require('koffi')` is the fallback. A load error lists every place tried.
 import * as fs from 'fs';
@@ -16,6 +16,8 @@ export interface Libc {
   execve(file: string, argv: (string | null)[], envp: (string | null)[]): number;
   /** [read end, write end], or null with errno set; Node has no pipe() of its own (helpers' readiness pipes). */
   pipe2(flags: number): [number, number] | null;
+  /** The registry of running sandboxes is claimed and pruned under a lock on its directory (lib/running). */
+  flock(fd: number, op: number): number;
   errno(): number;
 }
 
@@ -70,6 +72,7 @@ export function libc(): Libc {
   const fcntl = lib.func('int fcntl(int fd, int cmd, ...)');
   const execve = lib.func('int execve(const char *path, const char **argv, const char **envp)');
   const pipe2 = lib.func('int pipe2(_Out_ int *fds, int flags)');
+  const flock = lib.func('int flock(int fd, int op)');
   cached = {
     memfd_create: (name, flags) => memfd(name, flags),
     fcntl: (fd, cmd, arg) => fcntl(fd, cmd, 'int', arg),
@@ -78,6 +81,7 @@ export function libc(): Libc {
       const fds = new Int32Array(2);
       return pipe2(fds, flags) < 0 ? null : [fds[0], fds[1]];
     },
+    flock: (fd, op) => flock(fd, op),
     errno: () => k.errno(),
   };
   return cached;

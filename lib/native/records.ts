@@ -13,8 +13,10 @@ export type FieldType =
   | { t: 'number'; min?: number; max: number | 'u63' }
   /** any bytes but NUL, at most max bytes; nonEmpty; oneLine: no newline */
   | { t: 'string'; max?: number; nonEmpty?: boolean; oneLine?: boolean }
-  /** absolute and normalised: no `.` or `..` components, under 4096 bytes */
-  | { t: 'path' }
+  /** absolute and normalised: no `.` or `..` components, under 4096 bytes; orNone: or empty, for none (null) */
+  | { t: 'path'; orNone?: boolean }
+  /** min..max paths as `path` is, in one token: separated by `:`, with `\:` and `\\` for `:` and `\` within one */
+  | { t: 'paths'; min: number; max: number }
   /** NAME=VALUE with a non-empty NAME */
   | { t: 'assignment' }
   /** raw bytes, a whole number of units of `unit` bytes, minUnits..maxUnits of them */
@@ -36,6 +38,7 @@ const string = { t: 'string' } as const;
 const origin = { name: 'origin', type: string, doc: 'prefixes any error' } as const;
 const mode = { t: 'number', max: 0o7777 } as const;
 const u63 = { t: 'number', max: 'u63' } as const;
+const fdType = { t: 'number', max: 1 << 20 } as const;
 
 /** Keyword → record. The order is PLAN.md's; the stage accepts the records in any order (mounts run in theirs).
  * A mount record is named after its MountOp kind (lib/plan/types.ts) and its fields after the kind's properties:
@@ -68,6 +71,20 @@ export const RECORDS = {
   cgroup: { group: 'process', fields: [{ name: 'leaf', type: path }], doc: 'leaf cgroup the program is born in; removed at exit' },
   'cgroup-memory-label': { group: 'process', fields: [{ name: 'label', type: string }], doc: 'what the exit report names when memory.events `oom_kill` grew' },
   'cgroup-pids-label': { group: 'process', fields: [{ name: 'label', type: string }], doc: 'what the exit report names when pids.events `max` grew' },
+  // bwrap mode (lib/cli/bwrap.ts; native/bwrap.c carries them out)
+  'diagnostic-prefix': { group: 'process', fields: [{ name: 'prefix', type: { t: 'string', max: 32, nonEmpty: true, oneLine: true } }], doc: 'bwrap mode: what the stage\'s error lines begin with (`bwrap`, `<3>bwrap` with --level-prefix; no `%`); default `sandbox`' },
+  argv0: { group: 'process', fields: [{ name: 'arg', type: string }], doc: "bwrap mode `--argv0`: the program's argv[0] (the command is still the first `argv`)" },
+  'info-fd': { group: 'process', fields: [{ name: 'fd', type: fdType }], doc: 'bwrap mode: the monitor writes `{"child-pid": N, "<kind>-namespace": INODE, ...}` (the namespaces it made) and closes it' },
+  'json-status-fd': { group: 'process', fields: [{ name: 'fd', type: fdType }], doc: 'bwrap mode: the monitor writes the same object as one line, then `{ "exit-code": N }` at the end' },
+  'sync-fd': { group: 'process', fields: [{ name: 'fd', type: fdType }], doc: 'bwrap mode: held open by the monitor until it exits' },
+  'block-fd': { group: 'process', fields: [{ name: 'fd', type: fdType }], doc: 'bwrap mode: the init reads one byte (or EOF) from it before the program runs' },
+  'userns-block-fd': { group: 'process', fields: [{ name: 'fd', type: fdType }], doc: 'bwrap mode: the monitor writes no setgroups/uid_map/gid_map; the child, once let go, waits for a byte (or EOF) on it' },
+  'userns-fd': { group: 'process', fields: [{ name: 'fd', type: fdType }], doc: 'bwrap mode `--userns`: the monitor enters this user namespace (setns) and clones without CLONE_NEWUSER; no maps are written' },
+  'userns2-fd': { group: 'process', fields: [{ name: 'fd', type: fdType }], doc: 'bwrap mode `--userns2`: the init enters this user namespace once its capabilities are dropped, before the program runs' },
+  'pidns-fd': { group: 'process', fields: [{ name: 'fd', type: fdType }], doc: 'bwrap mode `--pidns`: the monitor enters this pid namespace; the child is made in it, with no new pid namespace of its own' },
+  'lock-file': { group: 'process', repeat: true, fields: [{ name: 'path', type: path }], doc: 'bwrap mode: opened inside once the root is built, read-locked (`F_SETLKW`, `F_RDLCK`) by the init for the sandbox\'s life' },
+  'seccomp-extra': { group: 'process', repeat: true, fields: [origin, { name: 'program', type: { t: 'bytes', unit: 8, minUnits: 1, maxUnits: 4096 } }], doc: 'bwrap mode `--seccomp`, `--add-seccomp-fd`: a filter installed after the base one, in order' },
+  registry: { group: 'process', fields: [{ name: 'dir', type: path }, { name: 'name', type: { t: 'string', max: 64, nonEmpty: true }, doc: 'letters, digits and `._-`, not starting with `.`' }, { name: 'enter', type: flag }], doc: "`sandbox run`: the entry `NAME.json` in the registry directory `dir` (removed by the monitor at its end); the process titles; enter 1: the monitor listens on `dir/NAME.sock` and the init serves `sandbox enter` (native/enter.c). Not in compiled plans" },
 
   'env-launch': { group: 'compiled', fields: [{ name: 'clear', type: flag }], doc: "the environment is the launch's own, filtered by the `env-keep` (when `clear`) and `env-unset` patterns, with the `env` records on top (they win) and the `env-default` ones where nothing gave the name" },
   'env-keep': { group: 'compiled', repeat: true, fields: [{ name: 'text', type: { t: 'string', nonEmpty: true } }, { name: 'kinds', type: { t: 'string', nonEmpty: true } }], doc: 'a name pattern, compiled: `kinds` has one letter per byte of `text`: `l` that byte itself, `?` any one character (a whole UTF-8 sequence), `*` any run of bytes (the byte in `text` is then ignored)' },
@@ -83,10 +100,11 @@ export const RECORDS = {
   proc: { group: 'mount', repeat: true, fields: [origin, { name: 'dst', type: path }], doc: 'procfs of the new pid namespace; sys, sysrq-trigger, irq, bus, fs read-only; kcore, keys, timer_list, sched_debug, kallsyms, latency_stats masked; acpi, scsi hidden' },
   dev: { group: 'mount', repeat: true, fields: [origin, { name: 'dst', type: path }], doc: 'tmpfs with null, zero, full, random, urandom, tty bound from the host, a new devpts, shm, and links' },
   mqueue: { group: 'mount', repeat: true, fields: [origin, { name: 'dst', type: path }], doc: 'a POSIX message queue filesystem' },
-  dir: { group: 'mount', repeat: true, fields: [origin, { name: 'dst', type: path }, { name: 'mode', type: mode }], doc: 'mkdir -p, then chmod' },
+  dir: { group: 'mount', repeat: true, fields: [origin, { name: 'dst', type: path }, { name: 'mode', type: mode }], doc: 'mkdir -p: what it makes gets mode (parents 0755 less the group and other bits mode lacks); an existing directory keeps its own' },
   symlink: { group: 'mount', repeat: true, fields: [origin, { name: 'target', type: { t: 'string', nonEmpty: true } }, { name: 'dst', type: path }], doc: 'an existing identical link is fine' },
-  data: { group: 'mount', repeat: true, fields: [origin, { name: 'fd', type: { t: 'number', max: 1 << 20 } }, { name: 'dst', type: path }, { name: 'mode', type: mode }, { name: 'mount', type: flag }, { name: 'readOnly', type: flag }], doc: "the fd's contents, as a file (mount: a bind-mounted one, readOnly: read-only)" },
+  data: { group: 'mount', repeat: true, fields: [origin, { name: 'fd', type: { t: 'number', max: 1 << 20 } }, { name: 'dst', type: path }, { name: 'mode', type: mode }, { name: 'mount', type: flag }, { name: 'readOnly', type: flag }, { name: 'permsGiven', type: flag }], doc: "the fd's contents (0-2 too: it is consumed), as a file (mount: a bind-mounted one, readOnly: read-only); permsGiven: the mode came from --perms, and parents made on the way lose the group and other bits it lacks (bwrap(1)), else 0755" },
   chmod: { group: 'mount', repeat: true, fields: [origin, { name: 'mode', type: mode }, { name: 'path', type: path }], doc: 'chmod an existing path' },
+  overlay: { group: 'mount', repeat: true, fields: [origin, { name: 'dst', type: path }, { name: 'lower', type: { t: 'paths', min: 1, max: 500 }, doc: 'bottom layer first' }, { name: 'upper', type: { t: 'path', orNone: true } }, { name: 'work', type: { t: 'path', orNone: true } }, { name: 'readOnly', type: flag }], doc: 'overlayfs in the sandbox\'s user namespace: writes go to `upper` (with `work`, both or neither), to a throw-away tmpfs when there is none and not `readOnly`; `readOnly` takes no upper and two lower layers at least' },
   'remount-ro': { group: 'mount', repeat: true, fields: [origin, { name: 'dst', type: path }], doc: 'the mount at dst and its submounts become read-only' },
 } as const satisfies Record<string, RecordSpec>;
 
@@ -95,6 +113,8 @@ export type RecordName = keyof typeof RECORDS;
 type ValueOf<F> = F extends { type: { t: 'flag' } } ? boolean
   : F extends { type: { t: 'number' } } ? number | bigint
   : F extends { type: { t: 'bytes' } } ? Buffer
+  : F extends { type: { t: 'paths' } } ? string[]
+  : F extends { type: { t: 'path'; orNone: true } } ? string | null
   : string;
 
 /** The values of a record's fields, in the table's order and types. */

@@ -1,7 +1,7 @@
 // The plan's wire form (native/PLAN.md): tokens LEN ':' BYTES ',' — records of a keyword and fixed fields, each
 // record as lib/native/records.ts describes it. The C stage parses exactly this; nothing here decides anything.
 import type { Plan, MountOp } from '../plan/types';
-import { PLAN_VERSION, RECORDS, type RecordName, type RecordValues } from './records';
+import { PLAN_VERSION, RECORDS, type FieldType, type RecordName, type RecordValues } from './records';
 import { landlockHandledRights, landlockPathRights } from '../plan/landlock';
 
 export class PlanWriter {
@@ -16,11 +16,16 @@ export class PlanWriter {
   }
   /** One record: its keyword, then its fields in the table's order. */
   record<K extends RecordName>(name: K, ...values: RecordValues<K>): this {
-    const fields = RECORDS[name].fields as readonly unknown[];
+    const fields = RECORDS[name].fields as readonly { type: FieldType }[];
     if (values.length !== fields.length) throw new Error(`plan record ${name}: ${values.length} fields for ${fields.length}`);
-    if (values.some((v) => v === undefined || v === null)) throw new Error(`plan record ${name}: a field has no value`);
+    const missing = (v: unknown, t: FieldType) => v === undefined || (v === null && !(t.t === 'path' && t.orNone));
+    if (values.some((v, i) => missing(v, fields[i].type))) throw new Error(`plan record ${name}: a field has no value`);
     this.token(name);
-    for (const v of values as Array<string | number | bigint | boolean | Buffer>) this.token(typeof v === 'boolean' ? (v ? 1 : 0) : v);
+    (values as Array<string | number | bigint | boolean | Buffer | string[] | null>).forEach((v) => {
+      if (v === null) this.token('');
+      else if (Array.isArray(v)) this.token(v.map((p) => p.replace(/[\\:]/g, '\\$&')).join(':'));
+      else this.token(typeof v === 'boolean' ? (v ? 1 : 0) : v);
+    });
     return this;
   }
   done(): Buffer {
@@ -78,6 +83,16 @@ export function serializePlan(plan: Plan, extra?: (w: PlanWriter) => void): Buff
     w.record('cgroup', plan.cgroup.leaf);
     if (plan.cgroup.memoryLabel) w.record('cgroup-memory-label', plan.cgroup.memoryLabel);
     if (plan.cgroup.pidsLabel) w.record('cgroup-pids-label', plan.cgroup.pidsLabel);
+  }
+  if (plan.bwrap) {
+    const b = plan.bwrap;
+    w.record('diagnostic-prefix', b.diagnosticPrefix);
+    if (b.argv0 !== undefined) w.record('argv0', b.argv0);
+    const fds = [['info-fd', b.infoFd], ['json-status-fd', b.jsonStatusFd], ['sync-fd', b.syncFd], ['block-fd', b.blockFd],
+      ['userns-block-fd', b.usernsBlockFd], ['userns-fd', b.usernsFd], ['userns2-fd', b.userns2Fd], ['pidns-fd', b.pidnsFd]] as const;
+    for (const [k, fd] of fds) if (fd !== undefined) w.record(k, fd);
+    for (const l of b.lockFiles) w.record('lock-file', l);
+    for (const s of b.seccomp) w.record('seccomp-extra', s.origin, Buffer.from(s.bpf, 'base64'));
   }
   if (extra) extra(w);
   return w.done();

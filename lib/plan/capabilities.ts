@@ -15,6 +15,9 @@ export function capabilityNumber(name: string): number | undefined {
   return i < 0 ? undefined : i;
 }
 
+/** Every capability by name ("CAP_CHOWN", ...): bwrap mode's --cap-add ALL. */
+export const ALL_CAPABILITIES: readonly string[] = NAMES.map((n) => `CAP_${n.toUpperCase()}`);
+
 /** "net_admin", "cap_net_admin" or "CAP_NET_ADMIN" → "CAP_NET_ADMIN", the form profiles and Docker rules compare in. */
 export function capabilityName(s: string): string {
   const up = s.trim().toUpperCase();

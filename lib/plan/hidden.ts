@@ -39,6 +39,8 @@ export function hostSourceInside(p: string, mounts: MountOp[], depth = 0): strin
     }
     if (m.op === 'tmpfs' && under(p, m.dst)) return null;
     if (OWN.has(m.op) && under(p, (m as { dst: string }).dst)) return p;
+    // an overlay's union of layers is not judged here (the stage finds what it shows)
+    if (m.op === 'overlay' && under(p, m.dst)) return p;
   }
   return null;
 }

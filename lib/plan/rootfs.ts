@@ -21,6 +21,8 @@ import type { DataFd } from '../native/memfd';
 export interface RootfsRequest {
   dir: string;
   writable: boolean;
+  /** --rootfs DIR --tmp-overlay /: the image under a throw-away writable overlay (nothing reaches the image). */
+  overlay?: boolean;
   origin: Origin;
 }
 
@@ -142,6 +144,10 @@ export function applyRootfs(spec: SandboxSpec, req: RootfsRequest, host: RootfsH
     for (const k of ['LD_LIBRARY_PATH', 'PATH']) if (nv.env[k]) env.set[k] = nv.env[k];
   }
 
+  if (req.overlay) {
+    // writes land on a tmpfs of the stage's, so mount points are made there, not in the image
+    return { ...spec, env, keepFds, mounts: [{ op: 'overlay', dst: '/', lower: [D], upper: null, work: null, readOnly: false, origin }, ...body] };
+  }
   if (req.writable) {
     return { ...spec, env, keepFds, mounts: [{ op: 'bind', src: D, dst: '/', readOnly: false, devices: false, optional: false, origin }, ...body] };
   }

@@ -16,14 +16,20 @@ export type MountOp =
   | { op: 'dir'; dst: string; mode: number; origin: Origin }
   | { op: 'symlink'; target: string; dst: string; origin: Origin }
   /** Contents read from an inherited descriptor: a plain file (--file) or a bind-mounted one (--bind-data, --ro-bind-data). */
-  | { op: 'data'; fd: number; dst: string; mode: number; mount: boolean; readOnly: boolean; origin: Origin }
+  | { op: 'data'; fd: number; dst: string; mode: number; mount: boolean; readOnly: boolean; origin: Origin;
+      /** --perms gave the mode: parents made on the way lose the group/other bits it lacks (bwrap(1)); else 0755 */
+      permsGiven?: boolean }
   | { op: 'chmod'; mode: number; path: string; origin: Origin }
-  | { op: 'remount-ro'; dst: string; origin: Origin };
+  | { op: 'remount-ro'; dst: string; origin: Origin }
+  /** overlayfs on dst (bwrap's --overlay, --tmp-overlay, --ro-overlay): lower are host directories, the first the
+   * bottom layer; writes go to upper (with work beside it), to a throw-away tmpfs when upper is null and readOnly
+   * is false, nowhere when readOnly. */
+  | { op: 'overlay'; dst: string; lower: string[]; upper: string | null; work: string | null; readOnly: boolean; origin: Origin };
 
 export type MountOpName = MountOp['op'];
 
 /** Every mount kind, for tests that walk them all: a kind missing here does not compile. */
-export const MOUNT_OP_KINDS = ['bind', 'tmpfs', 'proc', 'dev', 'mqueue', 'dir', 'symlink', 'data', 'chmod', 'remount-ro'] as const satisfies readonly MountOpName[];
+export const MOUNT_OP_KINDS = ['bind', 'tmpfs', 'proc', 'dev', 'mqueue', 'dir', 'symlink', 'data', 'chmod', 'remount-ro', 'overlay'] as const satisfies readonly MountOpName[];
 type MissingKinds = Exclude<MountOpName, (typeof MOUNT_OP_KINDS)[number]>;
 export const ALL_MOUNT_KINDS_LISTED: [MissingKinds] extends [never] ? true : MissingKinds = true;
 
@@ -89,4 +95,34 @@ export interface Plan {
   joinDir: string | null;
   /** --join: what a joiner can't apply itself ("key=value ..."); the stage refuses one whose words differ from the first member's. */
   joinPolicy: string | null;
+  /** bwrap mode only (lib/cli/bwrap.ts): what bubblewrap's own options ask of the stage. */
+  bwrap?: BwrapPlan;
+}
+
+/** bubblewrap's monitoring and lockdown options, as the stage carries them out (native/bwrap.c). */
+export interface BwrapPlan {
+  /** What the stage's error lines begin with: "bwrap", or "<3>bwrap" with --level-prefix. */
+  diagnosticPrefix: string;
+  /** argv[0] the program gets (the command is still looked up as given). */
+  argv0?: string;
+  /** The monitor writes {"child-pid", "*-namespace"} as JSON here, then closes it. */
+  infoFd?: number;
+  /** The monitor writes JSON lines here: the child's pid and namespaces, then {"exit-code"}. */
+  jsonStatusFd?: number;
+  /** Held open by the monitor while the sandbox runs; never the program's. */
+  syncFd?: number;
+  /** The init waits for data (or end of file) on it before the program runs. */
+  blockFd?: number;
+  /** --userns-block-fd: no maps written; the child waits for data on it while someone else writes them. */
+  usernsBlockFd?: number;
+  /** --userns: the monitor enters this user namespace and builds the sandbox there (no maps written). */
+  usernsFd?: number;
+  /** --userns2: the init enters this one (a child of usernsFd's) before the program runs. */
+  userns2Fd?: number;
+  /** --pidns: the monitor enters this pid namespace first; the sandbox's is a child of it. */
+  pidnsFd?: number;
+  /** Paths inside, read-locked by the init (fcntl F_RDLCK) while the sandbox runs. */
+  lockFiles: string[];
+  /** Compiled BPF programs installed after the base filter, in this order. */
+  seccomp: { bpf: string; origin: Origin }[];
 }

@@ -152,6 +152,15 @@ function fsOps(e: FsEntry, x: Expander, ctx: ProfileContext, notes: string[]): {
     case 'mqueue':
     case 'remount-ro':
       return { dst: main, ops: [{ op: e.op, dst: main, origin }] };
+    case 'overlay': {
+      const host = (tpl: Template | undefined) => (tpl ? x.path(tpl, e.optional) : null);
+      const lower = (e.lower ?? []).map((l) => host(l));
+      if (lower.some((l) => l === null)) return null;
+      const upper = host(e.upper);
+      const work = host(e.work);
+      if (e.upper && (upper === null || work === null)) return null;
+      return { dst: main, ops: [{ op: 'overlay', dst: main, lower: lower as string[], upper, work, readOnly: !!e.readOnly, origin }] };
+    }
     case 'dir':
       return { dst: main, ops: [{ op: 'dir', dst: main, mode: e.mode ?? 0o755, origin }] };
     case 'chmod':

@@ -53,6 +53,11 @@ export interface FsEntry {
   /** Bytes; 0 means the kernel's default. */
   size?: number;
   mode?: number;
+  /** overlay: the host directories under it, bottom first; where writes go (upper and work), or none (readOnly) */
+  lower?: Template[];
+  upper?: Template;
+  work?: Template;
+  readOnly?: boolean;
   optional: boolean;
   at: string;
   /** The entry as written, for `profile show`. */
@@ -388,7 +393,7 @@ export function readProfileText(file: string, text: string): ProfileDoc {
 }
 
 function readFsEntry(r: DocumentReader, e: unknown, p: JsonPath): FsEntry {
-  const o = r.object(e, p, [...FS_OP_NAMES, 'dst', 'target', 'size', 'mode', 'optional'], 'a filesystem entry');
+  const o = r.object(e, p, [...FS_OP_NAMES, 'dst', 'target', 'size', 'mode', 'lower', 'upper', 'work', 'readOnly', 'optional'], 'a filesystem entry');
   const ops = Object.keys(o).filter((k): k is FsOpName => (FS_OP_NAMES as string[]).includes(k));
   if (ops.length === 0) r.fail(p, 'an entry with no operation', `one of the keys ${FS_OP_NAMES.join(', ')}`);
   if (ops.length > 1) r.fail([...p, ops[1]], `both "${ops[0]}" and "${ops[1]}" in one entry`, 'one operation per entry', true);
@@ -404,6 +409,17 @@ function readFsEntry(r: DocumentReader, e: unknown, p: JsonPath): FsEntry {
   if ('dst' in o) entry.dst = r.template(o.dst, [...p, 'dst']);
   if ('target' in o) entry.target = r.template(o.target, [...p, 'target'], 'a symlink target');
   if ('optional' in o) entry.optional = r.bool(o.optional, [...p, 'optional']);
+  if ('lower' in o) {
+    const lower = r.list(o.lower, [...p, 'lower']);
+    if (lower.length === 0) r.wrong(o.lower, [...p, 'lower'], 'a list of one or more host directories, the bottom layer first');
+    entry.lower = lower.map((l, i) => r.template(l, [...p, 'lower', i], 'a host directory'));
+  }
+  if ('upper' in o) entry.upper = r.template(o.upper, [...p, 'upper'], 'a host directory the writes go to');
+  if ('work' in o) entry.work = r.template(o.work, [...p, 'work'], 'an empty host directory on the same filesystem as "upper"');
+  if ('readOnly' in o) entry.readOnly = r.bool(o.readOnly, [...p, 'readOnly']);
+  if (op === 'overlay' && ('upper' in o) !== ('work' in o)) r.fail(p, 'an overlay with only one of "upper" and "work"', 'both (writes kept in upper) or neither (writes thrown away)');
+  if (op === 'overlay' && entry.readOnly && 'upper' in o) r.fail([...p, 'readOnly'], 'a read-only overlay with "upper"', 'one or the other');
+  if (op === 'overlay' && entry.readOnly && (entry.lower?.length ?? 0) < 2) r.fail([...p, 'lower'], 'a read-only overlay of one layer', 'two layers at least (or a ro-bind)');
   if ('size' in o) {
     entry.size = r.size(o.size, [...p, 'size']);
   }

@@ -64,6 +64,7 @@ export const FS_OPS = {
   symlink: ['target', 'optional'],
   chmod: ['mode', 'optional'],
   'remount-ro': ['optional'],
+  overlay: ['lower', 'upper', 'work', 'readOnly', 'optional'],
   mirror: ['optional'],
   drop: [],
 } as const;
@@ -71,7 +72,7 @@ export const FS_OPS = {
 export type FsOpName = keyof typeof FS_OPS;
 export const FS_OP_NAMES = Object.keys(FS_OPS) as FsOpName[];
 /** Keys an operation can't do without. */
-export const FS_REQUIRED: Partial<Record<FsOpName, string[]>> = { symlink: ['target'], chmod: ['mode'] };
+export const FS_REQUIRED: Partial<Record<FsOpName, string[]>> = { symlink: ['target'], chmod: ['mode'], overlay: ['lower'] };
 
 /** Device sets: lib/plan/devices.ts decides what each binds; the profile's `devices` keys are their names. */
 export { DEVICE_SETS, DEVICE_NAMES, type DeviceName } from '../plan/devices';

@@ -133,10 +133,10 @@ t.test('--proc: read-only and masked parts', async (t) => {
   }
 });
 
-t.test('--dev: only the safe nodes, a private devpts, and links', async (t) => {
+t.test('--dev: only the safe nodes, a private devpts, and bwrap\'s links (core to the masked /proc/kcore)', async (t) => {
   const r = sh('ls -A /dev | sort | tr "\\n" " "; echo; readlink /dev/ptmx /dev/fd /dev/stdin; ls /dev/pts | tr "\\n" " "');
   t.equal(r.status, 0, r.stderr);
-  t.equal(lines(r.stdout)[0].trim(), 'fd full null ptmx pts random shm stderr stdin stdout tty urandom zero'.split(' ').filter((n) => n !== 'tty' || fs.existsSync('/dev/tty')).join(' '));
+  t.equal(lines(r.stdout)[0].trim(), 'core fd full null ptmx pts random shm stderr stdin stdout tty urandom zero'.split(' ').filter((n) => n !== 'tty' || fs.existsSync('/dev/tty')).join(' '));
   t.match(r.stdout, /pts\/ptmx\n\/proc\/self\/fd\n\/proc\/self\/fd\/0/);
   const io = sh('head -c 4 /dev/zero | od -An -tx1; head -c 8 /dev/urandom | wc -c; echo ok > /dev/null && echo null-ok');
   t.match(io.stdout, /00 00 00 00/);

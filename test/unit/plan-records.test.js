@@ -70,6 +70,7 @@ function sample(field, i) {
     case 'flag': return 1;
     case 'number': return Math.max(field.type.min ?? 0, Math.min(3 + i, field.type.max === 'u63' ? 1e9 : field.type.max));
     case 'path': return `/p${i}`;
+    case 'paths': return [`/p${i}`, `/q${i}`];
     case 'assignment': return `N${i}=v`;
     case 'bytes': return Buffer.alloc(field.type.unit * field.type.minUnits);
     default: return field.name === 'kinds' ? 'l' : 'x';
@@ -81,6 +82,7 @@ t.test('every record of the table is one the C reader knows', { skip: checkWhy }
     const w = new PlanWriter();
     const values = spec.fields.map(sample);
     if (name === 'env-keep' || name === 'env-unset') values.splice(0, 2, 'x', 'l');
+    if (name === 'overlay') values[5] = false; // read-only takes no upper
     w.record(name, ...values);
     if (name !== 'argv') w.record('argv', 'true');
     const r = cRead(w.done());
@@ -101,6 +103,7 @@ const mountSamples = {
   dir: { op: 'dir', dst: '/run/x', mode: 0o700, origin: '--dir /run/x' },
   symlink: { op: 'symlink', target: 'usr/bin', dst: '/bin', origin: '--symlink usr/bin /bin' },
   data: { op: 'data', fd: 5, dst: '/etc/x', mode: 0o644, mount: true, readOnly: true, origin: '--ro-bind-data 5 /etc/x' },
+  overlay: { op: 'overlay', dst: '/usr', lower: ['/a:b', '/usr'], upper: null, work: null, readOnly: false, origin: '--tmp-overlay /usr' },
   chmod: { op: 'chmod', mode: 0o755, path: '/run/x', origin: '--chmod 0755 /run/x' },
   'remount-ro': { op: 'remount-ro', dst: '/run', origin: '--remount-ro /run' },
 };
@@ -113,7 +116,8 @@ const mountLines = {
   mqueue: 'op mqueue --mqueue /dev/mqueue /dev/mqueue',
   dir: 'op dir --dir /run/x /run/x 448',
   symlink: 'op symlink --symlink usr/bin /bin usr/bin /bin',
-  data: 'op data --ro-bind-data 5 /etc/x 5 /etc/x 420 1 1',
+  data: 'op data --ro-bind-data 5 /etc/x 5 /etc/x 420 1 1 0',
+  overlay: 'op overlay --tmp-overlay /usr /usr [/a:b /usr] - - 0',
   chmod: 'op chmod --chmod 0755 /run/x 493 /run/x',
   'remount-ro': 'op remount-ro --remount-ro /run /run',
 };
@@ -130,8 +134,8 @@ t.test('a MountOp kind the writer does not know fails to compile, and so does a 
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'mount-kind-'));
   fs.cpSync(path.join(ROOT, 'lib'), path.join(work, 'lib'), { recursive: true });
   const types = path.join(work, 'lib', 'plan', 'types.ts');
-  fs.writeFileSync(types, fs.readFileSync(types, 'utf8').replace("| { op: 'remount-ro'; dst: string; origin: Origin };",
-    "| { op: 'remount-ro'; dst: string; origin: Origin }\n  | { op: 'overlay'; dst: string; origin: Origin };"));
+  fs.writeFileSync(types, fs.readFileSync(types, 'utf8').replace("| { op: 'remount-ro'; dst: string; origin: Origin }\n",
+    "| { op: 'remount-ro'; dst: string; origin: Origin }\n  | { op: 'devpts'; dst: string; origin: Origin }\n"));
   const config = JSON.parse(fs.readFileSync(path.join(ROOT, 'tsconfig.json'), 'utf8'));
   config.compilerOptions.noEmit = true;
   config.include = ['lib/native/serialize.ts', 'lib/plan/types.ts']; // and what they import: the writer's part alone
@@ -140,7 +144,7 @@ t.test('a MountOp kind the writer does not know fails to compile, and so does a 
   fs.symlinkSync(path.join(ROOT, 'node_modules'), path.join(work, 'node_modules'));
   const r = spawnSync(path.join(ROOT, 'node_modules', '.bin', 'tsc'), ['-p', work], { encoding: 'utf8', cwd: work });
   t.not(r.status, 0, 'tsc refuses it');
-  t.match(r.stdout, /lib\/native\/serialize\.ts\(\d+,\d+\): error TS2322: Type 'true' is not assignable to type '"overlay"'/, 'at the writer: no record for it');
+  t.match(r.stdout, /lib\/native\/serialize\.ts\(\d+,\d+\): error TS2322: Type 'true' is not assignable to type '"devpts"'/, 'at the writer: no record for it');
   t.match(r.stdout, /lib\/plan\/types\.ts\(\d+,\d+\): error/, 'and at MOUNT_OP_KINDS');
   // a record whose field the kind lacks
   fs.writeFileSync(types, fs.readFileSync(path.join(ROOT, 'lib', 'plan', 'types.ts'), 'utf8'));

@@ -53,7 +53,7 @@ t.test('unknown keys, at the key, listing the allowed ones', async (t) => {
   t.equal(errorOf(t, '{ namespaces: { net: "shared" } }'), 'P:1:17: found unknown key "net" in "namespaces", expected one of: network, pid, join, uid, gid');
   t.equal(errorOf(t, '{ filesystem: [\n  { bind: "/a", size: "1M" },\n] }'), 'P:2:17: found key "size" in a "bind" entry, expected one of: bind, dst, optional');
   t.equal(errorOf(t, '{ filesystem: [ { bind: "/a", tmpfs: "/b" } ] }'), 'P:1:31: found both "bind" and "tmpfs" in one entry, expected one operation per entry');
-  t.equal(errorOf(t, '{ filesystem: [ { optional: true } ] }'), 'P:1:17: found an entry with no operation, expected one of the keys bind, ro-bind, dev-bind, tmpfs, proc, dev, mqueue, dir, symlink, chmod, remount-ro, mirror, drop');
+  t.equal(errorOf(t, '{ filesystem: [ { optional: true } ] }'), 'P:1:17: found an entry with no operation, expected one of the keys bind, ro-bind, dev-bind, tmpfs, proc, dev, mqueue, dir, symlink, chmod, remount-ro, overlay, mirror, drop');
   t.equal(errorOf(t, '{ filesystem: [ { symlink: "/bin" } ] }'), 'P:1:17: found a "symlink" entry without "target", expected "target" in it');
 });
 

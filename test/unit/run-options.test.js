@@ -23,7 +23,19 @@ t.test('options in order, the first non-option starts the command', async (t) =>
 t.test('--size and --perms apply to the next operation', async (t) => {
   const r = parseRunArgs(['--size', '64M', '--perms', '0700', '--tmpfs', '/a', '--tmpfs', '/b', 'true'], '/');
   t.same(r.spec.mounts.map((m) => [m.size, m.mode]), [[64 * 1024 * 1024, 0o700], [0, 0o755]]);
-  t.throws(() => parseRunArgs(['--size', '1M', 'true'], '/'), /--size: must come before/);
+  t.throws(() => parseRunArgs(['--size', '1M', 'true'], '/'), /^--size must be followed by --tmpfs$/);
+});
+
+t.test('--perms and --size: once per operation, and only before one that takes them (bwrap\'s rules and words)', async (t) => {
+  t.throws(() => parseRunArgs(['--perms', '0700', '--perms', '0700', '--tmpfs', '/a', 'true'], '/'), /^--perms given twice for the same action$/);
+  t.throws(() => parseRunArgs(['--size', '1M', '--size', '2M', '--tmpfs', '/a', 'true'], '/'), /^--size given twice for the same action$/);
+  t.throws(() => parseRunArgs(['--perms', '0700', '--bind', '/a', '/a', 'true'], '/'), /^--perms must be followed by an option that creates a file$/);
+  t.throws(() => parseRunArgs(['--size', '1M', '--dir', '/a', 'true'], '/'), /^--size must be followed by --tmpfs$/);
+  t.throws(() => parseRunArgs(['--perms', '0700', 'true'], '/'), /^--perms must be followed/);
+  const r = parseRunArgs(['--perms', '0700', '--size', '1M', '--tmpfs', '/a', '--perms', '0640', '--file', '0', '/f', '--bind-data', '5', '/g', 'true'], '/');
+  t.same(r.spec.mounts.map((m) => m.mode), [0o700, 0o640, 0o600], '--file 0 is the standard input; --bind-data is 0600 by default');
+  t.same(r.spec.keepFds, [5], 'a standard descriptor is not listed as kept');
+  t.equal(parseRunArgs(['--file', '4', '/f', 'true'], '/').spec.mounts[0].mode, 0o666);
 });
 
 t.test('relative sources resolve against the current directory; destinations must be absolute', async (t) => {
@@ -43,7 +55,7 @@ t.test('bad input: one line, exit code 125', async (t) => {
     [['--size', 'lots', '--tmpfs', '/a'], /not a size/],
     [['--cap-add', 'CAP_FLY', 'true'], /unknown capability/],
     [['--hostname', 'a b', 'true'], /hostname/],
-    [['--bind-data', '1', '/x', 'true'], /descriptor number/],
+    [['--bind-data', 'x', '/x', 'true'], /descriptor number/],
     [['--memory', '2X', 'true'], /not a size/],
     [['--limits', 'maybe', 'true'], /strict or best-effort/],
     [['--share-net=yes', 'true'], /takes no value/],
@@ -111,4 +123,12 @@ t.test('sandbox\'s own files are bound read-only again wherever a writable bind 
   t.same(added([bind('/home/u', '/data')]), [['/home/u/.config/sandbox', '/data/.config/sandbox', true]], 'bound elsewhere');
   t.same(added([bind('/home/u', '/home/u', true)]), [], 'already read-only');
   t.same(added([bind('/home/u', '/home/u'), { op: 'tmpfs', dst: '/home/u/.config', size: 0, mode: 0o755, origin: 'y' }]), [], 'hidden by a later tmpfs: nothing to re-expose');
+});
+
+t.test('--clearenv drops what an earlier --setenv set; a second --chdir warns (bwrap\'s rules)', async (t) => {
+  const r = parseRunArgs(['--setenv', 'A', '1', '--clearenv', '--setenv', 'B', '2', '--chdir', '/a', '--chdir', '/b', 'true'], '/');
+  t.same(r.spec.env.set, { B: '2' });
+  t.equal(r.spec.env.clear, true);
+  t.equal(r.spec.cwd, '/b');
+  t.same(r.warnings, ['Only the last --chdir option will take effect']);
 });

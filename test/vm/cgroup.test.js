@@ -78,6 +78,7 @@ check best-effort as_user_undelegated $SB --memory 64M --limits best-effort -- e
 check print-plan as_user $SB --memory 64M --print-plan -- true
 printf '{ extends: "minimal", limits: { pids: 24 } }' > /tmp/limited.json5; chmod 644 /tmp/limited.json5
 check profile-limits as_user sh -c 'cd /tmp && ${REPO}/bin/sandbox run --profile /tmp/limited.json5 -- sh -c "cat /sys/fs/cgroup/pids.max 2>/dev/null || echo no-sys; for i in \$(seq 40); do sleep 2 & done 2>/dev/null; wait"; echo "rc=$?"'
+check ps as_user sh -c '${SB} --memory 64M --pids 50 --name limited -- sh -c "sleep 20 & sleep 20 & wait" & for i in $(seq 100); do ${REPO}/bin/sandbox ps | grep -q "^limited " && break; sleep 0.1; done; sleep 1; ${REPO}/bin/sandbox ps --json; ${REPO}/bin/sandbox stop limited; wait $!; echo "rc=$?"'
 check doctor as_user ${REPO}/bin/sandbox doctor
 check doctor-json as_user ${REPO}/bin/sandbox doctor --json
 `;
@@ -160,6 +161,22 @@ if (skip) {
     const r = result(t, 'stale');
     t.match(r.output, /rc=0/);
     t.notMatch(r.output, /sandbox-999999-dead/);
+  });
+
+  t.test('sandbox ps shows the leaf\'s memory.current, cpu usage and pids.current; stop ends it', async (t) => {
+    const r = result(t, 'ps');
+    const json = /^\[[\s\S]*?^\]$/m.exec(r.output);
+    t.ok(json, r.output);
+    const rows = json ? JSON.parse(json[0]) : [];
+    const row = rows.find((x) => x.name === 'limited');
+    t.ok(row, 'listed');
+    if (row) {
+      t.match(row.cgroup, /\/sandbox-\d+-/);
+      t.ok(row.usage.memoryCurrent > 0, `memory.current ${row.usage.memoryCurrent}`);
+      t.ok(row.usage.cpuUsageUsec > 0, `cpu usage ${row.usage.cpuUsageUsec}`);
+      t.ok(row.usage.pidsCurrent >= 3, `pids.current ${row.usage.pidsCurrent}: sh and two sleeps`);
+    }
+    t.match(r.output, /rc=143/, 'stop: the run ends as its program did (SIGTERM)');
   });
 
   t.test('without delegation: one clear line, exit 125', async (t) => {
