@@ -295,7 +295,9 @@ int enter_client_main(int argc, char **argv) {
   struct ucred cr;
   socklen_t cl = sizeof cr;
   /* the listener is the monitor the entry names (it made the socket), and ours */
-  if (getsockopt(s, SOL_SOCKET, SO_PEERCRED, &cr, &cl) < 0 || cr.uid != getuid() || cr.pid != monitor)
+  /* A monitor runs in the caller's user namespace; a process inside a sandbox that made a socket of that name (a
+   * registry bound in by hand) is in one below it, and gets neither our descriptors nor a command. */
+  if (getsockopt(s, SOL_SOCKET, SO_PEERCRED, &cr, &cl) < 0 || cr.uid != getuid() || cr.pid != monitor || !in_my_userns(cr.pid))
     die(125, "%s: its socket is not served by the sandbox's monitor (pid %d)", name, monitor);
   size_t len = 0;
   for (int i = first; i < argc; i++) len += strlen(argv[i]) + 1;

@@ -64,6 +64,12 @@ static int same_file(const char *a, const char *b) {
   return stat(a, &x) == 0 && stat(b, &y) == 0 && x.st_dev == y.st_dev && x.st_ino == y.st_ino;
 }
 
+int in_my_userns(pid_t pid) {
+  char p[64];
+  snprintf(p, sizeof p, "/proc/%d/ns/user", (int)pid);
+  return same_file(p, "/proc/self/ns/user");
+}
+
 /* The client is in this monitor's user namespace: a process in any sandbox is in one of its own, below it. The socket
  * is hidden in every sandbox; this holds even for one whose plan could not hide it (started before the registry
  * directory existed). The pid is checked through a pidfd where the kernel gives one (6.5+), so a client that exits
@@ -75,9 +81,7 @@ static int client_outside(int c) {
   int pidfd = -1;
   socklen_t pl = sizeof pidfd;
   if (getsockopt(c, SOL_SOCKET, SO_PEERPIDFD, &pidfd, &pl) < 0) pidfd = -1;
-  char p[64];
-  snprintf(p, sizeof p, "/proc/%d/ns/user", (int)cr.pid);
-  int ok = same_file(p, "/proc/self/ns/user");
+  int ok = in_my_userns(cr.pid);
   if (pidfd >= 0) {
     if (syscall(SYS_pidfd_send_signal, pidfd, 0, NULL, 0) < 0) ok = 0; /* gone: the pid may be another's now */
     close(pidfd);
@@ -126,25 +130,31 @@ void registry_remove(void) {
 static char *area, *base_title;
 static size_t area_len;
 
+static int titled;
+
 void title_init(int argc, char **argv, const struct plan *plan) {
   if (!plan->registry_name || argc < 1) return;
-  char *end = argv[argc - 1] + strlen(argv[argc - 1]) + 1;
-  for (int i = 1; i < argc; i++)
-    if (argv[i] != argv[i - 1] + strlen(argv[i - 1]) + 1) return; /* not one contiguous area: leave it */
-  if (!(base_title = strdup(argv[0]))) return;
   snprintf(reg_name, sizeof reg_name, "%.64s", plan->registry_name);
-  area = argv[0];
-  area_len = (size_t)(end - area);
+  titled = 1; /* comm is set whatever the argument area: `sandbox stop` and `ps` check it */
+  char *end = argv[argc - 1] + strlen(argv[argc - 1]) + 1;
+  int contiguous = 1;
+  for (int i = 1; i < argc; i++)
+    if (argv[i] != argv[i - 1] + strlen(argv[i - 1]) + 1) contiguous = 0; /* not one area: leave it */
+  if (contiguous && (base_title = strdup(argv[0]))) {
+    area = argv[0];
+    area_len = (size_t)(end - area);
+  }
   title_set(NULL);
 }
 
 void title_set(const char *role) {
-  if (!area) return;
+  if (!titled) return;
   /* comm holds 15 bytes: "sandbox:NAME", "init:NAME", "enter:NAME", cut where it must be */
   char comm[96];
   snprintf(comm, sizeof comm, "%s:%.64s", role ? role : "sandbox", reg_name);
   comm[15] = 0;
   prctl(PR_SET_NAME, comm, 0, 0, 0);
+  if (!area) return;
   memset(area, 0, area_len);
   snprintf(area, area_len, "%s%s%s", base_title, role ? " " : "", role ? role : "");
 }

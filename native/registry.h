@@ -29,6 +29,8 @@ void registry_remove(void);
 
 /* The process title: argv[0] as Node set it ("sandbox: NAME [PROFILE]"), the rest of the argument area cleared,
  * and the 15-byte comm "sandbox:NAME". role: NULL for the monitor, else a word appended ("init", "enter"). */
+/* pid is in this process's user namespace (every sandbox's program is in one of its own, below it) */
+int in_my_userns(pid_t pid);
 void title_init(int argc, char **argv, const struct plan *plan);
 void title_set(const char *role);
 

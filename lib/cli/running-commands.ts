@@ -3,7 +3,7 @@
 // monitor, which ends the sandbox and cleans up as at any other end.
 import minimist from 'minimist';
 import { SandboxError } from '../errors';
-import { cgroupUsage, findRunning, isLive, listRunning, type RegistryEntry, type Usage } from '../running/registry';
+import { cgroupUsage, findRunning, isLive, isMonitor, listRunning, type RegistryEntry, type Usage } from '../running/registry';
 import type { RunIo } from './run';
 
 /** The monitor's signal for "the grace period is over": it kills the init (native/registry.h SIG_STOP_NOW). */
@@ -158,7 +158,7 @@ export function runStopCommand(argv: string[], io: RunIo): number {
   const e = findRunning(targets[0], me, process.env);
   const signal = (sig: NodeJS.Signals | number) => {
     try {
-      if (isLive(e, me)) process.kill(e.pid, sig);
+      if (isMonitor(e, me)) process.kill(e.pid, sig);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'ESRCH') throw SandboxError.wrap(`${e.name}: signal the monitor (pid ${e.pid})`, err);
     }

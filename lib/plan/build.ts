@@ -166,6 +166,13 @@ export function hideOwnState(mounts: MountOp[], stateDirs: PlanHostFacts['stateD
       if (!st) extra.push({ op: 'dir', dst: inside, mode: 0o700, origin });
       extra.push({ op: 'tmpfs', dst: inside, size: 4096, mode: 0o500, origin }, { op: 'remount-ro', dst: inside, origin });
     });
+    // A bind of a directory inside the state (the registry bound in by hand) shows it where it was asked to,
+    // but read-only: a program that could write there could forge an entry `sandbox stop` or `enter` acts on.
+    if (!st) continue;
+    mounts.forEach((m) => {
+      if (m.op !== 'bind' || m.readOnly || m.src === host || !under(m.src, host)) return;
+      extra.push({ op: 'remount-ro', dst: m.dst, origin: `${m.origin}: read-only, as ${host} is sandbox's own state` });
+    });
   }
   return [...mounts, ...extra];
 }

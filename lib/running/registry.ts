@@ -129,6 +129,28 @@ export function isLive(e: RegistryEntry, uid: number): boolean {
   return processStart(e.pid) === e.start && processOwner(e.pid) === uid;
 }
 
+function readOr(p: string, how: (p: string) => string): string | null {
+  try {
+    return how(p);
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * The entry's process is a running sandbox's monitor: alive, ours, named as the stage names a monitor
+ * (`sandbox:NAME` in comm), and in the caller's user namespace, as a monitor is (a program inside a sandbox is in
+ * one of its own). An entry that names any other process (forged, or a launch still in Node) is neither listed
+ * nor signalled, so `stop` never reaches a process the stage did not make.
+ */
+export function isMonitor(e: RegistryEntry, uid: number): boolean {
+  if (!isLive(e, uid)) return false;
+  const comm = readOr(`/proc/${e.pid}/comm`, (p) => fs.readFileSync(p, 'utf8'))?.replace(/\n$/, '');
+  if (comm !== `sandbox:${e.name}`.slice(0, 15)) return false;
+  const ns = readOr(`/proc/${e.pid}/ns/user`, fs.readlinkSync);
+  return ns !== null && ns === readOr('/proc/self/ns/user', fs.readlinkSync);
+}
+
 function parseEntry(text: string, file: string): RegistryEntry | null {
   let v: unknown;
   try {
@@ -207,13 +229,28 @@ function readDir(dir: string, uid: number): RegistryEntry[] {
   return out;
 }
 
-/** The caller's running sandboxes, oldest first. */
-export function listRunning(uid: number, env: Record<string, string | undefined>): RegistryEntry[] {
+/** The entries whose process is alive and the caller's (a monitor, or a launch still in Node), oldest first. */
+function listLive(uid: number, env: Record<string, string | undefined>): RegistryEntry[] {
   const seen = new Set<number>();
   const out: RegistryEntry[] = [];
   for (const dir of registryBases(uid, env))
     for (const e of readDir(dir, uid)) if (!seen.has(e.pid)) { seen.add(e.pid); out.push(e); }
   return out.sort((a, b) => a.started - b.started || a.pid - b.pid);
+}
+
+/** The caller's running sandboxes, oldest first: entries whose process is a monitor now. */
+export function listRunning(uid: number, env: Record<string, string | undefined>): RegistryEntry[] {
+  return listLive(uid, env).filter((e) => isMonitor(e, uid));
+}
+
+/** A launch claims its name in Node, before the stage starts and names itself: wait that long for a monitor. */
+function monitorSoon(e: RegistryEntry, uid: number, ms = 3000): boolean {
+  const end = Date.now() + ms;
+  for (;;) {
+    if (isMonitor(e, uid)) return true;
+    if (!isLive(e, uid) || Date.now() >= end) return false;
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20);
+  }
 }
 
 /**
@@ -263,11 +300,11 @@ export function claimName(asked: string | undefined, entry: Omit<RegistryEntry, 
  * that is not a sandbox's monitor.
  */
 export function findRunning(target: string, uid: number, env: Record<string, string | undefined>): RegistryEntry {
-  const running = listRunning(uid, env);
+  const running = listLive(uid, env);
   if (/^[0-9]+$/.test(target)) {
     const pid = Number(target);
     const e = running.find((r) => r.pid === pid);
-    if (e) return e;
+    if (e && monitorSoon(e, uid)) return e;
     const owner = processOwner(pid);
     if (owner === null) throw new SandboxError(`pid ${target}: no such process`);
     if (owner !== uid) throw new SandboxError(`pid ${target}: a process of uid ${owner}, not yours`);
@@ -275,7 +312,7 @@ export function findRunning(target: string, uid: number, env: Record<string, str
   }
   if (!isSandboxName(target)) throw new SandboxError(`${target}: not a sandbox name or pid (${NAME_RULE})`);
   const e = running.find((r) => r.name === target);
-  if (!e) throw new SandboxError(`${target}: no running sandbox of yours has that name (see sandbox ps)`);
+  if (!e || !monitorSoon(e, uid)) throw new SandboxError(`${target}: no running sandbox of yours has that name (see sandbox ps)`);
   return e;
 }
 

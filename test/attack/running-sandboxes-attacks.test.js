@@ -68,11 +68,11 @@ async function withRegistry() {
   return owner;
 }
 
-t.test('a bind of the registry directory at another path does not show it to the program', async (t) => {
+t.test('a bind of the registry directory at another path shows it read-only (the user asked for it; nothing can be forged there)', async (t) => {
   const owner = await withRegistry();
   const r = sandboxCli(['run', ...BASE, '--tmpfs', '/mnt', '--bind', registry, '/mnt/reg', '--', 'sh', '-c', 'ls -A /mnt/reg; touch /mnt/reg/planted.json && echo planted'], { env });
-  t.ok(r.status === 125 || (!/owner\.(json|sock)/.test(r.stdout) && !/planted/.test(r.stdout)),
-    `the registry is refused or covered (exit ${r.status}, saw: ${JSON.stringify(r.stdout.trim())})`);
+  t.ok(r.status === 125 || !/planted/.test(r.stdout),
+    `the registry is refused, covered or read-only (exit ${r.status}, saw: ${JSON.stringify(r.stdout.trim())})`);
   t.notOk(fs.existsSync(path.join(registry, 'planted.json')), 'no entry planted in the registry');
   fs.rmSync(path.join(registry, 'planted.json'), { force: true });
   await end(owner);

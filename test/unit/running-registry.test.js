@@ -49,7 +49,12 @@ t.test('claim: a live name is refused, a dead entry replaced, entries 0600 in a 
   t.equal(e.dir, dir);
   t.equal(fs.statSync(dir).mode & 0o777, 0o700);
   t.equal(fs.statSync(path.join(dir, 'one.json')).mode & 0o777, 0o600);
-  t.same(reg.listRunning(uid, env).map((x) => x.name), ['one'], 'this process is alive: listed');
+  t.same(reg.listRunning(uid, env), [], 'this process is alive but not a monitor (comm): not listed');
+  t.ok(fs.existsSync(path.join(dir, 'one.json')), '... nor removed (a launch still in Node looks the same)');
+  t.throws(() => reg.findRunning(String(process.pid), uid, env), /not the monitor of a running sandbox of yours/, 'nor found by pid (after a wait for the stage to name itself)');
+  const title = process.title;
+  process.title = 'sandbox:one'; // what the stage sets as a monitor's comm
+  t.same(reg.listRunning(uid, env).map((x) => x.name), ['one'], 'named as a monitor is: listed');
   t.throws(() => reg.claimName('one', fields, uid, env), /--name one: a sandbox of that name is running \(monitor pid \d+\)/);
   // a dead monitor's entry (a start time that no longer matches): replaced by the next claim, pruned by a read
   const dead = { ...JSON.parse(fs.readFileSync(path.join(dir, 'one.json'), 'utf8')), start: '1' };
@@ -61,7 +66,8 @@ t.test('claim: a live name is refused, a dead entry replaced, entries 0600 in a 
   t.equal(reg.claimName('one', fields, uid, env).name, 'one');
   t.match(reg.claimName(undefined, fields, uid, env).name, /^sleep-[0-9a-f]{4}$/);
   t.throws(() => reg.findRunning('two', uid, env), /^two: no running sandbox of yours has that name/);
-  t.equal(reg.findRunning(String(process.pid), uid, env).pid, process.pid);
+  process.title = title;
+  t.throws(() => reg.findRunning(String(process.pid), uid, env), /not the monitor/, 'this process is no monitor now');
   t.throws(() => reg.findRunning('a/b', uid, env), /not a sandbox name or pid/);
   // a registry directory open to others is refused, not used
   fs.chmodSync(dir, 0o755);
