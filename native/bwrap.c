@@ -68,7 +68,8 @@ void bwrap_init_ready(const struct plan *plan) {
   const struct bwrap_plan *b = &plan->bw;
   for (size_t i = 0; i < b->n_lock_files; i++) {
     /* held by the init for the sandbox's life (close-on-exec: not the program's); a writer outside waits on it */
-    int fd = open(b->lock_files[i], O_RDONLY | O_CLOEXEC);
+    /* O_NONBLOCK: a FIFO planted at the path must not hang the launch in open() (the lock is what may wait) */
+    int fd = open(b->lock_files[i], O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
     if (fd < 0) die_errno(125, "--lock-file %s", b->lock_files[i]);
     struct flock l = { .l_type = F_RDLCK, .l_whence = SEEK_SET, .l_start = 0, .l_len = 0 };
     int rc;

@@ -64,10 +64,26 @@ function fdArg(f: string, a: string[]): number {
   return Number(a[0]);
 }
 
-function readFd(fd: number, what: string): Buffer {
+/** What a descriptor option may bring: a plan is at most 64 MiB, a seccomp program 4096 instructions. */
+const ARGS_MAX = 16 << 20;
+const BPF_MAX = 4096 * 8;
+
+/** All of fd, up to max bytes: more is an error, read no further (a descriptor on /dev/zero must not fill memory). */
+function readFd(fd: number, what: string, max: number, flag: string): Buffer {
   try {
-    return fs.readFileSync(fd);
+    const parts: Buffer[] = [];
+    let total = 0;
+    for (;;) {
+      const buf = Buffer.alloc(Math.min(1 << 20, max + 1 - total));
+      const n = fs.readSync(fd, buf, 0, buf.length, null);
+      if (n === 0) break;
+      parts.push(buf.subarray(0, n));
+      total += n;
+      if (total > max) throw new SandboxError(`${flag} ${fd}: more than ${max} bytes of ${what}`);
+    }
+    return Buffer.concat(parts, total);
   } catch (e) {
+    if (e instanceof SandboxError) throw e;
     throw new SandboxError(`Can't read ${what} from descriptor ${fd}: ${describeError(e)}`, undefined, { cause: e });
   } finally {
     try { fs.closeSync(fd); } catch { /* consumed, as bubblewrap closes it */ }
@@ -76,7 +92,7 @@ function readFd(fd: number, what: string): Buffer {
 
 /** A compiled classic BPF program, as seccomp_export_bpf writes it: whole 8-byte instructions, 1 to 4096 of them. */
 function readBpf(fd: number, flag: string): Buffer {
-  const bpf = readFd(fd, 'seccomp data');
+  const bpf = readFd(fd, 'seccomp data', BPF_MAX, flag);
   if (bpf.length === 0 || bpf.length % 8 !== 0) throw new SandboxError('Invalid seccomp data, must be multiple of 8');
   if (bpf.length / 8 > 4096) throw new SandboxError(`${flag} ${fd}: a seccomp program has at most 4096 instructions`);
   return bpf;
@@ -198,7 +214,7 @@ export const BWRAP_OPTIONS: Record<string, OptionDef> = {
 };
 
 /** --args FD, wherever it stands among the options: the NUL-separated arguments read from FD take its place. */
-export function expandArgsFds(argv: string[], read: (fd: number) => Buffer = (fd) => readFd(fd, '--args data')): string[] {
+export function expandArgsFds(argv: string[], read: (fd: number) => Buffer = (fd) => readFd(fd, '--args data', ARGS_MAX, '--args')): string[] {
   const out: string[] = [];
   let i = 0;
   while (i < argv.length) {
@@ -211,7 +227,7 @@ export function expandArgsFds(argv: string[], read: (fd: number) => Buffer = (fd
       const inner = data.split('\0');
       if (inner.length && inner[inner.length - 1] === '') inner.pop();
       if (inner.includes('--args')) throw new SandboxError('--args not supported in arguments file');
-      out.push(...inner);
+      for (const x of inner) out.push(x); // one by one: a spread of a huge list overflows the stack
       i += 2;
       continue;
     }
@@ -220,7 +236,8 @@ export function expandArgsFds(argv: string[], read: (fd: number) => Buffer = (fd
     out.push(...argv.slice(i, i + 1 + n));
     i += 1 + n;
   }
-  return [...out, ...argv.slice(i)];
+  for (const x of argv.slice(i)) out.push(x);
+  return out;
 }
 
 export function parseBwrapArgs(argv: string[], cwd: string): RunRequest {
