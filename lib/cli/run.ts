@@ -356,7 +356,9 @@ export function runCommand(argv: string[], io: RunIo, mode: { bwrap?: boolean } 
   } catch (e) {
     // a registry directory someone else made (/tmp/sandbox-UID taken by another user) must not stop every launch
     if (!(e instanceof registry.RegistryUnavailable) || r.name !== undefined) throw e;
-    io.err(diagnostic(5, `note: ${e.message}: this sandbox runs without a name (sandbox ps, enter and stop won't see it)`));
+    // a --join member can't be entered anyway, and its state lives beside the registry: the stage names that
+    // directory's fault in its one line, so no note before it
+    if (!r.plan.joinDir) io.err(diagnostic(5, `note: ${e.message}: this sandbox runs without a name (sandbox ps, enter and stop won't see it)`));
   }
   try {
     if (r.cgroup.setup) {
