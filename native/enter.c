@@ -41,16 +41,6 @@ struct enter_request {
 static const int relayed[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH };
 #define N_RELAYED (sizeof relayed / sizeof relayed[0])
 
-static int read_all(int fd, void *buf, size_t len) {
-  for (size_t got = 0; got < len;) {
-    ssize_t n = read(fd, (char *)buf + got, len - got);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return -1;
-    got += (size_t)n;
-  }
-  return 0;
-}
-
 static int write_all(int fd, const void *buf, size_t len) {
   for (size_t off = 0; off < len;) {
     ssize_t n = send(fd, (const char *)buf + off, len - off, MSG_NOSIGNAL);
@@ -88,13 +78,7 @@ static int recv_request(int c, struct enter_request *req, int fds[3]) {
 /* The entered process: the client's stdio, a session of its own (it is not part of the program's job), then the
  * program's last steps: a Landlock domain from the plan's rules and scopes, the plan's filter, its environment. */
 static __attribute__((noreturn)) void entered(const struct plan *plan, const int fds[3], char *args, uint32_t argc) {
-  struct sigaction sa;
-  memset(&sa, 0, sizeof sa);
-  sa.sa_handler = SIG_DFL;
-  for (int s = 1; s < NSIG; s++) sigaction(s, &sa, NULL);
-  sigset_t none;
-  sigemptyset(&none);
-  sigprocmask(SIG_SETMASK, &none, NULL);
+  signals_to_default();
   if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0) _exit(125);
   int hi[3];
   for (int i = 0; i < 3; i++)
@@ -238,13 +222,7 @@ void enter_serve(const struct plan *plan) {
       if (error_fd >= 0) close(error_fd);
       error_fd = -1;
       close(enter_handoff[1]);
-      struct sigaction sa;
-      memset(&sa, 0, sizeof sa);
-      sa.sa_handler = SIG_DFL;
-      for (int s = 1; s < NSIG; s++) sigaction(s, &sa, NULL);
-      sigset_t none;
-      sigemptyset(&none);
-      sigprocmask(SIG_SETMASK, &none, NULL);
+      signals_to_default();
       title_set("enter");
       serve_one(plan, c);
     }
@@ -271,10 +249,7 @@ int enter_client_main(int argc, char **argv) {
   int first = 5;
   if (argc > first && !strcmp(argv[first], "--")) first++;
   /* Node leaves signals ignored and a mask; what we relay must reach us */
-  struct sigaction sa;
-  memset(&sa, 0, sizeof sa);
-  sa.sa_handler = SIG_DFL;
-  for (int s = 1; s < NSIG; s++) sigaction(s, &sa, NULL);
+  signals_to_default();
   int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
   struct stat st;
   if (dfd < 0) die_errno(125, "%s: %s", name, dir);

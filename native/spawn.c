@@ -78,20 +78,9 @@ static ssize_t recv_with_fds(int s, void *buf, size_t len, int *fds, int *n_fds)
   return n;
 }
 
-static int read_full(int fd, void *buf, size_t len);
 /* The rest of a buffer whose first part recv_with_fds read. */
 static int read_rest(int fd, void *buf, size_t len) {
-  return (size_t)last_recv >= len ? 0 : read_full(fd, (char *)buf + last_recv, len - (size_t)last_recv);
-}
-
-static int read_full(int fd, void *buf, size_t len) {
-  for (size_t got = 0; got < len;) {
-    ssize_t n = read(fd, (char *)buf + got, len - got);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return -1;
-    got += (size_t)n;
-  }
-  return 0;
+  return (size_t)last_recv >= len ? 0 : read_all(fd, (char *)buf + last_recv, len - (size_t)last_recv);
 }
 
 /* A later member's init, forked by the spawner: its descriptors in place, then the usual init work. */
@@ -202,7 +191,7 @@ static __attribute__((noreturn)) void spawner_main(int lfd) {
     if (getsockopt(c, SOL_SOCKET, SO_PEERCRED, &cr, &cl) < 0 || cr.uid != getuid() ||
         recv_with_fds(c, &hdr, sizeof hdr, fds, &n_fds) <= 0 || read_rest(c, &hdr, sizeof hdr) < 0 ||
         (len = hdr.len) == 0 || len > SPAWN_MAX_MSG ||
-        !(msg = malloc(len)) || read_full(c, msg, len) < 0) {
+        !(msg = malloc(len)) || read_all(c, msg, len) < 0) {
       for (int i = 0; i < n_fds; i++) close(fds[i]);
       free(msg);
       close(c);
@@ -339,7 +328,7 @@ int run_remote_member(const struct plan *plan, const int *ns_fds) {
   free(msg);
   close(errp[1]);
   char ack;
-  if (read_full(conn, &ack, 1) < 0 || ack != 'S') die(125, "--join: the spawner did not start this member");
+  if (read_all(conn, &ack, 1) < 0 || ack != 'S') die(125, "--join: the spawner did not start this member");
   join_update(1, ns_fds, 0, plan->join_policy);
   join_unlock();
 
@@ -369,7 +358,7 @@ int run_remote_member(const struct plan *plan, const int *ns_fds) {
     }
     if (p[2].revents) {
       int got;
-      if (read_full(conn, &got, sizeof got) == 0) code = got;
+      if (read_all(conn, &got, sizeof got) == 0) code = got;
       break; /* a status, or the spawner is gone (the first member ended the pid namespace) */
     }
   }

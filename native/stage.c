@@ -30,13 +30,7 @@
 
 /* Node leaves signals ignored (SIGPIPE, SIGXFSZ), a mask, O_NONBLOCK on stdio and stray descriptors. */
 static void reset_inherited_state(int plan_fd, const int *keep, size_t n_keep) {
-  struct sigaction sa;
-  memset(&sa, 0, sizeof sa);
-  sa.sa_handler = SIG_DFL;
-  for (int s = 1; s < NSIG; s++) sigaction(s, &sa, NULL);
-  sigset_t none;
-  sigemptyset(&none);
-  sigprocmask(SIG_SETMASK, &none, NULL);
+  signals_to_default();
   /* interval timers survive execve: a profiler's SIGPROF would otherwise kill the sandbox */
   struct itimerval off;
   memset(&off, 0, sizeof off);

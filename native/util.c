@@ -2,6 +2,8 @@
  * monitor when in the sandbox's init), debug output, and errno hints. */
 #include "util.h"
 
+#include <signal.h>
+
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -85,4 +87,24 @@ void write_file(const char *path, const char *data) {
   size_t len = strlen(data);
   if (write(fd, data, len) != (ssize_t)len) die_errno(125, "write %s", path);
   close(fd);
+}
+
+void signals_to_default(void) {
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = SIG_DFL;
+  for (int s = 1; s < NSIG; s++) sigaction(s, &sa, NULL);
+  sigset_t none;
+  sigemptyset(&none);
+  sigprocmask(SIG_SETMASK, &none, NULL);
+}
+
+int read_all(int fd, void *buf, size_t len) {
+  for (size_t got = 0; got < len;) {
+    ssize_t n = read(fd, (char *)buf + got, len - got);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return -1;
+    got += (size_t)n;
+  }
+  return 0;
 }

@@ -98,5 +98,9 @@ const char *errno_hint(int err);
 void write_file(const char *path, const char *data);
 /* msg on one line: newlines and control characters escaped. */
 void one_line(char *out, size_t len, const char *msg);
+/* Every signal's action back to the default and an empty mask: what Node, or a parent process, left us. */
+void signals_to_default(void);
+/* Exactly len bytes, retrying on EINTR: 0, or -1 at an error or the end of the stream. */
+int read_all(int fd, void *buf, size_t len);
 
 #endif
