@@ -2,27 +2,13 @@
 'use strict';
 const t = require('tap');
 const fs = require('fs');
-const os = require('os');
 const path = require('path');
-const { spawnSync } = require('child_process');
 const { ROOT } = require('../lib/harness');
+const { STAGE, plan, ok, runStage } = require('../lib/stage-plan');
 
-const STAGE = path.join(ROOT, 'native', 'build', 'sandbox-stage');
 if (!fs.existsSync(STAGE)) {
   t.skip('the C stage is not built');
   process.exit(0);
-}
-const tok = (s) => `${Buffer.byteLength(s)}:${s},`;
-const plan = (...records) => records.flat().map(tok).join('');
-const ok = [['sandbox-plan', '2'], ['argv', '/bin/true']];
-
-function runStage(bytes) {
-  const f = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'plan-')), 'plan');
-  fs.writeFileSync(f, bytes);
-  const fd = fs.openSync(f, 'r');
-  const r = spawnSync(STAGE, ['--plan-fd', '3'], { stdio: ['ignore', 'pipe', 'pipe', fd], encoding: 'utf8' });
-  fs.closeSync(fd);
-  return r;
 }
 
 t.test('malformed bwrap-mode and overlay records', async (t) => {
