@@ -3,7 +3,7 @@
 const t = require('tap');
 const fs = require('fs');
 const { spawnSync } = require('child_process');
-const { STAGE, tok, plan, ok, runStage } = require('../lib/stage-plan');
+const { STAGE, plan, ok, runStage } = require('../lib/stage-plan');
 
 if (!fs.existsSync(STAGE)) {
   t.skip('the C stage is not built');
