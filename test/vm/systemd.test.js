@@ -53,7 +53,8 @@ sh /tmp/scopes.sh
 const WATCH = String.raw`
 secs=$1; shift 2
 "$@" > /tmp/watch-out.$$ 2>&1 &
-for i in $(seq 300); do s=$(cd ${APP} && ls -d sandbox-*.scope 2>/dev/null | head -1); [ -n "$s" ] && [ -n "$(ls -d ${APP}/$s/sandbox-* 2>/dev/null)" ] && break; sleep 0.1; done
+# the leaf is made before the stage moves the program in: wait for a process in it, not only for the directory
+for i in $(seq 300); do s=$(cd ${APP} && ls -d sandbox-*.scope 2>/dev/null | head -1); [ -n "$s" ] && l=$(ls -d ${APP}/$s/sandbox-* 2>/dev/null | head -1) && [ -n "$l" ] && [ -s "$l/cgroup.procs" ] && break; sleep 0.1; done
 echo "scope $s"
 leaf=$(ls -d ${APP}/$s/sandbox-* | head -1)
 show() {
