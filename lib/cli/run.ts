@@ -13,6 +13,7 @@ import { makeDebug } from '../debug';
 import { newSandboxId, planCgroup, type CgroupDecision } from '../cgroup/plan';
 import { readCgroupHost } from '../cgroup/host';
 import { ensureConfigDir, readCompiledPlans, sandboxConfigDir } from '../host/own-files';
+import { cacheBase, copyEnv, unrecorded, type Recorder } from '../host/plan-cache';
 
 const log = makeDebug('run');
 
@@ -129,7 +130,10 @@ function ownFiles(): string[] {
   } catch {
     /* no passwd entry */
   }
-  const data = dataHome({ env: { ...process.env, HOME: home } });
+  const env = copyEnv();
+  env.HOME = home;
+  const data = dataHome({ env });
+  const cache = cacheBase({ XDG_CACHE_HOME: process.env.XDG_CACHE_HOME, HOME: home });
   // the C programs too, where npm put the prebuilt package beside sandbox rather than inside it (a hoisted install)
   const pkg = realpathOr(packageRoot());
   const native = realpathOr(nativeDir());
@@ -138,6 +142,8 @@ function ownFiles(): string[] {
     ...(native === pkg || native.startsWith(pkg + '/') ? [] : [native]),
     realpathOr(sandboxConfigDir(process.env)),
     ...(data ? [realpathOr(path.join(data, 'sandbox'))] : []),
+    // the plan cache's fallback (lib/host/plan-cache.ts); under the runtime directory it is in sandbox/, a state directory
+    ...(cache ? [realpathOr(cache)] : []),
     ...readCompiledPlans(process.env).map((l) => realpathOr(l.plan)),
   ];
 }
@@ -184,6 +190,8 @@ export interface Planned {
   /** What the plan was built from, for a compiled plan's checks. */
   spec: SandboxSpec;
   profileFiles: string[];
+  /** plan cache: the per-launch work in Node that keeps this launch from being cached, if any */
+  uncached: string | null;
 }
 
 export function planFor(argv: string[], io: RunIo, opts: { compiled?: boolean } = {}): Planned | { help: true } {
@@ -213,11 +221,15 @@ export function planFor(argv: string[], io: RunIo, opts: { compiled?: boolean } 
   if (!req.printPlan) ensureConfigDir(spec.mounts, sandboxConfigDir(process.env));
   const caller = callerContext();
   const { gatherPlanFacts } = require('../host/plan-facts') as typeof import('../host/plan-facts');
-  const plan = buildPlan(spec, command, caller, { seccomp: seccompFor(spec), cgroup: cgroup.plan }, gatherPlanFacts(spec, caller, ownFiles()), opts.compiled);
+  const facts = gatherPlanFacts(spec, caller, ownFiles());
+  const seccomp = seccompFor(spec);
+  // plan cache: the environment reaches the plan through its rules, which a cached plan carries (env-launch)
+  const plan = unrecorded(() => buildPlan(spec, command, caller, { seccomp, cgroup: cgroup.plan }, facts, opts.compiled));
   if (dbus && req.printPlan) dbus.describe(plan);
   if (pulse && req.printPlan) pulse.describe(plan);
   log('plan: %d mounts, argv %o', plan.mounts.length, plan.argv);
-  return { plan, printPlan: req.printPlan, cgroup, spec, profileFiles };
+  const perLaunch = req.noCache ? '--no-cache' : req.fileArgs ? req.fileArgs.origin : req.rootfs ? req.rootfs.origin : spec.join ? '--join' : dbus ? 'the D-Bus proxy' : pulse ? 'the audio proxy' : cgroup.setup ? 'the cgroup leaf for limits' : null;
+  return { plan, printPlan: req.printPlan, cgroup, spec, profileFiles, uncached: perLaunch };
 }
 
 /**
@@ -297,7 +309,31 @@ function checkCommandVisible(plan: Plan, io: RunIo): void {
 }
 
 export function runCommand(argv: string[], io: RunIo): number {
-  const r = planFor(argv, io);
+  const { cacheOff } = require('./plan-cache-run') as typeof import('./plan-cache-run');
+  const off = cacheOff(process.env);
+  if (off) return runPlanned(argv, io, null);
+  const { Recorder, ensureCacheDir, cacheDir } = require('../host/plan-cache') as typeof import('../host/plan-cache');
+  try {
+    ensureCacheDir(cacheDir(process.env)!);
+  } catch {
+    return runPlanned(argv, io, null); // no place to keep it
+  }
+  return runPlanned(argv, io, new Recorder());
+}
+
+/** The launch; with a recorder, the planning's reads are recorded and the plan kept for the next identical launch. */
+function runPlanned(argv: string[], io: RunIo, rec: Recorder | null): number {
+  const said: string[] = [];
+  const sayIo: RunIo = rec ? { out: io.out, err: (t) => { said.push(t); io.err(t); } } : io;
+  rec?.start();
+  let r: ReturnType<typeof planFor>;
+  try {
+    r = planFor(argv, sayIo);
+    if (!('help' in r) && !r.printPlan) checkCommandVisible(r.plan, sayIo);
+    rec?.readVar('PMI_FD'); // a descriptor it names is kept (lib/plan/build.ts): such a launch is not cached below
+  } finally {
+    rec?.stop();
+  }
   if ('help' in r) {
     io.out(runHelp());
     return 0;
@@ -307,7 +343,10 @@ export function runCommand(argv: string[], io: RunIo): number {
     io.out(JSON.stringify({ ...r.plan, cgroupWhy: r.cgroup.explain }, null, 2));
     return 0;
   }
-  checkCommandVisible(r.plan, io);
+  if (rec) {
+    const { keepPlan } = require('./plan-cache-run') as typeof import('./plan-cache-run');
+    keepPlan(rec, r, said);
+  }
   if (r.cgroup.setup) {
     const { createCgroupLeaf } = require('../cgroup/leaf') as typeof import('../cgroup/leaf');
     r.plan.cgroup = createCgroupLeaf(r.cgroup.setup);

@@ -30,7 +30,11 @@ const SPECIAL_HINT: Record<string, string> = {
 class Expander {
   readonly vars: Record<string, string | undefined>;
   constructor(ctx: ProfileContext) {
-    this.vars = { ...ctx.env, CWD: ctx.cwd, PROGRAM: ctx.programPath, PROGRAM_DIR: ctx.programPath ? path.dirname(ctx.programPath) : undefined };
+    // the environment below the names of our own, looked up name by name (not copied whole): the plan cache
+    // records which variables a profile read (lib/host/plan-cache.ts)
+    const own = { CWD: ctx.cwd, PROGRAM: ctx.programPath, PROGRAM_DIR: ctx.programPath ? path.dirname(ctx.programPath) : undefined };
+    const env = ctx.env;
+    this.vars = new Proxy(own as Record<string, string | undefined>, { get: (t, k) => (typeof k === 'string' && k in t ? t[k] : typeof k === 'string' ? env[k] : undefined) });
   }
 
   /** The expanded text; null when a variable is unset and the entry is optional. */
