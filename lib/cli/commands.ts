@@ -44,6 +44,10 @@ export const COMMANDS: CommandDef[] = [
     options: [{ name: '--json', help: 'the findings as JSON' }],
   },
   {
+    name: 'cache', args: 'clear', summary: 'the plans kept for repeated launches of sandbox run',
+    subcommands: [{ name: 'clear', args: '', summary: 'remove every kept plan (the next launch of each plans afresh)' }],
+  },
+  {
     name: 'desktop', args: 'install|list|remove APP', summary: 'menu entries and ~/.local/bin wrappers that run APP in a sandbox',
     subcommands: [
       {
