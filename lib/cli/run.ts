@@ -228,7 +228,8 @@ export function planFor(argv: string[], io: RunIo, opts: { compiled?: boolean } 
   if (dbus && req.printPlan) dbus.describe(plan);
   if (pulse && req.printPlan) pulse.describe(plan);
   log('plan: %d mounts, argv %o', plan.mounts.length, plan.argv);
-  const perLaunch = req.noCache ? '--no-cache' : req.fileArgs ? req.fileArgs.origin : req.rootfs ? req.rootfs.origin : spec.join ? '--join' : dbus ? 'the D-Bus proxy' : pulse ? 'the audio proxy' : cgroup.setup ? 'the cgroup leaf for limits' : null;
+  // --join is not here: the stage does all of it (native/join.c) from the plan's join-dir and join-policy
+  const perLaunch = req.noCache ? '--no-cache' : req.fileArgs ? req.fileArgs.origin : req.rootfs ? req.rootfs.origin : dbus ? 'the D-Bus proxy' : pulse ? 'the audio proxy' : cgroup.setup ? 'the cgroup leaf for limits' : null;
   return { plan, printPlan: req.printPlan, cgroup, spec, profileFiles, uncached: perLaunch };
 }
 
