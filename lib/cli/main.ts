@@ -87,7 +87,7 @@ export function main(argv: string[], io: RunIo): number {
       if (sub.length !== 1 || sub[0] !== 'clear') throw new SandboxError(`${sub[0] ?? 'cache'}: expected sandbox cache clear`);
       const { clearCache, cacheDir } = require('../host/plan-cache') as typeof import('../host/plan-cache');
       const n = clearCache(process.env);
-      io.err(`sandbox: removed ${n} kept plan${n === 1 ? '' : 's'}${cacheDir(process.env) ? ` from ${cacheDir(process.env)}` : ''}`);
+      io.err(`sandbox: removed ${n} kept plan${n === 1 ? '' : 's'} from ${cacheDir(process.env)}`);
       return 0;
     }
     case 'doctor': {

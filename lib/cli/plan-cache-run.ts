@@ -9,12 +9,11 @@ import type { Plan } from '../plan/types';
 
 const on = (v: string | undefined) => !!v && v !== '0';
 
-/** Why the cache is not used at all for this launch (no directory, SANDBOX_NO_CACHE, debug output wanted). */
+/** Why the cache is not used at all for this launch (SANDBOX_NO_CACHE, debug output wanted). */
 export function cacheOff(env: NodeJS.ProcessEnv): string | null {
   if (on(env.SANDBOX_NO_CACHE)) return 'SANDBOX_NO_CACHE';
   // debug lines come from Node: a cached launch would not print them
   if (on(env.SANDBOX_DEBUG) || /sandbox/.test(env.DEBUG ?? '')) return 'debug output';
-  if (!cacheDir(env)) return 'no cache directory (no absolute XDG_RUNTIME_DIR, XDG_CACHE_HOME or HOME)';
   return null;
 }
 
@@ -57,7 +56,7 @@ export function keepPlan(rec: Recorder, r: Planned, said: string[]): void {
     const key = keyMaterial(process.argv.slice(2), uid, gid, process.cwd());
     const env = new Map(rec.env);
     const entry = encodeEntry({ key, deps, env, stderr: said.map((t) => (t.endsWith('\n') ? t : t + '\n')).join(''), stage: stagePath(), plan: bytes, boot });
-    const name = writeEntry(cacheDir(process.env)!, key, entry, uid);
+    const name = writeEntry(cacheDir(process.env), key, entry, uid);
     say(`kept ${name}`);
   } catch (e) {
     say(`not kept: ${(e as Error).message}`);

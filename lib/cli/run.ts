@@ -133,7 +133,7 @@ function ownFiles(): string[] {
   const env = copyEnv();
   env.HOME = home;
   const data = dataHome({ env });
-  const cache = cacheBase({ XDG_CACHE_HOME: process.env.XDG_CACHE_HOME, HOME: home });
+  const cache = home || process.env.XDG_CACHE_HOME ? cacheBase({ XDG_CACHE_HOME: process.env.XDG_CACHE_HOME, HOME: home }) : null;
   // the C programs too, where npm put the prebuilt package beside sandbox rather than inside it (a hoisted install)
   const pkg = realpathOr(packageRoot());
   const native = realpathOr(nativeDir());
@@ -315,7 +315,7 @@ export function runCommand(argv: string[], io: RunIo): number {
   if (off) return runPlanned(argv, io, null);
   const { Recorder, ensureCacheDir, cacheDir } = require('../host/plan-cache') as typeof import('../host/plan-cache');
   try {
-    ensureCacheDir(cacheDir(process.env)!);
+    ensureCacheDir(cacheDir(process.env));
   } catch {
     return runPlanned(argv, io, null); // no place to keep it
   }

@@ -7,24 +7,24 @@
 // `import * as fs` reads them from this object at each call
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const fs = require('fs') as typeof import('fs');
-import * as os from 'os';
+import { errnoNumber } from '../errors';
 import * as path from 'path';
 
 const MAGIC = 'SBXPLANC';
 export const CACHE_VERSION = 1;
 
 /** Where entries live: the runtime directory's sandbox/plans, else $XDG_CACHE_HOME (or ~/.cache) /sandbox/plans.
- * native/plan-cache.c chooses the same way; both need absolute paths. */
-export function cacheBase(env: Record<string, string | undefined>): string | null {
+ * native/plan-cache.c chooses the same way; both need absolute paths. Without any: /tmp/sandbox-UID. */
+export function cacheBase(env: Record<string, string | undefined>, uid = process.getuid ? process.getuid() : 0): string {
   const abs = (p: string | undefined) => (p && path.isAbsolute(p) ? path.normalize(p) : null);
   const rt = abs(env.XDG_RUNTIME_DIR);
   if (rt) return path.join(rt, 'sandbox');
   const cache = abs(env.XDG_CACHE_HOME) ?? (abs(env.HOME) ? path.join(abs(env.HOME)!, '.cache') : null);
-  return cache ? path.join(cache, 'sandbox') : null;
+  // `env -i`: the state directory of join keys and proxies (covered in every sandbox like the runtime one)
+  return cache ? path.join(cache, 'sandbox') : `/tmp/sandbox-${uid}`;
 }
-export function cacheDir(env: Record<string, string | undefined>): string | null {
-  const b = cacheBase(env);
-  return b ? path.join(b, 'plans') : null;
+export function cacheDir(env: Record<string, string | undefined>): string {
+  return path.join(cacheBase(env), 'plans');
 }
 
 /** The launch's identity, as the launcher builds it: every argument, uid, gid, working directory. */
@@ -53,7 +53,7 @@ const real = {
 
 function errnoOf(e: unknown): number {
   const code = (e as NodeJS.ErrnoException).code;
-  return (code && (os.constants.errno as Record<string, number>)[code]) || 0;
+  return (code && errnoNumber(code)) || 0;
 }
 
 /** The state the launcher compares, as the same text native/plan-cache.c prints. */
