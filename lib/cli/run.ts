@@ -203,6 +203,8 @@ export function planFor(argv: string[], io: RunIo, opts: { compiled?: boolean } 
   const forwarded = forwardFiles(req, resolved);
   const command = forwarded.command;
   let spec = forwarded.spec;
+  // a compiled plan resolves the profile's join key at each launch (record join-key): it is built as a joined one
+  if (opts.compiled && spec.joinTemplate && spec.join === undefined) spec = { ...spec, join: 'at-launch' };
   const profileFiles = resolved.profileFiles;
   if (opts.compiled && spec.limits) throw new SandboxError(`${limitsOrigin(spec.limits)}: resource limits can't be compiled into a plan yet (each launch needs its own cgroup): use sandbox run`);
   if (opts.compiled && spec.dbus) throw new SandboxError('a dbus section can\'t be compiled into a plan yet (each launch needs its own proxy): use sandbox run');

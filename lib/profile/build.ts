@@ -415,6 +415,18 @@ export function entriesAfterDrops(entries: FsEntry[], ctx: ProfileContext): FsEn
   return kept;
 }
 
+/** The join key in the form a compiled plan resolves at launch; null for one the stage can't (`~`, `${V:-x}`). */
+function joinTemplate(t: Template): SandboxSpec['joinTemplate'] | null {
+  let text = '';
+  let kinds = '';
+  for (const p of t.parts) {
+    if (p.kind === 'home' || (p.kind === 'var' && p.fallback !== undefined)) return null;
+    if (p.kind === 'text') { text += p.text; kinds += 'l'.repeat(Buffer.byteLength(p.text)); }
+    else { text += p.name; kinds += 'V' + 'v'.repeat(p.name.length - 1); }
+  }
+  return t.parts.some((p) => p.kind === 'var') ? { text, kinds, origin: t.at } : null;
+}
+
 export function buildSpec(doc: ProfileDoc, name: string, ctx: ProfileContext): BuiltProfile {
   const x = new Expander(ctx);
   const spec = emptySpec();
@@ -426,6 +438,8 @@ export function buildSpec(doc: ProfileDoc, name: string, ctx: ProfileContext): B
       if (!isJoinKey(key)) throw new SandboxError(`${doc.join.at}: found ${JSON.stringify(key)}, expected a join key: ${JOIN_KEY_RULE}`);
       spec.join = key;
     }
+    const t = joinTemplate(doc.join);
+    if (t) spec.joinTemplate = t;
   }
   if (doc.uid) spec.uid = doc.uid.value;
   if (doc.gid) spec.gid = doc.gid.value;
