@@ -103,6 +103,8 @@ export class Recorder {
     if (typeof p !== 'string' && !(p instanceof URL) && !Buffer.isBuffer(p)) return; // a descriptor: its path was recorded
     const s = typeof p === 'string' ? p : p instanceof URL ? p.pathname : p.toString();
     if (ownProcessPath(s)) return;
+    // a kernel file's contents change without a trace in its stat (/proc/net/unix): such a plan is made afresh each time
+    if (kind === 'c' && /^\/(proc|sys)\//.test(s)) this.refused ??= `${s} was read`;
     const k = `${kind}${mode}:${s}`;
     if (!this.deps.has(k)) this.deps.set(k, { kind, path: s, mode, first: stateOf(kind, s, mode) });
   }
@@ -191,6 +193,11 @@ export function copyEnv(): Record<string, string | undefined> {
   const copy = { ...process.env };
   r.paused--;
   return r.envProxy(copy);
+}
+
+/** An input read other than through fs (the passwd entry os.userInfo reads). */
+export function recordInput(p: string): void {
+  active?.dep('c', p);
 }
 
 /** Runs fn with recording paused (work whose inputs are carried otherwise, e.g. the environment's rules). */

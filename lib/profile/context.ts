@@ -42,7 +42,7 @@ export interface ProfileContext {
 export { packageRoot } from '../paths';
 
 import { packageRoot } from '../paths';
-import { copyEnv } from '../host/plan-cache';
+import { copyEnv, recordInput } from '../host/plan-cache';
 
 export function shippedProfilesDir(): string {
   return path.join(packageRoot(), 'profiles');
@@ -64,6 +64,7 @@ export function hostProfileContext(programPath?: string): ProfileContext {
   const env = copyEnv();
   // `env -i` leaves HOME unset; the home the profile means is then the user's passwd entry.
   if (!env.HOME) {
+    recordInput('/etc/passwd');
     try {
       env.HOME = os.userInfo().homedir;
     } catch {
