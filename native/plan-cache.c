@@ -35,8 +35,14 @@ static void say(const char *fmt, ...) {
 
 static int on(const char *v) { return v && *v && strcmp(v, "0"); }
 
-static uint64_t fnv1a64(const unsigned char *p, size_t n, uint64_t h) {
-  for (size_t i = 0; i < n; i++) h = (h ^ p[i]) * 0x100000001b3ull;
+/* FNV-1a over little-endian 32-bit words, the last padded with zero bytes (checksum in lib/host/plan-cache.ts) */
+static uint32_t checksum(const unsigned char *p, size_t n) {
+  uint32_t h = 0x811c9dc5u;
+  for (size_t i = 0; i < n; i += 4) {
+    uint32_t w = 0;
+    for (size_t k = 0; k < 4 && i + k < n; k++) w |= (uint32_t)p[i + k] << (8 * k);
+    h = (h ^ w) * 0x01000193u;
+  }
   return h;
 }
 
@@ -210,12 +216,12 @@ void plan_cache_launch(int argc, char **argv) {
   /* Node decides these as well (lib/cli/plan-cache-run.ts): debug output comes only from Node */
   const char *dbg = getenv("DEBUG");
   if (argc < 2 || on(getenv("SANDBOX_NO_CACHE")) || on(getenv("SANDBOX_DEBUG")) || (dbg && strstr(dbg, "sandbox"))) return;
-  char base[PATH_MAX], entry[32], stage_path[PATH_MAX];
+  char base[PATH_MAX], entry[16], stage_path[PATH_MAX];
   if (cache_base(base, sizeof base) < 0) return;
   size_t keylen;
   unsigned char *key = key_material(argc, argv, &keylen);
   if (!key) return;
-  snprintf(entry, sizeof entry, "%016llx", (unsigned long long)fnv1a64(key, keylen, 0xcbf29ce484222325ull));
+  snprintf(entry, sizeof entry, "%08x", checksum(key, keylen));
   int bfd = open_own_dir(AT_FDCWD, base), dfd = bfd < 0 ? -1 : open_own_dir(bfd, "plans");
   int fd = dfd < 0 ? -1 : openat(dfd, entry, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
   if (bfd >= 0) close(bfd);
@@ -230,7 +236,7 @@ void plan_cache_launch(int argc, char **argv) {
   buf = malloc((size_t)st.st_size);
   if (!buf || read_all(fd, buf, (size_t)st.st_size) < 0) goto out;
   if (memcmp(buf, "SBXPLANC", 8) || le32(buf + 8) != CACHE_VERSION || le64(buf + 16) != (uint64_t)st.st_size - HEADER ||
-      le64(buf + 24) != fnv1a64(buf + HEADER, (size_t)st.st_size - HEADER, 0xcbf29ce484222325ull)) {
+      le64(buf + 24) != checksum(buf + HEADER, (size_t)st.st_size - HEADER)) {
     say("%s is damaged (header, length or checksum): not used", entry);
     goto out;
   }

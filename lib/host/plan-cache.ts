@@ -32,18 +32,15 @@ export function keyMaterial(argv: string[], uid: number, gid: number, cwd: strin
   return Buffer.from([`sandbox-plan-cache ${CACHE_VERSION}`, String(uid), String(gid), cwd, ...argv].map((s) => s + '\0').join(''));
 }
 
-/** FNV-1a, 64 bits: names the entry and checks its body (the launcher compares the key material itself). */
-export function fnv1a64(b: Buffer): bigint {
-  // in two 32-bit halves (BigInt arithmetic per byte costs milliseconds on a plan): the prime is 2^40 + 0x1b3
-  let hi = 0xcbf29ce4;
-  let lo = 0x84222325;
-  for (let i = 0; i < b.length; i++) {
-    lo = (lo ^ b[i]) >>> 0;
-    const m = lo * 0x1b3;
-    hi = (hi * 0x1b3 + Math.floor(m / 0x100000000) + ((lo << 8) >>> 0)) >>> 0;
-    lo = m >>> 0;
-  }
-  return (BigInt(hi) << 32n) | BigInt(lo);
+/** FNV-1a over little-endian 32-bit words (the last one padded with zero bytes): names the entry and checks its
+ * body against truncation and damage (the launcher compares the key material itself). Word by word with Math.imul,
+ * a plan's 16 kB cost well under a millisecond in a process that just started. */
+export function checksum(b: Buffer): number {
+  const words = new Uint32Array(Math.ceil(b.length / 4));
+  new Uint8Array(words.buffer).set(b);
+  let h = 0x811c9dc5;
+  for (let i = 0; i < words.length; i++) h = Math.imul(h ^ words[i], 0x01000193);
+  return h >>> 0;
 }
 
 /** How a path was looked at: s stat, l lstat (type, device, inode), c contents (stat, plus size, mtime and ctime
@@ -218,14 +215,27 @@ export function unrecorded<T>(fn: () => T): T {
   }
 }
 
-function field(b: Buffer | string): Buffer {
-  const body = Buffer.isBuffer(b) ? b : Buffer.from(b);
-  const len = Buffer.alloc(4);
-  len.writeUInt32LE(body.length);
-  return Buffer.concat([len, body]);
-}
-function rec(type: string, ...fields: (Buffer | string)[]): Buffer {
-  return Buffer.concat([Buffer.from(type), Buffer.from([fields.length]), ...fields.map(field)]);
+type Rec = [string, ...(Buffer | string)[]];
+
+/** The records, one buffer: a type byte, a field count, then each field as a 32-bit length and its bytes. */
+function records(recs: Rec[]): Buffer {
+  let size = 0;
+  for (const [, ...fields] of recs) {
+    size += 2;
+    for (const f of fields) size += 4 + (typeof f === 'string' ? Buffer.byteLength(f) : f.length);
+  }
+  const out = Buffer.allocUnsafe(size);
+  let o = 0;
+  for (const [type, ...fields] of recs) {
+    out[o++] = type.charCodeAt(0);
+    out[o++] = fields.length;
+    for (const f of fields) {
+      const n = typeof f === 'string' ? out.write(f, o + 4) : f.copy(out, o + 4);
+      out.writeUInt32LE(n, o);
+      o += 4 + n;
+    }
+  }
+  return out;
 }
 
 export interface CacheEntry {
@@ -241,17 +251,17 @@ export interface CacheEntry {
 
 /** The entry's bytes: header (magic, version, body length, checksum of the body), then records, the plan last. */
 export function encodeEntry(e: CacheEntry): Buffer {
-  const parts = [rec('K', e.key), rec('B', e.boot)];
-  for (const [name, value] of e.env) parts.push(rec('E', name, value === undefined ? '0' : '1' + value));
-  for (const d of e.deps) parts.push(rec('D', d.kind, d.path, String(d.mode), d.state));
-  if (e.stderr) parts.push(rec('O', e.stderr));
-  parts.push(rec('X', e.stage), rec('P', e.plan));
-  const body = Buffer.concat(parts);
+  const recs: Rec[] = [['K', e.key], ['B', e.boot]];
+  for (const [name, value] of e.env) recs.push(['E', name, value === undefined ? '0' : '1' + value]);
+  for (const d of e.deps) recs.push(['D', d.kind, d.path, String(d.mode), d.state]);
+  if (e.stderr) recs.push(['O', e.stderr]);
+  recs.push(['X', e.stage], ['P', e.plan]);
+  const body = records(recs);
   const head = Buffer.alloc(32);
   head.write(MAGIC, 0, 'latin1');
   head.writeUInt32LE(CACHE_VERSION, 8);
   head.writeBigUInt64LE(BigInt(body.length), 16);
-  head.writeBigUInt64LE(fnv1a64(body), 24);
+  head.writeBigUInt64LE(BigInt(checksum(body)), 24);
   return Buffer.concat([head, body]);
 }
 
@@ -263,7 +273,7 @@ export function writeEntry(dir: string, key: Buffer, bytes: Buffer, uid: number)
     const st = fs.lstatSync(d);
     if (!st.isDirectory() || st.uid !== uid || st.mode & 0o022) throw new Error(`${d} is not a directory of uid ${uid} closed to others`);
   }
-  const name = fnv1a64(key).toString(16).padStart(16, '0');
+  const name = checksum(key).toString(16).padStart(8, '0');
   const tmp = path.join(dir, `.${name}.${process.pid}`);
   const fd = fs.openSync(tmp, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL | fs.constants.O_NOFOLLOW, 0o600);
   try {
