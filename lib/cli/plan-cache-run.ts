@@ -31,20 +31,21 @@ function say(text: string): void {
   if (on(process.env.SANDBOX_CACHE_DEBUG)) process.stderr.write(`sandbox: plan cache: ${text}\n`);
 }
 
-/** Writes the entry for this launch, when it can be cached; never fails the launch. */
-export function keepPlan(rec: Recorder, r: Planned, said: string[]): void {
+/** Writes the entry for this launch, when it can be cached, and returns the kept plan's bytes (this launch runs them
+ * too, so a miss and a hit hand the stage the same plan); null when nothing was kept. Never fails the launch. */
+export function keepPlan(rec: Recorder, r: Planned, said: string[]): Buffer | null {
   try {
     const why = uncacheable(r, rec);
-    if (why) return say(`not kept: ${why}`);
+    if (why) return say(`not kept: ${why}`), null;
     const deps = rec.finalDeps();
-    if (typeof deps === 'string') return say(`not kept: ${deps}`);
+    if (typeof deps === 'string') return say(`not kept: ${deps}`), null;
     // what decides more than the plan: this code, and the stage it hands over to
     for (const p of [path.join(packageRoot(), 'dist', 'sandbox.js'), stagePath()]) deps.push({ kind: 'c', path: p, mode: 0, state: stateOf('c', p) });
     let boot = '';
     try {
       boot = fs.readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
     } catch {
-      return say('not kept: no boot id');
+      return say('not kept: no boot id'), null;
     }
     const { serializePlan } = require('../native/serialize') as typeof import('../native/serialize');
     const { compiledRecords } = require('./compile') as typeof import('./compile');
@@ -58,7 +59,9 @@ export function keepPlan(rec: Recorder, r: Planned, said: string[]): void {
     const entry = encodeEntry({ key, deps, env, stderr: said.map((t) => (t.endsWith('\n') ? t : t + '\n')).join(''), stage: stagePath(), plan: bytes, boot });
     const name = writeEntry(cacheDir(process.env), key, entry, uid);
     say(`kept ${name}`);
+    return bytes;
   } catch (e) {
     say(`not kept: ${(e as Error).message}`);
+    return null;
   }
 }

@@ -346,16 +346,18 @@ function runPlanned(argv: string[], io: RunIo, rec: Recorder | null): number {
     io.out(JSON.stringify({ ...r.plan, cgroupWhy: r.cgroup.explain }, null, 2));
     return 0;
   }
+  // Loaded only on the launch path: the serializer and koffi.
+  const { execStage } = require('../native/handoff') as typeof import('../native/handoff');
   if (rec) {
     const { keepPlan } = require('./plan-cache-run') as typeof import('./plan-cache-run');
-    keepPlan(rec, r, said);
+    const kept = keepPlan(rec, r, said);
+    // the kept plan itself: its environment rules need this process's environment, as the launcher passes on a hit
+    if (kept) return execStage(kept, [], { withEnvironment: true });
   }
   if (r.cgroup.setup) {
     const { createCgroupLeaf } = require('../cgroup/leaf') as typeof import('../cgroup/leaf');
     r.plan.cgroup = createCgroupLeaf(r.cgroup.setup);
   }
-  // Loaded only on the launch path: the serializer and koffi.
   const { serializePlan } = require('../native/serialize') as typeof import('../native/serialize');
-  const { execStage } = require('../native/handoff') as typeof import('../native/handoff');
   return execStage(serializePlan(r.plan), r.plan.keepFds);
 }
