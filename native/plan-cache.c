@@ -215,6 +215,9 @@ void plan_cache_launch(int argc, char **argv) {
   debug = on(getenv("SANDBOX_CACHE_DEBUG"));
   /* Node decides these as well (lib/cli/plan-cache-run.ts): debug output comes only from Node */
   const char *dbg = getenv("DEBUG");
+  /* only as `sandbox`: another name (bwrap) is another command line language, and the key holds no argv[0] */
+  const char *self = strrchr(argv[0], '/') ? strrchr(argv[0], '/') + 1 : argv[0];
+  if (strcmp(self, "sandbox")) return;
   if (argc < 2 || on(getenv("SANDBOX_NO_CACHE")) || on(getenv("SANDBOX_DEBUG")) || (dbg && strstr(dbg, "sandbox"))) return;
   char base[PATH_MAX], entry[16], stage_path[PATH_MAX];
   if (cache_base(base, sizeof base) < 0) return;

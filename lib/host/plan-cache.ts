@@ -106,7 +106,12 @@ export class Recorder {
     if (this.paused) return;
     if (typeof p !== 'string' && !(p instanceof URL) && !Buffer.isBuffer(p)) return; // a descriptor: its path was recorded
     const s = typeof p === 'string' ? p : p instanceof URL ? p.pathname : p.toString();
-    if (ownProcessPath(s)) return;
+    if (ownProcessPath(s)) {
+      // what is open here is looked at by lib/host/plan-facts (a plan that keeps one is not kept); a file read through
+      // a descriptor (--seccomp /dev/fd/3) is this launch's alone
+      if (kind === 'c' && s !== '/proc/self/fd') this.refused ??= `${s} was read`;
+      return;
+    }
     // a kernel file's contents change without a trace in its stat (/proc/net/unix): such a plan is made afresh each time
     if (kind === 'c' && /^\/(proc|sys)\//.test(s)) this.refused ??= `${s} was read`;
     const k = `${kind}${mode}:${s}`;

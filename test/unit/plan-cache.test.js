@@ -76,3 +76,26 @@ t.test('recording: variables by name, paths by state; reading the whole environm
   t.equal(fs.readFileSync, require('fs').readFileSync);
   t.notOk(r.deps.size > 10, 'stop() ends recording');
 });
+
+t.test('a file read through a descriptor, or a kernel file\'s contents: the plan is not kept', async (t) => {
+  for (const read of [() => fs.readFileSync('/dev/fd/0'), () => fs.readFileSync('/proc/self/status'), () => fs.readFileSync('/proc/cpuinfo')]) {
+    const r = new pc.Recorder();
+    r.start();
+    try {
+      try { read(); } catch { /* only that it was asked */ }
+    } finally {
+      r.stop();
+    }
+    t.match(r.refused, / was read$/);
+  }
+  const r = new pc.Recorder();
+  r.start();
+  try {
+    fs.readdirSync('/proc/self/fd');
+    fs.existsSync('/proc/self/fd/1');
+  } finally {
+    r.stop();
+  }
+  t.equal(r.refused, null, 'the descriptor listing (lib/host/plan-facts) is no input');
+  t.equal(r.deps.size, 0);
+});
