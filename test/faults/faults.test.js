@@ -172,7 +172,9 @@ t.test('100 sandboxes started at once all succeed and leave nothing behind', asy
   t.ok(await until(() => pidsWith(m, true).length === 0, 5000), 'no process is left');
   const after = hostTraces(watched, [runtime, home, tmp]);
   t.same(after.mounts, before.mounts, 'the host mount table is unchanged');
-  for (const d of watched) t.same(after[d], before[d], `nothing new in ${d}`);
+  // the plan cache keeps plans on purpose (README, The plan cache): $XDG_RUNTIME_DIR/sandbox/plans and nothing else there
+  const cacheOnly = (d, names) => (d === runtime && names.includes('sandbox') && fs.readdirSync(path.join(runtime, 'sandbox')).every((n) => n === 'plans') ? names.filter((n) => n !== 'sandbox') : names);
+  for (const d of watched) t.same(cacheOnly(d, after[d]), before[d], `nothing new in ${d}`);
   t.same(after.cgroups, before.cgroups, 'no cgroup is left');
 });
 
