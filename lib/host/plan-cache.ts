@@ -5,7 +5,6 @@
 // lib/ it reads it, so a new input can't be forgotten here.
 // the module object itself, not an import of it: recording replaces its functions while planning runs, and every
 // `import * as fs` reads them from this object at each call
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const fs = require('fs') as typeof import('fs');
 import { errnoNumber } from '../errors';
 import * as path from 'path';
