@@ -272,6 +272,13 @@ t.test('launches with per-launch work in Node are not kept; --join (all in the s
   launch(s, fileArgs);
   const r = launch(s, fileArgs);
   t.notOk(r.hit || r.kept, `--file-args: ${r.cache}`);
+  // a name is one launch's: a kept plan would run a second sandbox under it
+  const named = ['--name', `cache-named-${process.pid}`, ...SH('echo named')];
+  for (const round of [1, 2]) {
+    const n = launch(s, named);
+    t.notOk(n.hit || n.kept, `--name, launch ${round}: ${n.cache}`);
+    t.equal(n.stdout, 'named\n', n.stderr);
+  }
   const join = ['--join', `cache-test-${process.pid}`, ...SH('echo joined')];
   t.ok(launch(s, join).kept);
   const j = launch(s, join);
