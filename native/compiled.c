@@ -64,6 +64,47 @@ const char **build_env(const struct plan *plan) {
 }
 
 
+/* The profile's join key as lib/profile resolves it (an empty variable counts as unset: no joining), and the
+ * directory lib/plan/build.ts joinDirFor names: under the runtime directory when it is absolute, else /tmp/sandbox-UID. */
+const char *join_dir_at_launch(const struct plan *plan) {
+  char key[129], name[256];
+  size_t k = 0, n = strlen(plan->join_key_text);
+  for (size_t i = 0; i < n;) {
+    if (plan->join_key_kinds[i] == 'l') {
+      if (k + 1 >= sizeof key) die(125, "%s: the join key is longer than 128 characters", plan->join_key_origin);
+      key[k++] = plan->join_key_text[i++];
+      continue;
+    }
+    size_t j = i + 1;
+    while (j < n && plan->join_key_kinds[j] == 'v') j++;
+    if (j - i >= sizeof name) die(125, "%s: variable name too long", plan->join_key_origin);
+    memcpy(name, plan->join_key_text + i, j - i);
+    name[j - i] = 0;
+    const char *v = getenv(name);
+    if (!v || !*v) return NULL; /* outside a job: nothing to join */
+    size_t vl = strlen(v);
+    if (k + vl >= sizeof key) die(125, "%s: the join key is longer than 128 characters", plan->join_key_origin);
+    memcpy(key + k, v, vl);
+    k += vl;
+    i = j;
+  }
+  key[k] = 0;
+  if (!k || strspn(key, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._@:+-") != k || !strcmp(key, ".") || !strcmp(key, ".."))
+    die(125, "%s: found \"%s\", expected a join key: a key is 1 to 128 letters, digits and . _ @ : + -", plan->join_key_origin, key);
+  const char *rt = getenv("XDG_RUNTIME_DIR");
+  char *dir;
+  int r;
+  if (rt && rt[0] == '/') {
+    size_t rl = strlen(rt);
+    while (rl > 1 && rt[rl - 1] == '/') rl--;
+    r = asprintf(&dir, "%.*s/sandbox/join/%s", (int)(rl == 1 ? 0 : rl), rt, key);
+  } else {
+    r = asprintf(&dir, "/tmp/sandbox-%u/sandbox/join/%s", (unsigned)getuid(), key);
+  }
+  if (r < 0) die(125, "out of memory");
+  return dir;
+}
+
 /* This boot's id: device and inode numbers of bound paths hold only within one boot of one machine (a tmpfs
  * /tmp is new at each boot, another node has its own). */
 static int same_boot(const char *boot_id) {

@@ -6,6 +6,8 @@
 int env_pattern_matches(const struct env_pattern *p, const char *name, size_t len);
 /* The program's environment for a compiled plan (env-launch): environ, filtered, with the plan's values. */
 const char **build_env(const struct plan *plan);
+/* join-key: the join directory of this launch's key, or NULL when one of its variables is unset or empty. */
+const char *join_dir_at_launch(const struct plan *plan);
 /* A plan file runs outside any sandbox: refused unless the caller's and unwritable by others. */
 void check_plan_file(int fd, const char *file);
 /* Refused when what the plan was built from changed since (profile files, bound paths). */

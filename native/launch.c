@@ -14,6 +14,8 @@
 #include <sys/prctl.h>
 #include <unistd.h>
 
+#include "plan-cache.h"
+
 /* "" in a prebuilt launcher (scripts/prebuilt.js): the build machine's node means nothing on the user's */
 #ifndef NODE_FALLBACK
 #define NODE_FALLBACK "/usr/bin/node"
@@ -63,6 +65,7 @@ int main(int argc, char **argv) {
     *cut[2] = '/';
     snprintf(script, sizeof script, "%s/sandbox/bin/sandbox.js", exe);
   }
+  plan_cache_launch(argc, argv); /* returns unless a kept plan runs: see plan-cache.c */
   snprintf(pid, sizeof pid, "%d", (int)parent);
   setenv("SANDBOX_PARENT_PID", pid, 1);
   const char *node = find_node(nodebuf, sizeof nodebuf);

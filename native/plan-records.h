@@ -67,6 +67,7 @@ enum plan_record {
   REC_ENV_KEEP,
   REC_ENV_UNSET,
   REC_ENV_DEFAULT,
+  REC_JOIN_KEY,
   REC_INPUT_FILE,
   REC_INPUT_PATH,
   REC_INPUT_BOOT,
@@ -129,6 +130,7 @@ enum { F_ENV_LAUNCH_CLEAR = 0 };
 enum { F_ENV_KEEP_TEXT = 0, F_ENV_KEEP_KINDS = 1 };
 enum { F_ENV_UNSET_TEXT = 0, F_ENV_UNSET_KINDS = 1 };
 enum { F_ENV_DEFAULT_ENTRY = 0 };
+enum { F_JOIN_KEY_ORIGIN = 0, F_JOIN_KEY_TEXT = 1, F_JOIN_KEY_KINDS = 2 };
 enum { F_INPUT_FILE_PATH = 0, F_INPUT_FILE_MTIME_S = 1, F_INPUT_FILE_MTIME_NS = 2, F_INPUT_FILE_SIZE = 3 };
 enum { F_INPUT_PATH_PATH = 0, F_INPUT_PATH_DIRECTORY = 1, F_INPUT_PATH_OPTIONAL = 2 };
 enum { F_INPUT_BOOT_ID = 0 };
@@ -194,6 +196,7 @@ static const struct plan_record_spec plan_records[N_PLAN_RECORDS] = {
   [REC_ENV_KEEP] = { "env-keep", 1, -1, 2, { { "text", PF_STRING, 0, 1, PLAN_MAX_SIZE, 0 }, { "kinds", PF_STRING, 0, 1, PLAN_MAX_SIZE, 0 } } },
   [REC_ENV_UNSET] = { "env-unset", 1, -1, 2, { { "text", PF_STRING, 0, 1, PLAN_MAX_SIZE, 0 }, { "kinds", PF_STRING, 0, 1, PLAN_MAX_SIZE, 0 } } },
   [REC_ENV_DEFAULT] = { "env-default", 1, -1, 1, { { "entry", PF_ASSIGNMENT, 0, 0, 0, 0 } } },
+  [REC_JOIN_KEY] = { "join-key", 0, -1, 3, { { "origin", PF_STRING, 0, 0, PLAN_MAX_SIZE, 0 }, { "text", PF_STRING, 0, 1, PLAN_MAX_SIZE, 0 }, { "kinds", PF_STRING, 0, 1, PLAN_MAX_SIZE, 0 } } },
   [REC_INPUT_FILE] = { "input-file", 1, -1, 4, { { "path", PF_PATH, 0, 0, 0, 0 }, { "mtime-s", PF_NUMBER, 0, 0, 0x7fffffffffffffffull, 0 }, { "mtime-ns", PF_NUMBER, 0, 0, 0x7fffffffffffffffull, 0 }, { "size", PF_NUMBER, 0, 0, 0x7fffffffffffffffull, 0 } } },
   [REC_INPUT_PATH] = { "input-path", 1, -1, 3, { { "path", PF_PATH, 0, 0, 0, 0 }, { "directory", PF_NUMBER, 0, 0, 1, 0 }, { "optional", PF_NUMBER, 0, 0, 1, 0 } } },
   [REC_INPUT_BOOT] = { "input-boot", 0, -1, 1, { { "id", PF_STRING, 0, 0, PLAN_MAX_SIZE, 0 } } },

@@ -229,6 +229,13 @@ static int store(struct reader *r, struct plan *plan, struct caps *c, enum plan_
   }
   case REC_JOIN_DIR: plan->join_dir = v[0].s; return 0;
   case REC_JOIN_POLICY: plan->join_policy = v[0].s; return 0;
+  case REC_JOIN_KEY:
+    plan->join_key_origin = v[F_JOIN_KEY_ORIGIN].s;
+    plan->join_key_text = v[F_JOIN_KEY_TEXT].s;
+    plan->join_key_kinds = v[F_JOIN_KEY_KINDS].s;
+    if (strlen(plan->join_key_text) != strlen(plan->join_key_kinds) || strspn(plan->join_key_kinds, "lVv") != strlen(plan->join_key_kinds) || plan->join_key_kinds[0] == 'v')
+      return fail(r, "join-key: kinds '%.80s' do not describe '%.80s'", plan->join_key_kinds, plan->join_key_text);
+    return 0;
   case REC_CGROUP: plan->cgroup_leaf = v[0].s; return 0;
   case REC_CGROUP_MEMORY_LABEL: plan->cgroup_memory_label = v[0].s; return 0;
   case REC_CGROUP_PIDS_LABEL: plan->cgroup_pids_label = v[0].s; return 0;

@@ -95,6 +95,7 @@ struct plan {
   struct input_path { const char *path; int directory, optional; } *input_paths; size_t n_input_paths;
   struct input_node { const char *path; uint64_t dev, ino; } *input_nodes; size_t n_input_nodes;
   const char *boot_id;  /* the boot the plan was compiled in: its input-node records hold only in that boot */
+  const char *join_key_origin, *join_key_text, *join_key_kinds; /* join-key: the join directory is the launch's */
   char *storage;        /* owns every string above */
 };
 

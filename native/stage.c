@@ -152,12 +152,14 @@ int main(int argc, char **argv) {
     }
     if (plan.n_argv == 0) die(125, "%s: no command (the plan has none: sandbox-exec PLAN -- COMMAND)", argv[1]);
     check_inputs(&plan, argv[1]);
-    if (plan.env_launch) {
-      plan.env = build_env(&plan);
-      size_t n = 0;
-      while (plan.env[n]) n++;
-      plan.n_env = n;
-    }
+  }
+  if (plan.join_key_text) plan.join_dir = join_dir_at_launch(&plan); /* compiled: the launch's job is the one joined */
+  /* a compiled plan, or one the launcher kept (native/plan-cache.c): the environment is this launch's, by the rules */
+  if (plan.env_launch) {
+    plan.env = build_env(&plan);
+    size_t n = 0;
+    while (plan.env[n]) n++;
+    plan.n_env = n;
   }
   reset_inherited_state(compiled ? -1 : plan_fd, plan.keep_fds, plan.n_keep_fds);
   if (!compiled) close(plan_fd);

@@ -55,6 +55,10 @@ export const COMMANDS: CommandDef[] = [
   { name: 'bwrap', args: '[OPTIONS] [--] PROGRAM [ARGS...]', summary: 'bubblewrap\'s command line (bwrap mode; sandbox bwrap --help)', complete: 'command' },
   { name: 'install-bwrap-link', args: 'DIR', summary: 'a link DIR/bwrap to sandbox: programs that run bwrap get bwrap mode', complete: 'file' },
   {
+    name: 'cache', args: 'clear', summary: 'the plans kept for repeated launches of sandbox run',
+    subcommands: [{ name: 'clear', args: '', summary: 'remove every kept plan (the next launch of each plans afresh)' }],
+  },
+  {
     name: 'desktop', args: 'install|list|remove APP', summary: 'menu entries and ~/.local/bin wrappers that run APP in a sandbox',
     subcommands: [
       {

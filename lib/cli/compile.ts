@@ -38,6 +38,8 @@ export interface CompiledExtras {
   paths: { path: string; dir: boolean; optional: boolean; dev?: bigint; ino?: bigint }[];
   /** this boot's id: device and inode numbers are checked only within it */
   bootId: string | null;
+  /** the profile's join key, resolved at each launch */
+  joinKey?: { text: string; kinds: string; origin: string };
 }
 
 export function compiledExtras(spec: SandboxSpec, plan: Plan, profileFiles: string[]): CompiledExtras {
@@ -60,7 +62,7 @@ export function compiledExtras(spec: SandboxSpec, plan: Plan, profileFiles: stri
   } catch {
     /* no procfs: device and inode are not checked */
   }
-  return { envClear: spec.env.clear, envKeep: spec.env.keep, envUnset: spec.env.unset, files, paths, bootId };
+  return { envClear: spec.env.clear, envKeep: spec.env.keep, envUnset: spec.env.unset, files, paths, bootId, ...(spec.joinTemplate ? { joinKey: spec.joinTemplate } : {}) };
 }
 
 /**
@@ -101,6 +103,7 @@ export function compiledRecords(x: CompiledExtras): (w: PlanWriter) => void {
     // the launcher's hand-over to Node (native/launch.c) is no business of the program's
     for (const u of [...x.envUnset, 'SANDBOX_PARENT_PID']) { const p = compileEnvPattern(u); w.record('env-unset', p.text, p.kinds); }
     w.record('env-default', DEFAULT_PATH);
+    if (x.joinKey) w.record('join-key', x.joinKey.origin, x.joinKey.text, x.joinKey.kinds);
     for (const f of x.files) w.record('input-file', f.path, f.sec, f.nsec, f.size);
     for (const p of x.paths) w.record('input-path', p.path, p.dir, p.optional);
     if (x.bootId) {
@@ -146,7 +149,9 @@ export function runCompileCommand(args: string[], io: RunIo): number {
   if ('help' in r) { io.out(compileHelp()); return 0; }
   if (r.printPlan) throw new SandboxError('--print-plan: use it with sandbox run; sandbox compile writes the plan to -o FILE');
   // Each launch has its own environment and parent: those are not frozen into the file.
-  const plan: Plan = resolvedBinds({ ...r.plan, env: Object.entries(r.spec.env.set).map(([k, v]) => `${k}=${v}`), parentPid: 0 }, realpathOr, realpathOr(sandboxConfigDir(process.env)));
+  // the join key of the profile (`pmix-${PMIX_NAMESPACE}`) is the launch's: the stage resolves it (record join-key)
+  const joinDir = r.spec.joinTemplate ? null : r.plan.joinDir;
+  const plan: Plan = resolvedBinds({ ...r.plan, env: Object.entries(r.spec.env.set).map(([k, v]) => `${k}=${v}`), parentPid: 0, joinDir }, realpathOr, realpathOr(sandboxConfigDir(process.env)));
   const file = path.resolve(output);
   checkOutputOutsideBinds(plan, file, `${option} ${output}`, realpathOr);
   const bytes = serializePlan(plan, compiledRecords(compiledExtras(r.spec, plan, r.profileFiles)));

@@ -95,6 +95,13 @@ export function main(argv: string[], io: RunIo): number {
       const r = require('./running-commands') as typeof import('./running-commands');
       return (cmd === 'ps' ? r.runPsCommand : cmd === 'enter' ? r.runEnterCommand : r.runStopCommand)(sub, io);
     }
+    case 'cache': {
+      if (sub.length !== 1 || sub[0] !== 'clear') throw new SandboxError(`${sub[0] ?? 'cache'}: expected sandbox cache clear`);
+      const { clearCache, cacheDir } = require('../host/plan-cache') as typeof import('../host/plan-cache');
+      const n = clearCache(process.env);
+      io.err(`sandbox: removed ${n} kept plan${n === 1 ? '' : 's'} from ${cacheDir(process.env)}`);
+      return 0;
+    }
     case 'doctor': {
       const { runDoctorCommand } = require('./doctor-command') as typeof import('./doctor-command');
       return runDoctorCommand(sub, io);

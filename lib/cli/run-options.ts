@@ -16,6 +16,8 @@ export interface RunRequest {
   /** --profile NAME, --no-profile (null), or not said (undefined: the default profile). */
   profile: string | null | undefined;
   printPlan: boolean;
+  /** --no-cache: this launch neither reads nor writes the plan cache (lib/host/plan-cache.ts) */
+  noCache?: boolean;
   help: boolean;
   /** bwrap mode's --version */
   bwrapVersion?: boolean;
@@ -322,6 +324,7 @@ export const RUN_OPTIONS: Record<string, OptionDef> = {
   },
   '--verbose': { args: [], help: 'say what the kernel could not give (e.g. an older Landlock ABI)', run: (st) => { st.req.spec.verbose = true; } },
   '--print-plan': { args: [], help: 'print the plan as JSON and run nothing', run: (st) => { st.req.printPlan = true; } },
+  '--no-cache': { args: [], help: 'build the plan afresh and keep no copy of it (see SANDBOX_NO_CACHE)', run: (st) => { st.req.noCache = true; } },
   '--help': { args: [], help: 'this help', run: (st) => { st.req.help = true; } },
 };
 

@@ -15,6 +15,7 @@ import { makeDebug } from '../debug';
 import { newSandboxId, planCgroup, type CgroupDecision } from '../cgroup/plan';
 import { readCgroupHost } from '../cgroup/host';
 import { ensureConfigDir, readCompiledPlans, sandboxConfigDir } from '../host/own-files';
+import { cacheBase, copyEnv, unrecorded, type Recorder } from '../host/plan-cache';
 
 const log = makeDebug('run');
 
@@ -135,7 +136,10 @@ function ownFiles(): string[] {
   } catch {
     /* no passwd entry */
   }
-  const data = dataHome({ env: { ...process.env, HOME: home } });
+  const env = copyEnv();
+  env.HOME = home;
+  const data = dataHome({ env });
+  const cache = home || process.env.XDG_CACHE_HOME ? cacheBase({ XDG_CACHE_HOME: process.env.XDG_CACHE_HOME, HOME: home }) : null;
   // the C programs too, where npm put the prebuilt package beside sandbox rather than inside it (a hoisted install)
   const pkg = realpathOr(packageRoot());
   const native = realpathOr(nativeDir());
@@ -144,6 +148,8 @@ function ownFiles(): string[] {
     ...(native === pkg || native.startsWith(pkg + '/') ? [] : [native]),
     realpathOr(sandboxConfigDir(process.env)),
     ...(data ? [realpathOr(path.join(data, 'sandbox'))] : []),
+    // the plan cache's fallback (lib/host/plan-cache.ts); under the runtime directory it is in sandbox/, a state directory
+    ...(cache ? [realpathOr(cache)] : []),
     ...readCompiledPlans(process.env).map((l) => realpathOr(l.plan)),
   ];
 }
@@ -194,6 +200,8 @@ export interface Planned {
   name?: string;
   /** The profile as `sandbox ps` shows it: its name, "none" for --no-profile. */
   profileLabel: string;
+  /** plan cache: the per-launch work in Node that keeps this launch from being cached, if any */
+  uncached: string | null;
 }
 
 function profileLabel(p: string | null | undefined): string {
@@ -212,6 +220,8 @@ export function planFor(argv: string[], io: RunIo, opts: { compiled?: boolean; b
   const forwarded = forwardFiles(req, resolved);
   const command = forwarded.command;
   let spec = forwarded.spec;
+  // a compiled plan resolves the profile's join key at each launch (record join-key): it is built as a joined one
+  if (opts.compiled && spec.joinTemplate && spec.join === undefined) spec = { ...spec, join: 'at-launch' };
   const profileFiles = resolved.profileFiles;
   if (opts.compiled && spec.limits) throw new SandboxError(`${limitsOrigin(spec.limits)}: resource limits can't be compiled into a plan yet (each launch needs its own cgroup): use sandbox run`);
   if (opts.compiled && spec.dbus) throw new SandboxError('a dbus section can\'t be compiled into a plan yet (each launch needs its own proxy): use sandbox run');
@@ -247,12 +257,18 @@ export function planFor(argv: string[], io: RunIo, opts: { compiled?: boolean; b
   }
   const caller = callerContext();
   const { gatherPlanFacts } = require('../host/plan-facts') as typeof import('../host/plan-facts');
-  let plan = buildPlan(spec, command, caller, { seccomp: seccompFor(spec), cgroup: cgroup.plan }, gatherPlanFacts(spec, caller, ownFiles()), opts.compiled);
+  const facts = gatherPlanFacts(spec, caller, ownFiles());
+  const seccomp = seccompFor(spec);
+  // plan cache: the environment reaches the plan through its rules, which a cached plan carries (env-launch)
+  let plan = unrecorded(() => buildPlan(spec, command, caller, { seccomp, cgroup: cgroup.plan }, facts, opts.compiled));
   if (req.bwrap) plan = finishBwrapPlan(plan, spec, req.bwrap, process.env, process.cwd());
   if (dbus && req.printPlan) dbus.describe(plan);
   if (pulse && req.printPlan) pulse.describe(plan);
   log('plan: %d mounts, argv %o', plan.mounts.length, plan.argv);
-  return { plan, printPlan: req.printPlan, cgroup, spec, profileFiles, name: req.name, profileLabel: profileLabel(chosen) };
+  // --join is not here: the stage does all of it (native/join.c) from the plan's join-dir and join-policy.
+  // A launch without --name is kept without its registry record: the launcher claims a fresh name at each hit.
+  const perLaunch = req.bwrap ? 'bwrap mode' : req.noCache ? '--no-cache' : req.name !== undefined ? '--name' : req.fileArgs ? req.fileArgs.origin : req.rootfs ? req.rootfs.origin : dbus ? 'the D-Bus proxy' : pulse ? 'the audio proxy' : cgroup.setup ? 'the cgroup leaf for limits' : null;
+  return { plan, printPlan: req.printPlan, cgroup, spec, profileFiles, name: req.name, profileLabel: profileLabel(chosen), uncached: perLaunch };
 }
 
 /**
@@ -332,9 +348,35 @@ function checkCommandVisible(plan: Plan, io: RunIo): void {
 }
 
 export function runCommand(argv: string[], io: RunIo, mode: { bwrap?: boolean } = {}): number {
+  // bwrap mode is another command line language, and the launcher looks entries up only as `sandbox`
+  if (mode.bwrap) return runPlanned(argv, io, null, mode);
+  const { cacheOff } = require('./plan-cache-run') as typeof import('./plan-cache-run');
+  const off = cacheOff(process.env);
+  if (off) return runPlanned(argv, io, null, mode);
+  const { Recorder, ensureCacheDir, cacheDir } = require('../host/plan-cache') as typeof import('../host/plan-cache');
+  try {
+    ensureCacheDir(cacheDir(process.env));
+  } catch {
+    return runPlanned(argv, io, null, mode); // no place to keep it
+  }
+  return runPlanned(argv, io, new Recorder(), mode);
+}
+
+/** The launch; with a recorder, the planning's reads are recorded and the plan kept for the next identical launch. */
+function runPlanned(argv: string[], io: RunIo, rec: Recorder | null, mode: { bwrap?: boolean }): number {
   const uid = process.getuid ? process.getuid() : 0;
   const registry = require('../running/registry') as typeof import('../running/registry');
-  const r = planFor(argv, io, mode);
+  const said: string[] = [];
+  const sayIo: RunIo = rec ? { out: io.out, err: (t) => { said.push(t); io.err(t); } } : io;
+  rec?.start();
+  let r: ReturnType<typeof planFor>;
+  try {
+    r = planFor(argv, sayIo, mode);
+    if (!('help' in r) && !r.printPlan) checkCommandVisible(r.plan, sayIo);
+    rec?.readVar('PMI_FD'); // a descriptor it names is kept (lib/plan/build.ts): such a launch is not cached below
+  } finally {
+    rec?.stop();
+  }
   if ('help' in r) {
     if (mode.bwrap) io.out(r.version ? `bubblewrap ${BWRAP_VERSION} (sandbox ${packageVersion()})` : bwrapHelp());
     else io.out(runHelp());
@@ -345,7 +387,6 @@ export function runCommand(argv: string[], io: RunIo, mode: { bwrap?: boolean } 
     io.out(JSON.stringify({ ...r.plan, cgroupWhy: r.cgroup.explain }, null, 2));
     return 0;
   }
-  checkCommandVisible(r.plan, io);
   // the name is claimed before anything is made for the sandbox, so a name in use leaves nothing behind
   // bwrap mode registers nothing: it makes only what bubblewrap's arguments say (no entry, no enter socket, no title)
   const enter = !r.plan.asPid1 && !r.plan.joinDir;
@@ -357,21 +398,29 @@ export function runCommand(argv: string[], io: RunIo, mode: { bwrap?: boolean } 
     // a registry directory someone else made (/tmp/sandbox-UID taken by another user) must not stop every launch
     if (!(e instanceof registry.RegistryUnavailable) || r.name !== undefined) throw e;
     // a --join member can't be entered anyway, and its state lives beside the registry: the stage names that
-    // directory's fault in its one line, so no note before it
+    // directory's fault in its one line, so no note before it (native/launch-registry.c says the same on a hit)
     if (!r.plan.joinDir) io.err(diagnostic(5, `note: ${e.message}: this sandbox runs without a name (sandbox ps, enter and stop won't see it)`));
   }
   try {
+    // Loaded only on the launch path: the serializer and koffi.
+    const { serializePlan, withRecords } = require('../native/serialize') as typeof import('../native/serialize');
+    const { execStage } = require('../native/handoff') as typeof import('../native/handoff');
+    const claimed = entry;
+    const addRegistry = claimed ? (w: import('../native/serialize').PlanWriter) => { w.record('registry', claimed.dir, claimed.name, enter); } : undefined;
+    const title = entry ? `sandbox: ${entry.name} [${r.profileLabel}]` : undefined;
+    if (rec) {
+      const { keepPlan } = require('./plan-cache-run') as typeof import('./plan-cache-run');
+      // kept without the registry record: each launch from it claims a name of its own
+      const kept = keepPlan(rec, r, said, enter);
+      // the kept plan itself: its environment rules need this process's environment, as the launcher passes on a hit
+      if (kept) return execStage(addRegistry ? withRecords(kept, addRegistry) : kept, [], { withEnvironment: true, title });
+    }
     if (r.cgroup.setup) {
       const { createCgroupLeaf } = require('../cgroup/leaf') as typeof import('../cgroup/leaf');
       r.plan.cgroup = createCgroupLeaf(r.cgroup.setup);
       if (entry) registry.updateEntry(entry, { cgroup: r.plan.cgroup.leaf });
     }
-    // Loaded only on the launch path: the serializer and koffi.
-    const { serializePlan } = require('../native/serialize') as typeof import('../native/serialize');
-    const { execStage } = require('../native/handoff') as typeof import('../native/handoff');
-    const claimed = entry;
-    const bytes = serializePlan(r.plan, claimed ? (w) => { w.record('registry', claimed.dir, claimed.name, enter); } : undefined);
-    return execStage(bytes, r.plan.keepFds, entry ? `sandbox: ${entry.name} [${r.profileLabel}]` : undefined);
+    return execStage(serializePlan(r.plan, addRegistry), r.plan.keepFds, { title });
   } catch (e) {
     if (entry) registry.removeEntry(entry);
     throw e;

@@ -11,7 +11,7 @@ import { debugEnabled } from '../debug';
 const F_SETFD = 2;
 
 /** Never returns: on success this process is the C stage. title: its argv[0], what `ps` shows for the monitor. */
-export function execStage(planBytes: Buffer, keepFds: number[], title?: string): never {
+export function execStage(planBytes: Buffer, keepFds: number[], opts: { withEnvironment?: boolean; title?: string } = {}): never {
   const stage = stagePath();
   try {
     fs.accessSync(stage, fs.constants.X_OK);
@@ -25,9 +25,12 @@ export function execStage(planBytes: Buffer, keepFds: number[], title?: string):
     if (c.fcntl(k, F_SETFD, 0) < 0 && k > 2) throw SandboxError.errno(`descriptor ${k}`, c.errno());
   }
   const env: (string | null)[] = [];
-  if (debugEnabled()) env.push('SANDBOX_DEBUG=1');
+  // a plan with environment rules (env-launch: a kept one) builds the program's from the stage's own
+  if (opts.withEnvironment) {
+    for (const [k, v] of Object.entries(process.env)) if (v !== undefined) env.push(`${k}=${v}`);
+  } else if (debugEnabled()) env.push('SANDBOX_DEBUG=1');
   env.push(null);
-  c.execve(stage, [title ?? stage, '--plan-fd', String(fd), null], env);
+  c.execve(stage, [opts.title ?? stage, '--plan-fd', String(fd), null], env);
   throw SandboxError.errno(`execve ${stage}`, c.errno());
 }
 

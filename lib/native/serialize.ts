@@ -6,8 +6,9 @@ import { landlockHandledRights, landlockPathRights } from '../plan/landlock';
 
 export class PlanWriter {
   private parts: Buffer[] = [];
-  constructor() {
-    this.token('sandbox-plan').token(PLAN_VERSION);
+  /** header: false for records alone, spliced into a plan written before (withRecords) */
+  constructor(header = true) {
+    if (header) this.token('sandbox-plan').token(PLAN_VERSION);
   }
   private token(v: string | number | bigint | Buffer): this {
     const b = Buffer.isBuffer(v) ? v : Buffer.from(String(v), 'utf8');
@@ -50,6 +51,16 @@ export function mountRecord(w: PlanWriter, m: MountOp): void {
     return v === undefined && f.type.t === 'flag' ? false : v;
   });
   w.record(m.op, ...(values as RecordValues<typeof m.op>));
+}
+
+const END = Buffer.from('3:end,', 'latin1');
+
+/** A plan written before (a kept one) with further records before its `end`: the registry record of this launch. */
+export function withRecords(plan: Buffer, extra: (w: PlanWriter) => void): Buffer {
+  if (plan.length < END.length || !plan.subarray(plan.length - END.length).equals(END)) throw new Error('plan: no end record');
+  const w = new PlanWriter(false);
+  extra(w);
+  return Buffer.concat([plan.subarray(0, plan.length - END.length), w.done()]);
 }
 
 /** extra: further records written before `end` (a compiled plan's environment rules and inputs). */

@@ -75,6 +75,9 @@ export interface SandboxSpec {
   verbose?: boolean;
   /** Share the namespaces of this user's other sandboxes on this node that name the same key. */
   join?: string;
+  /** A profile's join key as written (`pmix-${PMIX_NAMESPACE}`), for a compiled plan to resolve at each launch:
+   * `text` with one letter per byte in `kinds` (`l` itself, `V` the first byte of a variable's name, `v` the rest). */
+  joinTemplate?: { text: string; kinds: string; origin: string };
   keepFds: number[];
   /** A profile's seccomp section or --seccomp FILE, parsed; lib/seccomp compiles it over the base filter. */
   seccomp: { policy: SeccompPolicy; origin: Origin } | null;
@@ -115,6 +118,8 @@ export function mergeSpecs(base: SandboxSpec, top: SandboxSpec): SandboxSpec {
     asPid1: pick('asPid1'),
     verbose: pick('verbose'),
     join: pick('join'),
+    // --join on the command line replaces the profile's key, template and all
+    ...(top.joinTemplate ? { joinTemplate: top.joinTemplate } : base.joinTemplate && top.join === undefined ? { joinTemplate: base.joinTemplate } : {}),
     keepFds: [...base.keepFds, ...top.keepFds],
     seccomp: top.seccomp ?? base.seccomp,
     limits: mergeLimits(base.limits, top.limits),

@@ -30,7 +30,11 @@ const SPECIAL_HINT: Record<string, string> = {
 class Expander {
   readonly vars: Record<string, string | undefined>;
   constructor(ctx: ProfileContext) {
-    this.vars = { ...ctx.env, CWD: ctx.cwd, PROGRAM: ctx.programPath, PROGRAM_DIR: ctx.programPath ? path.dirname(ctx.programPath) : undefined };
+    // the environment below the names of our own, looked up name by name (not copied whole): the plan cache
+    // records which variables a profile read (lib/host/plan-cache.ts)
+    const own = { CWD: ctx.cwd, PROGRAM: ctx.programPath, PROGRAM_DIR: ctx.programPath ? path.dirname(ctx.programPath) : undefined };
+    const env = ctx.env;
+    this.vars = new Proxy(own as Record<string, string | undefined>, { get: (t, k) => (typeof k === 'string' && k in t ? t[k] : typeof k === 'string' ? env[k] : undefined) });
   }
 
   /** The expanded text; null when a variable is unset and the entry is optional. */
@@ -420,6 +424,18 @@ export function entriesAfterDrops(entries: FsEntry[], ctx: ProfileContext): FsEn
   return kept;
 }
 
+/** The join key in the form a compiled plan resolves at launch; null for one the stage can't (`~`, `${V:-x}`). */
+function joinTemplate(t: Template): SandboxSpec['joinTemplate'] | null {
+  let text = '';
+  let kinds = '';
+  for (const p of t.parts) {
+    if (p.kind === 'home' || (p.kind === 'var' && p.fallback !== undefined)) return null;
+    if (p.kind === 'text') { text += p.text; kinds += 'l'.repeat(Buffer.byteLength(p.text)); }
+    else { text += p.name; kinds += 'V' + 'v'.repeat(p.name.length - 1); }
+  }
+  return t.parts.some((p) => p.kind === 'var') ? { text, kinds, origin: t.at } : null;
+}
+
 export function buildSpec(doc: ProfileDoc, name: string, ctx: ProfileContext): BuiltProfile {
   const x = new Expander(ctx);
   const spec = emptySpec();
@@ -431,6 +447,8 @@ export function buildSpec(doc: ProfileDoc, name: string, ctx: ProfileContext): B
       if (!isJoinKey(key)) throw new SandboxError(`${doc.join.at}: found ${JSON.stringify(key)}, expected a join key: ${JOIN_KEY_RULE}`);
       spec.join = key;
     }
+    const t = joinTemplate(doc.join);
+    if (t) spec.joinTemplate = t;
   }
   if (doc.uid) spec.uid = doc.uid.value;
   if (doc.gid) spec.gid = doc.gid.value;

@@ -42,6 +42,7 @@ export interface ProfileContext {
 export { packageRoot } from '../paths';
 
 import { packageRoot } from '../paths';
+import { copyEnv, recordInput } from '../host/plan-cache';
 
 export function shippedProfilesDir(): string {
   return path.join(packageRoot(), 'profiles');
@@ -60,9 +61,10 @@ export function dataHome(ctx: Pick<ProfileContext, 'env' | 'dataDir'>): string |
 
 /** The context of this process on this host. */
 export function hostProfileContext(programPath?: string): ProfileContext {
-  const env = { ...process.env };
+  const env = copyEnv();
   // `env -i` leaves HOME unset; the home the profile means is then the user's passwd entry.
   if (!env.HOME) {
+    recordInput('/etc/passwd');
     try {
       env.HOME = os.userInfo().homedir;
     } catch {

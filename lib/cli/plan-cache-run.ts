@@ -1,0 +1,71 @@
+// The plan cache around `sandbox run`: whether this launch uses it, and keeping the plan it made for the next one.
+// The launcher (native/plan-cache.c) looks entries up; lib/host/plan-cache.ts records what planning read.
+import * as fs from 'fs';
+import * as path from 'path';
+import { packageRoot, stagePath } from '../paths';
+import { cacheDir, encodeEntry, keyMaterial, stateOf, writeEntry, type Recorder } from '../host/plan-cache';
+import type { Planned } from './run';
+import { defaultName } from '../running/registry';
+import type { Plan } from '../plan/types';
+
+const on = (v: string | undefined) => !!v && v !== '0';
+
+/** Why the cache is not used at all for this launch (SANDBOX_NO_CACHE, debug output wanted). */
+export function cacheOff(env: NodeJS.ProcessEnv): string | null {
+  if (on(env.SANDBOX_NO_CACHE)) return 'SANDBOX_NO_CACHE';
+  // debug lines come from Node: a cached launch would not print them
+  if (on(env.SANDBOX_DEBUG) || /sandbox/.test(env.DEBUG ?? '')) return 'debug output';
+  return null;
+}
+
+/** Why this plan can't be launched again from a copy: work Node does at each launch, or fds it hands over. */
+export function uncacheable(r: Planned, rec: Recorder): string | null {
+  if (r.uncached) return r.uncached;
+  if (rec.refused) return rec.refused;
+  if (rec.env.get('PMI_FD') !== undefined || r.plan.keepFds.length) return 'descriptors handed to the program';
+  if (r.plan.mounts.some((m) => m.op === 'data')) return 'file contents made at each launch (e.g. the X11 cookie)';
+  if (r.plan.cgroup) return 'a cgroup leaf';
+  return null;
+}
+
+function say(text: string): void {
+  if (on(process.env.SANDBOX_CACHE_DEBUG)) process.stderr.write(`sandbox: plan cache: ${text}\n`);
+}
+
+/** Writes the entry for this launch, when it can be cached, and returns the kept plan's bytes (this launch runs them
+ * too, so a miss and a hit hand the stage the same plan); null when nothing was kept. Never fails the launch. */
+export function keepPlan(rec: Recorder, r: Planned, said: string[], enter: boolean): Buffer | null {
+  try {
+    const why = uncacheable(r, rec);
+    if (why) return say(`not kept: ${why}`), null;
+    const deps = rec.finalDeps();
+    if (typeof deps === 'string') return say(`not kept: ${deps}`), null;
+    // what decides more than the plan: this code, and the stage it hands over to
+    for (const p of [path.join(packageRoot(), 'dist', 'sandbox.js'), stagePath()]) deps.push({ kind: 'c', path: p, mode: 0, state: stateOf('c', p) });
+    let boot = '';
+    try {
+      boot = fs.readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
+    } catch {
+      return say('not kept: no boot id'), null;
+    }
+    const { serializePlan } = require('../native/serialize') as typeof import('../native/serialize');
+    const { compiledRecords } = require('./compile') as typeof import('./compile');
+    // as sandbox compile writes it: the environment as rules applied at each launch, the parent as the stage finds it
+    const plan: Plan = { ...r.plan, env: Object.entries(r.spec.env.set).map(([k, v]) => `${k}=${v}`), parentPid: 0 };
+    const bytes = serializePlan(plan, compiledRecords({ envClear: r.spec.env.clear, envKeep: r.spec.env.keep, envUnset: r.spec.env.unset, files: [], paths: [], bootId: null }));
+    const uid = process.getuid ? process.getuid() : 0;
+    const gid = process.getgid ? process.getgid() : 0;
+    const key = keyMaterial(process.argv.slice(2), uid, gid, process.cwd());
+    const env = new Map(rec.env);
+    // the entry's fields as claimName writes them (lib/running/registry.ts); the name is the launcher's to choose
+    const base = defaultName(r.plan.argv, () => '').slice(0, -1);
+    const registry = { base, label: r.profileLabel, profileJson: JSON.stringify(r.profileLabel), commandJson: JSON.stringify(r.plan.argv), flags: (enter ? 'e' : '') + (r.plan.joinDir ? 'j' : '') };
+    const entry = encodeEntry({ key, deps, env, stderr: said.map((t) => (t.endsWith('\n') ? t : t + '\n')).join(''), stage: stagePath(), plan: bytes, boot, registry });
+    const name = writeEntry(cacheDir(process.env), key, entry, uid);
+    say(`kept ${name}`);
+    return bytes;
+  } catch (e) {
+    say(`not kept: ${(e as Error).message}`);
+    return null;
+  }
+}

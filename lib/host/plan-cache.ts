@@ -1,0 +1,328 @@
+// The plan cache's writing side (the launcher, native/plan-cache.c, reads it): while a `sandbox run` plans, every
+// file-system look-up and environment variable read is recorded, as the state it found; the plan is then written
+// with that list, and the next launch with the same command line, uid, gid and working directory runs it without
+// Node when the launcher finds every recorded state unchanged. Recording catches what planning reads, wherever in
+// lib/ it reads it, so a new input can't be forgotten here.
+// the module object itself, not an import of it: recording replaces its functions while planning runs, and every
+// `import * as fs` reads them from this object at each call
+const fs = require('fs') as typeof import('fs');
+import { errnoNumber } from '../errors';
+import * as path from 'path';
+
+const MAGIC = 'SBXPLANC';
+export const CACHE_VERSION = 2;
+
+/** Where entries live: the runtime directory's sandbox/plans, else $XDG_CACHE_HOME (or ~/.cache) /sandbox/plans.
+ * native/plan-cache.c chooses the same way; both need absolute paths. Without any: /tmp/sandbox-UID. */
+export function cacheBase(env: Record<string, string | undefined>, uid = process.getuid ? process.getuid() : 0): string {
+  const abs = (p: string | undefined) => (p && path.isAbsolute(p) ? path.normalize(p) : null);
+  const rt = abs(env.XDG_RUNTIME_DIR);
+  if (rt) return path.join(rt, 'sandbox');
+  const cache = abs(env.XDG_CACHE_HOME) ?? (abs(env.HOME) ? path.join(abs(env.HOME)!, '.cache') : null);
+  // `env -i`: the state directory of join keys and proxies (covered in every sandbox like the runtime one)
+  return cache ? path.join(cache, 'sandbox') : `/tmp/sandbox-${uid}`;
+}
+export function cacheDir(env: Record<string, string | undefined>): string {
+  return path.join(cacheBase(env), 'plans');
+}
+
+/** The launch's identity, as the launcher builds it: every argument, uid, gid, working directory. */
+export function keyMaterial(argv: string[], uid: number, gid: number, cwd: string): Buffer {
+  return Buffer.from([`sandbox-plan-cache ${CACHE_VERSION}`, String(uid), String(gid), cwd, ...argv].map((s) => s + '\0').join(''));
+}
+
+/** FNV-1a over little-endian 32-bit words (the last one padded with zero bytes): names the entry and checks its
+ * body against truncation and damage (the launcher compares the key material itself). Word by word with Math.imul,
+ * a plan's 16 kB cost well under a millisecond in a process that just started. */
+export function checksum(b: Buffer): number {
+  const words = new Uint32Array(Math.ceil(b.length / 4));
+  new Uint8Array(words.buffer).set(b);
+  let h = 0x811c9dc5;
+  for (let i = 0; i < words.length; i++) h = Math.imul(h ^ words[i], 0x01000193);
+  return h >>> 0;
+}
+
+/** How a path was looked at: s stat, l lstat (type, device, inode), c contents (stat, plus size, mtime and ctime
+ * to the nanosecond), r realpath, a access (the mode after the path), k readlink. */
+type Kind = 's' | 'l' | 'c' | 'r' | 'a' | 'k';
+
+const real = {
+  statSync: fs.statSync,
+  lstatSync: fs.lstatSync,
+  realpathSync: fs.realpathSync,
+  accessSync: fs.accessSync,
+  readlinkSync: fs.readlinkSync,
+};
+
+function errnoOf(e: unknown): number {
+  const code = (e as NodeJS.ErrnoException).code;
+  return (code && errnoNumber(code)) || 0;
+}
+
+/** The state the launcher compares, as the same text native/plan-cache.c prints. */
+export function stateOf(kind: Kind, p: string, mode = 0): string {
+  try {
+    switch (kind) {
+      case 's':
+      case 'l':
+      case 'c': {
+        const st = (kind === 'l' ? real.lstatSync : real.statSync)(p, { bigint: true });
+        const id = `${(st.mode & 0o170000n).toString(8)} ${st.dev} ${st.ino}`;
+        if (kind !== 'c') return id;
+        return `${id} ${st.size} ${st.mtimeNs / 1000000000n}.${st.mtimeNs % 1000000000n} ${st.ctimeNs / 1000000000n}.${st.ctimeNs % 1000000000n}`;
+      }
+      case 'r':
+        return real.realpathSync.native(p);
+      case 'a':
+        real.accessSync(p, mode);
+        return '0';
+      case 'k':
+        return String(real.readlinkSync(p));
+    }
+  } catch (e) {
+    return kind === 'r' || kind === 'k' ? '!' : `!${errnoOf(e)}`;
+  }
+}
+
+interface Dep { kind: Kind; path: string; mode: number; first: string }
+
+/** Paths that say something of this process rather than of the host: never a dependency. */
+function ownProcessPath(p: string): boolean {
+  return /^\/proc\/(self|thread-self|\d+)(\/|$)/.test(p) || p.startsWith('/dev/fd/');
+}
+
+export class Recorder {
+  deps = new Map<string, Dep>();
+  env = new Map<string, string | undefined>();
+  created: string[] = [];
+  /** why this launch can't be cached, when something was read that the entry can't express */
+  refused: string | null = null;
+  paused = 0;
+  private restore: (() => void)[] = [];
+  private rawEnv: NodeJS.ProcessEnv = process.env;
+
+  dep(kind: Kind, p: unknown, mode = 0): void {
+    if (this.paused) return;
+    if (typeof p !== 'string' && !(p instanceof URL) && !Buffer.isBuffer(p)) return; // a descriptor: its path was recorded
+    const s = typeof p === 'string' ? p : p instanceof URL ? p.pathname : p.toString();
+    if (ownProcessPath(s)) {
+      // what is open here is looked at by lib/host/plan-facts (a plan that keeps one is not kept); a file read through
+      // a descriptor (--seccomp /dev/fd/3) is this launch's alone
+      if (kind === 'c' && s !== '/proc/self/fd') this.refused ??= `${s} was read`;
+      return;
+    }
+    // a kernel file's contents change without a trace in its stat (/proc/net/unix): such a plan is made afresh each time
+    if (kind === 'c' && /^\/(proc|sys)\//.test(s)) this.refused ??= `${s} was read`;
+    const k = `${kind}${mode}:${s}`;
+    if (!this.deps.has(k)) this.deps.set(k, { kind, path: s, mode, first: stateOf(kind, s, mode) });
+  }
+
+  readVar(name: string | symbol): void {
+    if (this.paused || typeof name !== 'string' || this.env.has(name)) return;
+    this.env.set(name, this.rawEnv[name]);
+  }
+
+  /** An environment whose reads are recorded by name, over `target` (writes stay in target). */
+  envProxy(target: Record<string, string | undefined>): NodeJS.ProcessEnv {
+    return new Proxy(target, {
+      get: (t, k) => { this.readVar(k); return Reflect.get(t, k); },
+      has: (t, k) => { this.readVar(k); return Reflect.has(t, k); },
+      getOwnPropertyDescriptor: (t, k) => { this.readVar(k); return Reflect.getOwnPropertyDescriptor(t, k); },
+      ownKeys: (t) => {
+        if (!this.paused) this.refused ??= 'the whole environment was read';
+        return Reflect.ownKeys(t);
+      },
+    }) as NodeJS.ProcessEnv;
+  }
+
+  start(): void {
+    active = this;
+    const wrap = <N extends keyof typeof fs>(name: N, kind: Kind | 'mkdir', modeArg = false) => {
+      const orig = fs[name] as unknown as (...a: unknown[]) => unknown;
+      const patched = (...a: unknown[]) => {
+        if (kind === 'mkdir') {
+          const r = orig(...a);
+          if (typeof a[0] === 'string') this.created.push(path.resolve(a[0]));
+          return r;
+        }
+        this.dep(kind, a[0], modeArg && typeof a[1] === 'number' ? a[1] : kind === 'a' ? fs.constants.F_OK : 0);
+        return orig(...a);
+      };
+      if (name === 'realpathSync') (patched as unknown as { native: unknown }).native = (...a: unknown[]) => { this.dep('r', a[0]); return (orig as unknown as { native: (...x: unknown[]) => unknown }).native(...a); };
+      (fs as unknown as Record<string, unknown>)[name] = patched;
+      this.restore.push(() => { (fs as unknown as Record<string, unknown>)[name] = orig; });
+    };
+    wrap('statSync', 's');
+    wrap('existsSync', 's');
+    wrap('lstatSync', 'l');
+    wrap('readFileSync', 'c');
+    wrap('readdirSync', 'c');
+    wrap('openSync', 'c');
+    wrap('realpathSync', 'r');
+    wrap('accessSync', 'a', true);
+    wrap('readlinkSync', 'k');
+    wrap('mkdirSync', 'mkdir');
+    wrap('mkdtempSync', 'mkdir');
+    const env = process.env;
+    this.rawEnv = env;
+    process.env = this.envProxy(env);
+    this.restore.push(() => { process.env = env; });
+  }
+
+  stop(): void {
+    for (const r of this.restore.reverse()) r();
+    this.restore = [];
+    if (active === this) active = null;
+  }
+
+  /** The dependencies as they are now; a state that changed while planning, other than by a directory this
+   * process made, means the plan may come from a host in between: not cached. */
+  finalDeps(): { kind: Kind; path: string; mode: number; state: string }[] | string {
+    const out = [];
+    for (const d of this.deps.values()) {
+      const now = stateOf(d.kind, d.path, d.mode);
+      if (now !== d.first) {
+        const abs = path.resolve(d.path);
+        if (!this.created.some((c) => c === abs || c.startsWith(abs + '/') || abs.startsWith(c + '/'))) return `${d.path} changed while the plan was made`;
+      }
+      out.push({ kind: d.kind, path: d.path, mode: d.mode, state: now });
+    }
+    return out;
+  }
+}
+
+let active: Recorder | null = null;
+
+/** A copy of the environment to change locally (the profile context's HOME): reads of it are still recorded. */
+export function copyEnv(): Record<string, string | undefined> {
+  if (!active) return { ...process.env };
+  const r = active;
+  r.paused++;
+  const copy = { ...process.env };
+  r.paused--;
+  return r.envProxy(copy);
+}
+
+/** An input read other than through fs (the passwd entry os.userInfo reads). */
+export function recordInput(p: string): void {
+  active?.dep('c', p);
+}
+
+/** Runs fn with recording paused (work whose inputs are carried otherwise, e.g. the environment's rules). */
+export function unrecorded<T>(fn: () => T): T {
+  if (!active) return fn();
+  active.paused++;
+  try {
+    return fn();
+  } finally {
+    active.paused--;
+  }
+}
+
+type Rec = [string, ...(Buffer | string)[]];
+
+/** The records, one buffer: a type byte, a field count, then each field as a 32-bit length and its bytes. */
+function records(recs: Rec[]): Buffer {
+  let size = 0;
+  for (const [, ...fields] of recs) {
+    size += 2;
+    for (const f of fields) size += 4 + (typeof f === 'string' ? Buffer.byteLength(f) : f.length);
+  }
+  const out = Buffer.allocUnsafe(size);
+  let o = 0;
+  for (const [type, ...fields] of recs) {
+    out[o++] = type.charCodeAt(0);
+    out[o++] = fields.length;
+    for (const f of fields) {
+      const n = typeof f === 'string' ? out.write(f, o + 4) : f.copy(out, o + 4);
+      out.writeUInt32LE(n, o);
+      o += 4 + n;
+    }
+  }
+  return out;
+}
+
+export interface CacheEntry {
+  key: Buffer;
+  deps: { kind: Kind; path: string; mode: number; state: string }[];
+  env: Map<string, string | undefined>;
+  stderr: string;
+  stage: string;
+  plan: Buffer;
+  /** this boot's id: device and inode numbers mean nothing in another */
+  boot: string;
+  /** What the launcher needs to claim a fresh name in the registry of running sandboxes at each hit
+   * (native/launch-registry.c): the default name's base, the profile label, the entry's profile and command as JSON,
+   * flags (`e`: the init serves enter; `j`: a --join member, no note when the registry can't be used). */
+  registry?: { base: string; label: string; profileJson: string; commandJson: string; flags: string };
+}
+
+/** The entry's bytes: header (magic, version, body length, checksum of the body), then records, the plan last. */
+export function encodeEntry(e: CacheEntry): Buffer {
+  const recs: Rec[] = [['K', e.key], ['B', e.boot]];
+  for (const [name, value] of e.env) recs.push(['E', name, value === undefined ? '0' : '1' + value]);
+  for (const d of e.deps) recs.push(['D', d.kind, d.path, String(d.mode), d.state]);
+  if (e.stderr) recs.push(['O', e.stderr]);
+  if (e.registry) recs.push(['R', e.registry.base, e.registry.label, e.registry.profileJson, e.registry.commandJson, e.registry.flags]);
+  recs.push(['X', e.stage], ['P', e.plan]);
+  const body = records(recs);
+  const head = Buffer.alloc(32);
+  head.write(MAGIC, 0, 'latin1');
+  head.writeUInt32LE(CACHE_VERSION, 8);
+  head.writeBigUInt64LE(BigInt(body.length), 16);
+  head.writeBigUInt64LE(BigInt(checksum(body)), 24);
+  return Buffer.concat([head, body]);
+}
+
+/** Writes the entry under the key's name: a new file renamed over the old one (a symlink there is replaced, not
+ * followed). The directory is made 0700; one that is not ours or is open to others is left alone. */
+export function writeEntry(dir: string, key: Buffer, bytes: Buffer, uid: number): string {
+  ensureCacheDir(dir);
+  for (const d of [path.dirname(dir), dir]) {
+    const st = fs.lstatSync(d);
+    if (!st.isDirectory() || st.uid !== uid || st.mode & 0o022) throw new Error(`${d} is not a directory of uid ${uid} closed to others`);
+  }
+  const name = checksum(key).toString(16).padStart(8, '0');
+  const tmp = path.join(dir, `.${name}.${process.pid}`);
+  const fd = fs.openSync(tmp, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL | fs.constants.O_NOFOLLOW, 0o600);
+  try {
+    fs.writeSync(fd, bytes);
+  } finally {
+    fs.closeSync(fd);
+  }
+  fs.renameSync(tmp, path.join(dir, name));
+  return name;
+}
+
+/** The directory made before planning, so the plan (which covers it in every sandbox that would show it) is the
+ * one of a host where it exists, as at every later launch. */
+export function ensureCacheDir(dir: string): void {
+  fs.mkdirSync(path.dirname(dir), { recursive: true, mode: 0o700 });
+  try {
+    fs.mkdirSync(dir, { mode: 0o700 });
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+  }
+}
+
+/** `sandbox cache clear`: every entry removed (the directory stays). */
+export function clearCache(env: Record<string, string | undefined>): number {
+  const dir = cacheDir(env);
+  if (!dir) return 0;
+  let n = 0;
+  let names: string[] = [];
+  try {
+    names = fs.readdirSync(dir);
+  } catch {
+    return 0;
+  }
+  for (const name of names) {
+    try {
+      fs.unlinkSync(path.join(dir, name));
+      n++;
+    } catch {
+      /* gone already */
+    }
+  }
+  return n;
+}

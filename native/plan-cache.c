@@ -1,0 +1,314 @@
+/* The launcher's half of the plan cache (lib/host/plan-cache.ts writes the entries). An entry is trusted only when
+ * it is the caller's own regular file, reached without a symlink through directories that are the caller's and closed
+ * to others, of the size its header says and with its checksum; it is used only when its key (every argument, uid,
+ * gid, working directory) is this launch's and every file state and environment value it recorded is still so. Any
+ * doubt returns to Node, which plans as without a cache and writes a new entry. */
+#include "plan-cache.h"
+#include "launch-registry.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define CACHE_VERSION 2
+#define HEADER 32
+#define ENTRY_MAX (64u << 20)
+
+static int debug;
+
+static void say(const char *fmt, ...) {
+  if (!debug) return;
+  va_list ap;
+  va_start(ap, fmt);
+  fputs("sandbox: plan cache: ", stderr);
+  vfprintf(stderr, fmt, ap);
+  fputc('\n', stderr);
+  va_end(ap);
+}
+
+static int on(const char *v) { return v && *v && strcmp(v, "0"); }
+
+/* FNV-1a over little-endian 32-bit words, the last padded with zero bytes (checksum in lib/host/plan-cache.ts) */
+static uint32_t checksum(const unsigned char *p, size_t n) {
+  uint32_t h = 0x811c9dc5u;
+  for (size_t i = 0; i < n; i += 4) {
+    uint32_t w = 0;
+    for (size_t k = 0; k < 4 && i + k < n; k++) w |= (uint32_t)p[i + k] << (8 * k);
+    h = (h ^ w) * 0x01000193u;
+  }
+  return h;
+}
+
+/* An absolute path as Node's path.normalize leaves it; anything else is not used (the writer would differ). */
+static int clean_abs(const char *p) {
+  if (!p || p[0] != '/') return 0;
+  size_t n = strlen(p);
+  if (n > 1 && p[n - 1] == '/') return 0;
+  return !strstr(p, "//") && !strstr(p, "/./") && !strstr(p, "/../") && !(n >= 2 && !strcmp(p + n - 2, "/.")) && !(n >= 3 && !strcmp(p + n - 3, "/.."));
+}
+
+/* $XDG_RUNTIME_DIR/sandbox, else $XDG_CACHE_HOME/sandbox, else $HOME/.cache/sandbox, else /tmp/sandbox-UID
+ * (cacheBase in the writer) */
+static int cache_base(char *buf, size_t len) {
+  const char *rt = getenv("XDG_RUNTIME_DIR"), *ch = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
+  int n;
+  if (rt && rt[0] == '/') n = clean_abs(rt) ? snprintf(buf, len, "%s/sandbox", strcmp(rt, "/") ? rt : "") : -1;
+  else if (ch && ch[0] == '/') n = clean_abs(ch) ? snprintf(buf, len, "%s/sandbox", strcmp(ch, "/") ? ch : "") : -1;
+  else if (home && home[0] == '/') n = clean_abs(home) ? snprintf(buf, len, "%s/.cache/sandbox", strcmp(home, "/") ? home : "") : -1;
+  else n = snprintf(buf, len, "/tmp/sandbox-%u", (unsigned)getuid()); /* `env -i`: the state directory */
+  return n > 0 && (size_t)n < len ? 0 : -1;
+}
+
+/* A directory of ours that no one else can write, opened without following a symlink at its last component. */
+static int open_own_dir(int at, const char *name) {
+  int fd = openat(at, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  struct stat st;
+  if (fd < 0) return -1;
+  if (fstat(fd, &st) < 0 || st.st_uid != getuid() || (st.st_mode & 022)) {
+    say("%s is not yours alone: not used", name);
+    close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+struct field { const unsigned char *p; uint32_t len; };
+
+/* A field as a C string (paths, names): none holds a NUL. */
+static const char *cstr(struct field f, char *buf, size_t len) {
+  if (f.len >= len || memchr(f.p, 0, f.len)) return NULL;
+  memcpy(buf, f.p, f.len);
+  buf[f.len] = 0;
+  return buf;
+}
+
+/* The state as the writer's stateOf prints it. */
+static void state_of(char kind, const char *p, int mode, char *out, size_t len) {
+  struct stat st;
+  char buf[PATH_MAX];
+  ssize_t n;
+  switch (kind) {
+  case 's': case 'l': case 'c':
+    if ((kind == 'l' ? lstat(p, &st) : stat(p, &st)) < 0) { snprintf(out, len, "!%d", errno); return; }
+    if (kind != 'c') snprintf(out, len, "%o %llu %llu", (unsigned)(st.st_mode & S_IFMT), (unsigned long long)st.st_dev, (unsigned long long)st.st_ino);
+    else snprintf(out, len, "%o %llu %llu %lld %lld.%ld %lld.%ld", (unsigned)(st.st_mode & S_IFMT), (unsigned long long)st.st_dev,
+                  (unsigned long long)st.st_ino, (long long)st.st_size, (long long)st.st_mtim.tv_sec, st.st_mtim.tv_nsec,
+                  (long long)st.st_ctim.tv_sec, st.st_ctim.tv_nsec);
+    return;
+  case 'r':
+    snprintf(out, len, "%s", realpath(p, buf) ? buf : "!");
+    return;
+  case 'a':
+    if (access(p, mode) == 0) snprintf(out, len, "0");
+    else snprintf(out, len, "!%d", errno);
+    return;
+  case 'k':
+    n = readlink(p, buf, sizeof buf - 1);
+    if (n < 0) snprintf(out, len, "!");
+    else { buf[n] = 0; snprintf(out, len, "%s", buf); }
+    return;
+  default:
+    snprintf(out, len, "?");
+  }
+}
+
+static int same(struct field f, const char *s) { return f.len == strlen(s) && !memcmp(f.p, s, f.len); }
+
+static unsigned char *key_material(int argc, char **argv, size_t *len) {
+  char cwd[PATH_MAX], ids[64];
+  if (!getcwd(cwd, sizeof cwd)) return NULL;
+  snprintf(ids, sizeof ids, "%u%c%u", (unsigned)getuid(), 0, (unsigned)getgid());
+  size_t idlen = strlen(ids) + 1 + strlen(ids + strlen(ids) + 1);
+  static const char head[] = "sandbox-plan-cache 2";
+  size_t n = sizeof head + idlen + 1 + strlen(cwd) + 1;
+  for (int i = 1; i < argc; i++) n += strlen(argv[i]) + 1;
+  unsigned char *k = malloc(n), *p = k;
+  if (!k) return NULL;
+  memcpy(p, head, sizeof head); p += sizeof head;
+  memcpy(p, ids, idlen + 1); p += idlen + 1;
+  memcpy(p, cwd, strlen(cwd) + 1); p += strlen(cwd) + 1;
+  for (int i = 1; i < argc; i++) { memcpy(p, argv[i], strlen(argv[i]) + 1); p += strlen(argv[i]) + 1; }
+  *len = n;
+  return k;
+}
+
+static int read_all(int fd, unsigned char *buf, size_t len) {
+  for (size_t off = 0; off < len;) {
+    ssize_t r = pread(fd, buf + off, len - off, (off_t)off);
+    if (r < 0 && errno == EINTR) continue;
+    if (r <= 0) return -1;
+    off += (size_t)r;
+  }
+  return 0;
+}
+
+static uint64_t le64(const unsigned char *p) {
+  uint64_t v = 0;
+  for (int i = 7; i >= 0; i--) v = v << 8 | p[i];
+  return v;
+}
+static uint32_t le32(const unsigned char *p) { return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24; }
+
+/* Checks every record against this launch; fills the stage, the plan and what to say. 0: a hit. */
+static int check_entry(const unsigned char *body, size_t len, const unsigned char *key, size_t keylen,
+                       struct field *stage, struct field *plan, struct field *said, struct field reg[5]) {
+  char path[PATH_MAX], name[4096], want[PATH_MAX + 128], have[PATH_MAX + 128], num[32];
+  int seen_key = 0, seen_boot = 0;
+  for (size_t off = 0; off < len;) {
+    if (len - off < 2) return say("truncated record"), -1;
+    char type = (char)body[off];
+    unsigned nf = body[off + 1];
+    off += 2;
+    struct field f[5];
+    if (nf > 5) return say("bad record"), -1;
+    for (unsigned i = 0; i < nf; i++) {
+      if (len - off < 4 || len - off - 4 < le32(body + off)) return say("truncated field"), -1;
+      f[i].len = le32(body + off);
+      f[i].p = body + off + 4;
+      off += 4 + f[i].len;
+    }
+    switch (type) {
+    case 'K':
+      if (nf != 1 || f[0].len != keylen || memcmp(f[0].p, key, keylen)) return say("another launch's entry"), -1;
+      seen_key = 1;
+      break;
+    case 'B': {
+      int fd = open("/proc/sys/kernel/random/boot_id", O_RDONLY | O_CLOEXEC);
+      ssize_t n = fd < 0 ? -1 : read(fd, have, 64);
+      if (fd >= 0) close(fd);
+      while (n > 0 && (have[n - 1] == '\n' || have[n - 1] == ' ')) n--;
+      if (nf != 1 || n <= 0) return -1;
+      have[n] = 0;
+      if (!same(f[0], have)) return say("written in another boot"), -1;
+      seen_boot = 1;
+      break;
+    }
+    case 'E': {
+      if (nf != 2 || !cstr(f[0], name, sizeof name) || f[1].len < 1) return say("bad record"), -1;
+      const char *v = getenv(name);
+      if (f[1].p[0] == '0' ? v != NULL : !v || f[1].len - 1 != strlen(v) || memcmp(f[1].p + 1, v, f[1].len - 1))
+        return say("miss: $%s changed", name), -1;
+      break;
+    }
+    case 'D':
+      if (nf != 4 || f[0].len != 1 || !cstr(f[1], path, sizeof path) || !cstr(f[2], num, sizeof num) || !cstr(f[3], want, sizeof want)) return say("bad record"), -1;
+      state_of((char)f[0].p[0], path, atoi(num), have, sizeof have);
+      if (strcmp(have, want)) return say("miss: %s changed (%c: %s, was %s)", path, f[0].p[0], have, want), -1;
+      break;
+    case 'O': if (nf != 1) return -1; *said = f[0]; break;
+    case 'X': if (nf != 1) return -1; *stage = f[0]; break;
+    case 'P': if (nf != 1) return -1; *plan = f[0]; break;
+    case 'R': if (nf != 5) return -1; memcpy(reg, f, 5 * sizeof *f); break;
+    default: return say("unknown record"), -1;
+    }
+  }
+  return seen_key && seen_boot && stage->p && plan->p ? 0 : -1;
+}
+
+void plan_cache_launch(int argc, char **argv) {
+  debug = on(getenv("SANDBOX_CACHE_DEBUG"));
+  /* Node decides these as well (lib/cli/plan-cache-run.ts): debug output comes only from Node */
+  const char *dbg = getenv("DEBUG");
+  /* only as `sandbox`: another name (bwrap) is another command line language, and the key holds no argv[0] */
+  const char *self = strrchr(argv[0], '/') ? strrchr(argv[0], '/') + 1 : argv[0];
+  if (strcmp(self, "sandbox")) return;
+  if (argc < 2 || on(getenv("SANDBOX_NO_CACHE")) || on(getenv("SANDBOX_DEBUG")) || (dbg && strstr(dbg, "sandbox"))) return;
+  char base[PATH_MAX], entry[16], stage_path[PATH_MAX];
+  if (cache_base(base, sizeof base) < 0) return;
+  size_t keylen;
+  unsigned char *key = key_material(argc, argv, &keylen);
+  if (!key) return;
+  snprintf(entry, sizeof entry, "%08x", checksum(key, keylen));
+  int bfd = open_own_dir(AT_FDCWD, base), dfd = bfd < 0 ? -1 : open_own_dir(bfd, "plans");
+  int fd = dfd < 0 ? -1 : openat(dfd, entry, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+  if (bfd >= 0) close(bfd);
+  if (dfd >= 0) close(dfd);
+  struct stat st;
+  unsigned char *buf = NULL;
+  if (fd < 0) { say("miss: no entry %s", entry); goto out; }
+  if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_uid != getuid() || (st.st_mode & 022) || st.st_size < HEADER || (uint64_t)st.st_size > ENTRY_MAX) {
+    say("%s is not a file of yours alone of a sane size: not used", entry);
+    goto out;
+  }
+  buf = malloc((size_t)st.st_size);
+  if (!buf || read_all(fd, buf, (size_t)st.st_size) < 0) goto out;
+  if (memcmp(buf, "SBXPLANC", 8) || le32(buf + 8) != CACHE_VERSION || le64(buf + 16) != (uint64_t)st.st_size - HEADER ||
+      le64(buf + 24) != checksum(buf + HEADER, (size_t)st.st_size - HEADER)) {
+    say("%s is damaged (header, length or checksum): not used", entry);
+    goto out;
+  }
+  struct field stage = { 0 }, plan = { 0 }, said = { 0 }, reg[5] = { { 0 } };
+  if (check_entry(buf + HEADER, (size_t)st.st_size - HEADER, key, keylen, &stage, &plan, &said, reg) < 0) goto out;
+  if (!cstr(stage, stage_path, sizeof stage_path)) goto out;
+  static const char end[] = "3:end,";
+  if (plan.len < sizeof end - 1 || memcmp(plan.p + plan.len - (sizeof end - 1), end, sizeof end - 1)) goto out;
+  /* The registry: a fresh name for this launch, as Node claims one (the kept plan has no registry record). Claimed
+   * before anything is said, so a failure goes back to Node with nothing done. */
+  char nbase[128], label[4096], *pjson = NULL, *cjson = NULL, flags[8], title[4400];
+  struct launch_claim claim = { { 0 }, { 0 }, { 0 } };
+  int named = 0;
+  if (reg[0].p) {
+    pjson = malloc(reg[2].len + 1);
+    cjson = malloc(reg[3].len + 1);
+    if (!pjson || !cjson || !cstr(reg[0], nbase, sizeof nbase) || !cstr(reg[1], label, sizeof label) || !cstr(reg[2], pjson, reg[2].len + 1) ||
+        !cstr(reg[3], cjson, reg[3].len + 1) || !cstr(reg[4], flags, sizeof flags)) {
+      free(pjson);
+      free(cjson);
+      goto out;
+    }
+    struct launch_registry in = { nbase, pjson, cjson, strchr(flags, 'e') != NULL, strchr(flags, 'j') != NULL };
+    int c = launch_claim(&in, &claim);
+    free(pjson);
+    free(cjson);
+    if (c < 0) { say("no name could be claimed: planning in Node"); goto out; }
+    named = c == 0;
+    if (named) snprintf(title, sizeof title, "sandbox: %s [%s]", claim.name, label);
+  }
+  int pfd = memfd_create("sandbox-plan", 0); /* inherited by the stage, as Node hands it over */
+  if (pfd < 0) { launch_unclaim(&claim); goto out; }
+  /* the plan less its end, the registry record (as serialize.ts writes it), the end */
+  char rec[4400 + 128];
+  int rn = 0;
+  if (named) {
+    const char *flag = strchr(flags, 'e') ? "1" : "0";
+    rn = snprintf(rec, sizeof rec, "8:registry,%zu:%s,%zu:%s,1:%s,", strlen(claim.dir), claim.dir, strlen(claim.name), claim.name, flag);
+  }
+  struct { const unsigned char *p; size_t n; } parts[] = {
+    { plan.p, plan.len - (sizeof end - 1) }, { (const unsigned char *)rec, (size_t)rn }, { (const unsigned char *)end, sizeof end - 1 } };
+  off_t at = 0;
+  for (size_t i = 0; i < 3; i++)
+    for (size_t off = 0; off < parts[i].n;) {
+      ssize_t w = pwrite(pfd, parts[i].p + off, parts[i].n - off, at);
+      if (w < 0 && errno == EINTR) continue;
+      if (w <= 0) { close(pfd); launch_unclaim(&claim); goto out; }
+      off += (size_t)w;
+      at += w;
+    }
+  close(fd);
+  say("hit %s", entry);
+  if (said.len) fwrite(said.p, 1, said.len, stderr);
+  if (claim.note[0]) fputs(claim.note, stderr); /* after planning's lines, as Node says it */
+  fflush(stderr);
+  char fdarg[16];
+  snprintf(fdarg, sizeof fdarg, "%d", pfd);
+  char *args[] = { named ? title : stage_path, "--plan-fd", fdarg, NULL };
+  execv(stage_path, args); /* the environment goes along: the stage builds the program's from it by the plan's rules */
+  say("cannot run %s: %s", stage_path, strerror(errno));
+  launch_unclaim(&claim);
+  close(pfd);
+  free(buf);
+  free(key);
+  return;
+out:
+  if (fd >= 0) close(fd);
+  free(buf);
+  free(key);
+}

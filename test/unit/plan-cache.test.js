@@ -1,0 +1,119 @@
+// The plan cache's writing side (lib/host/plan-cache.ts), against what native/plan-cache.c expects of it: the
+// checksum, the key, the header, where entries go, and what recording notes while planning.
+'use strict';
+const t = require('tap');
+const fs = require('fs');
+const os = require('os');
+const path = require('path');
+const pc = require('../../dist/lib/host/plan-cache.js');
+
+t.test('the checksum: FNV-1a over little-endian 32-bit words, the last padded with zeros (as the launcher computes it)', async (t) => {
+  const ref = (b) => {
+    let h = 0x811c9dc5;
+    for (let i = 0; i < b.length; i += 4) {
+      let w = 0;
+      for (let k = 0; k < 4 && i + k < b.length; k++) w += b[i + k] * 2 ** (8 * k);
+      h = Number((BigInt(h ^ w >>> 0 >>> 0) * 0x01000193n) & 0xffffffffn);
+      h = h >>> 0;
+    }
+    return h;
+  };
+  t.equal(pc.checksum(Buffer.from('')), 0x811c9dc5);
+  for (let n = 0; n < 300; n += 7) {
+    const b = Buffer.from(Array.from({ length: n }, (_, i) => (i * 151 + n) & 255));
+    t.equal(pc.checksum(b), ref(b), `${n} bytes`);
+  }
+});
+
+t.test('the key: every argument, uid, gid and working directory, each NUL-terminated', async (t) => {
+  t.equal(pc.keyMaterial(['run', '--', 'a b', ''], 1000, 100, '/w').toString('latin1'), 'sandbox-plan-cache 2\x00' + '1000\x00100\x00/w\x00run\x00--\x00a b\x00\x00');
+  t.not(pc.keyMaterial(['a', 'b'], 1, 1, '/').toString(), pc.keyMaterial(['a\x00b'], 1, 1, '/').toString().replace('a\x00b', 'a\x00b\x00x'));
+});
+
+t.test('the entry: magic, version, body length and checksum, then records', async (t) => {
+  const e = pc.encodeEntry({ key: Buffer.from('k'), deps: [{ kind: 's', path: '/x', mode: 0, state: '!2' }], env: new Map([['HOME', '/h'], ['GONE', undefined]]), stderr: '', stage: '/s', plan: Buffer.from('p'), boot: 'b' });
+  t.equal(e.subarray(0, 8).toString(), 'SBXPLANC');
+  t.equal(e.readUInt32LE(8), 2, 'version 2: entries have the registry record R (version 1 entries are not used)');
+  t.equal(Number(e.readBigUInt64LE(16)), e.length - 32);
+  t.equal(e.readBigUInt64LE(24), BigInt(pc.checksum(e.subarray(32))));
+  const body = e.subarray(32).toString('latin1');
+  t.match(body, /E\x02\x04\x00\x00\x00HOME\x03\x00\x00\x001\/h/, 'a variable with its value');
+  t.match(body, /E\x02\x04\x00\x00\x00GONE\x01\x00\x00\x000/, 'a variable that must stay unset');
+  t.ok(body.endsWith('P\x01\x01\x00\x00\x00p'), 'the plan last');
+});
+
+t.test('the registry record: what the launcher needs to claim a fresh name at a hit, before the stage and plan', async (t) => {
+  const registry = { base: 'sh', label: 'none', profileJson: '"none"', commandJson: '["sh","-c","echo \\"x\\""]', flags: 'e' };
+  const e = pc.encodeEntry({ key: Buffer.from('k'), deps: [], env: new Map(), stderr: '', stage: '/s', plan: Buffer.from('p'), boot: 'b', registry });
+  const body = e.subarray(32).toString('latin1');
+  const field = (v) => { const b = Buffer.alloc(4); b.writeUInt32LE(Buffer.byteLength(v)); return b.toString('latin1') + v; };
+  t.ok(body.includes('R\x05' + ['sh', 'none', '"none"', registry.commandJson, 'e'].map(field).join('') + 'X\x01'), 'R: base, label, profile and command as JSON, flags; then X');
+  const none = pc.encodeEntry({ key: Buffer.from('k'), deps: [], env: new Map(), stderr: '', stage: '/s', plan: Buffer.from('p'), boot: 'b' });
+  t.notOk(none.subarray(32).toString('latin1').includes('R\x05'), 'no registry: no record');
+});
+
+t.test('a kept plan gets this launch\'s registry record before its end', async (t) => {
+  const { withRecords, PlanWriter } = require('../../dist/lib/native/serialize.js');
+  const kept = new PlanWriter().record('argv', 'x').done();
+  const named = withRecords(kept, (w) => w.record('registry', '/r', 'x-0a1b', true));
+  t.equal(named.toString(), kept.toString().slice(0, -'3:end,'.length) + '8:registry,2:/r,6:x-0a1b,1:1,3:end,');
+  t.throws(() => withRecords(Buffer.from('1:x,'), () => {}), /no end record/);
+});
+
+t.test('where entries go', async (t) => {
+  t.equal(pc.cacheDir({ XDG_RUNTIME_DIR: '/run/user/7/', HOME: '/h' }), '/run/user/7/sandbox/plans');
+  t.equal(pc.cacheDir({ XDG_RUNTIME_DIR: 'rel', XDG_CACHE_HOME: '/c', HOME: '/h' }), '/c/sandbox/plans');
+  t.equal(pc.cacheDir({ HOME: '/h' }), '/h/.cache/sandbox/plans');
+  t.equal(pc.cacheBase({}, 42), '/tmp/sandbox-42');
+});
+
+t.test('recording: variables by name, paths by state; reading the whole environment refuses', async (t) => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'plan-cache-unit-'));
+  t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const f = path.join(dir, 'f');
+  fs.writeFileSync(f, 'x');
+  const r = new pc.Recorder();
+  r.start();
+  try {
+    void process.env.PLAN_CACHE_UNIT_SET;
+    void process.env.PLAN_CACHE_UNIT_UNSET_VAR;
+    fs.readFileSync(f);
+    fs.existsSync(path.join(dir, 'missing'));
+    t.equal(r.refused, null);
+    pc.unrecorded(() => Object.keys(process.env));
+    t.equal(r.refused, null, 'paused: not recorded');
+    void { ...process.env };
+  } finally {
+    r.stop();
+  }
+  t.match(r.refused, /whole environment/);
+  t.ok(r.env.has('PLAN_CACHE_UNIT_UNSET_VAR'));
+  const deps = r.finalDeps();
+  t.ok(deps.some((d) => d.kind === 'c' && d.path === f && /^100000 \d+ \d+ 1 \d+\.\d+ \d+\.\d+$/.test(d.state)), 'a file read: its identity, size and times');
+  t.ok(deps.some((d) => d.kind === 's' && d.state === '!2'), 'a missing path: ENOENT');
+  t.equal(fs.readFileSync, require('fs').readFileSync);
+  t.notOk(r.deps.size > 10, 'stop() ends recording');
+});
+
+t.test('a file read through a descriptor, or a kernel file\'s contents: the plan is not kept', async (t) => {
+  for (const read of [() => fs.readFileSync('/dev/fd/0'), () => fs.readFileSync('/proc/self/status'), () => fs.readFileSync('/proc/cpuinfo')]) {
+    const r = new pc.Recorder();
+    r.start();
+    try {
+      try { read(); } catch { /* only that it was asked */ }
+    } finally {
+      r.stop();
+    }
+    t.match(r.refused, / was read$/);
+  }
+  const r = new pc.Recorder();
+  r.start();
+  try {
+    fs.readdirSync('/proc/self/fd');
+    fs.existsSync('/proc/self/fd/1');
+  } finally {
+    r.stop();
+  }
+  t.equal(r.refused, null, 'the descriptor listing (lib/host/plan-facts) is no input');
+  t.equal(r.deps.size, 0);
+});
