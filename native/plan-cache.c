@@ -55,15 +55,14 @@ static int clean_abs(const char *p) {
   return !strstr(p, "//") && !strstr(p, "/./") && !strstr(p, "/../") && !(n >= 2 && !strcmp(p + n - 2, "/.")) && !(n >= 3 && !strcmp(p + n - 3, "/.."));
 }
 
-/* $XDG_RUNTIME_DIR/sandbox, else $XDG_CACHE_HOME/sandbox, else $HOME/.cache/sandbox, else /tmp/sandbox-UID
- * (cacheBase in the writer) */
+/* $XDG_RUNTIME_DIR/sandbox, else $XDG_CACHE_HOME/sandbox where the user set it, else /tmp/sandbox-UID (cacheBase in
+ * the writer: not ~/.cache, an entry is good for one boot only) */
 static int cache_base(char *buf, size_t len) {
-  const char *rt = getenv("XDG_RUNTIME_DIR"), *ch = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
+  const char *rt = getenv("XDG_RUNTIME_DIR"), *ch = getenv("XDG_CACHE_HOME");
   int n;
   if (rt && rt[0] == '/') n = clean_abs(rt) ? snprintf(buf, len, "%s/sandbox", strcmp(rt, "/") ? rt : "") : -1;
   else if (ch && ch[0] == '/') n = clean_abs(ch) ? snprintf(buf, len, "%s/sandbox", strcmp(ch, "/") ? ch : "") : -1;
-  else if (home && home[0] == '/') n = clean_abs(home) ? snprintf(buf, len, "%s/.cache/sandbox", strcmp(home, "/") ? home : "") : -1;
-  else n = snprintf(buf, len, "/tmp/sandbox-%u", (unsigned)getuid()); /* `env -i`: the state directory */
+  else n = snprintf(buf, len, "/tmp/sandbox-%u", (unsigned)getuid()); /* the state directory */
   return n > 0 && (size_t)n < len ? 0 : -1;
 }
 

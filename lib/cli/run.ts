@@ -139,7 +139,7 @@ function ownFiles(): string[] {
   const env = copyEnv();
   env.HOME = home;
   const data = dataHome({ env });
-  const cache = home || process.env.XDG_CACHE_HOME ? cacheBase({ XDG_CACHE_HOME: process.env.XDG_CACHE_HOME, HOME: home }) : null;
+  const cache = process.env.XDG_CACHE_HOME ? cacheBase({ XDG_CACHE_HOME: process.env.XDG_CACHE_HOME }) : null;
   // the C programs too, where npm put the prebuilt package beside sandbox rather than inside it (a hoisted install)
   const pkg = realpathOr(packageRoot());
   const native = realpathOr(nativeDir());

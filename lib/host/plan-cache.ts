@@ -12,14 +12,16 @@ import * as path from 'path';
 const MAGIC = 'SBXPLANC';
 export const CACHE_VERSION = 2;
 
-/** Where entries live: the runtime directory's sandbox/plans, else $XDG_CACHE_HOME (or ~/.cache) /sandbox/plans.
- * native/plan-cache.c chooses the same way; both need absolute paths. Without any: /tmp/sandbox-UID. */
+/** Where entries live: the runtime directory's sandbox/plans, else $XDG_CACHE_HOME/sandbox/plans where the user set
+ * it, else /tmp/sandbox-UID/plans. Not ~/.cache by default: an entry is good for this boot only, so keeping it in the
+ * home would only change the user's files (and, on a cluster, write to a shared home at every miss).
+ * native/plan-cache.c chooses the same way; both need absolute paths. */
 export function cacheBase(env: Record<string, string | undefined>, uid = process.getuid ? process.getuid() : 0): string {
   const abs = (p: string | undefined) => (p && path.isAbsolute(p) ? path.normalize(p) : null);
   const rt = abs(env.XDG_RUNTIME_DIR);
   if (rt) return path.join(rt, 'sandbox');
-  const cache = abs(env.XDG_CACHE_HOME) ?? (abs(env.HOME) ? path.join(abs(env.HOME)!, '.cache') : null);
-  // `env -i`: the state directory of join keys and proxies (covered in every sandbox like the runtime one)
+  const cache = abs(env.XDG_CACHE_HOME);
+  // else the state directory of join keys and proxies (covered in every sandbox like the runtime one)
   return cache ? path.join(cache, 'sandbox') : `/tmp/sandbox-${uid}`;
 }
 export function cacheDir(env: Record<string, string | undefined>): string {

@@ -94,8 +94,9 @@ t.test('a state directory that does not exist yet is made and covered, so the pr
   t.same(r.stdout.trim().split('\n'), ['Read-only file system', '0']);
   const st = fs.lstatSync(STATE);
   t.ok(st.isDirectory() && st.uid === VICTIM && (st.mode & 0o777) === 0o700, 'the victim\'s, mode 0700');
-  // sandbox/ is the registry of running sandboxes, made by the launcher itself (with no XDG_RUNTIME_DIR it lives here)
-  t.same(fs.readdirSync(STATE).filter((f) => f !== 'sandbox'), [], 'and nothing else in it');
+  // sandbox/ (the registry of running sandboxes) and plans/ (the plan cache) are the launcher's own, here when there
+  // is no XDG_RUNTIME_DIR
+  t.same(fs.readdirSync(STATE).filter((f) => f !== 'sandbox' && f !== 'plans'), [], 'and nothing else in it');
 });
 
 t.test('the state is hidden under a bound $XDG_RUNTIME_DIR too', async (t) => {

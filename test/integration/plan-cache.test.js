@@ -13,7 +13,7 @@ if (why) {
   process.exit(0);
 }
 
-/** A home of its own per test: its own cache ($HOME/.cache/sandbox/plans) and user profiles. */
+/** A home of its own per test: its own cache ($XDG_CACHE_HOME/sandbox/plans, with XDG_CACHE_HOME=$HOME/.cache) and user profiles. */
 function setup() {
   const home = userTmpdir('sbx-cache-');
   const profiles = path.join(home, '.config', 'sandbox', 'profiles');
@@ -38,7 +38,7 @@ function chownTree(dir) {
 
 /** One launch: its output with the cache's own lines taken out, and whether the kept plan ran. */
 function launch(s, args, { env = {}, cwd } = {}) {
-  const r = sandbox(args, { env: cleanEnv({ HOME: s.home, SANDBOX_CACHE_DEBUG: '1', ...env }), cwd: cwd ?? s.home });
+  const r = sandbox(args, { env: cleanEnv({ HOME: s.home, XDG_CACHE_HOME: path.join(s.home, '.cache'), SANDBOX_CACHE_DEBUG: '1', ...env }), cwd: cwd ?? s.home });
   const lines = r.stderr.split('\n');
   return {
     status: r.status,
@@ -291,7 +291,7 @@ t.test('sandbox cache clear empties the cache', async (t) => {
   const s = setup();
   launch(s, SH('true'));
   t.ok(fs.readdirSync(s.plans).length > 0);
-  const r = sandboxCli(['cache', 'clear'], { env: cleanEnv({ HOME: s.home }), cwd: s.home });
+  const r = sandboxCli(['cache', 'clear'], { env: cleanEnv({ HOME: s.home, XDG_CACHE_HOME: path.join(s.home, '.cache') }), cwd: s.home });
   t.equal(r.status, 0, r.stderr);
   t.equal(fs.readdirSync(s.plans).length, 0);
   t.notOk(launch(s, SH('true')).hit);
