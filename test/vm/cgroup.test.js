@@ -2,6 +2,8 @@
 // Resource limits on a real cgroup v2 kernel: one VM boot (test/vm/harness.js) runs every check as an
 // unprivileged user with a delegated subtree (and once without one); each t.test reads one check's result.
 const t = require('tap');
+// one VM boot runs every check under software emulation: its own limit (runVm's timeoutSeconds) is the one that counts
+t.setTimeout(900 * 1000);
 const fs = require('node:fs');
 const path = require('node:path');
 const { vmUnavailableReason, runVm } = require('./harness');

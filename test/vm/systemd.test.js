@@ -6,6 +6,8 @@
 // is, or from scopes the user manager made; the sandbox asks the manager for a transient scope with
 // Delegate=yes over D-Bus (busctl) and builds its leaf there.
 const t = require('tap');
+// one VM boot runs every check under software emulation: its own limit (runVm's timeoutSeconds) is the one that counts
+t.setTimeout(900 * 1000);
 const fs = require('node:fs');
 const path = require('node:path');
 const { vmUnavailableReason, runVm } = require('./harness');
