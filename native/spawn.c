@@ -150,7 +150,10 @@ static __attribute__((noreturn)) void spawner_main(int lfd) {
     p[0] = (struct pollfd){ lfd, POLLIN, 0 };
     p[1] = (struct pollfd){ sfd, POLLIN, 0 };
     for (size_t i = 0; i < n_conns; i++) p[2 + i] = (struct pollfd){ conns[i].fd, POLLIN, 0 };
-    if (poll(p, 2 + n_conns, -1) < 0) continue;
+    if (poll(p, 2 + n_conns, -1) < 0) {
+      if (errno == EINTR) continue;
+      die_errno(125, "--join spawner: poll"); /* a lowered RLIMIT_NOFILE (EINVAL) would otherwise spin here */
+    }
     if (p[1].revents) {
       struct signalfd_siginfo si;
       if (read(sfd, &si, sizeof si) < 0) {}
@@ -342,7 +345,10 @@ int run_remote_member(const struct plan *plan, const int *ns_fds) {
   int have_record = 0, code = 137, err_open = 1;
   for (;;) {
     struct pollfd p[3] = { { sfd, POLLIN, 0 }, { err_open ? errp[0] : -1, POLLIN, 0 }, { conn, POLLIN, 0 } };
-    if (poll(p, 3, -1) < 0) continue;
+    if (poll(p, 3, -1) < 0) {
+      if (errno == EINTR) continue;
+      die_errno(125, "--join: poll");
+    }
     if (p[0].revents) {
       struct signalfd_siginfo si;
       if (read(sfd, &si, sizeof si) == sizeof si) {

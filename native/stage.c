@@ -291,13 +291,19 @@ int main(int argc, char **argv) {
   int sfd = signalfd(-1, &mask, SFD_CLOEXEC);
   if (sfd < 0) die_errno(125, "signalfd");
   struct error_record rec;
-  int have_record = 0, status = 0, err_open = 1, holding = 0, left = 0;
+  int have_record = 0, status = 0, err_open = 1, holding = 0, left = 0, watch_errno = 0;
   for (;;) {
     struct pollfd pfd[4] = { { sfd, POLLIN, 0 }, { err_open ? errp[0] : -1, POLLIN, 0 }, { done[0], POLLIN, 0 },
                              { enter_listen_fd, POLLIN, 0 } };
     int ready_n = poll(pfd, 4, holding && go_fd >= 0 ? 100 : -1);
     if (ready_n < 0) {
       if (errno == EINTR) continue;
+      /* The program can lower the monitor's RLIMIT_NOFILE where prlimit-others is loosened, and poll then fails
+       * (EINVAL). A monitor that can't watch ends the sandbox as at any end: the init killed, then the clean-up
+       * below (descendants, cgroup, registry), and only then its one line. */
+      watch_errno = errno;
+      kill((pid_t)pid, SIGKILL);
+      if (waitpid((pid_t)pid, &status, 0) == (pid_t)pid) break;
       die_errno(125, "poll");
     }
     if (pfd[3].revents) registry_accept(); /* `sandbox enter`: checked here, started by a helper the init forks */
@@ -354,6 +360,10 @@ int main(int argc, char **argv) {
     join_lock(plan.join_dir);
     join_update(0, ns_fds, getpid(), plan.join_policy);
     join_unlock();
+  }
+  if (watch_errno) {
+    fprintf(stderr, "%s: poll: %s: the monitor could not watch the sandbox, so everything in it was killed\n", diagnostic_prefix, strerror(watch_errno));
+    return bwrap_monitor_exit(&plan, 125);
   }
   if (have_record) {
     print_error_record(&plan, &rec);
