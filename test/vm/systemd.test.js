@@ -56,7 +56,8 @@ const WATCH = String.raw`
 secs=$1; shift 2
 "$@" > /tmp/watch-out.$$ 2>&1 &
 # the leaf is made before the stage moves the program in: wait for a process in it, not only for the directory
-for i in $(seq 300); do s=$(cd ${APP} && ls -d sandbox-*.scope 2>/dev/null | head -1); [ -n "$s" ] && l=$(ls -d ${APP}/$s/sandbox-* 2>/dev/null | head -1) && [ -n "$l" ] && [ -s "$l/cgroup.procs" ] && break; sleep 0.1; done
+# (cgroup files say size 0: read it)
+for i in $(seq 300); do s=$(cd ${APP} && ls -d sandbox-*.scope 2>/dev/null | head -1); [ -n "$s" ] && l=$(ls -d ${APP}/$s/sandbox-* 2>/dev/null | head -1) && [ -n "$l" ] && [ -n "$(cat "$l/cgroup.procs" 2>/dev/null)" ] && break; sleep 0.1; done
 echo "scope $s"
 leaf=$(ls -d ${APP}/$s/sandbox-* | head -1)
 show() {
