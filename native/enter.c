@@ -58,16 +58,9 @@ static int recv_request(int c, struct enter_request *req, int fds[3]) {
   struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof cbuf };
   ssize_t n;
   do n = recvmsg(c, &m, MSG_CMSG_CLOEXEC | MSG_WAITALL); while (n < 0 && errno == EINTR);
-  int got = 0, ok = n == (ssize_t)sizeof *req && !(m.msg_flags & MSG_CTRUNC);
-  for (struct cmsghdr *h = CMSG_FIRSTHDR(&m); h; h = CMSG_NXTHDR(&m, h)) {
-    if (h->cmsg_level != SOL_SOCKET || h->cmsg_type != SCM_RIGHTS) continue;
-    int k = (int)((h->cmsg_len - CMSG_LEN(0)) / sizeof(int));
-    for (int i = 0; i < k; i++) {
-      int fd;
-      memcpy(&fd, CMSG_DATA(h) + (size_t)i * sizeof(int), sizeof fd);
-      if (got < 3) fds[got++] = fd; else { close(fd); ok = 0; }
-    }
-  }
+  int ok = n == (ssize_t)sizeof *req && !(m.msg_flags & MSG_CTRUNC);
+  int came = received_fds(&m, fds, 3), got = came < 3 ? came : 3;
+  if (came > 3) ok = 0;
   if (!ok || got != 3 || req->magic != ENTER_MAGIC || req->len > ENTER_MAX_ARGS || req->argc > req->len) {
     for (int i = 0; i < got; i++) close(fds[i]);
     return -1;
@@ -117,15 +110,7 @@ static int take_connection(int hfd) {
   do n = recvmsg(hfd, &m, MSG_CMSG_CLOEXEC | MSG_DONTWAIT); while (n < 0 && errno == EINTR);
   if (n <= 0) return -1;
   int c = -1;
-  for (struct cmsghdr *h = CMSG_FIRSTHDR(&m); h; h = CMSG_NXTHDR(&m, h)) {
-    if (h->cmsg_level != SOL_SOCKET || h->cmsg_type != SCM_RIGHTS) continue;
-    int k = (int)((h->cmsg_len - CMSG_LEN(0)) / sizeof(int));
-    for (int i = 0; i < k; i++) {
-      int fd;
-      memcpy(&fd, CMSG_DATA(h) + (size_t)i * sizeof(int), sizeof fd);
-      if (c < 0) c = fd; else close(fd);
-    }
-  }
+  received_fds(&m, &c, 1);
   return c;
 }
 

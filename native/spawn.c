@@ -66,15 +66,8 @@ static ssize_t recv_with_fds(int s, void *buf, size_t len, int *fds, int *n_fds)
   ssize_t n;
   do n = recvmsg(s, &m, MSG_CMSG_CLOEXEC); while (n < 0 && errno == EINTR);
   last_recv = n;
-  for (struct cmsghdr *c = CMSG_FIRSTHDR(&m); c; c = CMSG_NXTHDR(&m, c))
-    if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
-      int k = (int)((c->cmsg_len - CMSG_LEN(0)) / sizeof(int));
-      for (int i = 0; i < k; i++) {
-        int fd;
-        memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof fd);
-        if (*n_fds < SPAWN_MAX_FDS) fds[(*n_fds)++] = fd; else close(fd);
-      }
-    }
+  int came = received_fds(&m, fds + *n_fds, SPAWN_MAX_FDS - *n_fds);
+  *n_fds += came < SPAWN_MAX_FDS - *n_fds ? came : SPAWN_MAX_FDS - *n_fds;
   return n;
 }
 

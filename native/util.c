@@ -108,3 +108,18 @@ int read_all(int fd, void *buf, size_t len) {
   }
   return 0;
 }
+
+int received_fds(struct msghdr *m, int *fds, int max) {
+  int got = 0;
+  for (struct cmsghdr *h = CMSG_FIRSTHDR(m); h; h = CMSG_NXTHDR(m, h)) {
+    if (h->cmsg_level != SOL_SOCKET || h->cmsg_type != SCM_RIGHTS) continue;
+    int k = (int)((h->cmsg_len - CMSG_LEN(0)) / sizeof(int));
+    for (int i = 0; i < k; i++, got++) {
+      int fd;
+      memcpy(&fd, CMSG_DATA(h) + (size_t)i * sizeof(int), sizeof fd);
+      if (got < max) fds[got] = fd;
+      else close(fd);
+    }
+  }
+  return got;
+}

@@ -12,6 +12,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 #include <sys/mount.h>
+#include <sys/socket.h>
 
 #ifndef SYS_open_tree
 #define SYS_open_tree 428
@@ -100,6 +101,8 @@ void write_file(const char *path, const char *data);
 void one_line(char *out, size_t len, const char *msg);
 /* Every signal's action back to the default and an empty mask: what Node, or a parent process, left us. */
 void signals_to_default(void);
+/* The descriptors an SCM_RIGHTS message brought: the first max into fds, the rest closed. Returns how many came. */
+int received_fds(struct msghdr *m, int *fds, int max);
 /* Exactly len bytes, retrying on EINTR: 0, or -1 at an error or the end of the stream. */
 int read_all(int fd, void *buf, size_t len);
 
