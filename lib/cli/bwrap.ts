@@ -8,7 +8,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import { SandboxError, describeError } from '../errors';
 import { ALL_CAPABILITIES, capabilityNumber } from '../plan/capabilities';
-import type { Plan } from '../plan/types';
+import type { BwrapPlan, Plan } from '../plan/types';
 import type { SandboxSpec } from '../plan/spec';
 import type { SeccompPolicy } from '../seccomp/policy';
 import { programName, setProgram } from './program';
@@ -17,17 +17,9 @@ import { RUN_OPTIONS, dest, origin, push, parseRunArgs, type OptionDef, type Run
 /** The bubblewrap release whose command line this follows. */
 export const BWRAP_VERSION = '0.11.0';
 
-export interface BwrapRequest {
-  argv0?: string;
-  infoFd?: number;
-  jsonStatusFd?: number;
-  syncFd?: number;
-  blockFd?: number;
-  usernsBlockFd?: number;
-  usernsFd?: number;
-  userns2Fd?: number;
-  pidnsFd?: number;
-  lockFiles: string[];
+/** What bubblewrap's options asked for: the stage's part (BwrapPlan) as given, the seccomp programs as read, and
+ * what the TypeScript side settles itself. */
+export type BwrapRequest = Omit<BwrapPlan, 'diagnosticPrefix' | 'seccomp'> & {
   /** --seccomp FD (replace: only the last counts) and --add-seccomp-fd FD, read when given, in order */
   seccomp: { bpf: Buffer; origin: string; replace: boolean }[];
   disableUserns: boolean;
@@ -35,7 +27,7 @@ export interface BwrapRequest {
   levelPrefix: boolean;
   /** a --chdir was given: PWD follows it, as bubblewrap sets it */
   chdir: boolean;
-}
+};
 
 function newBwrapRequest(): BwrapRequest {
   return { lockFiles: [], seccomp: [], disableUserns: false, assertUsernsDisabled: false, levelPrefix: false, chdir: false };
