@@ -1,7 +1,10 @@
 /* What sandbox-exec does before a compiled plan (sandbox compile) launches: the plan file must be the caller's and
  * unwritable by others, its inputs unchanged, and the environment is built from the launch's own by the plan's rules. */
 #include "compiled.h"
+#include "launch-paths.h"
 #include "util.h"
+
+#include <limits.h>
 
 #include <stdlib.h>
 #include <string.h>
@@ -150,4 +153,93 @@ void check_plan_file(int fd, const char *file) {
   if (!S_ISREG(st.st_mode)) die(125, "%s: not a regular file", file);
   if (st.st_uid != getuid()) die(125, "%s: owned by uid %u, not by you (uid %u): a plan runs only for the user who compiled it", file, (unsigned)st.st_uid, (unsigned)getuid());
   if (st.st_mode & 022) die(125, "%s: writable by others (mode %03o): chmod go-w it, or compile it again", file, (unsigned)(st.st_mode & 0777));
+}
+
+static char *joined(const char *value, const char *rest) {
+  char *s;
+  if (asprintf(&s, "%s%s", value, rest) < 0) die(125, "out of memory");
+  return s;
+}
+
+/* The join-policy word launch-NAME=VALUE (VALUE as encodeURIComponent writes it) with this launch's value: members
+ * of one join must have bound the same directory. */
+static const char *policy_with(const char *policy, const char *name, const char *value) {
+  char *word;
+  if (!policy || asprintf(&word, "launch-%s=", name) < 0) return policy;
+  size_t wl = strlen(word);
+  const char *at = policy;
+  while ((at = strstr(at, word)) && at != policy && at[-1] != ' ') at += wl;
+  if (!at) { free(word); return policy; }
+  const char *end = strchrnul(at + wl, ' ');
+  size_t n = 0, cap = strlen(policy) + 3 * strlen(value) + 1;
+  char *out = malloc(cap);
+  if (!out) die(125, "out of memory");
+  memcpy(out, policy, (size_t)(at - policy) + wl);
+  n = (size_t)(at - policy) + wl;
+  for (const unsigned char *v = (const unsigned char *)value; *v; v++) {
+    if ((*v >= 'A' && *v <= 'Z') || (*v >= 'a' && *v <= 'z') || (*v >= '0' && *v <= '9') || strchr("-_.!~*'()", *v)) out[n++] = (char)*v;
+    else n += (size_t)sprintf(out + n, "%%%02X", *v);
+  }
+  strcpy(out + n, end);
+  free(word);
+  return out;
+}
+
+void apply_launch_vars(struct plan *plan, const char *file) {
+  const char *where = file ? file : "sandbox";
+  char *drop = plan->n_ops ? calloc(plan->n_ops, 1) : NULL;
+  if (plan->n_ops && !drop) die(125, "out of memory");
+  int dropped = 0;
+  for (size_t i = 0; i < plan->n_launch_vars; i++) {
+    const struct launch_var *l = &plan->launch_vars[i];
+    char buf[PATH_MAX], found[PATH_MAX];
+    const char *value = launch_value(l->name, buf, sizeof buf);
+    if (!value) {
+      for (size_t k = 0; k < plan->n_launch_ops; k++) {
+        const struct launch_op *o = &plan->launch_ops[k];
+        if (strcmp(o->name, l->name)) continue;
+        if (!plan->ops[o->index].v[F_BIND_OPTIONAL].n)
+          die(125, "%s: %s: %s is unset at this launch, and the plan binds it (it was %s when planned)", where, plan->ops[o->index].origin, l->name, l->planned);
+        drop[o->index] = 1;
+        dropped = 1;
+      }
+      continue;
+    }
+    if (!strcmp(value, l->planned)) continue;
+    const char *what = !strcmp(l->name, "CWD") ? "the working directory" : l->name;
+    const char *problem = launch_value_problem(value);
+    if (problem) die(125, "%s: %s: %s %s is %s (the plan was made for %s)", where, l->origin, what, value, problem, l->planned);
+    for (size_t g = 0; g < plan->n_launch_guards; g++) {
+      const struct launch_guard *gd = &plan->launch_guards[g];
+      if (strcmp(gd->name, l->name)) continue;
+      if (gd->relation == 'L') {
+        if (launch_list_names_plan_under(gd->path, value, found, sizeof found))
+          die(125, "%s: %s: %s %s holds the compiled plan %s, which its program could rewrite: launch from another directory", where, l->origin, what, value, found);
+        continue;
+      }
+      char rel = launch_relation(value, gd->path);
+      if (rel != gd->relation) {
+        const char *now = rel == 'e' ? "is" : rel == 'a' ? "holds" : rel == 'b' ? "is inside" : "is outside";
+        die(125, "%s: %s: %s %s %s %s, which the plan (made for %s) does not allow for: %s", where, l->origin, what, value, now, gd->path, l->planned,
+            file ? "compile a plan for it (sandbox compile there) or use sandbox run" : "planned again");
+      }
+    }
+    size_t pl = strlen(l->planned);
+    for (size_t k = 0; k < plan->n_launch_ops; k++) {
+      const struct launch_op *o = &plan->launch_ops[k];
+      if (strcmp(o->name, l->name)) continue;
+      struct op *m = &plan->ops[o->index];
+      m->v[F_BIND_SRC].s = joined(value, m->v[F_BIND_SRC].s + pl);
+      if (o->dst) m->v[F_BIND_DST].s = joined(value, m->v[F_BIND_DST].s + pl);
+    }
+    if (plan->launch_cwd && !strcmp(plan->launch_cwd, l->name)) plan->cwd = joined(value, plan->cwd + pl);
+    plan->join_policy = policy_with(plan->join_policy, l->name, value);
+  }
+  if (dropped) {
+    size_t n = 0;
+    for (size_t i = 0; i < plan->n_ops; i++)
+      if (!drop[i]) plan->ops[n++] = plan->ops[i];
+    plan->n_ops = n;
+  }
+  free(drop);
 }

@@ -12,4 +12,7 @@ const char *join_dir_at_launch(const struct plan *plan);
 void check_plan_file(int fd, const char *file);
 /* Refused when what the plan was built from changed since (profile files, bound paths). */
 void check_inputs(const struct plan *plan, const char *file);
+/* launch-var: each path the plan took from a variable gets this launch's value, once the value stands to every
+ * launch-guard path as the planned one did; refused in one line otherwise. file: the plan file (NULL: sandbox run). */
+void apply_launch_vars(struct plan *plan, const char *file);
 #endif

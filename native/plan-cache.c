@@ -4,6 +4,7 @@
  * gid, working directory) is this launch's and every file state and environment value it recorded is still so. Any
  * doubt returns to Node, which plans as without a cache and writes a new entry. */
 #include "plan-cache.h"
+#include "launch-paths.h"
 #include "launch-registry.h"
 
 #include <errno.h>
@@ -18,7 +19,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define CACHE_VERSION 2
+#define CACHE_VERSION 3
 #define HEADER 32
 #define ENTRY_MAX (64u << 20)
 
@@ -126,7 +127,7 @@ static unsigned char *key_material(int argc, char **argv, size_t *len) {
   if (!getcwd(cwd, sizeof cwd)) return NULL;
   snprintf(ids, sizeof ids, "%u%c%u", (unsigned)getuid(), 0, (unsigned)getgid());
   size_t idlen = strlen(ids) + 1 + strlen(ids + strlen(ids) + 1);
-  static const char head[] = "sandbox-plan-cache 2";
+  static const char head[] = "sandbox-plan-cache 3";
   size_t n = sizeof head + idlen + 1 + strlen(cwd) + 1;
   for (int i = 1; i < argc; i++) n += strlen(argv[i]) + 1;
   unsigned char *k = malloc(n), *p = k;
@@ -137,6 +138,33 @@ static unsigned char *key_material(int argc, char **argv, size_t *len) {
   for (int i = 1; i < argc; i++) { memcpy(p, argv[i], strlen(argv[i]) + 1); p += strlen(argv[i]) + 1; }
   *len = n;
   return k;
+}
+
+/* The launch's value of a variable the kept plan takes at each launch: in the planned value's directory (the
+ * recorded states of the directories above it then hold for it too), and standing to each guard path as the planned
+ * value did (native/launch-paths.c; the stage checks the same and would refuse where Node plans again). */
+static int check_launch_value(const char *name, const char *planned, struct field guards) {
+  char buf[PATH_MAX], path[PATH_MAX], found[PATH_MAX];
+  const char *value = launch_value(name, buf, sizeof buf);
+  if (!value) return say("miss: $%s unset", name), -1;
+  if (!strcmp(value, planned)) return 0;
+  const char *slash = strrchr(value, '/'), *pslash = strrchr(planned, '/');
+  if (!slash || !pslash || slash - value != pslash - planned || strncmp(value, planned, (size_t)(slash - value)))
+    return say("miss: $%s is in another directory", name), -1;
+  const char *problem = launch_value_problem(value);
+  if (problem) return say("miss: $%s is %s", name, problem), -1;
+  for (uint32_t off = 0; off < guards.len;) {
+    const unsigned char *nl = memchr(guards.p + off, '\n', guards.len - off);
+    size_t n = nl ? (size_t)(nl - guards.p - off) : 0;
+    if (!nl || n < 3 || n - 2 >= sizeof path || guards.p[off + 1] != ' ') return say("bad record"), -1;
+    char rel = (char)guards.p[off];
+    memcpy(path, guards.p + off + 2, n - 2);
+    path[n - 2] = 0;
+    off += (uint32_t)n + 1;
+    if (rel == 'L' ? launch_list_names_plan_under(path, value, found, sizeof found) : launch_relation(value, path) != rel)
+      return say("miss: $%s stands otherwise to %s", name, path), -1;
+  }
+  return 0;
 }
 
 static int read_all(int fd, unsigned char *buf, size_t len) {
@@ -197,6 +225,15 @@ static int check_entry(const unsigned char *body, size_t len, const unsigned cha
         return say("miss: $%s changed", name), -1;
       break;
     }
+    case 'S': { /* set or not decides (the join key's variables: the stage resolves their values) */
+      if (nf != 2 || !cstr(f[0], name, sizeof name) || f[1].len != 1) return say("bad record"), -1;
+      const char *v = getenv(name);
+      if ((v && *v) != (f[1].p[0] == '1')) return say("miss: $%s %s", name, v && *v ? "set" : "unset"), -1;
+      break;
+    }
+    case 'V': /* a path the kept plan takes from this launch (launch-var): the stage's checks, made here first */
+      if (nf != 3 || !cstr(f[0], name, sizeof name) || !cstr(f[1], want, sizeof want) || check_launch_value(name, want, f[2]) < 0) return -1;
+      break;
     case 'D':
       if (nf != 4 || f[0].len != 1 || !cstr(f[1], path, sizeof path) || !cstr(f[2], num, sizeof num) || !cstr(f[3], want, sizeof want)) return say("bad record"), -1;
       state_of((char)f[0].p[0], path, atoi(num), have, sizeof have);

@@ -68,6 +68,10 @@ enum plan_record {
   REC_ENV_UNSET,
   REC_ENV_DEFAULT,
   REC_JOIN_KEY,
+  REC_LAUNCH_VAR,
+  REC_LAUNCH_GUARD,
+  REC_LAUNCH_OP,
+  REC_LAUNCH_CWD,
   REC_INPUT_FILE,
   REC_INPUT_PATH,
   REC_INPUT_BOOT,
@@ -131,6 +135,10 @@ enum { F_ENV_KEEP_TEXT = 0, F_ENV_KEEP_KINDS = 1 };
 enum { F_ENV_UNSET_TEXT = 0, F_ENV_UNSET_KINDS = 1 };
 enum { F_ENV_DEFAULT_ENTRY = 0 };
 enum { F_JOIN_KEY_ORIGIN = 0, F_JOIN_KEY_TEXT = 1, F_JOIN_KEY_KINDS = 2 };
+enum { F_LAUNCH_VAR_ORIGIN = 0, F_LAUNCH_VAR_NAME = 1, F_LAUNCH_VAR_PLANNED = 2 };
+enum { F_LAUNCH_GUARD_NAME = 0, F_LAUNCH_GUARD_RELATION = 1, F_LAUNCH_GUARD_PATH = 2 };
+enum { F_LAUNCH_OP_NAME = 0, F_LAUNCH_OP_INDEX = 1, F_LAUNCH_OP_DST = 2 };
+enum { F_LAUNCH_CWD_NAME = 0 };
 enum { F_INPUT_FILE_PATH = 0, F_INPUT_FILE_MTIME_S = 1, F_INPUT_FILE_MTIME_NS = 2, F_INPUT_FILE_SIZE = 3 };
 enum { F_INPUT_PATH_PATH = 0, F_INPUT_PATH_DIRECTORY = 1, F_INPUT_PATH_OPTIONAL = 2 };
 enum { F_INPUT_BOOT_ID = 0 };
@@ -197,6 +205,10 @@ static const struct plan_record_spec plan_records[N_PLAN_RECORDS] = {
   [REC_ENV_UNSET] = { "env-unset", 1, -1, 2, { { "text", PF_STRING, 0, 1, PLAN_MAX_SIZE, 0 }, { "kinds", PF_STRING, 0, 1, PLAN_MAX_SIZE, 0 } } },
   [REC_ENV_DEFAULT] = { "env-default", 1, -1, 1, { { "entry", PF_ASSIGNMENT, 0, 0, 0, 0 } } },
   [REC_JOIN_KEY] = { "join-key", 0, -1, 3, { { "origin", PF_STRING, 0, 0, PLAN_MAX_SIZE, 0 }, { "text", PF_STRING, 0, 1, PLAN_MAX_SIZE, 0 }, { "kinds", PF_STRING, 0, 1, PLAN_MAX_SIZE, 0 } } },
+  [REC_LAUNCH_VAR] = { "launch-var", 1, -1, 3, { { "origin", PF_STRING, 0, 0, PLAN_MAX_SIZE, 0 }, { "name", PF_STRING, PF_ONE_LINE, 1, 128, 0 }, { "planned", PF_PATH, 0, 0, 0, 0 } } },
+  [REC_LAUNCH_GUARD] = { "launch-guard", 1, -1, 3, { { "name", PF_STRING, PF_ONE_LINE, 1, 128, 0 }, { "relation", PF_STRING, 0, 1, 1, 0 }, { "path", PF_PATH, 0, 0, 0, 0 } } },
+  [REC_LAUNCH_OP] = { "launch-op", 1, -1, 3, { { "name", PF_STRING, PF_ONE_LINE, 1, 128, 0 }, { "index", PF_NUMBER, 0, 0, 65535u, 0 }, { "dst", PF_NUMBER, 0, 0, 1, 0 } } },
+  [REC_LAUNCH_CWD] = { "launch-cwd", 0, -1, 1, { { "name", PF_STRING, PF_ONE_LINE, 1, 128, 0 } } },
   [REC_INPUT_FILE] = { "input-file", 1, -1, 4, { { "path", PF_PATH, 0, 0, 0, 0 }, { "mtime-s", PF_NUMBER, 0, 0, 0x7fffffffffffffffull, 0 }, { "mtime-ns", PF_NUMBER, 0, 0, 0x7fffffffffffffffull, 0 }, { "size", PF_NUMBER, 0, 0, 0x7fffffffffffffffull, 0 } } },
   [REC_INPUT_PATH] = { "input-path", 1, -1, 3, { { "path", PF_PATH, 0, 0, 0, 0 }, { "directory", PF_NUMBER, 0, 0, 1, 0 }, { "optional", PF_NUMBER, 0, 0, 1, 0 } } },
   [REC_INPUT_BOOT] = { "input-boot", 0, -1, 1, { { "id", PF_STRING, 0, 0, PLAN_MAX_SIZE, 0 } } },

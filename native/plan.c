@@ -162,7 +162,7 @@ static void *push(struct reader *r, void *arrp, size_t *n, size_t *cap, size_t s
   return (char *)*arr + (*n)++ * size;
 }
 
-struct caps { size_t env, argv, ops, fds, keep, unset, dflt, files, paths, nodes, ll, llfs, locks, filters; };
+struct caps { size_t env, argv, ops, fds, keep, unset, dflt, files, paths, nodes, ll, llfs, locks, filters, lvars, lguards, lops; };
 
 /* An overlay's fields together: upper and work both or neither, read-only with no upper and two layers at least. */
 static int check_overlay(struct reader *r, const struct plan_value *v) {
@@ -170,6 +170,42 @@ static int check_overlay(struct reader *r, const struct plan_value *v) {
   if (upper != work) return fail(r, "overlay %s: upper and work go together", v[F_OVERLAY_DST].s);
   if (ro && upper) return fail(r, "overlay %s: read-only with an upper directory", v[F_OVERLAY_DST].s);
   if (ro && v[F_OVERLAY_LOWER].n < 2) return fail(r, "overlay %s: read-only with %llu lower layer (two at least)", v[F_OVERLAY_DST].s, (unsigned long long)v[F_OVERLAY_LOWER].n);
+  return 0;
+}
+
+static const struct launch_var *launch_var_named(const struct plan *plan, const char *name) {
+  for (size_t i = 0; i < plan->n_launch_vars; i++)
+    if (!strcmp(plan->launch_vars[i].name, name)) return &plan->launch_vars[i];
+  return NULL;
+}
+
+static int begins_with_path(const char *p, const char *dir) {
+  size_t n = strlen(dir);
+  return !strncmp(p, dir, n) && (p[n] == 0 || p[n] == '/' || !strcmp(dir, "/"));
+}
+
+/* The launch records among themselves and with the mounts: every name a launch-var, every launch-op a bind that
+ * begins with the variable's planned value. */
+static int check_launch_records(struct reader *r, const struct plan *plan) {
+  for (size_t i = 0; i < plan->n_launch_vars; i++)
+    for (size_t j = 0; j < i; j++)
+      if (!strcmp(plan->launch_vars[i].name, plan->launch_vars[j].name)) return fail(r, "launch-var %.80s: given twice", plan->launch_vars[i].name);
+  for (size_t i = 0; i < plan->n_launch_guards; i++)
+    if (!launch_var_named(plan, plan->launch_guards[i].name)) return fail(r, "launch-guard: no launch-var %.80s", plan->launch_guards[i].name);
+  for (size_t i = 0; i < plan->n_launch_ops; i++) {
+    const struct launch_op *o = &plan->launch_ops[i];
+    const struct launch_var *l = launch_var_named(plan, o->name);
+    if (!l) return fail(r, "launch-op: no launch-var %.80s", o->name);
+    if (o->index >= plan->n_ops || plan->ops[o->index].kind != MOUNT_BIND) return fail(r, "launch-op %.80s: mount %zu is not a bind", o->name, o->index);
+    const struct op *m = &plan->ops[o->index];
+    if (!begins_with_path(m->v[F_BIND_SRC].s, l->planned) || (o->dst && !begins_with_path(m->v[F_BIND_DST].s, l->planned)))
+      return fail(r, "launch-op %.80s: mount %zu does not begin with %.200s", o->name, o->index, l->planned);
+  }
+  if (plan->launch_cwd) {
+    const struct launch_var *l = launch_var_named(plan, plan->launch_cwd);
+    if (!l) return fail(r, "launch-cwd: no launch-var %.80s", plan->launch_cwd);
+    if (!begins_with_path(plan->cwd, l->planned)) return fail(r, "launch-cwd: cwd %.200s does not begin with %.200s", plan->cwd, l->planned);
+  }
   return 0;
 }
 
@@ -279,6 +315,27 @@ static int store(struct reader *r, struct plan *plan, struct caps *c, enum plan_
     return 0;
   }
   case REC_INPUT_BOOT: plan->boot_id = v[0].s; return 0;
+  case REC_LAUNCH_VAR: {
+    struct launch_var *l = push(r, &plan->launch_vars, &plan->n_launch_vars, &c->lvars, sizeof *l);
+    if (!l) return -1;
+    *l = (struct launch_var){ v[F_LAUNCH_VAR_ORIGIN].s, v[F_LAUNCH_VAR_NAME].s, v[F_LAUNCH_VAR_PLANNED].s };
+    return 0;
+  }
+  case REC_LAUNCH_GUARD: {
+    struct launch_guard *g = push(r, &plan->launch_guards, &plan->n_launch_guards, &c->lguards, sizeof *g);
+    if (!g) return -1;
+    const char *rel = v[F_LAUNCH_GUARD_RELATION].s;
+    if (!strchr("bdL", rel[0])) return fail(r, "launch-guard: relation '%.8s' is not b, d or L", rel);
+    *g = (struct launch_guard){ v[F_LAUNCH_GUARD_NAME].s, rel[0], v[F_LAUNCH_GUARD_PATH].s };
+    return 0;
+  }
+  case REC_LAUNCH_OP: {
+    struct launch_op *o = push(r, &plan->launch_ops, &plan->n_launch_ops, &c->lops, sizeof *o);
+    if (!o) return -1;
+    *o = (struct launch_op){ v[F_LAUNCH_OP_NAME].s, (size_t)v[F_LAUNCH_OP_INDEX].n, (int)v[F_LAUNCH_OP_DST].n };
+    return 0;
+  }
+  case REC_LAUNCH_CWD: plan->launch_cwd = v[0].s; return 0;
   case REC_INPUT_NODE: {
     struct input_node *n = push(r, &plan->input_nodes, &plan->n_input_nodes, &c->nodes, sizeof *n);
     if (!n) return -1;
@@ -360,6 +417,7 @@ static int plan_parse_inner(struct reader *r, struct plan *plan) {
   }
   if (r->pos != r->len) return fail(r, "trailing bytes after 'end'");
   if (plan->n_argv == 0 && !plan->env_launch) return fail(r, "no command");
+  if (check_launch_records(r, plan) < 0) return -1;
   /* NULL-terminate the vectors for execve */
   const char **end;
   size_t n_argv = plan->n_argv, n_env = plan->n_env;
@@ -396,6 +454,9 @@ void plan_free(struct plan *plan) {
   free(plan->input_files);
   free(plan->input_paths);
   free(plan->input_nodes);
+  free(plan->launch_vars);
+  free(plan->launch_guards);
+  free(plan->launch_ops);
   free(plan->landlock_fs);
   free(plan->landlock_paths);
   free(plan->bw.lock_files);

@@ -96,6 +96,11 @@ struct plan {
   struct input_node { const char *path; uint64_t dev, ino; } *input_nodes; size_t n_input_nodes;
   const char *boot_id;  /* the boot the plan was compiled in: its input-node records hold only in that boot */
   const char *join_key_origin, *join_key_text, *join_key_kinds; /* join-key: the join directory is the launch's */
+  /* launch-var, launch-guard, launch-op, launch-cwd: paths taken at each launch (native/launch-vars.c applies them) */
+  struct launch_var { const char *origin, *name, *planned; } *launch_vars; size_t n_launch_vars;
+  struct launch_guard { const char *name; char relation; const char *path; } *launch_guards; size_t n_launch_guards;
+  struct launch_op { const char *name; size_t index; int dst; } *launch_ops; size_t n_launch_ops;
+  const char *launch_cwd;
   char *storage;        /* owns every string above */
 };
 

@@ -13,6 +13,9 @@ import { compileEnvPattern } from '../plan/env-pattern';
 import { DEFAULT_PATH } from '../plan/build';
 import type { Plan } from '../plan/types';
 import type { SandboxSpec } from '../plan/spec';
+import { launchRecords, LAUNCH_VARIABLES, type LaunchRecords } from '../plan/launch-vars';
+import { launchFacts } from '../host/launch-facts';
+import { compiledPlansList } from '../host/own-files';
 
 export const COMPILE_USAGE = 'usage: sandbox compile [RUN OPTIONS] -o FILE [--] [COMMAND [ARGS...]]';
 
@@ -40,15 +43,19 @@ export interface CompiledExtras {
   bootId: string | null;
   /** the profile's join key, resolved at each launch */
   joinKey?: { text: string; kinds: string; origin: string };
+  /** the paths taken from each launch (lib/plan/launch-vars.ts) */
+  launch?: LaunchRecords;
 }
 
-export function compiledExtras(spec: SandboxSpec, plan: Plan, profileFiles: string[]): CompiledExtras {
+export function compiledExtras(spec: SandboxSpec, plan: Plan, profileFiles: string[], launch?: LaunchRecords): CompiledExtras {
   const files = profileFiles.map((p) => {
     const st = fs.statSync(p, { bigint: true });
     return { path: p, sec: st.mtimeNs / 1000000000n, nsec: st.mtimeNs % 1000000000n, size: st.size };
   });
-  const paths = plan.mounts.flatMap((m) => {
-    if (m.op !== 'bind') return [];
+  // a bind taken from the launch is checked by the stage against the launch's value (launch-guard), not the planned one
+  const atLaunch = new Set(launch?.ops.map((o) => o.index));
+  const paths = plan.mounts.flatMap((m, i) => {
+    if (m.op !== 'bind' || atLaunch.has(i)) return [];
     try {
       const st = fs.statSync(m.src, { bigint: true });
       return [{ path: m.src, dir: st.isDirectory(), optional: m.optional, dev: st.dev, ino: st.ino }];
@@ -62,7 +69,7 @@ export function compiledExtras(spec: SandboxSpec, plan: Plan, profileFiles: stri
   } catch {
     /* no procfs: device and inode are not checked */
   }
-  return { envClear: spec.env.clear, envKeep: spec.env.keep, envUnset: spec.env.unset, files, paths, bootId, ...(spec.joinTemplate ? { joinKey: spec.joinTemplate } : {}) };
+  return { envClear: spec.env.clear, envKeep: spec.env.keep, envUnset: spec.env.unset, files, paths, bootId, ...(spec.joinTemplate ? { joinKey: spec.joinTemplate } : {}), ...(launch ? { launch } : {}) };
 }
 
 /**
@@ -104,12 +111,23 @@ export function compiledRecords(x: CompiledExtras): (w: PlanWriter) => void {
     for (const u of [...x.envUnset, 'SANDBOX_PARENT_PID']) { const p = compileEnvPattern(u); w.record('env-unset', p.text, p.kinds); }
     w.record('env-default', DEFAULT_PATH);
     if (x.joinKey) w.record('join-key', x.joinKey.origin, x.joinKey.text, x.joinKey.kinds);
+    if (x.launch) launchRecordsWriter(x.launch)(w);
     for (const f of x.files) w.record('input-file', f.path, f.sec, f.nsec, f.size);
     for (const p of x.paths) w.record('input-path', p.path, p.dir, p.optional);
     if (x.bootId) {
       w.record('input-boot', x.bootId);
       for (const p of x.paths) if (p.dev !== undefined && p.ino !== undefined) w.record('input-node', p.path, p.dev, p.ino);
     }
+  };
+}
+
+/** The launch-var, launch-guard, launch-op and launch-cwd records (a kept plan carries them too). */
+export function launchRecordsWriter(l: LaunchRecords): (w: PlanWriter) => void {
+  return (w) => {
+    for (const v of l.vars) w.record('launch-var', v.origin, v.name, v.planned);
+    for (const g of l.guards) w.record('launch-guard', g.name, g.relation, g.path);
+    for (const o of l.ops) w.record('launch-op', o.name, o.index, o.dst);
+    if (l.cwd) w.record('launch-cwd', l.cwd);
   };
 }
 
@@ -154,7 +172,13 @@ export function runCompileCommand(args: string[], io: RunIo): number {
   const plan: Plan = resolvedBinds({ ...r.plan, env: Object.entries(r.spec.env.set).map(([k, v]) => `${k}=${v}`), parentPid: 0, joinDir }, realpathOr, realpathOr(sandboxConfigDir(process.env)));
   const file = path.resolve(output);
   checkOutputOutsideBinds(plan, file, `${option} ${output}`, realpathOr);
-  const bytes = serializePlan(plan, compiledRecords(compiledExtras(r.spec, plan, r.profileFiles)));
+  // the working directory (and $PMIX_SERVER_TMPDIR) of each launch, where nothing planned depended on this one's
+  const planFile = path.join(realpathOr(path.dirname(file)), path.basename(file));
+  const cwdVar = r.spec.cwdVar ?? (r.spec.cwd === undefined && plan.cwd === r.caller.cwd ? { name: 'CWD', value: r.caller.cwd } : null);
+  const facts = launchFacts(r.caller, r.ownFiles, { planFile, compiledList: compiledPlansList(process.env) });
+  const launch = launchRecords(plan, LAUNCH_VARIABLES, cwdVar, facts);
+  for (const k of launch.kept) if (k.name === 'CWD') io.err(`sandbox: note: the plan runs in ${plan.cwd} only (${k.why}): compile another where it should run elsewhere`);
+  const bytes = serializePlan(plan, compiledRecords(compiledExtras(r.spec, plan, r.profileFiles, launch.records)));
   const exec = path.join(path.dirname(stagePath()), 'sandbox-exec');
   const real = path.join(realpathOr(path.dirname(file)), path.basename(file));
   const other = listedPlanShowing(readCompiledPlans(process.env), real);

@@ -28,6 +28,17 @@ export function uncacheable(r: Planned, rec: Recorder): string | null {
   return null;
 }
 
+/** The variables a join key template names (kinds: `V` starts a name, `v` goes on with it). */
+function joinVariables(t: { text: string; kinds: string }): string[] {
+  const names: string[] = [];
+  for (let i = 0; i < t.kinds.length; i++) if (t.kinds[i] === 'V') {
+    let j = i + 1;
+    while (j < t.kinds.length && t.kinds[j] === 'v') j++;
+    names.push(t.text.slice(i, j));
+  }
+  return names;
+}
+
 function say(text: string): void {
   if (on(process.env.SANDBOX_CACHE_DEBUG)) process.stderr.write(`sandbox: plan cache: ${text}\n`);
 }
@@ -50,17 +61,31 @@ export function keepPlan(rec: Recorder, r: Planned, said: string[], enter: boole
     }
     const { serializePlan } = require('../native/serialize') as typeof import('../native/serialize');
     const { compiledRecords } = require('./compile') as typeof import('./compile');
+    const { launchRecords } = require('../plan/launch-vars') as typeof import('../plan/launch-vars');
+    const { launchFacts } = require('../host/launch-facts') as typeof import('../host/launch-facts');
+    // the join key's variables (srun: each step's PMIx namespace) are resolved by the stage (record join-key): the
+    // entry holds only whether they were set, which decides the plan's shape
+    const join = r.spec.joinTemplate && r.plan.joinDir ? r.spec.joinTemplate : null;
     // as sandbox compile writes it: the environment as rules applied at each launch, the parent as the stage finds it
-    const plan: Plan = { ...r.plan, env: Object.entries(r.spec.env.set).map(([k, v]) => `${k}=${v}`), parentPid: 0 };
-    const bytes = serializePlan(plan, compiledRecords({ envClear: r.spec.env.clear, envKeep: r.spec.env.keep, envUnset: r.spec.env.unset, files: [], paths: [], bootId: null }));
+    const plan: Plan = { ...r.plan, env: Object.entries(r.spec.env.set).map(([k, v]) => `${k}=${v}`), parentPid: 0, ...(join ? { joinDir: null } : {}) };
+    // the cwd is part of the key; $PMIX_SERVER_TMPDIR (every srun step has its own) is taken at each launch
+    const launch = launchRecords(plan, ['PMIX_SERVER_TMPDIR'], null, launchFacts(r.caller, r.ownFiles)).records;
+    const bytes = serializePlan(plan, compiledRecords({ envClear: r.spec.env.clear, envKeep: r.spec.env.keep, envUnset: r.spec.env.unset, files: [], paths: [], bootId: null, ...(join ? { joinKey: join } : {}), launch }));
+    const env = new Map(rec.env);
+    const setVars = join ? joinVariables(join).map((name) => ({ name, set: !!env.get(name) })) : [];
+    for (const v of setVars) env.delete(v.name);
+    const entryLaunch = launch.vars.map((v) => ({ name: v.name, planned: v.planned, guards: launch.guards.filter((g) => g.name === v.name) }));
+    for (const v of launch.vars) env.delete(v.name);
+    // what planning looked at in the variable's directory is the stage's to check at each launch (launch-guard)
+    const inLaunchDir = (p: string) => launch.vars.some((v) => p === v.planned || p.startsWith(v.planned + '/'));
+    const kept = deps.filter((d) => !inLaunchDir(path.resolve(d.path)));
     const uid = process.getuid ? process.getuid() : 0;
     const gid = process.getgid ? process.getgid() : 0;
     const key = keyMaterial(process.argv.slice(2), uid, gid, process.cwd());
-    const env = new Map(rec.env);
     // the entry's fields as claimName writes them (lib/running/registry.ts); the name is the launcher's to choose
     const base = defaultName(r.plan.argv, () => '').slice(0, -1);
     const registry = { base, label: r.profileLabel, profileJson: JSON.stringify(r.profileLabel), commandJson: JSON.stringify(r.plan.argv), flags: (enter ? 'e' : '') + (r.plan.joinDir ? 'j' : '') };
-    const entry = encodeEntry({ key, deps, env, stderr: said.map((t) => (t.endsWith('\n') ? t : t + '\n')).join(''), stage: stagePath(), plan: bytes, boot, registry });
+    const entry = encodeEntry({ key, deps: kept, env, setVars, launch: entryLaunch, stderr: said.map((t) => (t.endsWith('\n') ? t : t + '\n')).join(''), stage: stagePath(), plan: bytes, boot, registry });
     const name = writeEntry(cacheDir(process.env), key, entry, uid);
     say(`kept ${name}`);
     return bytes;

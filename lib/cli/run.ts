@@ -9,6 +9,7 @@ import { parseRunArgs, runHelp, type RunRequest } from './run-options';
 import { parseBwrapArgs, bwrapHelp, bwrapSeccompPolicy, checkBwrapSources, finishBwrapPlan, BWRAP_VERSION } from './bwrap';
 import { diagnostic } from './program';
 import { buildPlan, type CallerContext } from '../plan/build';
+import { LAUNCH_VARIABLES } from '../plan/launch-vars';
 import { emptySpec, limitsOrigin, mergeSpecs, type SandboxSpec } from '../plan/spec';
 import type { Plan } from '../plan/types';
 import { makeDebug } from '../debug';
@@ -202,6 +203,9 @@ export interface Planned {
   profileLabel: string;
   /** plan cache: the per-launch work in Node that keeps this launch from being cached, if any */
   uncached: string | null;
+  /** who planned, and sandbox's own files: what decides which paths a kept or compiled plan takes at each launch */
+  caller: CallerContext;
+  ownFiles: string[];
 }
 
 function profileLabel(p: string | null | undefined): string {
@@ -209,7 +213,7 @@ function profileLabel(p: string | null | undefined): string {
   return path.basename(p ?? 'default').replace(/\.json5?$/, '').replace(/[^\x21-\x7e]/g, '_');
 }
 
-export function planFor(argv: string[], io: RunIo, opts: { compiled?: boolean; bwrap?: boolean } = {}): Planned | { help: true; version?: boolean } {
+export function planFor(argv: string[], io: RunIo, opts: { compiled?: boolean; bwrap?: boolean; launchVars?: string[] } = {}): Planned | { help: true; version?: boolean } {
   const req = opts.bwrap ? parseBwrapArgs(argv, process.cwd()) : parseRunArgs(argv, process.cwd());
   if (req.help) return { help: true, version: req.bwrapVersion };
   for (const w of req.warnings) io.err(diagnostic(4, w));
@@ -257,10 +261,12 @@ export function planFor(argv: string[], io: RunIo, opts: { compiled?: boolean; b
   }
   const caller = callerContext();
   const { gatherPlanFacts } = require('../host/plan-facts') as typeof import('../host/plan-facts');
-  const facts = gatherPlanFacts(spec, caller, ownFiles());
+  const own = ownFiles();
+  const facts = gatherPlanFacts(spec, caller, own);
   const seccomp = seccompFor(spec);
+  const launchVars = opts.compiled ? LAUNCH_VARIABLES : opts.launchVars ?? [];
   // plan cache: the environment reaches the plan through its rules, which a cached plan carries (env-launch)
-  let plan = unrecorded(() => buildPlan(spec, command, caller, { seccomp, cgroup: cgroup.plan }, facts, opts.compiled));
+  let plan = unrecorded(() => buildPlan(spec, command, caller, { seccomp, cgroup: cgroup.plan, launchVars }, facts, opts.compiled));
   if (req.bwrap) plan = finishBwrapPlan(plan, spec, req.bwrap, process.env, process.cwd());
   if (dbus && req.printPlan) dbus.describe(plan);
   if (pulse && req.printPlan) pulse.describe(plan);
@@ -268,7 +274,7 @@ export function planFor(argv: string[], io: RunIo, opts: { compiled?: boolean; b
   // --join is not here: the stage does all of it (native/join.c) from the plan's join-dir and join-policy.
   // A launch without --name is kept without its registry record: the launcher claims a fresh name at each hit.
   const perLaunch = req.bwrap ? 'bwrap mode' : req.noCache ? '--no-cache' : req.name !== undefined ? '--name' : req.fileArgs ? req.fileArgs.origin : req.rootfs ? req.rootfs.origin : dbus ? 'the D-Bus proxy' : pulse ? 'the audio proxy' : cgroup.setup ? 'the cgroup leaf for limits' : null;
-  return { plan, printPlan: req.printPlan, cgroup, spec, profileFiles, name: req.name, profileLabel: profileLabel(chosen), uncached: perLaunch };
+  return { plan, printPlan: req.printPlan, cgroup, spec, profileFiles, name: req.name, profileLabel: profileLabel(chosen), uncached: perLaunch, caller, ownFiles: own };
 }
 
 /**
@@ -371,7 +377,8 @@ function runPlanned(argv: string[], io: RunIo, rec: Recorder | null, mode: { bwr
   rec?.start();
   let r: ReturnType<typeof planFor>;
   try {
-    r = planFor(argv, sayIo, mode);
+    // a kept plan takes $PMIX_SERVER_TMPDIR from each launch (every srun step has its own): lib/plan/launch-vars.ts
+    r = planFor(argv, sayIo, { ...mode, launchVars: rec ? ['PMIX_SERVER_TMPDIR'] : [] });
     if (!('help' in r) && !r.printPlan) checkCommandVisible(r.plan, sayIo);
     rec?.readVar('PMI_FD'); // a descriptor it names is kept (lib/plan/build.ts): such a launch is not cached below
   } finally {

@@ -10,7 +10,7 @@ import { errnoNumber } from '../errors';
 import * as path from 'path';
 
 const MAGIC = 'SBXPLANC';
-export const CACHE_VERSION = 2;
+export const CACHE_VERSION = 3;
 
 /** Where entries live: the runtime directory's sandbox/plans, else $XDG_CACHE_HOME/sandbox/plans where the user set
  * it, else /tmp/sandbox-UID/plans. Not ~/.cache by default: an entry is good for this boot only, so keeping it in the
@@ -257,12 +257,19 @@ export interface CacheEntry {
    * (native/launch-registry.c): the default name's base, the profile label, the entry's profile and command as JSON,
    * flags (`e`: the init serves enter; `j`: a --join member, no note when the registry can't be used). */
   registry?: { base: string; label: string; profileJson: string; commandJson: string; flags: string };
+  /** Variables the kept plan takes from each launch (launch-var records): any value that stands to the guard paths as
+   * the planned one did and is in the same directory (the recorded states of the directories above it hold then). */
+  launch?: { name: string; planned: string; guards: { relation: string; path: string }[] }[];
+  /** Variables only whether set (non-empty) or not decides for: the join key's, which the stage resolves. */
+  setVars?: { name: string; set: boolean }[];
 }
 
 /** The entry's bytes: header (magic, version, body length, checksum of the body), then records, the plan last. */
 export function encodeEntry(e: CacheEntry): Buffer {
   const recs: Rec[] = [['K', e.key], ['B', e.boot]];
   for (const [name, value] of e.env) recs.push(['E', name, value === undefined ? '0' : '1' + value]);
+  for (const v of e.setVars ?? []) recs.push(['S', v.name, v.set ? '1' : '0']);
+  for (const l of e.launch ?? []) recs.push(['V', l.name, l.planned, l.guards.map((g) => `${g.relation} ${g.path}\n`).join('')]);
   for (const d of e.deps) recs.push(['D', d.kind, d.path, String(d.mode), d.state]);
   if (e.stderr) recs.push(['O', e.stderr]);
   if (e.registry) recs.push(['R', e.registry.base, e.registry.label, e.registry.profileJson, e.registry.commandJson, e.registry.flags]);

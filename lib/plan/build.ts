@@ -43,6 +43,9 @@ export function noHostFacts(): PlanHostFacts {
 export interface PlanExtras {
   seccomp: Plan['seccomp'];
   cgroup: CgroupPlan | null;
+  /** Launch variables the plan will take at each launch (a kept or compiled plan): their optional binds stay in the
+   * plan even where the source is missing now, for the stage to skip or make at each launch. */
+  launchVars?: string[];
 }
 
 
@@ -69,12 +72,18 @@ export function buildEnv(spec: EnvSpec, host: Record<string, string | undefined>
  * sources: the stat result of each source (null: there); a source with no entry was not looked at and counts
  * as there, for the stage to judge.
  */
-export function checkSources(mounts: MountOp[], sources: PlanHostFacts['sources']): MountOp[] {
+export function checkSources(mounts: MountOp[], sources: PlanHostFacts['sources'], launchVars: string[] = []): MountOp[] {
   const kept: MountOp[] = [];
   for (const m of mounts) {
     const code = m.op === 'bind' ? sources[m.src] ?? null : null;
     if (m.op === 'bind' && code !== null) {
-      if (m.optional && (code === 'ENOENT' || code === 'ENOTDIR' || code === 'EACCES')) continue;
+      const missing = code === 'ENOENT' || code === 'ENOTDIR' || code === 'EACCES';
+      // ${CWD}/.git missing where the plan was made may be there where it launches: the stage decides then
+      if (m.optional && missing && m.launchVar && launchVars.includes(m.launchVar.name)) {
+        kept.push(m);
+        continue;
+      }
+      if (m.optional && missing) continue;
       throw new SandboxError(`${m.origin}: ${errnoText(code)}`);
     }
     kept.push(m);
@@ -183,12 +192,25 @@ export function hideOwnState(mounts: MountOp[], stateDirs: PlanHostFacts['stateD
  * and filters bound what the others can do to it. The stage refuses a joiner whose words differ from the ones the
  * first member recorded, naming the keys.
  */
+/** p is dir or below it (dir and p normalised, absolute). */
+export function beginsWith(p: string, dir: string): boolean {
+  return p === dir || dir === '/' || p.startsWith(dir + '/');
+}
+
 export function joinPolicy(p: Omit<Plan, 'joinDir' | 'joinPolicy'>): string {
   const digest = (v: unknown) => createHash('sha256').update(JSON.stringify(v)).digest('hex').slice(0, 16);
   // origins name where an entry was written, not what it does; a data op's descriptor number is per launch
+  // a launch variable's value is a word of its own, which the stage sets to the launch's (launch-var)
+  const launch = new Map<string, string>();
   const mounts = p.mounts.map((m) => {
     const { origin: _o, ...rest } = m as MountOp & { fd?: number };
     if (rest.op === 'data') return { ...rest, fd: undefined };
+    if (rest.op === 'bind' && rest.launchVar && beginsWith(rest.src, rest.launchVar.value)) {
+      const { name, value, dst } = rest.launchVar;
+      launch.set(name, value);
+      const n = value.length;
+      return { ...rest, src: '${' + name + '}' + rest.src.slice(n), dst: dst && beginsWith(rest.dst, value) ? '${' + name + '}' + rest.dst.slice(n) : rest.dst };
+    }
     return rest;
   });
   return [
@@ -203,6 +225,7 @@ export function joinPolicy(p: Omit<Plan, 'joinDir' | 'joinPolicy'>): string {
     `landlock=${p.landlockScopes}:${p.landlockPaths.length ? digest(p.landlockPaths.map((l) => [l.path, l.write])) : 'none'}`,
     // with a private pid namespace every member runs in the first one's cgroup, under its limits
     `limits=${p.cgroup ? encodeURIComponent(`${p.cgroup.memoryLabel ?? ''}|${p.cgroup.pidsLabel ?? ''}`) : 'none'}`,
+    ...[...launch].map(([name, value]) => `launch-${name}=${encodeURIComponent(value)}`),
   ].join(' ');
 }
 
@@ -218,7 +241,7 @@ function descriptorsNamedIn(env: string[], openFds: number[]): number[] {
 
 export function buildPlan(spec: SandboxSpec, argv: string[], caller: CallerContext, extras: PlanExtras, host: PlanHostFacts, commandLater = false): Plan {
   if (argv.length === 0 && !commandLater) throw new SandboxError('no command given (usage: sandbox run [OPTIONS] [--] COMMAND [ARGS...])');
-  const own = protectOwnFiles(checkSources(spec.mounts, host.sources), host.protectedPaths, (p) => host.realSources[p] ?? p);
+  const own = protectOwnFiles(checkSources(spec.mounts, host.sources, extras.launchVars), host.protectedPaths, (p) => host.realSources[p] ?? p);
   // the state cover depends on what exists now, so it stays out of the join policy (a joiner finds it made)
   const mounts = hideOwnState(own, host.stateDirs, caller.uid);
   const caps: number[] = [];

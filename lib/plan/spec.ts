@@ -63,6 +63,8 @@ export interface SandboxSpec {
   gid?: number;
   hostname?: string;
   cwd?: string;
+  /** cwd begins with this variable's value (`cwd: "${CWD}"`): see LaunchVarMark */
+  cwdVar?: { name: string; value: string };
   mounts: MountOp[];
   env: EnvSpec;
   /** Capability names ("CAP_NET_ADMIN" or "net_admin") kept inside. */
@@ -104,6 +106,7 @@ export function mergeSpecs(base: SandboxSpec, top: SandboxSpec): SandboxSpec {
     gid: pick('gid'),
     hostname: pick('hostname'),
     cwd: pick('cwd'),
+    ...(top.cwd !== undefined ? (top.cwdVar ? { cwdVar: top.cwdVar } : {}) : base.cwdVar ? { cwdVar: base.cwdVar } : {}),
     mounts: [...base.mounts, ...top.mounts],
     env: {
       clear: base.env.clear || top.env.clear,

@@ -4,10 +4,15 @@
 /** Where an entry came from, for error messages: "--bind /data" or "browser.json5:12:5". */
 export type Origin = string;
 
+/** A bind whose src (and, with dst, its dst) begins with the value of a variable that differs from launch to launch
+ * (the working directory, $PMIX_SERVER_TMPDIR): lib/plan/launch-vars.ts decides whether a kept or compiled plan
+ * takes the launch's value there (records launch-var, launch-op). */
+export interface LaunchVarMark { name: string; value: string; dst: boolean }
+
 export type MountOp =
   /** bind, ro-bind, dev-bind and their -try forms. Read-only binds are read-only recursively. noFollow: src was
    * resolved when planned, and the stage refuses a symlink anywhere on it (one planted since). */
-  | { op: 'bind'; src: string; dst: string; readOnly: boolean; devices: boolean; optional: boolean; origin: Origin; noFollow?: boolean }
+  | { op: 'bind'; src: string; dst: string; readOnly: boolean; devices: boolean; optional: boolean; origin: Origin; noFollow?: boolean; launchVar?: LaunchVarMark }
   /** A fresh tmpfs; size in bytes (0: the kernel's default), mode as a number (0o755). */
   | { op: 'tmpfs'; dst: string; size: number; mode: number; origin: Origin }
   | { op: 'proc'; dst: string; origin: Origin }

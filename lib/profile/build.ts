@@ -2,6 +2,7 @@
 // and sockets turned into mount operations and environment settings, each carrying the file:line:col
 // of the profile entry it came from. Reads the host only through the ProfileContext probes.
 import { isJoinKey, JOIN_KEY_RULE } from '../plan/build';
+import { LAUNCH_VARIABLES } from '../plan/launch-vars';
 import path from 'node:path';
 import { SandboxError } from '../errors';
 import type { MountOp } from '../plan/types';
@@ -56,6 +57,14 @@ class Expander {
     const n = path.posix.normalize(s);
     return n.length > 1 ? n.replace(/\/+$/, '') : n;
   }
+}
+
+/** The variable a path begins with, when it is a launch variable and nothing else in the path is one. */
+function launchVariableOf(t: Template | undefined): string | null {
+  if (!t || t.parts.length === 0) return null;
+  const [first, ...rest] = t.parts;
+  if (first.kind !== 'var' || first.fallback !== undefined || !LAUNCH_VARIABLES.includes(first.name)) return null;
+  return rest.every((p) => p.kind === 'text') ? first.name : null;
 }
 
 /** Host directories every program of the user shares: a variable that names one of them is never bound whole. */
@@ -147,6 +156,9 @@ function fsOps(e: FsEntry, x: Expander, ctx: ProfileContext, notes: string[]): {
         notes.push(`${e.path.at}: ${main}${from} holds the home directory: the home in it is bound read-only (run sandbox from a project directory, or add --bind ${inside} ${inside} to mean it)`);
       }
       const op: MountOp = { op: 'bind', src, dst, readOnly, devices: e.op === 'dev-bind', optional: e.optional, origin };
+      const lv = launchVariableOf(e.path);
+      const value = lv ? x.path({ ...e.path, parts: [e.path.parts[0]] }, true) : null;
+      if (lv && value !== null && !cover.length) op.launchVar = { name: lv, value, dst: !e.dst || launchVariableOf(e.dst) === lv };
       return { dst, ops: [noFollow ? { ...op, noFollow } : op, ...cover] };
     }
     case 'tmpfs':
@@ -453,7 +465,12 @@ export function buildSpec(doc: ProfileDoc, name: string, ctx: ProfileContext): B
   if (doc.uid) spec.uid = doc.uid.value;
   if (doc.gid) spec.gid = doc.gid.value;
   if (doc.hostname) spec.hostname = doc.hostname.value;
-  if (doc.cwd) spec.cwd = x.path(doc.cwd, false) as string;
+  if (doc.cwd) {
+    spec.cwd = x.path(doc.cwd, false) as string;
+    const lv = launchVariableOf(doc.cwd);
+    const value = lv ? x.path({ ...doc.cwd, parts: [doc.cwd.parts[0]] }, true) : null;
+    if (lv && value !== null) spec.cwdVar = { name: lv, value };
+  }
   if (doc.newSession) spec.newSession = doc.newSession.value;
   if (doc.dieWithParent) spec.dieWithParent = doc.dieWithParent.value;
   if (doc.asPid1) spec.asPid1 = doc.asPid1.value;
