@@ -207,7 +207,10 @@ void apply_launch_vars(struct plan *plan, const char *file) {
     }
     if (!strcmp(value, l->planned)) continue;
     const char *what = !strcmp(l->name, "CWD") ? "the working directory" : l->name;
-    const char *problem = launch_value_problem(value);
+    int binds = 0;
+    for (size_t k = 0; k < plan->n_launch_ops; k++) binds |= !strcmp(plan->launch_ops[k].name, l->name);
+    /* the cwd alone: where the program starts (cwd-fallback where it is not inside) */
+    const char *problem = binds ? launch_value_problem(value) : value[0] == '/' ? NULL : "not an absolute path";
     if (problem) die(125, "%s: %s: %s %s is %s (the plan was made for %s)", where, l->origin, what, value, problem, l->planned);
     for (size_t g = 0; g < plan->n_launch_guards; g++) {
       const struct launch_guard *gd = &plan->launch_guards[g];
@@ -218,7 +221,7 @@ void apply_launch_vars(struct plan *plan, const char *file) {
         continue;
       }
       char rel = launch_relation(value, gd->path);
-      if (rel != gd->relation) {
+      if (!launch_relation_allowed(rel, gd->relation)) {
         const char *now = rel == 'e' ? "is" : rel == 'a' ? "holds" : rel == 'b' ? "is inside" : "is outside";
         die(125, "%s: %s: %s %s %s %s, which the plan (made for %s) does not allow for: %s", where, l->origin, what, value, now, gd->path, l->planned,
             file ? "compile a plan for it (sandbox compile there) or use sandbox run" : "planned again");

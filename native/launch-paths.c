@@ -23,6 +23,10 @@ char launch_relation(const char *x, const char *s) {
   return 'd';
 }
 
+int launch_relation_allowed(char rel, char guard) {
+  return guard == 'n' ? rel == 'b' || rel == 'd' : rel == guard;
+}
+
 const char *launch_value_problem(const char *value) {
   size_t n = strlen(value);
   if (value[0] != '/') return "not an absolute path";

@@ -7,6 +7,8 @@
 
 /* How x stands to s: 'e' the same, 'b' x strictly under s, 'a' s strictly under x, 'd' neither. */
 char launch_relation(const char *x, const char *s);
+/* Whether relation rel (launch_relation) is what guard allows: `d` neither, `n` not the same nor above. */
+int launch_relation_allowed(char rel, char guard);
 /* NULL when value can stand in for a planned path: absolute and normalised, not "/", a directory, no symlink on
  * its way (its real path is itself); else why not, in words. */
 const char *launch_value_problem(const char *value);

@@ -161,7 +161,7 @@ static int check_launch_value(const char *name, const char *planned, struct fiel
     memcpy(path, guards.p + off + 2, n - 2);
     path[n - 2] = 0;
     off += (uint32_t)n + 1;
-    if (rel == 'L' ? launch_list_names_plan_under(path, value, found, sizeof found) : launch_relation(value, path) != rel)
+    if (rel == 'L' ? launch_list_names_plan_under(path, value, found, sizeof found) : !launch_relation_allowed(launch_relation(value, path), rel))
       return say("miss: $%s stands otherwise to %s", name, path), -1;
   }
   return 0;

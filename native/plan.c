@@ -325,7 +325,7 @@ static int store(struct reader *r, struct plan *plan, struct caps *c, enum plan_
     struct launch_guard *g = push(r, &plan->launch_guards, &plan->n_launch_guards, &c->lguards, sizeof *g);
     if (!g) return -1;
     const char *rel = v[F_LAUNCH_GUARD_RELATION].s;
-    if (!strchr("bdL", rel[0])) return fail(r, "launch-guard: relation '%.8s' is not b, d or L", rel);
+    if (!strchr("ndL", rel[0])) return fail(r, "launch-guard: relation '%.8s' is not n, d or L", rel);
     *g = (struct launch_guard){ v[F_LAUNCH_GUARD_NAME].s, rel[0], v[F_LAUNCH_GUARD_PATH].s };
     return 0;
   }

@@ -23,7 +23,9 @@ export function relation(x: string, s: string): Relation {
   return 'd';
 }
 
-/** The shared directories a variable must not name (lib/profile/build.ts refuses them), and the root. */
+/** The shared directories a variable must not name (lib/profile/build.ts refuses them), and the root: with the home,
+ * the value may be inside them or not, but neither one of them nor above one (guard `n`). Of sandbox's own files and
+ * state it must be neither inside nor above (guard `d`: a bind inside the state is made read-only). */
 const NEUTRAL = ['/', '/tmp', '/var/tmp', '/dev/shm'];
 
 export interface LaunchFacts {
@@ -40,7 +42,7 @@ export interface LaunchFacts {
 
 export interface LaunchRecords {
   vars: { origin: string; name: string; planned: string }[];
-  guards: { name: string; relation: 'b' | 'd' | 'L'; path: string }[];
+  guards: { name: string; relation: 'n' | 'd' | 'L'; path: string }[];
   ops: { name: string; index: number; dst: boolean }[];
   cwd: string | null;
 }
@@ -66,11 +68,12 @@ export function launchRecords(plan: Plan, names: string[], cwdVar: { name: strin
     records.vars.push({ origin, name, planned: value });
     for (const { m, index } of marked) records.ops.push({ name, index, dst: !!m.launchVar!.dst && beginsWith(m.dst, value) });
     if (cwdMarked) records.cwd = name;
+    if (!marked.length) continue; // the cwd alone decided nothing else
     const seen = new Set<string>();
     for (const p of [...NEUTRAL, ...facts.homes]) {
       if (seen.has(p)) continue;
       seen.add(p);
-      records.guards.push({ name, relation: relation(value, p) as 'b' | 'd', path: p });
+      records.guards.push({ name, relation: 'n', path: p });
     }
     for (const p of [...facts.own, ...(facts.planFile ? [facts.planFile] : [])]) {
       if (seen.has(p)) continue;
@@ -85,6 +88,8 @@ export function launchRecords(plan: Plan, names: string[], cwdVar: { name: strin
 function fixedBecause(plan: Plan, name: string, values: Set<string>, indices: number[], cwdMarked: boolean, facts: LaunchFacts): string | null {
   if (values.size > 1) return `$${name} stands for more than one path`;
   const value = [...values][0];
+  // the cwd alone: where the program starts, which the stage falls back from to / where it is not inside
+  if (!indices.length) return null;
   if (value === '/') return 'it is /';
   if (facts.realDir(value) !== value) return `${value} is not a directory with no symlink on its path`;
   if (cwdMarked && !beginsWith(plan.cwd, value)) return 'the cwd does not begin with it';

@@ -26,14 +26,14 @@ t.test('the checksum: FNV-1a over little-endian 32-bit words, the last padded wi
 });
 
 t.test('the key: every argument, uid, gid and working directory, each NUL-terminated', async (t) => {
-  t.equal(pc.keyMaterial(['run', '--', 'a b', ''], 1000, 100, '/w').toString('latin1'), 'sandbox-plan-cache 2\x00' + '1000\x00100\x00/w\x00run\x00--\x00a b\x00\x00');
+  t.equal(pc.keyMaterial(['run', '--', 'a b', ''], 1000, 100, '/w').toString('latin1'), 'sandbox-plan-cache 3\x00' + '1000\x00100\x00/w\x00run\x00--\x00a b\x00\x00');
   t.not(pc.keyMaterial(['a', 'b'], 1, 1, '/').toString(), pc.keyMaterial(['a\x00b'], 1, 1, '/').toString().replace('a\x00b', 'a\x00b\x00x'));
 });
 
 t.test('the entry: magic, version, body length and checksum, then records', async (t) => {
   const e = pc.encodeEntry({ key: Buffer.from('k'), deps: [{ kind: 's', path: '/x', mode: 0, state: '!2' }], env: new Map([['HOME', '/h'], ['GONE', undefined]]), stderr: '', stage: '/s', plan: Buffer.from('p'), boot: 'b' });
   t.equal(e.subarray(0, 8).toString(), 'SBXPLANC');
-  t.equal(e.readUInt32LE(8), 2, 'version 2: entries have the registry record R (version 1 entries are not used)');
+  t.equal(e.readUInt32LE(8), 3, 'version 3: entries have the launch records V and S (older entries are not used)');
   t.equal(Number(e.readBigUInt64LE(16)), e.length - 32);
   t.equal(e.readBigUInt64LE(24), BigInt(pc.checksum(e.subarray(32))));
   const body = e.subarray(32).toString('latin1');

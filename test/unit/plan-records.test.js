@@ -83,11 +83,26 @@ t.test('every record of the table is one the C reader knows', { skip: checkWhy }
     const values = spec.fields.map(sample);
     if (name === 'env-keep' || name === 'env-unset') values.splice(0, 2, 'x', 'l');
     if (name === 'overlay') values[5] = false; // read-only takes no upper
+    // the launch records name a launch-var, and a launch-op a bind that begins with its value
+    if (name.startsWith('launch-') && name !== 'launch-var') {
+      w.record('bind', 'o', '/p2/a', '/p2/a', false, false, false, false).record('cwd', '/p2');
+      w.record('launch-var', 'o', 'x', '/p2');
+      if (name === 'launch-guard') values.splice(0, 3, 'x', 'n', '/home');
+      if (name === 'launch-op') values.splice(0, 3, 'x', 0, true);
+    }
     w.record(name, ...values);
     if (name !== 'argv') w.record('argv', 'true');
     const r = cRead(w.done());
     t.equal(r.status, 0, `${name}: read (${r.stderr.trim()})`);
   }
+  const launch = (f) => { const w = new PlanWriter(); f(w); w.record('argv', 'true'); return cRead(w.done()).stderr; };
+  t.match(launch((w) => w.record('launch-guard', 'y', 'n', '/h')), /launch-guard: no launch-var y/);
+  t.match(launch((w) => w.record('launch-var', 'o', 'y', '/v').record('launch-guard', 'y', 'a', '/h')), /relation 'a' is not n, d or L/);
+  t.match(launch((w) => w.record('tmpfs', 'o', '/v', 0, 0o755).record('launch-var', 'o', 'y', '/v').record('launch-op', 'y', 0, false)), /launch-op y: mount 0 is not a bind/);
+  t.match(launch((w) => w.record('bind', 'o', '/w', '/w', false, false, false, false).record('launch-var', 'o', 'y', '/v').record('launch-op', 'y', 0, false)), /launch-op y: mount 0 does not begin with \/v/);
+  t.match(launch((w) => w.record('bind', 'o', '/v/a', '/w', false, false, false, false).record('launch-var', 'o', 'y', '/v').record('launch-op', 'y', 0, true)), /does not begin with/);
+  t.match(launch((w) => w.record('cwd', '/w').record('launch-var', 'o', 'y', '/v').record('launch-cwd', 'y')), /launch-cwd: cwd \/w does not begin with \/v/);
+  t.match(launch((w) => w.record('launch-var', 'o', 'y', '/v').record('launch-var', 'o', 'y', '/w')), /launch-var y: given twice/);
   const unknown = new PlanWriter();
   unknown.record('argv', 'true');
   const bytes = Buffer.concat([unknown.done().subarray(0, -'3:end,'.length), Buffer.from('6:mqueux,1:o,2:/m,3:end,')]);
