@@ -205,11 +205,13 @@ export function joinPolicy(p: Omit<Plan, 'joinDir' | 'joinPolicy'>): string {
   const mounts = p.mounts.map((m) => {
     const { origin: _o, ...rest } = m as MountOp & { fd?: number };
     if (rest.op === 'data') return { ...rest, fd: undefined };
-    if (rest.op === 'bind' && rest.launchVar && beginsWith(rest.src, rest.launchVar.value)) {
-      const { name, value, dst } = rest.launchVar;
+    if (rest.op === 'bind' && rest.launchVar) {
+      // the mark's value is the word's; the digest has the variable's name in its place
+      const { launchVar: { name, value, dst }, ...bind } = rest;
+      if (!beginsWith(bind.src, value)) return bind;
       launch.set(name, value);
       const n = value.length;
-      return { ...rest, src: '${' + name + '}' + rest.src.slice(n), dst: dst && beginsWith(rest.dst, value) ? '${' + name + '}' + rest.dst.slice(n) : rest.dst };
+      return { ...bind, src: '${' + name + '}' + bind.src.slice(n), dst: dst && beginsWith(bind.dst, value) ? '${' + name + '}' + bind.dst.slice(n) : bind.dst };
     }
     return rest;
   });

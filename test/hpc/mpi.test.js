@@ -231,3 +231,17 @@ t.test('srun: a rank\'s view of /tmp and /dev/shm is the job\'s own; the PMIx di
   t.match(r.stdout, /^slurm dir: spool\s*$/m, 'of the SLURM directory in the host\'s /tmp, only the spool path (no slurm.conf, no munge)');
   t.match(r.stdout, /^shm: \s*$/m, '/dev/shm is empty: the job\'s own, not the host\'s');
 });
+
+t.test('srun steps of one allocation: after the first, a step launches from the kept plan, with its own PMIx directory', async (t) => {
+  // each step names its own PMIx namespace and session directory; the kept plan takes both from the launch
+  const script = path.join(dir, 'steps.sh');
+  const probe = `${SANDBOX} run --profile hpc -- sh -c 'touch "$PMIX_SERVER_TMPDIR/.sbx-step" && echo "step dir $PMIX_SERVER_TMPDIR writable"'`;
+  fs.writeFileSync(script, `#!/bin/sh\nexport SANDBOX_CACHE_DEBUG=1\nfor i in 1 2 3; do srun -n 1 ${probe} 2>&1; done\n`, { mode: 0o755 });
+  const r = await slurm.userAsync('salloc', ['-n', '1', script], { cwd: dir, env: { HOME }, timeout: 90000 });
+  const out = r.stdout + r.stderr;
+  t.comment(out.split('\n').filter((l) => /plan cache|step dir/.test(l)).join(' | '));
+  const dirs = [...out.matchAll(/^step dir (\S+) writable$/gm)].map((m) => m[1]);
+  t.equal(dirs.length, 3, 'three steps ran, each could write its PMIx directory');
+  t.equal(new Set(dirs).size, 3, 'each step its own directory');
+  t.equal((out.match(/plan cache: hit /g) ?? []).length, 2, 'the second and third steps were hits');
+});
