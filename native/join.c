@@ -364,19 +364,28 @@ void join_update(int add, const int fds[JOIN_NS], pid_t drop, const char *policy
   int ofd = openat(dir_fd, "members.new", O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
   FILE *o = ofd >= 0 ? fdopen(ofd, "we") : NULL;
   if (!o) die_errno(125, "--join %s: %s/members.new", key_name, dir_path);
-  /* the members all have the policy the first one recorded (a joiner with another one was refused) */
-  fprintf(o, "policy %s\n", mf.policy[0] ? mf.policy : policy ? policy : "");
   struct member m;
   int n = 0;
   pid_t self = getpid();
+  /* the live members, kept in a buffer: the policy line goes first */
+  char *kept = NULL;
+  size_t kept_len = 0;
+  FILE *k = open_memstream(&kept, &kept_len);
+  if (!k) die(125, "out of memory");
   while (f && read_member(f, &m)) {
     if (m.pid == drop || m.pid == self || !member_alive(&m)) continue;
-    fprintf(o, "member %d %llu %llu", m.pid, m.start, m.ino);
-    for (int i = 0; i < JOIN_NS; i++) fprintf(o, " %d", m.fd[i]);
-    fputc('\n', o);
+    fprintf(k, "member %d %llu %llu", m.pid, m.start, m.ino);
+    for (int i = 0; i < JOIN_NS; i++) fprintf(k, " %d", m.fd[i]);
+    fputc('\n', k);
     n++;
   }
   if (f) fclose(f);
+  if (fclose(k) != 0) die(125, "out of memory");
+  /* the members all have the policy the first one recorded (a joiner with another one was refused); with none alive
+   * (a file left by members that were killed) this one is the first */
+  fprintf(o, "policy %s\n", n && mf.policy[0] ? mf.policy : policy ? policy : "");
+  fwrite(kept, 1, kept_len, o);
+  free(kept);
   if (add) {
     char p[64];
     snprintf(p, sizeof p, "/proc/self/fd/%d", fds[NS_USER]);

@@ -78,6 +78,28 @@ t.test('a member killed mid-way leaves the others running and the key usable', a
   t.same(fs.readdirSync(path.join(runtime, 'sandbox', 'join')), [], 'nothing is left at the end');
 });
 
+t.test('a key whose members were all killed is started afresh, with the new first member\'s settings', async (t) => {
+  const runtime = runtimeDir();
+  const env = cleanEnv({ XDG_RUNTIME_DIR: runtime });
+  // a member with other mounts, killed before it could clear the key's state
+  const old = sandboxAsync([...JOINED, '--tmpfs', '/mnt', '--join', 'stale', '--', 'sh', '-c', 'echo up; sleep 30'], { env });
+  await new Promise((res) => old.stdout.once('data', res));
+  const gone = new Promise((res) => old.on('close', res));
+  old.kill('SIGKILL');
+  await gone;
+  t.ok(fs.existsSync(path.join(runtime, 'sandbox', 'join', 'stale', 'members')), 'its members file is left behind');
+  const first = sandboxAsync([...JOINED, '--join', 'stale', '--', 'sh', '-c', 'readlink /proc/self/ns/user; sleep 2'], { env });
+  let firstOut = '';
+  let firstErr = '';
+  first.stderr.on('data', (d) => { firstErr += d; });
+  const firstDone = new Promise((res) => first.on('close', res));
+  await new Promise((res) => first.stdout.on('data', (d) => { firstOut += d; if (firstOut.includes('\n')) res(); }));
+  const joiner = await run([...JOINED, '--join', 'stale', '--', 'readlink', '/proc/self/ns/user'], env);
+  t.equal(joiner.code, 0, `the joiner with the new first member's settings is let in (${joiner.err.trim()})`);
+  t.equal(joiner.out.trim(), firstOut.trim(), 'and joins it');
+  t.equal(await firstDone, 0, firstErr);
+});
+
 t.test('a bad key is one line, exit 125', async (t) => {
   const r = await run([...JOINED, '--join', '../x', '--', 'true'], cleanEnv());
   t.equal(r.code, 125);
