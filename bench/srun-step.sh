@@ -4,13 +4,14 @@
 # uid 65534 with `env -i`; each round's times are paired against that round's plain `srun -n1 true`
 # and the median of those differences is reported. `sleep 0.01` is the calibration: if it doesn't
 # show about +10 ms, srun's own waits hide the task's time and small differences mean little (the order inside a round rotates, so drift and
-# warm caches fall on every variant alike). Run by hand, as root:
+# warm caches fall on every variant alike). run-hpc launches from the plan cache after the warm-up step (each step has its own
+# PMIx namespace and directory, which the kept plan takes from the launch); run-hpc-nocache plans in Node every step. Run by hand, as root:
 #   bash bench/srun-step.sh [ROUNDS]
 set -euo pipefail
 if [ "${1:-}" = --inner ]; then
   # Runs as the unprivileged user inside the allocation: $2 rounds, $3 the checkout, $4 the plan dir.
   rounds=$2 root=$3 plans=$4
-  names=(plain sleep10ms node bwrap exec-hpc exec-bare run-hpc run-bare)
+  names=(plain sleep10ms node bwrap exec-hpc exec-bare run-hpc run-hpc-nocache run-bare)
   cmds=(
     "true"
     "sleep 0.01"
@@ -19,6 +20,7 @@ if [ "${1:-}" = --inner ]; then
     "$root/native/build/sandbox-exec $plans/hpc.plan -- true"
     "$root/native/build/sandbox-exec $plans/bare.plan -- true"
     "$root/bin/sandbox run --profile hpc -- true"
+    "$root/bin/sandbox run --no-cache --profile hpc -- true"
     "$root/bin/sandbox run --no-profile --ro-bind / / --dev /dev --proc /proc -- true"
   )
   n=${#names[@]}

@@ -22,6 +22,7 @@
 #define CACHE_VERSION 3
 #define HEADER 32
 #define ENTRY_MAX (64u << 20)
+#define CACHE_SLOTS 4 /* kept plans per launch: CACHE_SLOTS in lib/host/plan-cache.ts */
 
 static int debug;
 
@@ -249,27 +250,13 @@ static int check_entry(const unsigned char *body, size_t len, const unsigned cha
   return seen_key && seen_boot && stage->p && plan->p ? 0 : -1;
 }
 
-void plan_cache_launch(int argc, char **argv) {
-  debug = on(getenv("SANDBOX_CACHE_DEBUG"));
-  /* Node decides these as well (lib/cli/plan-cache-run.ts): debug output comes only from Node */
-  const char *dbg = getenv("DEBUG");
-  /* only as `sandbox`: another name (bwrap) is another command line language, and the key holds no argv[0] */
-  const char *self = strrchr(argv[0], '/') ? strrchr(argv[0], '/') + 1 : argv[0];
-  if (strcmp(self, "sandbox")) return;
-  if (argc < 2 || on(getenv("SANDBOX_NO_CACHE")) || on(getenv("SANDBOX_DEBUG")) || (dbg && strstr(dbg, "sandbox"))) return;
-  char base[PATH_MAX], entry[16], stage_path[PATH_MAX];
-  if (cache_base(base, sizeof base) < 0) return;
-  size_t keylen;
-  unsigned char *key = key_material(argc, argv, &keylen);
-  if (!key) return;
-  snprintf(entry, sizeof entry, "%08x", checksum(key, keylen));
-  int bfd = open_own_dir(AT_FDCWD, base), dfd = bfd < 0 ? -1 : open_own_dir(bfd, "plans");
-  int fd = dfd < 0 ? -1 : openat(dfd, entry, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
-  if (bfd >= 0) close(bfd);
-  if (dfd >= 0) close(dfd);
+/* One kept entry, opened: its plan runs when every check holds (this does not return then); else it returns, having
+ * said why with SANDBOX_CACHE_DEBUG. */
+static void use_entry(int fd, const char *entry, const unsigned char *key, size_t keylen) {
+  char stage_path[PATH_MAX];
   struct stat st;
   unsigned char *buf = NULL;
-  if (fd < 0) { say("miss: no entry %s", entry); goto out; }
+  if (fd < 0) { say("%s: %s: not used", entry, strerror(errno)); return; }
   if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_uid != getuid() || (st.st_mode & 022) || st.st_size < HEADER || (uint64_t)st.st_size > ENTRY_MAX) {
     say("%s is not a file of yours alone of a sane size: not used", entry);
     goto out;
@@ -328,6 +315,7 @@ void plan_cache_launch(int argc, char **argv) {
       off += (size_t)w;
       at += w;
     }
+  futimens(fd, NULL); /* its mtime says when it was last used: Node replaces the least recently used */
   close(fd);
   say("hit %s", entry);
   if (said.len) fwrite(said.p, 1, said.len, stderr);
@@ -341,10 +329,38 @@ void plan_cache_launch(int argc, char **argv) {
   launch_unclaim(&claim);
   close(pfd);
   free(buf);
-  free(key);
   return;
 out:
   if (fd >= 0) close(fd);
   free(buf);
+}
+
+void plan_cache_launch(int argc, char **argv) {
+  debug = on(getenv("SANDBOX_CACHE_DEBUG"));
+  /* Node decides these as well (lib/cli/plan-cache-run.ts): debug output comes only from Node */
+  const char *dbg = getenv("DEBUG");
+  /* only as `sandbox`: another name (bwrap) is another command line language, and the key holds no argv[0] */
+  const char *self = strrchr(argv[0], '/') ? strrchr(argv[0], '/') + 1 : argv[0];
+  if (strcmp(self, "sandbox")) return;
+  if (argc < 2 || on(getenv("SANDBOX_NO_CACHE")) || on(getenv("SANDBOX_DEBUG")) || (dbg && strstr(dbg, "sandbox"))) return;
+  char base[PATH_MAX], entry[24];
+  if (cache_base(base, sizeof base) < 0) return;
+  size_t keylen;
+  unsigned char *key = key_material(argc, argv, &keylen);
+  if (!key) return;
+  int bfd = open_own_dir(AT_FDCWD, base), dfd = bfd < 0 ? -1 : open_own_dir(bfd, "plans");
+  if (bfd >= 0) close(bfd);
+  /* a launch has up to CACHE_SLOTS kept plans, one per set of conditions (inside a job and outside, with a display and
+   * without): each is tried in turn; Node fills a free slot or replaces the least recently used one */
+  int any = 0;
+  for (int slot = 0; dfd >= 0 && slot < CACHE_SLOTS; slot++) {
+    snprintf(entry, sizeof entry, "%08x.%d", checksum(key, keylen), slot);
+    int fd = openat(dfd, entry, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0 && errno == ENOENT) continue;
+    any = 1;
+    use_entry(fd, entry, key, keylen); /* returns unless the entry's plan runs */
+  }
+  if (!any) say("miss: no entry %08x", checksum(key, keylen));
+  if (dfd >= 0) close(dfd);
   free(key);
 }

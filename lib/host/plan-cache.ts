@@ -283,24 +283,75 @@ export function encodeEntry(e: CacheEntry): Buffer {
   return Buffer.concat([head, body]);
 }
 
-/** Writes the entry under the key's name: a new file renamed over the old one (a symlink there is replaced, not
- * followed). The directory is made 0700; one that is not ours or is open to others is left alone. */
+/** Kept plans per launch identity (native/plan-cache.c tries each): one per set of conditions, as inside a job and
+ * outside it. */
+export const CACHE_SLOTS = 4;
+
+/** The environment an entry was kept for (its E and S records, as one text), or null when it is not a sound entry
+ * of this version: what tells a stale entry of the same conditions, which a new one replaces. */
+export function entryConditions(b: Buffer): string | null {
+  if (b.length < 32 || b.toString('latin1', 0, 8) !== MAGIC || b.readUInt32LE(8) !== CACHE_VERSION) return null;
+  const body = b.subarray(32);
+  if (Number(b.readBigUInt64LE(16)) !== body.length || Number(b.readBigUInt64LE(24)) !== checksum(body)) return null;
+  const out: string[] = [];
+  for (let o = 0; o < body.length;) {
+    if (body.length - o < 2) return null;
+    const type = String.fromCharCode(body[o]);
+    const n = body[o + 1];
+    o += 2;
+    const fields: string[] = [];
+    for (let i = 0; i < n; i++) {
+      if (body.length - o < 4) return null;
+      const len = body.readUInt32LE(o);
+      if (body.length - o - 4 < len) return null;
+      fields.push(body.toString('latin1', o + 4, o + 4 + len));
+      o += 4 + len;
+    }
+    if (type === 'E' || type === 'S' || type === 'V') out.push(`${type}${type === 'V' ? fields[0] : fields.join('=')}`);
+  }
+  return out.join('\n');
+}
+
+/** Writes the entry in one of the key's slots: a new file renamed over the old one (a symlink there is replaced,
+ * not followed). The slot: one holding no sound entry (damaged, foreign, a symlink) first, else the entry kept for
+ * the same environment (stale now, or this launch would have used it), else a free one, else the least recently used
+ * (the launcher touches an entry it runs). The directory is made 0700; one that is not ours or is open to others is
+ * left alone. */
 export function writeEntry(dir: string, key: Buffer, bytes: Buffer, uid: number): string {
   ensureCacheDir(dir);
   for (const d of [path.dirname(dir), dir]) {
     const st = fs.lstatSync(d);
     if (!st.isDirectory() || st.uid !== uid || st.mode & 0o022) throw new Error(`${d} is not a directory of uid ${uid} closed to others`);
   }
-  const name = checksum(key).toString(16).padStart(8, '0');
-  const tmp = path.join(dir, `.${name}.${process.pid}`);
+  const base = checksum(key).toString(16).padStart(8, '0');
+  const mine = entryConditions(bytes);
+  const slots = Array.from({ length: CACHE_SLOTS }, (_, i) => {
+    const file = path.join(dir, `${base}.${i}`);
+    let st: import('fs').Stats | null = null;
+    try {
+      st = fs.lstatSync(file);
+    } catch {
+      return { file, rank: 2, mtime: 0 };
+    }
+    if (!st.isFile() || st.uid !== uid || st.mode & 0o022) return { file, rank: 0, mtime: 0 };
+    let held: string | null = null;
+    try {
+      held = entryConditions(fs.readFileSync(file));
+    } catch {
+      /* unreadable: replaced */
+    }
+    return { file, rank: held === null ? 0 : held === mine ? 1 : 3, mtime: st.mtimeMs };
+  });
+  const slot = slots.reduce((a, b) => (b.rank < a.rank || (b.rank === a.rank && b.mtime < a.mtime) ? b : a));
+  const tmp = path.join(dir, `.${base}.${process.pid}`);
   const fd = fs.openSync(tmp, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL | fs.constants.O_NOFOLLOW, 0o600);
   try {
     fs.writeSync(fd, bytes);
   } finally {
     fs.closeSync(fd);
   }
-  fs.renameSync(tmp, path.join(dir, name));
-  return name;
+  fs.renameSync(tmp, slot.file);
+  return path.basename(slot.file);
 }
 
 /** The directory made before planning, so the plan (which covers it in every sandbox that would show it) is the
