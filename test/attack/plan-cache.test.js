@@ -1,0 +1,272 @@
+// Attacks on the plan cache (native/plan-cache.c reads entries, lib/host/plan-cache.ts writes them). An entry names
+// the program the launcher execs (its stage) and the plan that program runs, so whoever can put an entry where a
+// later launch looks runs code outside every sandbox. Each attack runs as the unprivileged test user (and, where
+// two users are needed, the host's uid 1000 as the other one); README.md ("The plan cache") lists them.
+'use strict';
+const t = require('tap');
+const fs = require('fs');
+const path = require('path');
+const { spawnSync } = require('child_process');
+const { sandbox, cannotLaunch, cleanEnv, userTmpdir, ensureCheckoutReachable, SANDBOX, IS_ROOT, TEST_UID, TEST_GID, RUN_UID, RUN_GID } = require('../lib/harness');
+const { forgeEntry, decodeEntry } = require('../lib/plan-cache-entry');
+
+const why = cannotLaunch();
+if (why) {
+  t.skip(`plan cache attacks: ${why}`);
+  process.exit(0);
+}
+
+function own(p, uid = TEST_UID, gid = TEST_GID) {
+  if (IS_ROOT) fs.lchownSync(p, uid, gid);
+}
+function mkdirOwn(p, mode = 0o755) {
+  fs.mkdirSync(p, { recursive: true });
+  fs.chmodSync(p, mode);
+  own(p);
+  return p;
+}
+
+/**
+ * The attacker's kit: a directory bound read-only at /attack holding a forged entry for `sandbox run -- true` from
+ * victimCwd, whose stage is /attack-host/payload.sh, a script that notes outside where and as whom it ran.
+ */
+function kit(victimCwd, { uid = RUN_UID, gid = RUN_GID } = {}) {
+  const dir = userTmpdir('sbx-cache-attack-');
+  const out = mkdirOwn(path.join(dir, 'out'), 0o777);
+  const marker = path.join(out, 'RAN-OUTSIDE');
+  const payload = path.join(dir, 'payload.sh');
+  fs.writeFileSync(payload, `#!/bin/sh\necho "uid=$(id -u) args=$*" > ${marker}\nexit 0\n`, { mode: 0o755 });
+  const forged = forgeEntry({ argv: ['run', '--', 'true'], uid, gid, cwd: victimCwd, stage: payload });
+  fs.writeFileSync(path.join(dir, 'entry'), forged.bytes, { mode: 0o644 });
+  return { dir, marker, name: forged.name, ran: () => (fs.existsSync(marker) ? fs.readFileSync(marker, 'utf8').trim() : null) };
+}
+
+/** What a program inside does to plant the kit's entry in DIR/plans, made 0700 as the launcher wants it. */
+const plantScript = (base, name) => `mkdir -p ${base}/plans && chmod 700 ${base} ${base}/plans && cp /attack/entry ${base}/plans/${name} && chmod 600 ${base}/plans/${name} && echo planted`;
+
+/** The victim's next launch, `sandbox run -- true`, with the cache's own lines. */
+function victim(env, cwd) {
+  const r = sandbox(['--', 'true'], { env: cleanEnv({ SANDBOX_CACHE_DEBUG: '1', ...env }), cwd });
+  return { status: r.status, cache: r.stderr.split('\n').filter((l) => l.startsWith('sandbox: plan cache: ')).join(' | '), stderr: r.stderr };
+}
+
+// A launch without a runtime directory keeps its plans in $XDG_CACHE_HOME/sandbox/plans. The sandbox that runs
+// first need not have that variable, or may keep its own plans in the runtime directory; the directory must be
+// out of its reach all the same, or it leaves an entry for the later launch.
+const plants = [
+  {
+    what: 'XDG_CACHE_HOME unset in the sandbox (default, cwd ~/.cache); the later launch sets it to ~/.cache, the XDG default',
+    profile: 'default',
+    setup: (home) => ({ cwd: mkdirOwn(path.join(home, '.cache')), base: './sandbox', env: {}, later: { XDG_CACHE_HOME: path.join(home, '.cache') }, laterCwd: home }),
+  },
+  {
+    what: 'the sandbox keeps its plans in the runtime directory; its XDG_CACHE_HOME is in the project, without sandbox/ yet (default)',
+    profile: 'default',
+    setup: (home, rt) => {
+      const proj = mkdirOwn(path.join(home, 'proj'));
+      mkdirOwn(path.join(proj, '.cache'));
+      return { cwd: proj, base: './.cache/sandbox', env: { XDG_RUNTIME_DIR: rt, XDG_CACHE_HOME: path.join(proj, '.cache') }, later: { XDG_CACHE_HOME: path.join(proj, '.cache') }, laterCwd: proj };
+    },
+  },
+  {
+    what: 'the same from hpc (the job directory read-write), the later launch a batch step without a runtime directory',
+    profile: 'hpc',
+    setup: (home, rt) => {
+      const proj = mkdirOwn(path.join(home, 'job'));
+      mkdirOwn(path.join(proj, '.cache'));
+      return { cwd: proj, base: './.cache/sandbox', env: { XDG_RUNTIME_DIR: rt, XDG_CACHE_HOME: path.join(proj, '.cache') }, later: { XDG_CACHE_HOME: path.join(proj, '.cache') }, laterCwd: proj };
+    },
+  },
+];
+
+for (const p of plants) {
+  t.test(`planting an entry for a later launch: ${p.what}`, async (t) => {
+    const home = userTmpdir('sbx-cache-home-');
+    const rt = userTmpdir('sbx-cache-rt-');
+    fs.chmodSync(rt, 0o700);
+    const s = p.setup(home, rt);
+    const k = kit(s.laterCwd);
+    t.teardown(() => [home, rt, k.dir].forEach((d) => fs.rmSync(d, { recursive: true, force: true })));
+    const r = sandbox(['--profile', p.profile, '--ro-bind', k.dir, '/attack', '--', 'sh', '-c', plantScript(s.base, k.name)], { env: cleanEnv({ HOME: home, ...s.env }), cwd: s.cwd });
+    t.notMatch(r.stdout, /planted/, `the program could not write the entry (${r.stderr.trim().split('\n').pop()})`);
+    const v = victim({ HOME: home, ...s.later }, s.laterCwd);
+    t.notMatch(v.cache, /hit /, `the later launch did not run a planted entry (${v.cache})`);
+    t.equal(k.ran(), null, 'the planted stage did not run outside');
+    t.equal(v.status, 0, v.stderr);
+  });
+}
+
+// Known gap: a later launch whose XDG_CACHE_HOME names a directory that no earlier launch knew of as the cache's
+// (here: a directory in the project, while the sandbox had no XDG_CACHE_HOME) finds whatever a sandbox wrote there.
+t.test('planting an entry where a later launch\'s XDG_CACHE_HOME, unknown to the sandbox, will point', async (t) => {
+  const home = userTmpdir('sbx-cache-home-');
+  const proj = mkdirOwn(path.join(home, 'proj'));
+  const k = kit(proj);
+  t.teardown(() => [home, k.dir].forEach((d) => fs.rmSync(d, { recursive: true, force: true })));
+  sandbox(['--ro-bind', k.dir, '/attack', '--', 'sh', '-c', plantScript('./cache/sandbox', k.name)], { env: cleanEnv({ HOME: home }), cwd: proj });
+  victim({ HOME: home, XDG_CACHE_HOME: path.join(proj, 'cache') }, proj);
+  t.equal(k.ran(), null, 'the planted stage did not run outside', { todo: 'the cache trusts any directory of the user\'s that XDG_CACHE_HOME names (docs/design-changes.md)' });
+});
+
+t.test('from inside default, browser and hpc: the cache directories that exist can be neither written nor read', async (t) => {
+  const home = userTmpdir('sbx-cache-home-');
+  const rt = userTmpdir('sbx-cache-rt-');
+  fs.chmodSync(rt, 0o700);
+  const cache = mkdirOwn(path.join(home, 'xdg-cache'));
+  const k = kit(home);
+  t.teardown(() => [home, rt, k.dir].forEach((d) => fs.rmSync(d, { recursive: true, force: true })));
+  // each place holds a kept plan: a launch with that place as the cache
+  const places = [
+    { dir: path.join(rt, 'sandbox', 'plans'), env: { XDG_RUNTIME_DIR: rt }, show: ['--bind', rt, rt] },
+    { dir: path.join(cache, 'sandbox', 'plans'), env: { XDG_CACHE_HOME: cache }, show: ['--bind', cache, cache] },
+    { dir: `/tmp/sandbox-${RUN_UID}/plans`, env: {}, show: ['--bind', '/tmp', '/tmp'] },
+  ];
+  const before = new Map();
+  for (const pl of places) {
+    const first = victim({ HOME: home, ...pl.env }, home);
+    t.match(first.cache, /kept |hit /, `a plan is kept in ${pl.dir} (${first.cache})`);
+    for (const n of fs.readdirSync(pl.dir)) before.set(path.join(pl.dir, n), fs.readFileSync(path.join(pl.dir, n)).toString('hex'));
+  }
+  const env = { HOME: home, XDG_RUNTIME_DIR: rt, XDG_CACHE_HOME: cache };
+  for (const profile of ['default', 'browser', 'hpc']) {
+    for (const pl of places) {
+      const d = pl.dir;
+      // read, write beside, replace, link, move the directory aside and put another in its place
+      const script = [
+        `ls ${d} >/dev/null 2>&1 && echo "list ok"`,
+        `cp /attack/entry ${d}/${k.name} 2>/dev/null && echo "replace ok"`,
+        `touch ${d}/planted 2>/dev/null && echo "create ok"`,
+        `ln -s /attack/entry ${d}/link 2>/dev/null && echo "symlink ok"`,
+        `mv ${d} ${d}.old 2>/dev/null && echo "move ok"`,
+        `mkdir -p ${path.dirname(d)}/plans.new 2>/dev/null && mv ${path.dirname(d)}/plans.new ${d} 2>/dev/null && echo "swap ok"`,
+        'echo done',
+      ].join('; ');
+      // without the cache of their own, so that whatever appears there afterwards was put there by the program
+      const r = sandbox(['--profile', profile, ...pl.show, '--ro-bind', k.dir, '/attack', '--', 'sh', '-c', script], { env: cleanEnv({ ...env, SANDBOX_NO_CACHE: '1' }), cwd: home });
+      t.equal(r.stdout, 'done\n', `${profile}, ${d} shown by ${pl.show.join(' ')}: nothing done there (${r.stderr.trim().split('\n').pop()})`);
+    }
+  }
+  const after = new Map();
+  for (const pl of places) for (const n of fs.readdirSync(pl.dir)) after.set(path.join(pl.dir, n), fs.readFileSync(path.join(pl.dir, n)).toString('hex'));
+  for (const pl of places) t.notOk(fs.existsSync(`${pl.dir}.old`), `${pl.dir} was not moved`);
+  t.same([...after.keys()].filter((f) => !before.has(f)), [], 'no entry appeared');
+  for (const [f, hex] of before) if (after.has(f)) t.equal(after.get(f), hex, `${f} unchanged`);
+  t.equal(k.ran(), null);
+});
+
+/** `sandbox run ARGS` as uid:gid (root runs the tests: setpriv), from cwd with env. */
+function runAs(uid, gid, args, env, cwd) {
+  ensureCheckoutReachable();
+  const r = spawnSync('setpriv', ['--reuid', String(uid), '--regid', String(gid), '--clear-groups', 'env', '-u', 'NODE_OPTIONS', SANDBOX, 'run', ...args], { env, cwd, encoding: 'utf8', timeout: 30000 });
+  if (r.error) throw r.error;
+  return { status: r.status, stdout: r.stdout, cache: r.stderr.split('\n').filter((l) => l.startsWith('sandbox: plan cache: ')).join(' | '), stderr: r.stderr };
+}
+
+const OTHER_UID = 1000;
+const otherUser = () => {
+  if (!IS_ROOT) return 'needs root to run as two users';
+  const r = spawnSync('getent', ['passwd', String(OTHER_UID)], { encoding: 'utf8' });
+  return r.status === 0 ? false : `no user ${OTHER_UID} on this host`;
+};
+
+t.test('another user\'s cache: a forged entry for me in a directory someone else made is not used, and nothing of mine goes there', { skip: otherUser() }, async (t) => {
+  for (const [attacker, victimUid] of [[OTHER_UID, TEST_UID], [TEST_UID, OTHER_UID]]) {
+    const shared = fs.mkdtempSync('/tmp/sbx-cache-shared-');
+    fs.chmodSync(shared, 0o1777);
+    const work = fs.mkdtempSync('/tmp/sbx-cache-victim-');
+    fs.chmodSync(work, 0o755);
+    fs.chownSync(work, victimUid, victimUid);
+    const k = kit(work, { uid: victimUid, gid: victimUid });
+    t.teardown(() => [shared, work, k.dir].forEach((d) => fs.rmSync(d, { recursive: true, force: true })));
+    // as the attacker would: its own directories, open to the victim (a shared XDG_CACHE_HOME, or the runtime
+    // directory named by a variable the victim took over), holding an entry for the victim's next launch
+    const base = path.join(shared, 'sandbox');
+    for (const [d, mode] of [[base, 0o777], [path.join(base, 'plans'), 0o777]]) {
+      fs.mkdirSync(d);
+      fs.chmodSync(d, mode);
+      fs.chownSync(d, attacker, attacker);
+    }
+    const planted = path.join(base, 'plans', k.name);
+    fs.copyFileSync(path.join(k.dir, 'entry'), planted);
+    fs.chmodSync(planted, 0o644);
+    fs.chownSync(planted, attacker, attacker);
+    for (const env of [{ XDG_CACHE_HOME: shared }, { XDG_RUNTIME_DIR: shared }]) {
+      const v = runAs(victimUid, victimUid, ['--', 'true'], { PATH: '/usr/bin:/bin', HOME: work, SANDBOX_CACHE_DEBUG: '1', ...env }, work);
+      const label = `uid ${victimUid} with ${Object.keys(env)[0]} in uid ${attacker}'s directory`;
+      t.equal(v.status, 0, `${label}: ran (${v.stderr.trim()})`);
+      t.notMatch(v.cache, /hit /, `${label}: no hit (${v.cache})`);
+      t.equal(k.ran(), null, `${label}: the forged stage did not run`);
+      t.same(fs.readdirSync(path.join(base, 'plans')), [k.name], `${label}: nothing written there`);
+    }
+  }
+});
+
+t.test('the entry\'s name taken by a FIFO, a directory or a huge file: the launch goes on at once, through Node', async (t) => {
+  const home = userTmpdir('sbx-cache-home-');
+  t.teardown(() => fs.rmSync(home, { recursive: true, force: true }));
+  const env = { HOME: home, XDG_CACHE_HOME: path.join(home, '.cache') };
+  t.match(victim(env, home).cache, /kept /);
+  const plans = path.join(home, '.cache', 'sandbox', 'plans');
+  const [name] = fs.readdirSync(plans);
+  const entry = path.join(plans, name);
+  const cases = [
+    ['a FIFO', () => { spawnSync('mkfifo', ['-m', '600', entry]); }],
+    ['a huge sparse file', () => { const fd = fs.openSync(entry, 'w', 0o600); fs.ftruncateSync(fd, 65 * 1024 * 1024); fs.closeSync(fd); }],
+    ['a directory', () => { fs.mkdirSync(entry, { mode: 0o700 }); }],
+  ];
+  for (const [what, make] of cases) {
+    fs.rmSync(entry, { recursive: true, force: true });
+    make();
+    own(entry);
+    const started = Date.now();
+    const v = victim(env, home);
+    t.equal(v.status, 0, `${what}: the launch ran (${v.stderr.trim()})`);
+    t.ok(Date.now() - started < 20000, `${what}: without waiting on it`);
+    t.notMatch(v.cache, /hit /, `${what}: not used (${v.cache})`);
+    const st = fs.lstatSync(entry);
+    if (what !== 'a directory') t.ok(st.isFile() && st.size < 1024 * 1024, `${what}: replaced by an entry`);
+  }
+  fs.rmSync(entry, { recursive: true, force: true });
+});
+
+t.test('an entry under another launch\'s name is not run for it', async (t) => {
+  const home = userTmpdir('sbx-cache-home-');
+  t.teardown(() => fs.rmSync(home, { recursive: true, force: true }));
+  const env = cleanEnv({ HOME: home, XDG_CACHE_HOME: path.join(home, '.cache'), SANDBOX_CACHE_DEBUG: '1' });
+  const plans = path.join(home, '.cache', 'sandbox', 'plans');
+  sandbox(['--', 'echo', 'one'], { env, cwd: home });
+  const [one] = fs.readdirSync(plans);
+  sandbox(['--', 'echo', 'two'], { env, cwd: home });
+  const two = fs.readdirSync(plans).find((n) => n !== one);
+  fs.copyFileSync(path.join(plans, one), path.join(plans, two));
+  own(path.join(plans, two));
+  const r = sandbox(['--', 'echo', 'two'], { env, cwd: home });
+  t.equal(r.stdout, 'two\n', 'the launch ran its own command');
+  t.match(r.stderr, /another launch's entry/);
+  t.equal(decodeEntry(fs.readFileSync(path.join(plans, two))).find((x) => x.type === 'K').fields[0].toString().split('\0').slice(-2, -1)[0], 'two', 'and the entry was replaced by its own');
+});
+
+t.test('a variable the profile reads: set but empty is not taken for unset, and one byte more is another value', async (t) => {
+  const home = userTmpdir('sbx-cache-home-');
+  const profiles = path.join(home, '.config', 'sandbox', 'profiles');
+  fs.mkdirSync(profiles, { recursive: true });
+  fs.writeFileSync(path.join(profiles, 'v.json5'), '{ extends: "minimal", env: { set: { SEEN: "[${WHICH:-unset}]" } } }\n');
+  for (const d of [path.join(home, '.config'), path.join(home, '.config', 'sandbox'), profiles, path.join(profiles, 'v.json5')]) own(d);
+  t.teardown(() => fs.rmSync(home, { recursive: true, force: true }));
+  const run = (extra) => {
+    const r = sandbox(['--profile', 'v', '--', 'sh', '-c', 'echo "$SEEN"'], { env: cleanEnv({ HOME: home, XDG_CACHE_HOME: path.join(home, '.cache'), SANDBOX_CACHE_DEBUG: '1', ...extra }), cwd: home });
+    return { out: r.stdout, hit: /plan cache: hit /.test(r.stderr), err: r.stderr };
+  };
+  run({});
+  t.ok(run({}).hit, 'unset twice: a hit');
+  const empty = run({ WHICH: '' });
+  t.notOk(empty.hit, 'then set but empty: a miss (the recorded value is compared, not what planning made of it)');
+  t.equal(empty.out, '[unset]\n', empty.err);
+  t.ok(run({ WHICH: '' }).hit);
+  const a = run({ WHICH: 'a' });
+  run({ WHICH: 'a' });
+  const more = run({ WHICH: 'a ' });
+  t.notOk(more.hit, 'a trailing space: a miss');
+  t.equal(more.out, '[a ]\n');
+  t.equal(a.out, '[a]\n');
+});
