@@ -210,6 +210,11 @@ export function recordInput(p: string): void {
   active?.dep('c', p);
 }
 
+/** An input that is neither a file nor a variable (an X server's answer): the launch planning now is not kept. */
+export function refuseCaching(why: string): void {
+  if (active) active.refused ??= why;
+}
+
 /** Runs fn with recording paused (work whose inputs are carried otherwise, e.g. the environment's rules). */
 export function unrecorded<T>(fn: () => T): T {
   if (!active) return fn();

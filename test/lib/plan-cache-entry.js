@@ -62,4 +62,23 @@ function forgeEntry({ argv, uid, gid, cwd, stage, plan = Buffer.from('3:end,') }
   return { name: checksum(key).toString(16).padStart(8, '0'), bytes };
 }
 
-module.exports = { decodeEntry, keptPlan, planTokens, forgeEntry, bootId };
+/**
+ * `sandbox run ARGS` as the test user with SANDBOX_CACHE_DEBUG=1: its output with the cache's own lines taken out,
+ * those lines (cache), and whether the kept plan ran (hit) or this launch kept one (kept).
+ */
+function cachedRun(args, { env, cwd }) {
+  const { sandbox, cleanEnv } = require('./harness');
+  const r = sandbox(args, { env: cleanEnv({ SANDBOX_CACHE_DEBUG: '1', ...env }), cwd, timeout: 60000 });
+  const lines = r.stderr.split('\n');
+  const ours = (l) => l.startsWith('sandbox: plan cache: ');
+  return {
+    status: r.status,
+    stdout: r.stdout,
+    stderr: lines.filter((l) => !ours(l)).join('\n'),
+    cache: lines.filter(ours).join(' | '),
+    hit: lines.some((l) => l.startsWith('sandbox: plan cache: hit ')),
+    kept: lines.some((l) => l.startsWith('sandbox: plan cache: kept ')),
+  };
+}
+
+module.exports = { decodeEntry, keptPlan, planTokens, forgeEntry, bootId, cachedRun };
