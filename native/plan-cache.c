@@ -119,6 +119,21 @@ static void state_of(char kind, const char *p, int mode, char *out, size_t len) 
   }
 }
 
+/* The stage beside this launcher, the same file (not only the same path): an entry that names another is one another
+ * installation of sandbox kept (its plan and profiles, its version), or one not written by sandbox at all. */
+static int own_stage(const char *stage) {
+  char exe[PATH_MAX], sibling[PATH_MAX + 16];
+  ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+  if (n <= 0) return 0;
+  exe[n] = 0;
+  char *slash = strrchr(exe, '/');
+  if (!slash) return 0;
+  *slash = 0;
+  snprintf(sibling, sizeof sibling, "%s/sandbox-stage", exe);
+  struct stat a, b;
+  return stat(stage, &a) == 0 && stat(sibling, &b) == 0 && a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+}
+
 static int same(struct field f, const char *s) { return f.len == strlen(s) && !memcmp(f.p, s, f.len); }
 
 static unsigned char *key_material(int argc, char **argv, size_t *len) {
@@ -247,6 +262,10 @@ void plan_cache_launch(int argc, char **argv) {
   struct field stage = { 0 }, plan = { 0 }, said = { 0 }, reg[5] = { { 0 } };
   if (check_entry(buf + HEADER, (size_t)st.st_size - HEADER, key, keylen, &stage, &plan, &said, reg) < 0) goto out;
   if (!cstr(stage, stage_path, sizeof stage_path)) goto out;
+  if (!own_stage(stage_path)) {
+    say("%s names a stage that is not this launcher's (%s): not used", entry, stage_path);
+    goto out;
+  }
   static const char end[] = "3:end,";
   if (plan.len < sizeof end - 1 || memcmp(plan.p + plan.len - (sizeof end - 1), end, sizeof end - 1)) goto out;
   /* The registry: a fresh name for this launch, as Node claims one (the kept plan has no registry record). Claimed
