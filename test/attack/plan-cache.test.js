@@ -106,6 +106,16 @@ for (const p of plants) {
   });
 }
 
+t.test('a cache place that this user can\'t make is neither made nor covered, and the launch runs', async (t) => {
+  // / bound read-write, with a home that is not there and a cache under /usr: the program could make neither
+  for (const extra of [{ HOME: '/nonexistent' }, { HOME: '/nonexistent', XDG_CACHE_HOME: '/usr/sbx-no-cache' }]) {
+    const r = sandbox(['--no-profile', '--bind', '/', '/', '--dev', '/dev', '--proc', '/proc', '--', 'echo', 'ran'], { env: cleanEnv(extra) });
+    t.equal(r.stdout, 'ran\n', `${JSON.stringify(extra)}: ran (${r.stderr.trim()})`);
+    t.equal(r.status, 0);
+  }
+  t.notOk(fs.existsSync('/nonexistent') || fs.existsSync('/usr/sbx-no-cache'), 'nothing made');
+});
+
 // Known gap: a later launch whose XDG_CACHE_HOME names a directory that no earlier launch knew of as the cache's
 // (here: a directory in the project, while the sandbox had no XDG_CACHE_HOME) finds whatever a sandbox wrote there.
 t.test('planting an entry where a later launch\'s XDG_CACHE_HOME, unknown to the sandbox, will point', async (t) => {
