@@ -97,7 +97,8 @@ static void state_of(char kind, const char *p, int mode, char *out, size_t len) 
   switch (kind) {
   case 's': case 'l': case 'c':
     if ((kind == 'l' ? lstat(p, &st) : stat(p, &st)) < 0) { snprintf(out, len, "!%d", errno); return; }
-    if (kind != 'c') snprintf(out, len, "%o %llu %llu", (unsigned)(st.st_mode & S_IFMT), (unsigned long long)st.st_dev, (unsigned long long)st.st_ino);
+    if (kind != 'c') snprintf(out, len, "%o %llu %llu %u", (unsigned)(st.st_mode & S_IFMT), (unsigned long long)st.st_dev, (unsigned long long)st.st_ino,
+                              (unsigned)st.st_uid);
     else snprintf(out, len, "%o %llu %llu %lld %lld.%ld %lld.%ld", (unsigned)(st.st_mode & S_IFMT), (unsigned long long)st.st_dev,
                   (unsigned long long)st.st_ino, (long long)st.st_size, (long long)st.st_mtim.tv_sec, st.st_mtim.tv_nsec,
                   (long long)st.st_ctim.tv_sec, st.st_ctim.tv_nsec);

@@ -44,7 +44,7 @@ export function checksum(b: Buffer): number {
   return h >>> 0;
 }
 
-/** How a path was looked at: s stat, l lstat (type, device, inode), c contents (stat, plus size, mtime and ctime
+/** How a path was looked at: s stat, l lstat (type, device, inode, owner), c contents (stat, plus size, mtime and ctime
  * to the nanosecond), r realpath, a access (the mode after the path), k readlink. */
 type Kind = 's' | 'l' | 'c' | 'r' | 'a' | 'k';
 
@@ -70,7 +70,10 @@ export function stateOf(kind: Kind, p: string, mode = 0): string {
       case 'c': {
         const st = (kind === 'l' ? real.lstatSync : real.statSync)(p, { bigint: true });
         const id = `${(st.mode & 0o170000n).toString(8)} ${st.dev} ${st.ino}`;
-        if (kind !== 'c') return id;
+        // the owner too: planning decides by it (a state directory is covered only when it is the caller's), and a
+        // path removed and made again by another user may get the same inode number; a read file's ctime covers it.
+        // (Modes it decides by are checked again on a hit: the registry directory's, by native/launch-registry.c.)
+        if (kind !== 'c') return `${id} ${st.uid}`;
         return `${id} ${st.size} ${st.mtimeNs / 1000000000n}.${st.mtimeNs % 1000000000n} ${st.ctimeNs / 1000000000n}.${st.ctimeNs % 1000000000n}`;
       }
       case 'r':

@@ -116,6 +116,30 @@ t.test('a cache place that this user can\'t make is neither made nor covered, an
   t.notOk(fs.existsSync('/nonexistent') || fs.existsSync('/usr/sbx-no-cache'), 'nothing made');
 });
 
+t.test('a state directory that becomes the caller\'s between two launches is covered at the second', { skip: !IS_ROOT && 'needs root to change an owner' }, async (t) => {
+  // Another user's directory at a state place is left alone (nothing of ours is in it). Once it is the caller's (here
+  // root gives it; a directory removed by its owner and made again by the caller can get the same inode number),
+  // the kept plan that left it alone must not run: its stat record was type, device and inode only.
+  const home = userTmpdir('sbx-cache-home-');
+  const rt = userTmpdir('sbx-cache-rt-');
+  fs.chmodSync(rt, 0o700);
+  // ~/.cache/sandbox (where a later launch setting XDG_CACHE_HOME=~/.cache keeps plans), shown read-write
+  const xc = mkdirOwn(path.join(home, '.cache'));
+  const state = path.join(xc, 'sandbox');
+  fs.mkdirSync(state, { mode: 0o755 });
+  t.teardown(() => [home, rt].forEach((d) => fs.rmSync(d, { recursive: true, force: true })));
+  const env = cleanEnv({ HOME: home, XDG_RUNTIME_DIR: rt, SANDBOX_CACHE_DEBUG: '1' });
+  const args = ['--bind', xc, xc, '--', 'sh', '-c', `touch ${state}/planted 2>/dev/null && echo wrote || echo refused`];
+  const first = sandbox(args, { env, cwd: home });
+  t.equal(first.stdout, 'refused\n', 'root\'s directory: the program can\'t write it');
+  t.match(first.stderr, /plan cache: kept /);
+  fs.chownSync(state, TEST_UID, TEST_GID);
+  const second = sandbox(args, { env, cwd: home });
+  t.notMatch(second.stderr, /plan cache: hit /, 'not the plan kept while it was another user\'s');
+  t.equal(second.stdout, 'refused\n', `now the caller's: covered (${second.stderr.trim().split('\n').pop()})`);
+  t.notOk(fs.existsSync(path.join(state, 'planted')));
+});
+
 // Known gap: a later launch whose XDG_CACHE_HOME names a directory that no earlier launch knew of as the cache's
 // (here: a directory in the project, while the sandbox had no XDG_CACHE_HOME) finds whatever a sandbox wrote there.
 t.test('planting an entry where a later launch\'s XDG_CACHE_HOME, unknown to the sandbox, will point', async (t) => {
