@@ -6,7 +6,7 @@
 // the module object itself, not an import of it: recording replaces its functions while planning runs, and every
 // `import * as fs` reads them from this object at each call
 const fs = require('fs') as typeof import('fs');
-import { errnoNumber } from '../errors';
+import { errnoNumber, SandboxError } from '../errors';
 import * as path from 'path';
 
 const MAGIC = 'SBXPLANC';
@@ -315,10 +315,30 @@ export function ensureCacheDir(dir: string): void {
   }
 }
 
-/** `sandbox cache clear`: every entry removed (the directory stays). */
-export function clearCache(env: Record<string, string | undefined>): number {
+/** Throws unless dir and its parent are directories of uid's, reached without a symlink at their last component
+ * and closed to others, as the launcher and writeEntry take them; false when one is missing. */
+export function checkedCacheDir(dir: string, uid: number): boolean {
+  for (const d of [path.dirname(dir), dir]) {
+    let st: import('fs').Stats;
+    try {
+      st = fs.lstatSync(d);
+    } catch {
+      return false;
+    }
+    if (!st.isDirectory() || st.uid !== uid || st.mode & 0o022) {
+      const what = st.isSymbolicLink() ? 'a symlink' : !st.isDirectory() ? 'not a directory' : st.uid !== uid ? `owned by uid ${st.uid}` : `mode ${(st.mode & 0o777).toString(8)}, open to others`;
+      throw new SandboxError(`${d}: ${what}, not a plan cache directory of yours: no kept plan removed`);
+    }
+  }
+  return true;
+}
+
+/** `sandbox cache clear`: every entry removed (the directory stays). Only in a directory the launcher would use: one
+ * that another user made (/tmp/sandbox-UID before the user's first launch), its plans a symlink to the user's files,
+ * would have them removed. */
+export function clearCache(env: Record<string, string | undefined>, uid = process.getuid ? process.getuid() : 0): number {
   const dir = cacheDir(env);
-  if (!dir) return 0;
+  if (!dir || !checkedCacheDir(dir, uid)) return 0;
   let n = 0;
   let names: string[] = [];
   try {

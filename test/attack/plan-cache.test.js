@@ -7,7 +7,7 @@ const t = require('tap');
 const fs = require('fs');
 const path = require('path');
 const { spawnSync } = require('child_process');
-const { sandbox, cannotLaunch, cleanEnv, userTmpdir, ensureCheckoutReachable, asUser, SANDBOX, IS_ROOT, TEST_UID, TEST_GID, RUN_UID, RUN_GID } = require('../lib/harness');
+const { sandbox, sandboxCli, cannotLaunch, cleanEnv, userTmpdir, ensureCheckoutReachable, asUser, SANDBOX, IS_ROOT, TEST_UID, TEST_GID, RUN_UID, RUN_GID } = require('../lib/harness');
 const { forgeEntry, decodeEntry } = require('../lib/plan-cache-entry');
 const { STAGE } = require('../lib/stage-plan');
 const { serializePlan } = require('../../dist/lib/native/serialize');
@@ -290,6 +290,37 @@ t.test('another user\'s cache: a forged entry for me in a directory someone else
       t.same(fs.readdirSync(path.join(base, 'plans')), [k.name], `${label}: nothing written there`);
     }
   }
+});
+
+t.test('sandbox cache clear in a cache directory another user made removes nothing it points to', { skip: otherUser() }, async (t) => {
+  // The victim (the test user) has a directory of files; the attacker (uid 1000) makes the victim's cache base (as it
+  // can make /tmp/sandbox-UID before the victim's first launch without a runtime directory), its plans a symlink to
+  // the victim's files. Here the base is named by XDG_RUNTIME_DIR, which the same code reads.
+  const important = userTmpdir('sbx-cache-victim-files-');
+  for (const n of ['thesis.tex', 'data.csv']) { fs.writeFileSync(path.join(important, n), n); own(path.join(important, n)); }
+  const base = fs.mkdtempSync('/tmp/sbx-cache-foreign-');
+  t.teardown(() => [important, base].forEach((d) => fs.rmSync(d, { recursive: true, force: true })));
+  fs.chmodSync(base, 0o755);
+  fs.chownSync(base, OTHER_UID, OTHER_UID);
+  fs.mkdirSync(path.join(base, 'sandbox'), { mode: 0o777 });
+  fs.chmodSync(path.join(base, 'sandbox'), 0o777);
+  fs.chownSync(path.join(base, 'sandbox'), OTHER_UID, OTHER_UID);
+  fs.symlinkSync(important, path.join(base, 'sandbox', 'plans'));
+  fs.lchownSync(path.join(base, 'sandbox', 'plans'), OTHER_UID, OTHER_UID);
+  const r = sandboxCli(['cache', 'clear'], { env: cleanEnv({ XDG_RUNTIME_DIR: base }) });
+  t.same(fs.readdirSync(important).sort(), ['data.csv', 'thesis.tex'], `the victim's files are still there (${r.stderr.trim()})`);
+  t.equal(r.status, 125, 'refused');
+  t.match(r.stderr, /^sandbox: .*sandbox(\/plans)?: .*\n$/, 'one line naming the directory');
+  // the victim's own cache, with plans a symlink (of the victim's own making): not followed either
+  for (const n of ['thesis.tex', 'data.csv']) if (!fs.existsSync(path.join(important, n))) { fs.writeFileSync(path.join(important, n), n); own(path.join(important, n)); }
+  const home = userTmpdir('sbx-cache-home-');
+  t.teardown(() => fs.rmSync(home, { recursive: true, force: true }));
+  const mine = mkdirOwn(path.join(home, 'sandbox'), 0o700);
+  fs.symlinkSync(important, path.join(mine, 'plans'));
+  fs.lchownSync(path.join(mine, 'plans'), TEST_UID, TEST_GID);
+  const r2 = sandboxCli(['cache', 'clear'], { env: cleanEnv({ XDG_RUNTIME_DIR: home }) });
+  t.same(fs.readdirSync(important).sort(), ['data.csv', 'thesis.tex'], `a symlinked plans directory is not followed (${r2.stderr.trim()})`);
+  t.equal(r2.status, 125);
 });
 
 t.test('the entry\'s name taken by a FIFO, a directory or a huge file: the launch goes on at once, through Node', async (t) => {
