@@ -99,7 +99,8 @@ static void state_of(char kind, const char *p, int mode, char *out, size_t len) 
   switch (kind) {
   case 's': case 'l': case 'c':
     if ((kind == 'l' ? lstat(p, &st) : stat(p, &st)) < 0) { snprintf(out, len, "!%d", errno); return; }
-    if (kind != 'c') snprintf(out, len, "%o %llu %llu", (unsigned)(st.st_mode & S_IFMT), (unsigned long long)st.st_dev, (unsigned long long)st.st_ino);
+    if (kind != 'c') snprintf(out, len, "%o %llu %llu %u", (unsigned)(st.st_mode & S_IFMT), (unsigned long long)st.st_dev, (unsigned long long)st.st_ino,
+                              (unsigned)st.st_uid);
     else snprintf(out, len, "%o %llu %llu %lld %lld.%ld %lld.%ld", (unsigned)(st.st_mode & S_IFMT), (unsigned long long)st.st_dev,
                   (unsigned long long)st.st_ino, (long long)st.st_size, (long long)st.st_mtim.tv_sec, st.st_mtim.tv_nsec,
                   (long long)st.st_ctim.tv_sec, st.st_ctim.tv_nsec);
@@ -119,6 +120,21 @@ static void state_of(char kind, const char *p, int mode, char *out, size_t len) 
   default:
     snprintf(out, len, "?");
   }
+}
+
+/* The stage beside this launcher, the same file (not only the same path): an entry that names another is one another
+ * installation of sandbox kept (its plan and profiles, its version), or one not written by sandbox at all. */
+static int own_stage(const char *stage) {
+  char exe[PATH_MAX], sibling[PATH_MAX + 16];
+  ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+  if (n <= 0) return 0;
+  exe[n] = 0;
+  char *slash = strrchr(exe, '/');
+  if (!slash) return 0;
+  *slash = 0;
+  snprintf(sibling, sizeof sibling, "%s/sandbox-stage", exe);
+  struct stat a, b;
+  return stat(stage, &a) == 0 && stat(sibling, &b) == 0 && a.st_dev == b.st_dev && a.st_ino == b.st_ino;
 }
 
 static int same(struct field f, const char *s) { return f.len == strlen(s) && !memcmp(f.p, s, f.len); }
@@ -271,6 +287,10 @@ static void use_entry(int fd, const char *entry, const unsigned char *key, size_
   struct field stage = { 0 }, plan = { 0 }, said = { 0 }, reg[5] = { { 0 } };
   if (check_entry(buf + HEADER, (size_t)st.st_size - HEADER, key, keylen, &stage, &plan, &said, reg) < 0) goto out;
   if (!cstr(stage, stage_path, sizeof stage_path)) goto out;
+  if (!own_stage(stage_path)) {
+    say("%s names a stage that is not this launcher's (%s): not used", entry, stage_path);
+    goto out;
+  }
   static const char end[] = "3:end,";
   if (plan.len < sizeof end - 1 || memcmp(plan.p + plan.len - (sizeof end - 1), end, sizeof end - 1)) goto out;
   /* The registry: a fresh name for this launch, as Node claims one (the kept plan has no registry record). Claimed

@@ -21,10 +21,12 @@ export function cacheOff(env: NodeJS.ProcessEnv): string | null {
 /** Why this plan can't be launched again from a copy: work Node does at each launch, or fds it hands over. */
 export function uncacheable(r: Planned, rec: Recorder): string | null {
   if (r.uncached) return r.uncached;
-  if (rec.refused) return rec.refused;
-  if (rec.env.get('PMI_FD') !== undefined || r.plan.keepFds.length) return 'descriptors handed to the program';
+  // the contents' descriptors are among those handed over: named first, as the more telling reason
   if (r.plan.mounts.some((m) => m.op === 'data')) return 'file contents made at each launch (e.g. the X11 cookie)';
+  if (rec.env.get('PMI_FD') !== undefined || r.plan.keepFds.length) return 'descriptors handed to the program';
   if (r.plan.cgroup) return 'a cgroup leaf';
+  // after the per-launch work: an X display's launch reads /proc/net/unix too, and the cookie is the reason to give
+  if (rec.refused) return rec.refused;
   return null;
 }
 

@@ -6,7 +6,7 @@
 // the module object itself, not an import of it: recording replaces its functions while planning runs, and every
 // `import * as fs` reads them from this object at each call
 const fs = require('fs') as typeof import('fs');
-import { errnoNumber } from '../errors';
+import { errnoNumber, SandboxError } from '../errors';
 import * as path from 'path';
 
 const MAGIC = 'SBXPLANC';
@@ -44,7 +44,7 @@ export function checksum(b: Buffer): number {
   return h >>> 0;
 }
 
-/** How a path was looked at: s stat, l lstat (type, device, inode), c contents (stat, plus size, mtime and ctime
+/** How a path was looked at: s stat, l lstat (type, device, inode, owner), c contents (stat, plus size, mtime and ctime
  * to the nanosecond), r realpath, a access (the mode after the path), k readlink. */
 type Kind = 's' | 'l' | 'c' | 'r' | 'a' | 'k';
 
@@ -70,7 +70,10 @@ export function stateOf(kind: Kind, p: string, mode = 0): string {
       case 'c': {
         const st = (kind === 'l' ? real.lstatSync : real.statSync)(p, { bigint: true });
         const id = `${(st.mode & 0o170000n).toString(8)} ${st.dev} ${st.ino}`;
-        if (kind !== 'c') return id;
+        // the owner too: planning decides by it (a state directory is covered only when it is the caller's), and a
+        // path removed and made again by another user may get the same inode number; a read file's ctime covers it.
+        // (Modes it decides by are checked again on a hit: the registry directory's, by native/launch-registry.c.)
+        if (kind !== 'c') return `${id} ${st.uid}`;
         return `${id} ${st.size} ${st.mtimeNs / 1000000000n}.${st.mtimeNs % 1000000000n} ${st.ctimeNs / 1000000000n}.${st.ctimeNs % 1000000000n}`;
       }
       case 'r':
@@ -208,6 +211,11 @@ export function copyEnv(): Record<string, string | undefined> {
 /** An input read other than through fs (the passwd entry os.userInfo reads). */
 export function recordInput(p: string): void {
   active?.dep('c', p);
+}
+
+/** An input that is neither a file nor a variable (an X server's answer): the launch planning now is not kept. */
+export function refuseCaching(why: string): void {
+  if (active) active.refused ??= why;
 }
 
 /** Runs fn with recording paused (work whose inputs are carried otherwise, e.g. the environment's rules). */
@@ -365,10 +373,30 @@ export function ensureCacheDir(dir: string): void {
   }
 }
 
-/** `sandbox cache clear`: every entry removed (the directory stays). */
-export function clearCache(env: Record<string, string | undefined>): number {
+/** Throws unless dir and its parent are directories of uid's, reached without a symlink at their last component
+ * and closed to others, as the launcher and writeEntry take them; false when one is missing. */
+export function checkedCacheDir(dir: string, uid: number): boolean {
+  for (const d of [path.dirname(dir), dir]) {
+    let st: import('fs').Stats;
+    try {
+      st = fs.lstatSync(d);
+    } catch {
+      return false;
+    }
+    if (!st.isDirectory() || st.uid !== uid || st.mode & 0o022) {
+      const what = st.isSymbolicLink() ? 'a symlink' : !st.isDirectory() ? 'not a directory' : st.uid !== uid ? `owned by uid ${st.uid}` : `mode ${(st.mode & 0o777).toString(8)}, open to others`;
+      throw new SandboxError(`${d}: ${what}, not a plan cache directory of yours: no kept plan removed`);
+    }
+  }
+  return true;
+}
+
+/** `sandbox cache clear`: every entry removed (the directory stays). Only in a directory the launcher would use: one
+ * that another user made (/tmp/sandbox-UID before the user's first launch), its plans a symlink to the user's files,
+ * would have them removed. */
+export function clearCache(env: Record<string, string | undefined>, uid = process.getuid ? process.getuid() : 0): number {
   const dir = cacheDir(env);
-  if (!dir) return 0;
+  if (!dir || !checkedCacheDir(dir, uid)) return 0;
   let n = 0;
   let names: string[] = [];
   try {

@@ -2,6 +2,7 @@
 // handed in as data: the bind sources' stat results and real paths, sandbox's own files and state directories
 // as they are, and the descriptors this process has open.
 import * as fs from 'fs';
+import * as path from 'path';
 import { ownStateDirs, type CallerContext, type PlanHostFacts } from '../plan/build';
 import type { SandboxSpec } from '../plan/spec';
 
@@ -10,6 +11,26 @@ function realpathOr(p: string): string {
     return fs.realpathSync(p);
   } catch {
     return p;
+  }
+}
+
+/** Whether this user could make dir: its nearest existing ancestor is a directory this user may write into. */
+function creatable(dir: string): boolean {
+  for (let d = path.dirname(dir); ; d = path.dirname(d)) {
+    let st: fs.Stats;
+    try {
+      st = fs.statSync(d);
+    } catch {
+      if (d === '/') return false;
+      continue;
+    }
+    if (!st.isDirectory()) return false;
+    try {
+      fs.accessSync(d, fs.constants.W_OK | fs.constants.X_OK);
+      return true;
+    } catch {
+      return false;
+    }
   }
 }
 
@@ -31,7 +52,9 @@ export function gatherPlanFacts(spec: SandboxSpec, caller: CallerContext, protec
       const st = fs.lstatSync(dir);
       facts.stateDirs[dir] = { isDir: st.isDirectory(), uid: st.uid };
     } catch {
-      facts.stateDirs[dir] = null;
+      // missing: made and covered only where this user could make it, as a program running as this user could
+      // (a home that is not there, a cache under /usr: nothing to cover, and a mkdir that would fail the launch)
+      if (creatable(dir)) facts.stateDirs[dir] = null;
     }
   }
   try {

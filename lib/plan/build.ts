@@ -148,7 +148,15 @@ export function ownStateDirs(caller: CallerContext): string[] {
   const dirs = [`/tmp/sandbox-${caller.uid}`];
   const rt = caller.env.XDG_RUNTIME_DIR;
   if (rt && path.isAbsolute(rt)) dirs.push(path.join(path.normalize(rt), 'sandbox'));
-  return dirs;
+  // The plan cache's other home (lib/host/plan-cache.ts cacheBase), used by a later launch without a runtime
+  // directory: an entry planted there is that launch's plan, before any sandbox exists. So it is covered
+  // (and made, where a writable bind shows where it would be) even when this launch keeps its plans elsewhere or
+  // has no XDG_CACHE_HOME: then as the XDG default, ~/.cache/sandbox, which a launch setting XDG_CACHE_HOME uses.
+  const cache = caller.env.XDG_CACHE_HOME;
+  if (cache && path.isAbsolute(cache)) dirs.push(path.join(path.normalize(cache), 'sandbox'));
+  const home = caller.env.HOME;
+  if (home && path.isAbsolute(home)) dirs.push(path.join(path.normalize(home), '.cache', 'sandbox'));
+  return [...new Set(dirs)];
 }
 
 /**

@@ -10,6 +10,7 @@ import * as path from 'path';
 import { spawnSync } from 'child_process';
 import { systemProgram } from '../host/system-program';
 import { describeError } from '../errors';
+import { refuseCaching } from '../host/plan-cache';
 
 /** One record: family (256 local, 65535 wild, 0 internet, ...), address, display number, auth name and data. */
 export interface XauthEntry {
@@ -125,6 +126,9 @@ function generate(xauth: string, display: number, hostAuth: string, dir: string,
  * refused when xauth is missing or the server can't make untrusted cookies.
  */
 export function untrustedX11Cookie(display: number, hostAuth: string | null, xauth: string | null = systemProgram('xauth')): X11Access {
+  // what the server answers (its access control, whether it takes the cookie, which xauth reads) is in no file or
+  // variable the plan cache compares: a plan that asked, with or without a display in the end, is never kept
+  refuseCaching(`the X server :${display} was asked for a cookie`);
   if (!xauth) return { refused: 'no xauth in /usr/bin to make an untrusted cookie for the sandbox (Debian package xauth)' };
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sandbox-xauth-'));
   try {

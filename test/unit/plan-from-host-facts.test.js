@@ -109,6 +109,17 @@ t.test('each fact decides what it should', async (t) => {
   t.same(runSlash({ isDir: true, uid: 0 }), [], 'someone else\'s directory: left alone');
 });
 
+t.test('sandbox\'s state directories include every place a later launch may keep plans', async (t) => {
+  const { ownStateDirs } = require(`${dist}/plan/build`);
+  t.same(ownStateDirs({ uid: 1000, gid: 1000, cwd: '/', env: { HOME: '/home/alice', XDG_RUNTIME_DIR: '/run/user/1000' } }),
+    ['/tmp/sandbox-1000', '/run/user/1000/sandbox', '/home/alice/.cache/sandbox'], 'without XDG_CACHE_HOME: the XDG default, which a launch setting it would use');
+  t.same(ownStateDirs({ uid: 1000, gid: 1000, cwd: '/', env: { HOME: '/home/alice', XDG_CACHE_HOME: '/scratch/alice/cache/' } }),
+    ['/tmp/sandbox-1000', '/scratch/alice/cache/sandbox', '/home/alice/.cache/sandbox']);
+  t.same(ownStateDirs({ uid: 1000, gid: 1000, cwd: '/', env: { HOME: '/home/alice', XDG_CACHE_HOME: '/home/alice/.cache' } }),
+    ['/tmp/sandbox-1000', '/home/alice/.cache/sandbox'], 'once each');
+  t.same(ownStateDirs({ uid: 1000, gid: 1000, cwd: '/', env: { XDG_CACHE_HOME: 'relative' } }), ['/tmp/sandbox-1000'], 'relative paths are no cache (cacheBase)');
+});
+
 t.test('device sets from a made-up /dev', async (t) => {
   const probe = (dev, env = {}) => ({ exists: (p) => dev.includes(p.replace('/dev/', '')), listDir: (p) => (p === '/dev' ? dev : []), env });
   const { value: r, tried } = withoutFilesystem(() => deviceSetMounts('video', true, '--device video', probe(['video0', 'media1', 'sda']), 'hint'));
