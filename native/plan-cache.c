@@ -1,9 +1,10 @@
 /* The launcher's half of the plan cache (lib/host/plan-cache.ts writes the entries). An entry is trusted only when
  * it is the caller's own regular file, reached without a symlink through directories that are the caller's and closed
- * to others, of the size its header says and with its checksum; it is used only when its key (every argument, uid,
+ * to others, of the size its header says and signed with the user's key (HMAC-SHA-256, /tmp/sandbox-UID/plan-key); it is used only when its key (every argument, uid,
  * gid, working directory) is this launch's and every file state and environment value it recorded is still so. Any
  * doubt returns to Node, which plans as without a cache and writes a new entry. */
 #include "plan-cache.h"
+#include "hmac-sha256.h"
 #include "launch-paths.h"
 #include "launch-registry.h"
 
@@ -19,8 +20,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define CACHE_VERSION 3
-#define HEADER 32
+#define CACHE_VERSION 4
+#define HEADER 64 /* magic, version, 0, body length, 0, HMAC-SHA-256 of the body */
 #define ENTRY_MAX (64u << 20)
 #define CACHE_SLOTS 4 /* kept plans per launch: CACHE_SLOTS in lib/host/plan-cache.ts */
 
@@ -144,7 +145,7 @@ static unsigned char *key_material(int argc, char **argv, size_t *len) {
   if (!getcwd(cwd, sizeof cwd)) return NULL;
   snprintf(ids, sizeof ids, "%u%c%u", (unsigned)getuid(), 0, (unsigned)getgid());
   size_t idlen = strlen(ids) + 1 + strlen(ids + strlen(ids) + 1);
-  static const char head[] = "sandbox-plan-cache 3";
+  static const char head[] = "sandbox-plan-cache 4";
   size_t n = sizeof head + idlen + 1 + strlen(cwd) + 1;
   for (int i = 1; i < argc; i++) n += strlen(argv[i]) + 1;
   unsigned char *k = malloc(n), *p = k;
@@ -266,9 +267,25 @@ static int check_entry(const unsigned char *body, size_t len, const unsigned cha
   return seen_key && seen_boot && stage->p && plan->p ? 0 : -1;
 }
 
+/* The key entries are signed with (macKey in lib/host/plan-cache.ts): /tmp/sandbox-UID/plan-key, the caller's,
+ * 0600, 32 bytes, in the caller's directory closed to others. No key: no entry can be trusted. */
+static int read_secret(unsigned char secret[32]) {
+  char dir[64];
+  snprintf(dir, sizeof dir, "/tmp/sandbox-%u", (unsigned)getuid());
+  int dfd = open_own_dir(AT_FDCWD, dir);
+  int fd = dfd < 0 ? -1 : openat(dfd, "plan-key", O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+  if (dfd >= 0) close(dfd);
+  struct stat st;
+  int ok = fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_uid == getuid() && !(st.st_mode & 077) && st.st_size == 32 &&
+           pread(fd, secret, 32, 0) == 32;
+  if (fd >= 0) close(fd);
+  if (!ok) say("miss: no key in %s (a launch that keeps a plan makes it)", dir);
+  return ok ? 0 : -1;
+}
+
 /* One kept entry, opened: its plan runs when every check holds (this does not return then); else it returns, having
  * said why with SANDBOX_CACHE_DEBUG. */
-static void use_entry(int fd, const char *entry, const unsigned char *key, size_t keylen) {
+static void use_entry(int fd, const char *entry, const unsigned char *key, size_t keylen, const unsigned char secret[32]) {
   char stage_path[PATH_MAX];
   struct stat st;
   unsigned char *buf = NULL;
@@ -279,9 +296,12 @@ static void use_entry(int fd, const char *entry, const unsigned char *key, size_
   }
   buf = malloc((size_t)st.st_size);
   if (!buf || read_all(fd, buf, (size_t)st.st_size) < 0) goto out;
-  if (memcmp(buf, "SBXPLANC", 8) || le32(buf + 8) != CACHE_VERSION || le64(buf + 16) != (uint64_t)st.st_size - HEADER ||
-      le64(buf + 24) != checksum(buf + HEADER, (size_t)st.st_size - HEADER)) {
-    say("%s is damaged (header, length or checksum): not used", entry);
+  unsigned char mac[32];
+  hmac_sha256(secret, 32, buf + HEADER, (size_t)st.st_size - HEADER, mac);
+  unsigned char diff = 0;
+  for (int i = 0; i < 32; i++) diff |= mac[i] ^ buf[32 + i];
+  if (memcmp(buf, "SBXPLANC", 8) || le32(buf + 8) != CACHE_VERSION || le64(buf + 16) != (uint64_t)st.st_size - HEADER || diff) {
+    say("%s is damaged or not signed with your key (header, length or signature): not used", entry);
     goto out;
   }
   struct field stage = { 0 }, plan = { 0 }, said = { 0 }, reg[5] = { { 0 } };
@@ -368,6 +388,8 @@ void plan_cache_launch(int argc, char **argv) {
   size_t keylen;
   unsigned char *key = key_material(argc, argv, &keylen);
   if (!key) return;
+  unsigned char secret[32];
+  if (read_secret(secret) < 0) { free(key); return; }
   int bfd = open_own_dir(AT_FDCWD, base), dfd = bfd < 0 ? -1 : open_own_dir(bfd, "plans");
   if (bfd >= 0) close(bfd);
   /* a launch has up to CACHE_SLOTS kept plans, one per set of conditions (inside a job and outside, with a display and
@@ -378,7 +400,7 @@ void plan_cache_launch(int argc, char **argv) {
     int fd = openat(dfd, entry, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
     if (fd < 0 && errno == ENOENT) continue;
     any = 1;
-    use_entry(fd, entry, key, keylen); /* returns unless the entry's plan runs */
+    use_entry(fd, entry, key, keylen, secret); /* returns unless the entry's plan runs */
   }
   if (!any) say("miss: no entry %08x", checksum(key, keylen));
   if (dfd >= 0) close(dfd);

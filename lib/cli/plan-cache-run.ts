@@ -3,7 +3,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { packageRoot, stagePath } from '../paths';
-import { cacheDir, encodeEntry, keyMaterial, stateOf, writeEntry, type Recorder } from '../host/plan-cache';
+import { cacheDir, encodeEntry, keyMaterial, macKey, stateOf, writeEntry, type Recorder } from '../host/plan-cache';
 import type { Planned } from './run';
 import { defaultName } from '../running/registry';
 import type { Plan } from '../plan/types';
@@ -87,8 +87,10 @@ export function keepPlan(rec: Recorder, r: Planned, said: string[], enter: boole
     // the entry's fields as claimName writes them (lib/running/registry.ts); the name is the launcher's to choose
     const base = defaultName(r.plan.argv, () => '').slice(0, -1);
     const registry = { base, label: r.profileLabel, profileJson: JSON.stringify(r.profileLabel), commandJson: JSON.stringify(r.plan.argv), flags: (enter ? 'e' : '') + (r.plan.joinDir ? 'j' : '') };
-    const entry = encodeEntry({ key, deps: kept, env, setVars, launch: entryLaunch, stderr: said.map((t) => (t.endsWith('\n') ? t : t + '\n')).join(''), stage: stagePath(), plan: bytes, boot, registry });
-    const name = writeEntry(cacheDir(process.env), key, entry, uid);
+    const secret = macKey(uid, true);
+    if (!secret) return say(`not kept: no key to sign it (/tmp/sandbox-${uid}/plan-key: not a file of yours alone)`), null;
+    const entry = encodeEntry({ key, deps: kept, env, setVars, launch: entryLaunch, stderr: said.map((t) => (t.endsWith('\n') ? t : t + '\n')).join(''), stage: stagePath(), plan: bytes, boot, registry }, secret);
+    const name = writeEntry(cacheDir(process.env), key, entry, uid, secret);
     say(`kept ${name}`);
     return bytes;
   } catch (e) {

@@ -10,7 +10,9 @@ import { errnoNumber, SandboxError } from '../errors';
 import * as path from 'path';
 
 const MAGIC = 'SBXPLANC';
-export const CACHE_VERSION = 3;
+export const CACHE_VERSION = 4;
+/** header: magic, version, 4 bytes 0, body length, 8 bytes 0, HMAC-SHA-256 of the body */
+export const HEADER = 64;
 
 /** Where entries live: the runtime directory's sandbox/plans, else $XDG_CACHE_HOME/sandbox/plans where the user set
  * it, else /tmp/sandbox-UID/plans. Not ~/.cache by default: an entry is good for this boot only, so keeping it in the
@@ -273,7 +275,62 @@ export interface CacheEntry {
 }
 
 /** The entry's bytes: header (magic, version, body length, checksum of the body), then records, the plan last. */
-export function encodeEntry(e: CacheEntry): Buffer {
+function mac(key: Buffer, body: Buffer): Buffer {
+  const { createHmac } = require('crypto') as typeof import('crypto');
+  return createHmac('sha256', key).update(body).digest();
+}
+
+/** The secret that signs this user's entries: /tmp/sandbox-UID/plan-key, 32 random bytes, 0600. It lies in the one
+ * state directory every sandbox has covered whatever its environment (ownStateDirs), so no program in a sandbox can
+ * read it, and an entry it wrote (wherever a later launch's XDG_RUNTIME_DIR or XDG_CACHE_HOME points) is never run.
+ * make: create it when missing (keeping a plan); else null when it is missing or not sound. */
+export function macKey(uid: number, make: boolean): Buffer | null {
+  const dir = `/tmp/sandbox-${uid}`;
+  const file = path.join(dir, 'plan-key');
+  const read = (): Buffer | null => {
+    let fd: number;
+    try {
+      fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW | fs.constants.O_NONBLOCK);
+    } catch {
+      return null;
+    }
+    try {
+      const st = fs.fstatSync(fd);
+      if (!st.isFile() || st.uid !== uid || st.mode & 0o077 || st.size !== 32) return null;
+      const b = Buffer.alloc(32);
+      return fs.readSync(fd, b, 0, 32, 0) === 32 ? b : null;
+    } finally {
+      fs.closeSync(fd);
+    }
+  };
+  const have = read();
+  if (have || !make) return have;
+  try {
+    fs.mkdirSync(dir, { mode: 0o700 });
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') return null;
+  }
+  const st = fs.lstatSync(dir);
+  if (!st.isDirectory() || st.uid !== uid || st.mode & 0o077) return null;
+  const tmp = path.join(dir, `.plan-key.${process.pid}`);
+  const { randomBytes } = require('crypto') as typeof import('crypto');
+  const fd = fs.openSync(tmp, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL | fs.constants.O_NOFOLLOW, 0o600);
+  try {
+    fs.writeSync(fd, randomBytes(32));
+  } finally {
+    fs.closeSync(fd);
+  }
+  try {
+    fs.linkSync(tmp, file); // not over one another launch made meanwhile
+  } catch {
+    /* that one is read below */
+  } finally {
+    fs.unlinkSync(tmp);
+  }
+  return read();
+}
+
+export function encodeEntry(e: CacheEntry, macKey: Buffer): Buffer {
   const recs: Rec[] = [['K', e.key], ['B', e.boot]];
   for (const [name, value] of e.env) recs.push(['E', name, value === undefined ? '0' : '1' + value]);
   for (const v of e.setVars ?? []) recs.push(['S', v.name, v.set ? '1' : '0']);
@@ -283,11 +340,11 @@ export function encodeEntry(e: CacheEntry): Buffer {
   if (e.registry) recs.push(['R', e.registry.base, e.registry.label, e.registry.profileJson, e.registry.commandJson, e.registry.flags]);
   recs.push(['X', e.stage], ['P', e.plan]);
   const body = records(recs);
-  const head = Buffer.alloc(32);
+  const head = Buffer.alloc(HEADER);
   head.write(MAGIC, 0, 'latin1');
   head.writeUInt32LE(CACHE_VERSION, 8);
   head.writeBigUInt64LE(BigInt(body.length), 16);
-  head.writeBigUInt64LE(BigInt(checksum(body)), 24);
+  mac(macKey, body).copy(head, 32);
   return Buffer.concat([head, body]);
 }
 
@@ -297,10 +354,10 @@ export const CACHE_SLOTS = 4;
 
 /** The environment an entry was kept for (its E and S records, as one text), or null when it is not a sound entry
  * of this version: what tells a stale entry of the same conditions, which a new one replaces. */
-export function entryConditions(b: Buffer): string | null {
-  if (b.length < 32 || b.toString('latin1', 0, 8) !== MAGIC || b.readUInt32LE(8) !== CACHE_VERSION) return null;
-  const body = b.subarray(32);
-  if (Number(b.readBigUInt64LE(16)) !== body.length || Number(b.readBigUInt64LE(24)) !== checksum(body)) return null;
+export function entryConditions(b: Buffer, macKey: Buffer): string | null {
+  if (b.length < HEADER || b.toString('latin1', 0, 8) !== MAGIC || b.readUInt32LE(8) !== CACHE_VERSION) return null;
+  const body = b.subarray(HEADER);
+  if (Number(b.readBigUInt64LE(16)) !== body.length || !b.subarray(32, HEADER).equals(mac(macKey, body))) return null;
   const out: string[] = [];
   for (let o = 0; o < body.length;) {
     if (body.length - o < 2) return null;
@@ -325,14 +382,14 @@ export function entryConditions(b: Buffer): string | null {
  * the same environment (stale now, or this launch would have used it), else a free one, else the least recently used
  * (the launcher touches an entry it runs). The directory is made 0700; one that is not ours or is open to others is
  * left alone. */
-export function writeEntry(dir: string, key: Buffer, bytes: Buffer, uid: number): string {
+export function writeEntry(dir: string, key: Buffer, bytes: Buffer, uid: number, macKey: Buffer): string {
   ensureCacheDir(dir);
   for (const d of [path.dirname(dir), dir]) {
     const st = fs.lstatSync(d);
     if (!st.isDirectory() || st.uid !== uid || st.mode & 0o022) throw new Error(`${d} is not a directory of uid ${uid} closed to others`);
   }
   const base = checksum(key).toString(16).padStart(8, '0');
-  const mine = entryConditions(bytes);
+  const mine = entryConditions(bytes, macKey);
   const slots = Array.from({ length: CACHE_SLOTS }, (_, i) => {
     const file = path.join(dir, `${base}.${i}`);
     let st: import('fs').Stats | null = null;
@@ -344,7 +401,7 @@ export function writeEntry(dir: string, key: Buffer, bytes: Buffer, uid: number)
     if (!st.isFile() || st.uid !== uid || st.mode & 0o022) return { file, rank: 0, mtime: 0 };
     let held: string | null = null;
     try {
-      held = entryConditions(fs.readFileSync(file));
+      held = entryConditions(fs.readFileSync(file), macKey);
     } catch {
       /* unreadable: replaced */
     }

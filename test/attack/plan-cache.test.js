@@ -8,7 +8,7 @@ const fs = require('fs');
 const path = require('path');
 const { spawnSync } = require('child_process');
 const { sandbox, sandboxCli, cannotLaunch, cleanEnv, userTmpdir, ensureCheckoutReachable, asUser, SANDBOX, IS_ROOT, TEST_UID, TEST_GID, RUN_UID, RUN_GID } = require('../lib/harness');
-const { forgeEntry, decodeEntry } = require('../lib/plan-cache-entry');
+const { forgeEntry, decodeEntry, userKey } = require('../lib/plan-cache-entry');
 const { STAGE } = require('../lib/stage-plan');
 const { serializePlan } = require('../../dist/lib/native/serialize');
 
@@ -140,16 +140,17 @@ t.test('a state directory that becomes the caller\'s between two launches is cov
   t.notOk(fs.existsSync(path.join(state, 'planted')));
 });
 
-// Known gap: a later launch whose XDG_CACHE_HOME names a directory that no earlier launch knew of as the cache's
-// (here: a directory in the project, while the sandbox had no XDG_CACHE_HOME) finds whatever a sandbox wrote there.
+// A later launch whose XDG_CACHE_HOME names a directory that no earlier launch knew of as the cache's (here: a
+// directory in the project, while the sandbox had no XDG_CACHE_HOME) finds what a sandbox wrote there, unsigned.
 t.test('planting an entry where a later launch\'s XDG_CACHE_HOME, unknown to the sandbox, will point', async (t) => {
   const home = userTmpdir('sbx-cache-home-');
   const proj = mkdirOwn(path.join(home, 'proj'));
   const k = kit(proj);
   t.teardown(() => [home, k.dir].forEach((d) => fs.rmSync(d, { recursive: true, force: true })));
   sandbox(['--ro-bind', k.dir, '/attack', '--', 'sh', '-c', plantScript('./cache/sandbox', k.name)], { env: cleanEnv({ HOME: home }), cwd: proj });
-  victim({ HOME: home, XDG_CACHE_HOME: path.join(proj, 'cache') }, proj);
-  t.equal(k.ran(), null, 'the planted plan did not run', { todo: 'known gap (README.md): the cache trusts any directory of the user\'s that XDG_CACHE_HOME names' });
+  const v = victim({ HOME: home, XDG_CACHE_HOME: path.join(proj, 'cache') }, proj);
+  t.equal(k.ran(), null, 'the planted plan did not run');
+  t.match(v.cache, /not signed with your key/, v.cache);
 });
 
 t.test('an entry naming a stage that is not sandbox\'s own is not run, wherever it came from', async (t) => {
@@ -158,9 +159,10 @@ t.test('an entry naming a stage that is not sandbox\'s own is not run, wherever 
   t.teardown(() => [home, k.dir].forEach((d) => fs.rmSync(d, { recursive: true, force: true })));
   const env = { HOME: home, XDG_CACHE_HOME: path.join(home, '.cache') };
   t.match(victim(env, home).cache, /kept /, 'the cache directory made, as by any launch');
-  // the user's own file in the user's own directory: what any way of putting it there (a gap above) would leave
+  // the user's own file in the user's own directory, signed with the user's key: what only a process outside any
+  // sandbox could make, naming a program of its choice as the stage
   const entry = path.join(home, '.cache', 'sandbox', 'plans', k.name);
-  fs.copyFileSync(path.join(k.dir, 'entry-exec'), entry);
+  fs.writeFileSync(entry, forgeEntry({ argv: ['run', '--', 'true'], uid: RUN_UID, gid: RUN_GID, cwd: home, stage: path.join(k.dir, 'payload.sh'), secret: userKey(RUN_UID) }).bytes);
   fs.chmodSync(entry, 0o600);
   own(entry);
   const v = victim(env, home);

@@ -3,9 +3,8 @@
 // (dist/) for the key and the encoding, so a forged entry is exactly one the launcher accepts.
 'use strict';
 const fs = require('fs');
-const { encodeEntry, keyMaterial, checksum } = require('../../dist/lib/host/plan-cache');
-
-const HEADER = 32;
+const crypto = require('crypto');
+const { encodeEntry, keyMaterial, checksum, HEADER } = require('../../dist/lib/host/plan-cache');
 
 /** An entry's records: [{ type, fields: [Buffer] }], after checking its header. */
 function decodeEntry(bytes) {
@@ -52,14 +51,22 @@ function bootId() {
   return fs.readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
 }
 
+/** The user's signing key (/tmp/sandbox-UID/plan-key, made by the first launch that keeps a plan), as only a process
+ * outside any sandbox can read it (the tests run as root). */
+function userKey(uid) {
+  return fs.readFileSync(`/tmp/sandbox-${uid}/plan-key`);
+}
+
 /**
  * An entry for `sandbox ARGV` by uid:gid in cwd that the launcher takes as a hit: no dependencies, this boot, the
  * given stage (the launcher execs it) and plan. Returns { name, bytes }: name is the file name the launcher opens.
+ * secret: the key it is signed with; by default one the forger made up, as a program in a sandbox (which can't read
+ * the user's) would have to.
  */
-function forgeEntry({ argv, uid, gid, cwd, stage, plan = Buffer.from('3:end,') }) {
+function forgeEntry({ argv, uid, gid, cwd, stage, plan = Buffer.from('3:end,'), secret = crypto.randomBytes(32) }) {
   const key = keyMaterial(argv, uid, gid, cwd);
-  const bytes = encodeEntry({ key, deps: [], env: new Map(), stderr: '', stage, plan, boot: bootId() });
-  return { name: checksum(key).toString(16).padStart(8, '0'), bytes };
+  const bytes = encodeEntry({ key, deps: [], env: new Map(), stderr: '', stage, plan, boot: bootId() }, secret);
+  return { name: `${checksum(key).toString(16).padStart(8, '0')}.0`, bytes }; // the first of the launch's slots
 }
 
 /**
@@ -81,4 +88,4 @@ function cachedRun(args, { env, cwd }) {
   };
 }
 
-module.exports = { decodeEntry, keptPlan, planTokens, forgeEntry, bootId, cachedRun };
+module.exports = { decodeEntry, keptPlan, planTokens, forgeEntry, bootId, cachedRun, userKey };

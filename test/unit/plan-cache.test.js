@@ -26,17 +26,21 @@ t.test('the checksum: FNV-1a over little-endian 32-bit words, the last padded wi
 });
 
 t.test('the key: every argument, uid, gid and working directory, each NUL-terminated', async (t) => {
-  t.equal(pc.keyMaterial(['run', '--', 'a b', ''], 1000, 100, '/w').toString('latin1'), 'sandbox-plan-cache 3\x00' + '1000\x00100\x00/w\x00run\x00--\x00a b\x00\x00');
+  t.equal(pc.keyMaterial(['run', '--', 'a b', ''], 1000, 100, '/w').toString('latin1'), 'sandbox-plan-cache 4\x00' + '1000\x00100\x00/w\x00run\x00--\x00a b\x00\x00');
   t.not(pc.keyMaterial(['a', 'b'], 1, 1, '/').toString(), pc.keyMaterial(['a\x00b'], 1, 1, '/').toString().replace('a\x00b', 'a\x00b\x00x'));
 });
 
-t.test('the entry: magic, version, body length and checksum, then records', async (t) => {
-  const e = pc.encodeEntry({ key: Buffer.from('k'), deps: [{ kind: 's', path: '/x', mode: 0, state: '!2' }], env: new Map([['HOME', '/h'], ['GONE', undefined]]), stderr: '', stage: '/s', plan: Buffer.from('p'), boot: 'b' });
+const SECRET = Buffer.alloc(32, 7);
+
+t.test('the entry: magic, version, body length and its HMAC-SHA-256 with the user\'s key, then records', async (t) => {
+  const e = pc.encodeEntry({ key: Buffer.from('k'), deps: [{ kind: 's', path: '/x', mode: 0, state: '!2' }], env: new Map([['HOME', '/h'], ['GONE', undefined]]), stderr: '', stage: '/s', plan: Buffer.from('p'), boot: 'b' }, SECRET);
   t.equal(e.subarray(0, 8).toString(), 'SBXPLANC');
-  t.equal(e.readUInt32LE(8), 3, 'version 3: entries have the launch records V and S (older entries are not used)');
-  t.equal(Number(e.readBigUInt64LE(16)), e.length - 32);
-  t.equal(e.readBigUInt64LE(24), BigInt(pc.checksum(e.subarray(32))));
-  const body = e.subarray(32).toString('latin1');
+  t.equal(e.readUInt32LE(8), 4, 'version 4: entries are signed (older entries are not used)');
+  t.equal(Number(e.readBigUInt64LE(16)), e.length - 64);
+  t.same(e.subarray(32, 64), require('crypto').createHmac('sha256', SECRET).update(e.subarray(64)).digest());
+  t.ok(pc.entryConditions(e, SECRET) !== null, 'sound with its key');
+  t.equal(pc.entryConditions(e, Buffer.alloc(32, 8)), null, 'not with another');
+  const body = e.subarray(64).toString('latin1');
   t.match(body, /E\x02\x04\x00\x00\x00HOME\x03\x00\x00\x001\/h/, 'a variable with its value');
   t.match(body, /E\x02\x04\x00\x00\x00GONE\x01\x00\x00\x000/, 'a variable that must stay unset');
   t.ok(body.endsWith('P\x01\x01\x00\x00\x00p'), 'the plan last');
@@ -44,12 +48,12 @@ t.test('the entry: magic, version, body length and checksum, then records', asyn
 
 t.test('the registry record: what the launcher needs to claim a fresh name at a hit, before the stage and plan', async (t) => {
   const registry = { base: 'sh', label: 'none', profileJson: '"none"', commandJson: '["sh","-c","echo \\"x\\""]', flags: 'e' };
-  const e = pc.encodeEntry({ key: Buffer.from('k'), deps: [], env: new Map(), stderr: '', stage: '/s', plan: Buffer.from('p'), boot: 'b', registry });
-  const body = e.subarray(32).toString('latin1');
+  const e = pc.encodeEntry({ key: Buffer.from('k'), deps: [], env: new Map(), stderr: '', stage: '/s', plan: Buffer.from('p'), boot: 'b', registry }, SECRET);
+  const body = e.subarray(64).toString('latin1');
   const field = (v) => { const b = Buffer.alloc(4); b.writeUInt32LE(Buffer.byteLength(v)); return b.toString('latin1') + v; };
   t.ok(body.includes('R\x05' + ['sh', 'none', '"none"', registry.commandJson, 'e'].map(field).join('') + 'X\x01'), 'R: base, label, profile and command as JSON, flags; then X');
-  const none = pc.encodeEntry({ key: Buffer.from('k'), deps: [], env: new Map(), stderr: '', stage: '/s', plan: Buffer.from('p'), boot: 'b' });
-  t.notOk(none.subarray(32).toString('latin1').includes('R\x05'), 'no registry: no record');
+  const none = pc.encodeEntry({ key: Buffer.from('k'), deps: [], env: new Map(), stderr: '', stage: '/s', plan: Buffer.from('p'), boot: 'b' }, SECRET);
+  t.notOk(none.subarray(64).toString('latin1').includes('R\x05'), 'no registry: no record');
 });
 
 t.test('a kept plan gets this launch\'s registry record before its end', async (t) => {
