@@ -7,6 +7,7 @@ const t = require('tap');
 const fs = require('fs');
 const path = require('path');
 const { sandbox, sandboxAsync, userTmpdir, cleanEnv, cannotLaunch, IS_ROOT, TEST_UID, TEST_GID } = require('../lib/harness');
+const { cachedRun } = require('../lib/plan-cache-entry');
 
 const why = cannotLaunch();
 if (why) {
@@ -30,18 +31,7 @@ const step = (n) => mk(path.join(spool, `pmix.7.${n}`));
 
 /** One launch as an srun step would make it; with SANDBOX_NO_CACHE the same launch planned by Node. */
 function launch(env, script, extra = {}) {
-  const r = sandbox(['--profile', 'hpc', '--', 'sh', '-c', script], {
-    env: cleanEnv({ HOME: home, XDG_CACHE_HOME: path.join(home, '.cache'), SANDBOX_CACHE_DEBUG: '1', ...env, ...extra }),
-    cwd: job,
-  });
-  const lines = r.stderr.split('\n');
-  return {
-    status: r.status,
-    stdout: r.stdout,
-    stderr: lines.filter((l) => !l.startsWith('sandbox: plan cache: ')).join('\n'),
-    hit: lines.some((l) => l.startsWith('sandbox: plan cache: hit ')),
-    cache: lines.filter((l) => l.startsWith('sandbox: plan cache: ')).join('\n'),
-  };
+  return cachedRun(['--profile', 'hpc', '--', 'sh', '-c', script], { env: { HOME: home, XDG_CACHE_HOME: path.join(home, '.cache'), ...env, ...extra }, cwd: job });
 }
 const uncached = (env, script) => launch(env, script, { SANDBOX_NO_CACHE: '1' });
 
