@@ -43,6 +43,16 @@ static const char *find_node(char *buf, size_t len) {
 
 int main(int argc, char **argv) {
   pid_t parent = getppid();
+  /* bin/sandbox (a shell script) ran before us in this process: the parent it started under is the one to outlive */
+  char name[48];
+  snprintf(name, sizeof name, "SANDBOX_PPID_%d", (int)getpid());
+  const char *first = getenv(name);
+  if (first) {
+    char *end;
+    long p = strtol(first, &end, 10);
+    if (*first && !*end && p > 0) parent = (pid_t)p;
+    unsetenv(name);
+  }
   if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) == 0 && getppid() != parent) return 125; /* already orphaned */
   char exe[PATH_MAX], script[PATH_MAX + 32], nodebuf[PATH_MAX], pid[32];
   ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);

@@ -96,7 +96,7 @@ t.test('a state directory that does not exist yet is made and covered, so the pr
   t.ok(st.isDirectory() && st.uid === VICTIM && (st.mode & 0o777) === 0o700, 'the victim\'s, mode 0700');
   // sandbox/ (the registry of running sandboxes) and plans/ (the plan cache) are the launcher's own, here when there
   // is no XDG_RUNTIME_DIR
-  t.same(fs.readdirSync(STATE).filter((f) => f !== 'sandbox' && f !== 'plans'), [], 'and nothing else in it');
+  t.same(fs.readdirSync(STATE).filter((f) => f !== 'sandbox' && f !== 'plans' && f !== 'plan-key'), [], 'and nothing else in it');
 });
 
 t.test('the state is hidden under a bound $XDG_RUNTIME_DIR too', async (t) => {

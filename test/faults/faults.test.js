@@ -106,6 +106,19 @@ t.test('the parent of sandbox dying takes the whole sandbox down', async (t) => 
   t.same(pidsWith(m, true), [], 'nothing with the marker, not even the launcher');
 });
 
+t.test('the parent bin/sandbox started under, gone before the launcher runs: nothing starts', async (t) => {
+  // bin/sandbox is a shell script that execs the launcher; it names the parent it started under in SANDBOX_PPID_<its
+  // pid>, and the launcher (the same process) exits 125 when its parent is another by then (it was reparented)
+  const launcher = require('path').join(require('../lib/harness').ROOT, 'native', 'build', 'sandbox');
+  const m = marker('orphan');
+  const [cmd, argv] = asUser('sh', ['-c', `export SANDBOX_PPID_$$=1; exec "$0" run ${BASE.join(' ')} -- bash -c 'exec -a ${m} true'`, launcher]);
+  const r = require('child_process').spawnSync(cmd, argv, { cwd: os.tmpdir(), env: cleanEnv(), encoding: 'utf8' });
+  t.equal(r.status, 125, 'refused: the parent it started under (here made up) is not its parent now');
+  const [cmd2, argv2] = asUser('sh', ['-c', `export SANDBOX_PPID_1=$$; exec "$0" run ${BASE.join(' ')} -- echo ran`, launcher]);
+  const r2 = require('child_process').spawnSync(cmd2, argv2, { cwd: os.tmpdir(), env: cleanEnv(), encoding: 'utf8' });
+  t.equal(r2.stdout, 'ran\n', `a value for another pid is not this launch's (${r2.stderr.trim()})`);
+});
+
 t.test('--die-with-parent is on by default: a parent killed while sandbox starts leaves nothing', async (t) => {
   // The parent dies at random points of the launch; whatever happened, nothing may remain.
   const m = marker('early');
