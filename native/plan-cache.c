@@ -5,6 +5,7 @@
  * doubt returns to Node, which plans as without a cache and writes a new entry. */
 #include "plan-cache.h"
 #include "launch-registry.h"
+#include "plan-cache-state.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -35,17 +36,6 @@ static void say(const char *fmt, ...) {
 }
 
 static int on(const char *v) { return v && *v && strcmp(v, "0"); }
-
-/* FNV-1a over little-endian 32-bit words, the last padded with zero bytes (checksum in lib/host/plan-cache.ts) */
-static uint32_t checksum(const unsigned char *p, size_t n) {
-  uint32_t h = 0x811c9dc5u;
-  for (size_t i = 0; i < n; i += 4) {
-    uint32_t w = 0;
-    for (size_t k = 0; k < 4 && i + k < n; k++) w |= (uint32_t)p[i + k] << (8 * k);
-    h = (h ^ w) * 0x01000193u;
-  }
-  return h;
-}
 
 /* An absolute path as Node's path.normalize leaves it; anything else is not used (the writer would differ). */
 static int clean_abs(const char *p) {
@@ -87,36 +77,6 @@ static const char *cstr(struct field f, char *buf, size_t len) {
   memcpy(buf, f.p, f.len);
   buf[f.len] = 0;
   return buf;
-}
-
-/* The state as the writer's stateOf prints it. */
-static void state_of(char kind, const char *p, int mode, char *out, size_t len) {
-  struct stat st;
-  char buf[PATH_MAX];
-  ssize_t n;
-  switch (kind) {
-  case 's': case 'l': case 'c':
-    if ((kind == 'l' ? lstat(p, &st) : stat(p, &st)) < 0) { snprintf(out, len, "!%d", errno); return; }
-    if (kind != 'c') snprintf(out, len, "%o %llu %llu", (unsigned)(st.st_mode & S_IFMT), (unsigned long long)st.st_dev, (unsigned long long)st.st_ino);
-    else snprintf(out, len, "%o %llu %llu %lld %lld.%ld %lld.%ld", (unsigned)(st.st_mode & S_IFMT), (unsigned long long)st.st_dev,
-                  (unsigned long long)st.st_ino, (long long)st.st_size, (long long)st.st_mtim.tv_sec, st.st_mtim.tv_nsec,
-                  (long long)st.st_ctim.tv_sec, st.st_ctim.tv_nsec);
-    return;
-  case 'r':
-    snprintf(out, len, "%s", realpath(p, buf) ? buf : "!");
-    return;
-  case 'a':
-    if (access(p, mode) == 0) snprintf(out, len, "0");
-    else snprintf(out, len, "!%d", errno);
-    return;
-  case 'k':
-    n = readlink(p, buf, sizeof buf - 1);
-    if (n < 0) snprintf(out, len, "!");
-    else { buf[n] = 0; snprintf(out, len, "%s", buf); }
-    return;
-  default:
-    snprintf(out, len, "?");
-  }
 }
 
 static int same(struct field f, const char *s) { return f.len == strlen(s) && !memcmp(f.p, s, f.len); }
@@ -180,12 +140,7 @@ static int check_entry(const unsigned char *body, size_t len, const unsigned cha
       seen_key = 1;
       break;
     case 'B': {
-      int fd = open("/proc/sys/kernel/random/boot_id", O_RDONLY | O_CLOEXEC);
-      ssize_t n = fd < 0 ? -1 : read(fd, have, 64);
-      if (fd >= 0) close(fd);
-      while (n > 0 && (have[n - 1] == '\n' || have[n - 1] == ' ')) n--;
-      if (nf != 1 || n <= 0) return -1;
-      have[n] = 0;
+      if (nf != 1 || plan_cache_boot_id(have, sizeof have) < 0) return -1;
       if (!same(f[0], have)) return say("written in another boot"), -1;
       seen_boot = 1;
       break;
@@ -199,7 +154,7 @@ static int check_entry(const unsigned char *body, size_t len, const unsigned cha
     }
     case 'D':
       if (nf != 4 || f[0].len != 1 || !cstr(f[1], path, sizeof path) || !cstr(f[2], num, sizeof num) || !cstr(f[3], want, sizeof want)) return say("bad record"), -1;
-      state_of((char)f[0].p[0], path, atoi(num), have, sizeof have);
+      plan_cache_state((char)f[0].p[0], path, atoi(num), have, sizeof have);
       if (strcmp(have, want)) return say("miss: %s changed (%c: %s, was %s)", path, f[0].p[0], have, want), -1;
       break;
     case 'O': if (nf != 1) return -1; *said = f[0]; break;
@@ -225,7 +180,7 @@ void plan_cache_launch(int argc, char **argv) {
   size_t keylen;
   unsigned char *key = key_material(argc, argv, &keylen);
   if (!key) return;
-  snprintf(entry, sizeof entry, "%08x", checksum(key, keylen));
+  snprintf(entry, sizeof entry, "%08x", plan_cache_checksum(key, keylen));
   int bfd = open_own_dir(AT_FDCWD, base), dfd = bfd < 0 ? -1 : open_own_dir(bfd, "plans");
   int fd = dfd < 0 ? -1 : openat(dfd, entry, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
   if (bfd >= 0) close(bfd);
@@ -240,7 +195,7 @@ void plan_cache_launch(int argc, char **argv) {
   buf = malloc((size_t)st.st_size);
   if (!buf || read_all(fd, buf, (size_t)st.st_size) < 0) goto out;
   if (memcmp(buf, "SBXPLANC", 8) || le32(buf + 8) != CACHE_VERSION || le64(buf + 16) != (uint64_t)st.st_size - HEADER ||
-      le64(buf + 24) != checksum(buf + HEADER, (size_t)st.st_size - HEADER)) {
+      le64(buf + 24) != plan_cache_checksum(buf + HEADER, (size_t)st.st_size - HEADER)) {
     say("%s is damaged (header, length or checksum): not used", entry);
     goto out;
   }

@@ -1,9 +1,8 @@
 // The plan cache around `sandbox run`: whether this launch uses it, and keeping the plan it made for the next one.
 // The launcher (native/plan-cache.c) looks entries up; lib/host/plan-cache.ts records what planning read.
-import * as fs from 'fs';
 import * as path from 'path';
 import { packageRoot, stagePath } from '../paths';
-import { cacheDir, encodeEntry, keyMaterial, stateOf, writeEntry, type Recorder } from '../host/plan-cache';
+import { cacheBase, encodeHandover, keptDeps, keyMaterial, stateOf, type Recorder } from '../host/plan-cache';
 import type { Planned } from './run';
 import { defaultName } from '../running/registry';
 import type { Plan } from '../plan/types';
@@ -32,22 +31,17 @@ function say(text: string): void {
   if (on(process.env.SANDBOX_CACHE_DEBUG)) process.stderr.write(`sandbox: plan cache: ${text}\n`);
 }
 
-/** Writes the entry for this launch, when it can be cached, and returns the kept plan's bytes (this launch runs them
- * too, so a miss and a hit hand the stage the same plan); null when nothing was kept. Never fails the launch. */
-export function keepPlan(rec: Recorder, r: Planned, said: string[], enter: boolean): Buffer | null {
+/** The entry for this launch, when it can be cached: the kept plan's bytes (this launch runs them too, so a miss and a
+ * hit hand the stage the same plan) and the entry for the monitor to write (encodeHandover): the states planning saw
+ * are looked at again and the file written there, after the sandbox is on its way, not on this launch's path. null
+ * when nothing is kept. Never fails the launch. */
+export function keepPlan(rec: Recorder, r: Planned, said: string[], enter: boolean): { plan: Buffer; handover: Buffer } | null {
   try {
     const why = uncacheable(r, rec);
     if (why) return say(`not kept: ${why}`), null;
-    const deps = rec.finalDeps();
-    if (typeof deps === 'string') return say(`not kept: ${deps}`), null;
+    const deps = keptDeps(rec);
     // what decides more than the plan: this code, and the stage it hands over to
     for (const p of [path.join(packageRoot(), 'dist', 'sandbox.js'), stagePath()]) deps.push({ kind: 'c', path: p, mode: 0, state: stateOf('c', p) });
-    let boot = '';
-    try {
-      boot = fs.readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
-    } catch {
-      return say('not kept: no boot id'), null;
-    }
     const { serializePlan } = require('../native/serialize') as typeof import('../native/serialize');
     const { compiledRecords } = require('./compile') as typeof import('./compile');
     // as sandbox compile writes it: the environment as rules applied at each launch, the parent as the stage finds it
@@ -60,10 +54,8 @@ export function keepPlan(rec: Recorder, r: Planned, said: string[], enter: boole
     // the entry's fields as claimName writes them (lib/running/registry.ts); the name is the launcher's to choose
     const base = defaultName(r.plan.argv, () => '').slice(0, -1);
     const registry = { base, label: r.profileLabel, profileJson: JSON.stringify(r.profileLabel), commandJson: JSON.stringify(r.plan.argv), flags: (enter ? 'e' : '') + (r.plan.joinDir ? 'j' : '') };
-    const entry = encodeEntry({ key, deps, env, stderr: said.map((t) => (t.endsWith('\n') ? t : t + '\n')).join(''), stage: stagePath(), plan: bytes, boot, registry });
-    const name = writeEntry(cacheDir(process.env), key, entry, uid);
-    say(`kept ${name}`);
-    return bytes;
+    const stderr = said.map((t) => (t.endsWith('\n') ? t : t + '\n')).join('');
+    return { plan: bytes, handover: encodeHandover(cacheBase(process.env, uid), { key, deps, env, stderr, stage: stagePath(), plan: bytes, registry }) };
   } catch (e) {
     say(`not kept: ${(e as Error).message}`);
     return null;

@@ -68,7 +68,9 @@ export function stateOf(kind: Kind, p: string, mode = 0): string {
       case 's':
       case 'l':
       case 'c': {
-        const st = (kind === 'l' ? real.lstatSync : real.statSync)(p, { bigint: true });
+        // ENOENT as undefined: most missing paths cost no exception (and its stack)
+        const st = (kind === 'l' ? real.lstatSync : real.statSync)(p, { bigint: true, throwIfNoEntry: false });
+        if (!st) return '!2';
         const id = `${(st.mode & 0o170000n).toString(8)} ${st.dev} ${st.ino}`;
         if (kind !== 'c') return id;
         return `${id} ${st.size} ${st.mtimeNs / 1000000000n}.${st.mtimeNs % 1000000000n} ${st.ctimeNs / 1000000000n}.${st.ctimeNs % 1000000000n}`;
@@ -116,6 +118,8 @@ export class Recorder {
     // a kernel file's contents change without a trace in its stat (/proc/net/unix): such a plan is made afresh each time
     if (kind === 'c' && /^\/(proc|sys)\//.test(s)) this.refused ??= `${s} was read`;
     const k = `${kind}${mode}:${s}`;
+    // a path whose contents were recorded: its stat state is part of that one
+    if (kind === 's' && this.deps.has(`c0:${s}`)) return;
     if (!this.deps.has(k)) this.deps.set(k, { kind, path: s, mode, first: stateOf(kind, s, mode) });
   }
 
@@ -193,6 +197,25 @@ export class Recorder {
   }
 }
 
+/** The dependencies with the states planning saw, for the monitor to look at again when it writes the entry
+ * (native/plan-cache-keep.c: one that changed in between and the entry isn't written). Those of directories this
+ * process made are taken as they are now, as finalDeps does; a stat state where the contents of the same path were
+ * recorded is left out (the contents' state holds it). */
+export function keptDeps(rec: Recorder): { kind: Kind; path: string; mode: number; state: string }[] {
+  const created = rec.created.map((c) => path.resolve(c));
+  const out = [];
+  for (const d of rec.deps.values()) {
+    if (d.kind === 's' && rec.deps.has(`c0:${d.path}`)) continue;
+    let state = d.first;
+    if (created.length) {
+      const abs = path.resolve(d.path);
+      if (created.some((c) => c === abs || c.startsWith(abs + '/') || abs.startsWith(c + '/'))) state = stateOf(d.kind, d.path, d.mode);
+    }
+    out.push({ kind: d.kind, path: d.path, mode: d.mode, state });
+  }
+  return out;
+}
+
 let active: Recorder | null = null;
 
 /** A copy of the environment to change locally (the profile context's HOME): reads of it are still recorded. */
@@ -225,23 +248,19 @@ type Rec = [string, ...(Buffer | string)[]];
 
 /** The records, one buffer: a type byte, a field count, then each field as a 32-bit length and its bytes. */
 function records(recs: Rec[]): Buffer {
-  let size = 0;
-  for (const [, ...fields] of recs) {
-    size += 2;
-    for (const f of fields) size += 4 + (typeof f === 'string' ? Buffer.byteLength(f) : f.length);
-  }
-  const out = Buffer.allocUnsafe(size);
-  let o = 0;
+  // Built as one latin1 string and converted once: a Buffer write per field costs a call into C++ each, which was
+  // most of a miss's encoding (a millisecond for a hundred records).
+  const parts: string[] = [];
+  const u32 = (n: number) => String.fromCharCode(n & 255, (n >>> 8) & 255, (n >>> 16) & 255, n >>> 24);
   for (const [type, ...fields] of recs) {
-    out[o++] = type.charCodeAt(0);
-    out[o++] = fields.length;
+    parts.push(type[0] + String.fromCharCode(fields.length));
     for (const f of fields) {
-      const n = typeof f === 'string' ? out.write(f, o + 4) : f.copy(out, o + 4);
-      out.writeUInt32LE(n, o);
-      o += 4 + n;
+      // eslint-disable-next-line no-control-regex
+      const bytes = typeof f !== 'string' ? f.toString('latin1') : /^[\x00-\x7f]*$/.test(f) ? f : Buffer.from(f).toString('latin1');
+      parts.push(u32(bytes.length), bytes);
     }
   }
-  return out;
+  return Buffer.from(parts.join(''), 'latin1');
 }
 
 export interface CacheEntry {
@@ -276,6 +295,19 @@ export function encodeEntry(e: CacheEntry): Buffer {
   return Buffer.concat([head, body]);
 }
 
+/** What a miss hands the stage (native/plan-cache-keep.c) to write once the sandbox is on its way: `W` (the cache
+ * base, where the monitor finds plans/), then the entry's records less the boot's (the monitor adds it after the key),
+ * no header (the monitor counts and sums the body). */
+export function encodeHandover(base: string, e: Omit<CacheEntry, 'boot'>): Buffer {
+  const recs: Rec[] = [['W', base], ['K', e.key]];
+  for (const [name, value] of e.env) recs.push(['E', name, value === undefined ? '0' : '1' + value]);
+  for (const d of e.deps) recs.push(['D', d.kind, d.path, String(d.mode), d.state]);
+  if (e.stderr) recs.push(['O', e.stderr]);
+  if (e.registry) recs.push(['R', e.registry.base, e.registry.label, e.registry.profileJson, e.registry.commandJson, e.registry.flags]);
+  recs.push(['X', e.stage], ['P', e.plan]);
+  return records(recs);
+}
+
 /** Writes the entry under the key's name: a new file renamed over the old one (a symlink there is replaced, not
  * followed). The directory is made 0700; one that is not ours or is open to others is left alone. */
 export function writeEntry(dir: string, key: Buffer, bytes: Buffer, uid: number): string {
@@ -299,6 +331,7 @@ export function writeEntry(dir: string, key: Buffer, bytes: Buffer, uid: number)
 /** The directory made before planning, so the plan (which covers it in every sandbox that would show it) is the
  * one of a host where it exists, as at every later launch. */
 export function ensureCacheDir(dir: string): void {
+  if (fs.existsSync(dir)) return; // the common case: no mkdir and its EEXIST exception
   fs.mkdirSync(path.dirname(dir), { recursive: true, mode: 0o700 });
   try {
     fs.mkdirSync(dir, { mode: 0o700 });
