@@ -200,7 +200,7 @@ export class Recorder {
 /** The dependencies with the states planning saw, for the monitor to look at again when it writes the entry
  * (native/plan-cache-keep.c: one that changed in between and the entry isn't written). Those of directories this
  * process made are taken as they are now, as finalDeps does; a stat state where the contents of the same path were
- * recorded is left out (the contents' state holds it). */
+ * recorded is left out (the contents' state holds it), and so are look-ups a longer realpath implies (below). */
 export function keptDeps(rec: Recorder): { kind: Kind; path: string; mode: number; state: string }[] {
   const created = rec.created.map((c) => path.resolve(c));
   const out = [];
@@ -213,7 +213,13 @@ export function keptDeps(rec: Recorder): { kind: Kind; path: string; mode: numbe
     }
     out.push({ kind: d.kind, path: d.path, mode: d.mode, state });
   }
-  return out;
+  // A realpath that is the path itself says no component is a symlink, and each exists: so every shorter path's
+  // realpath is itself too, and a readlink of it or of the path fails. The launcher checks the longest such path
+  // at each hit; the others it implies are left out (the browser profile looks up each of its home's parents).
+  const plain = out.filter((d) => d.kind === 'r' && d.state === d.path).map((d) => d.path);
+  if (!plain.length) return out;
+  const within = (q: string, strictly: boolean) => plain.some((p) => (p === q ? !strictly : p.startsWith(q === '/' ? '/' : q + '/')));
+  return out.filter((d) => !((d.kind === 'r' && d.state === d.path && within(d.path, true)) || (d.kind === 'k' && d.state === '!' && within(d.path, false))));
 }
 
 let active: Recorder | null = null;
