@@ -9,6 +9,8 @@
 # Run as root, the whole bench runs as the user SANDBOX_BENCH_USER (default: cloudsdk where it exists, else nobody):
 # a real user's uid is what is measured, and firejail refuses system users and nobody.
 # SANDBOX_BENCH_BASELINE=DIR: another built checkout whose sandbox runs beside this one (rows "baseline ...").
+# SANDBOX_BENCH_MEASURE=cpu: CPU time of each launch's processes (perf stat's task-clock) instead of wall-clock time:
+# steadier where others load the machine, but blind to work done in parallel (the monitor writing a kept plan).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 runs=${1:-31}
@@ -21,17 +23,24 @@ if [ "$(id -u)" = 0 ]; then
   trap 'rm -rf "$home"' EXIT
   # not exec: the trap removes the home afterwards
   setpriv --reuid "$uid" --regid "$gid" --init-groups env -i HOME="$home" PATH=/usr/local/bin:/usr/bin:/bin \
-    SANDBOX_BENCH_BASELINE="${SANDBOX_BENCH_BASELINE:-}" SANDBOX_BENCH_CHILD=1 bash "$PWD/bench/plan-cache.sh" "$runs"
+    SANDBOX_BENCH_BASELINE="${SANDBOX_BENCH_BASELINE:-}" SANDBOX_BENCH_MEASURE="${SANDBOX_BENCH_MEASURE:-}" SANDBOX_BENCH_CHILD=1 \
+    bash "$PWD/bench/plan-cache.sh" "$runs"
   exit
 fi
 if [ -z "${SANDBOX_BENCH_CHILD:-}" ]; then
   home=$(mktemp -d /tmp/sbx-bench-XXXXXX)
   trap 'rm -rf "$home"' EXIT
   env -i HOME="$home" PATH=/usr/local/bin:/usr/bin:/bin SANDBOX_BENCH_BASELINE="${SANDBOX_BENCH_BASELINE:-}" \
-    SANDBOX_BENCH_CHILD=1 bash "$PWD/bench/plan-cache.sh" "$runs"
+    SANDBOX_BENCH_MEASURE="${SANDBOX_BENCH_MEASURE:-}" SANDBOX_BENCH_CHILD=1 bash "$PWD/bench/plan-cache.sh" "$runs"
   exit
 fi
 unset SANDBOX_BENCH_CHILD
+measure=${SANDBOX_BENCH_MEASURE:-wall}
+unset SANDBOX_BENCH_MEASURE
+if [ "$measure" = cpu ] && ! perf stat -x, -e task-clock true >/dev/null 2>&1; then
+  echo "SANDBOX_BENCH_MEASURE=cpu: perf stat -e task-clock can't run here (perf missing, or perf_event_paranoid)" >&2
+  exit 1
+fi
 S=$PWD/bin/sandbox
 base=${SANDBOX_BENCH_BASELINE:-}
 [ -n "$base" ] && base=$(cd "$base" && pwd)/bin/sandbox
@@ -41,8 +50,13 @@ declare -A t   # variant -> launch times in microseconds, space-separated
 declare -a order=()
 # one timed launch of variant $1: the command after it
 launch() {
-  local v=$1 s e
+  local v=$1 s e c
   shift
+  if [ "$measure" = cpu ]; then
+    c=$(perf stat -x, -e task-clock -- "$@" 2>&1 >/dev/null | awk -F, '/task-clock/ { printf "%d", $1 * 1000 }')
+    t[$v]+="${c:-0} "
+    return
+  fi
   s=${EPOCHREALTIME/./}
   "$@" >/dev/null 2>&1 || true
   e=${EPOCHREALTIME/./}
@@ -55,6 +69,7 @@ add node
 if command -v bwrap >/dev/null && ok "${bw[@]}"; then add bwrap; fi
 fj_why=
 if ! command -v firejail >/dev/null; then fj_why="not installed"
+elif [ "$measure" = cpu ]; then fj_why="setuid root: perf stat can't count its CPU time as this user"
 elif ! ok "${fj[@]}"; then
   fj_why="$(firejail --quiet --noprofile true 2>&1 | head -n1 || true)"
   # without /etc/firejail/firejail.users, firejail lets in only users from UID_MIN (login.defs) up, never nobody
@@ -99,7 +114,7 @@ row() { # label variant
   [ "$bwm" != - ] && r=$(awk -v a="$m" -v b="$bwm" 'BEGIN { printf "%.2fx bwrap", a / b }')
   printf '  %-52s %7s ms  (p25-p75 %s-%s)  %s\n' "$1" "$m" "$lo" "$hi" "$r"
 }
-echo "medians of $runs launches each, taking turns (uid $(id -u), $(id -un 2>/dev/null || echo '?'); env -i HOME=...; load average $(cut -d' ' -f1-3 /proc/loadavg)):"
+echo "$([ "$measure" = cpu ] && echo 'CPU time (task-clock), ')medians of $runs launches each, taking turns (uid $(id -u), $(id -un 2>/dev/null || echo '?'); env -i HOME=...; load average $(cut -d' ' -f1-3 /proc/loadavg)):"
 row "node -e 0" node
 if [ -n "${t[bwrap]:-}" ]; then row "bwrap --unshare-all --ro-bind / / ... true" bwrap; else echo "  bwrap: not runnable here"; fi
 if [ -n "${t[firejail]:-}" ]; then row "firejail --quiet --noprofile true" firejail; else echo "  firejail: not runnable here: $fj_why"; fi
