@@ -51,5 +51,6 @@ for (const argv of [['--version'], ['run', '--print-plan', '--', 'true'], ['run'
   try { mod.exports.main(argv, sink); } catch { /* a missing host feature only means less in the cache */ }
 }
 fs.rmSync(path.dirname(warmPlan), { recursive: true, force: true });
+try { mod.exports.warmKeep(); } catch { /* only less in the cache */ }
 fs.writeFileSync(out + '.cache', script.createCachedData());
 

@@ -61,3 +61,15 @@ export function keepPlan(rec: Recorder, r: Planned, said: string[], enter: boole
     return null;
   }
 }
+
+/** For the build's code cache (scripts/bundle.js): what a miss runs after planning, on a made-up launch, so that a
+ * miss runs it from the cache instead of compiling it first. Reads two states, writes nothing. */
+export function warmKeep(): void {
+  const { Recorder } = require('../host/plan-cache') as typeof import('../host/plan-cache');
+  const rec = new Recorder();
+  rec.deps.set('r0:/', { kind: 'r', path: '/', mode: 0, first: stateOf('r', '/') });
+  rec.deps.set('c0:/', { kind: 'c', path: '/', mode: 0, first: stateOf('c', '/') });
+  rec.created.push('/nonexistent');
+  const registry = { base: defaultName(['true'], () => '').slice(0, -1), label: 'x', profileJson: JSON.stringify('x'), commandJson: JSON.stringify(['true']), flags: 'e' };
+  encodeHandover(cacheBase({}, 0), { key: keyMaterial(['run'], 0, 0, '/'), deps: keptDeps(rec), env: new Map([['A', undefined], ['B', 'é']]), stderr: 'x\n', stage: '/', plan: Buffer.alloc(8), registry });
+}

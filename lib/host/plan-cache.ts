@@ -68,6 +68,12 @@ export function stateOf(kind: Kind, p: string, mode = 0): string {
       case 's':
       case 'l':
       case 'c': {
+        if (kind !== 'c') {
+          // numbers where they are exact: a BigInt Stats costs several times a plain one, once per look-up
+          const st = (kind === 'l' ? real.lstatSync : real.statSync)(p, { throwIfNoEntry: false });
+          if (!st) return '!2';
+          if (Number.isSafeInteger(st.ino) && Number.isSafeInteger(st.dev)) return `${(st.mode & 0o170000).toString(8)} ${st.dev} ${st.ino}`;
+        }
         // ENOENT as undefined: most missing paths cost no exception (and its stack)
         const st = (kind === 'l' ? real.lstatSync : real.statSync)(p, { bigint: true, throwIfNoEntry: false });
         if (!st) return '!2';
@@ -254,19 +260,32 @@ type Rec = [string, ...(Buffer | string)[]];
 
 /** The records, one buffer: a type byte, a field count, then each field as a 32-bit length and its bytes. */
 function records(recs: Rec[]): Buffer {
-  // Built as one latin1 string and converted once: a Buffer write per field costs a call into C++ each, which was
-  // most of a miss's encoding (a millisecond for a hundred records).
-  const parts: string[] = [];
-  const u32 = (n: number) => String.fromCharCode(n & 255, (n >>> 8) & 255, (n >>> 16) & 255, n >>> 24);
-  for (const [type, ...fields] of recs) {
-    parts.push(type[0] + String.fromCharCode(fields.length));
-    for (const f of fields) {
-      // eslint-disable-next-line no-control-regex
-      const bytes = typeof f !== 'string' ? f.toString('latin1') : /^[\x00-\x7f]*$/.test(f) ? f : Buffer.from(f).toString('latin1');
-      parts.push(u32(bytes.length), bytes);
+  // In a process that just started this runs once, in the interpreter, where every call into C++ (a Buffer write per
+  // field) or per-field check costs microseconds: the text between binary fields is built as one string, its lengths
+  // taken as if it were ASCII, and one look at the whole says whether it was (else each field is measured).
+  for (const ascii of [true, false]) {
+    const chunks: (string | Buffer)[] = [];
+    let text = '';
+    const u32 = (n: number) => String.fromCharCode(n & 255, (n >>> 8) & 255, (n >>> 16) & 255, n >>> 24);
+    for (const [type, ...fields] of recs) {
+      text += type[0] + String.fromCharCode(fields.length);
+      for (const f of fields) {
+        if (typeof f !== 'string') {
+          chunks.push(text + u32(f.length), f);
+          text = '';
+        } else if (ascii) text += u32(f.length) + f;
+        else {
+          const bytes = Buffer.from(f).toString('latin1');
+          text += u32(bytes.length) + bytes;
+        }
+      }
     }
+    chunks.push(text);
+    // eslint-disable-next-line no-control-regex
+    if (ascii && chunks.some((c) => typeof c === 'string' && /[^\x00-\x7f]/.test(c))) continue;
+    return Buffer.concat(chunks.map((c) => (typeof c === 'string' ? Buffer.from(c, 'latin1') : c)));
   }
-  return Buffer.from(parts.join(''), 'latin1');
+  throw new Error('unreachable');
 }
 
 export interface CacheEntry {
