@@ -256,36 +256,59 @@ export function unrecorded<T>(fn: () => T): T {
   }
 }
 
-type Rec = [string, ...(Buffer | string)[]];
+const u32 = (n: number) => String.fromCharCode(n & 255, (n >>> 8) & 255, (n >>> 16) & 255, n >>> 24);
 
-/** The records, one buffer: a type byte, a field count, then each field as a 32-bit length and its bytes. */
-function records(recs: Rec[]): Buffer {
-  // In a process that just started this runs once, in the interpreter, where every call into C++ (a Buffer write per
-  // field) or per-field check costs microseconds: the text between binary fields is built as one string, its lengths
-  // taken as if it were ASCII, and one look at the whole says whether it was (else each field is measured).
-  for (const ascii of [true, false]) {
-    const chunks: (string | Buffer)[] = [];
-    let text = '';
-    const u32 = (n: number) => String.fromCharCode(n & 255, (n >>> 8) & 255, (n >>> 16) & 255, n >>> 24);
-    for (const [type, ...fields] of recs) {
-      text += type[0] + String.fromCharCode(fields.length);
-      for (const f of fields) {
-        if (typeof f !== 'string') {
-          chunks.push(text + u32(f.length), f);
-          text = '';
-        } else if (ascii) text += u32(f.length) + f;
-        else {
-          const bytes = Buffer.from(f).toString('latin1');
-          text += u32(bytes.length) + bytes;
-        }
-      }
-    }
-    chunks.push(text);
-    // eslint-disable-next-line no-control-regex
-    if (ascii && chunks.some((c) => typeof c === 'string' && /[^\x00-\x7f]/.test(c))) continue;
-    return Buffer.concat(chunks.map((c) => (typeof c === 'string' ? Buffer.from(c, 'latin1') : c)));
+/** Records as bytes: a type byte, a field count, then each field as a 32-bit length and its bytes. In a process that
+ * just started this runs once, in the interpreter, where each call into C++ (a Buffer write per field), each array
+ * per record and each per-field check costs microseconds: the text between binary fields is built as one string,
+ * lengths taken as if it were ASCII, and one look at the whole says whether it was (else it is built again, each
+ * field measured). */
+class RecordWriter {
+  private chunks: (string | Buffer)[] = [];
+  private text = '';
+  constructor(private readonly measured: boolean) {}
+  record(type: string, fields: number): this {
+    this.text += type + String.fromCharCode(fields);
+    return this;
   }
-  throw new Error('unreachable');
+  field(f: string | Buffer): this {
+    if (typeof f !== 'string') {
+      this.chunks.push(this.text + u32(f.length), f);
+      this.text = '';
+    } else if (!this.measured) this.text += u32(f.length) + f;
+    else {
+      const bytes = Buffer.from(f).toString('latin1');
+      this.text += u32(bytes.length) + bytes;
+    }
+    return this;
+  }
+  /** null when a field taken as ASCII was not */
+  done(): Buffer | null {
+    this.chunks.push(this.text);
+    // eslint-disable-next-line no-control-regex
+    if (!this.measured && this.chunks.some((c) => typeof c === 'string' && /[^\x00-\x7f]/.test(c))) return null;
+    return Buffer.concat(this.chunks.map((c) => (typeof c === 'string' ? Buffer.from(c, 'latin1') : c)));
+  }
+}
+
+function encodeRecords(write: (w: RecordWriter) => void): Buffer {
+  const fast = new RecordWriter(false);
+  write(fast);
+  const out = fast.done();
+  if (out) return out;
+  const measured = new RecordWriter(true);
+  write(measured);
+  return measured.done() as Buffer;
+}
+
+/** The records after the key and the boot, as both the entry and the hand-over have them. */
+function writeRest(w: RecordWriter, e: Omit<CacheEntry, 'boot' | 'key'>): void {
+  for (const [name, value] of e.env) w.record('E', 2).field(name).field(value === undefined ? '0' : '1' + value);
+  for (const d of e.deps) w.record('D', 4).field(d.kind).field(d.path).field(String(d.mode)).field(d.state);
+  if (e.stderr) w.record('O', 1).field(e.stderr);
+  const r = e.registry;
+  if (r) w.record('R', 5).field(r.base).field(r.label).field(r.profileJson).field(r.commandJson).field(r.flags);
+  w.record('X', 1).field(e.stage).record('P', 1).field(e.plan);
 }
 
 export interface CacheEntry {
@@ -305,13 +328,7 @@ export interface CacheEntry {
 
 /** The entry's bytes: header (magic, version, body length, checksum of the body), then records, the plan last. */
 export function encodeEntry(e: CacheEntry): Buffer {
-  const recs: Rec[] = [['K', e.key], ['B', e.boot]];
-  for (const [name, value] of e.env) recs.push(['E', name, value === undefined ? '0' : '1' + value]);
-  for (const d of e.deps) recs.push(['D', d.kind, d.path, String(d.mode), d.state]);
-  if (e.stderr) recs.push(['O', e.stderr]);
-  if (e.registry) recs.push(['R', e.registry.base, e.registry.label, e.registry.profileJson, e.registry.commandJson, e.registry.flags]);
-  recs.push(['X', e.stage], ['P', e.plan]);
-  const body = records(recs);
+  const body = encodeRecords((w) => writeRest(w.record('K', 1).field(e.key).record('B', 1).field(e.boot), e));
   const head = Buffer.alloc(32);
   head.write(MAGIC, 0, 'latin1');
   head.writeUInt32LE(CACHE_VERSION, 8);
@@ -324,33 +341,7 @@ export function encodeEntry(e: CacheEntry): Buffer {
  * base, where the monitor finds plans/), then the entry's records less the boot's (the monitor adds it after the key),
  * no header (the monitor counts and sums the body). */
 export function encodeHandover(base: string, e: Omit<CacheEntry, 'boot'>): Buffer {
-  const recs: Rec[] = [['W', base], ['K', e.key]];
-  for (const [name, value] of e.env) recs.push(['E', name, value === undefined ? '0' : '1' + value]);
-  for (const d of e.deps) recs.push(['D', d.kind, d.path, String(d.mode), d.state]);
-  if (e.stderr) recs.push(['O', e.stderr]);
-  if (e.registry) recs.push(['R', e.registry.base, e.registry.label, e.registry.profileJson, e.registry.commandJson, e.registry.flags]);
-  recs.push(['X', e.stage], ['P', e.plan]);
-  return records(recs);
-}
-
-/** Writes the entry under the key's name: a new file renamed over the old one (a symlink there is replaced, not
- * followed). The directory is made 0700; one that is not ours or is open to others is left alone. */
-export function writeEntry(dir: string, key: Buffer, bytes: Buffer, uid: number): string {
-  ensureCacheDir(dir);
-  for (const d of [path.dirname(dir), dir]) {
-    const st = fs.lstatSync(d);
-    if (!st.isDirectory() || st.uid !== uid || st.mode & 0o022) throw new Error(`${d} is not a directory of uid ${uid} closed to others`);
-  }
-  const name = checksum(key).toString(16).padStart(8, '0');
-  const tmp = path.join(dir, `.${name}.${process.pid}`);
-  const fd = fs.openSync(tmp, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL | fs.constants.O_NOFOLLOW, 0o600);
-  try {
-    fs.writeSync(fd, bytes);
-  } finally {
-    fs.closeSync(fd);
-  }
-  fs.renameSync(tmp, path.join(dir, name));
-  return name;
+  return encodeRecords((w) => writeRest(w.record('W', 1).field(base).record('K', 1).field(e.key), e));
 }
 
 /** The directory made before planning, so the plan (which covers it in every sandbox that would show it) is the
