@@ -94,6 +94,13 @@ export function stateOf(kind: Kind, p: string, mode = 0): string {
   }
 }
 
+/** A stat or lstat state (stateOf's `s` and `l`) from Stats already at hand; undefined where numbers aren't exact. */
+function idState(st: import('fs').Stats | import('fs').BigIntStats): string | undefined {
+  if (typeof st.ino === 'bigint') return `${((st.mode as bigint) & 0o170000n).toString(8)} ${st.dev} ${st.ino}`;
+  if (!Number.isSafeInteger(st.ino) || !Number.isSafeInteger(st.dev as number)) return undefined;
+  return `${((st.mode as number) & 0o170000).toString(8)} ${st.dev} ${st.ino}`;
+}
+
 interface Dep { kind: Kind; path: string; mode: number; first: string }
 
 /** Paths that say something of this process rather than of the host: never a dependency. */
@@ -111,7 +118,8 @@ export class Recorder {
   private restore: (() => void)[] = [];
   private rawEnv: NodeJS.ProcessEnv = process.env;
 
-  dep(kind: Kind, p: unknown, mode = 0): void {
+  /** known: the state as the caller's own look-up found it (statSync, lstatSync), so the path isn't looked at twice */
+  dep(kind: Kind, p: unknown, mode = 0, known?: string): void {
     if (this.paused) return;
     if (typeof p !== 'string' && !(p instanceof URL) && !Buffer.isBuffer(p)) return; // a descriptor: its path was recorded
     const s = typeof p === 'string' ? p : p instanceof URL ? p.pathname : p.toString();
@@ -126,7 +134,7 @@ export class Recorder {
     const k = `${kind}${mode}:${s}`;
     // a path whose contents were recorded: its stat state is part of that one
     if (kind === 's' && this.deps.has(`c0:${s}`)) return;
-    if (!this.deps.has(k)) this.deps.set(k, { kind, path: s, mode, first: stateOf(kind, s, mode) });
+    if (!this.deps.has(k)) this.deps.set(k, { kind, path: s, mode, first: known ?? stateOf(kind, s, mode) });
   }
 
   readVar(name: string | symbol): void {
@@ -160,6 +168,22 @@ export class Recorder {
         this.dep(kind, a[0], modeArg && typeof a[1] === 'number' ? a[1] : kind === 'a' ? fs.constants.F_OK : 0);
         return orig(...a);
       };
+      if (name === 'statSync' || name === 'lstatSync') {
+        // the state from the caller's own Stats (or error): one stat and one Stats per look-up, not two
+        (fs as unknown as Record<string, unknown>)[name] = (...a: unknown[]) => {
+          let st: unknown;
+          try {
+            st = orig(...a);
+          } catch (e) {
+            this.dep(kind as Kind, a[0], 0, `!${errnoOf(e)}`);
+            throw e;
+          }
+          this.dep(kind as Kind, a[0], 0, st ? idState(st as import('fs').Stats | import('fs').BigIntStats) : '!2');
+          return st;
+        };
+        this.restore.push(() => { (fs as unknown as Record<string, unknown>)[name] = orig; });
+        return;
+      }
       if (name === 'realpathSync') (patched as unknown as { native: unknown }).native = (...a: unknown[]) => { this.dep('r', a[0]); return (orig as unknown as { native: (...x: unknown[]) => unknown }).native(...a); };
       (fs as unknown as Record<string, unknown>)[name] = patched;
       this.restore.push(() => { (fs as unknown as Record<string, unknown>)[name] = orig; });

@@ -140,6 +140,10 @@ t.test('what a miss hands over: the states planning saw, less those another reco
     fs.existsSync(path.join(dir, 'missing'));
     fs.mkdirSync(path.join(dir, 'made'));
     fs.statSync(path.join(dir, 'made'));
+    fs.lstatSync(path.join(dir, 'link'));
+    fs.statSync(path.join(dir, 'a'), { bigint: true });
+    fs.lstatSync(path.join(dir, 'gone'), { throwIfNoEntry: false });
+    try { fs.statSync(path.join(f, 'under-a-file')); } catch { /* ENOTDIR */ }
   } finally {
     r.stop();
   }
@@ -154,6 +158,12 @@ t.test('what a miss hands over: the states planning saw, less those another reco
   t.equal(kept.find((d) => d.path === path.join(dir, 'missing')).state, '!2', 'a missing path: ENOENT, without an exception');
   t.match(kept.find((d) => d.kind === 's' && d.path === path.join(dir, 'made')).state, /^40000 /, 'a directory this process made: as it is now');
   t.equal(kept.find((d) => d.kind === 'c' && d.path === f).state, pc.stateOf('c', f), 'states as the launcher will compare them');
+  // statSync and lstatSync: the state from the caller's own result, as stateOf prints it
+  for (const [kind, p] of [['l', path.join(dir, 'link')], ['s', path.join(dir, 'a')], ['l', path.join(dir, 'gone')], ['s', path.join(f, 'under-a-file')]]) {
+    t.equal(kept.find((d) => d.kind === kind && d.path === p).state, pc.stateOf(kind, p), `${kind} ${path.basename(p)}`);
+  }
+  t.match(kept.find((d) => d.kind === 'l' && d.path === path.join(dir, 'link')).state, /^120000 /);
+  t.equal(kept.find((d) => d.kind === 's' && d.path === path.join(f, 'under-a-file')).state, '!20', 'ENOTDIR');
 });
 
 t.test('the hand-over: W (the cache base) and the key first, no boot and no header; fields as UTF-8 bytes', async (t) => {
