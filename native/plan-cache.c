@@ -7,6 +7,7 @@
 #include "hmac-sha256.h"
 #include "launch-paths.h"
 #include "launch-registry.h"
+#include "plan-cache-state.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -38,17 +39,6 @@ static void say(const char *fmt, ...) {
 }
 
 static int on(const char *v) { return v && *v && strcmp(v, "0"); }
-
-/* FNV-1a over little-endian 32-bit words, the last padded with zero bytes (checksum in lib/host/plan-cache.ts) */
-static uint32_t checksum(const unsigned char *p, size_t n) {
-  uint32_t h = 0x811c9dc5u;
-  for (size_t i = 0; i < n; i += 4) {
-    uint32_t w = 0;
-    for (size_t k = 0; k < 4 && i + k < n; k++) w |= (uint32_t)p[i + k] << (8 * k);
-    h = (h ^ w) * 0x01000193u;
-  }
-  return h;
-}
 
 /* An absolute path as Node's path.normalize leaves it; anything else is not used (the writer would differ). */
 static int clean_abs(const char *p) {
@@ -90,37 +80,6 @@ static const char *cstr(struct field f, char *buf, size_t len) {
   memcpy(buf, f.p, f.len);
   buf[f.len] = 0;
   return buf;
-}
-
-/* The state as the writer's stateOf prints it. */
-static void state_of(char kind, const char *p, int mode, char *out, size_t len) {
-  struct stat st;
-  char buf[PATH_MAX];
-  ssize_t n;
-  switch (kind) {
-  case 's': case 'l': case 'c':
-    if ((kind == 'l' ? lstat(p, &st) : stat(p, &st)) < 0) { snprintf(out, len, "!%d", errno); return; }
-    if (kind != 'c') snprintf(out, len, "%o %llu %llu %u", (unsigned)(st.st_mode & S_IFMT), (unsigned long long)st.st_dev, (unsigned long long)st.st_ino,
-                              (unsigned)st.st_uid);
-    else snprintf(out, len, "%o %llu %llu %lld %lld.%ld %lld.%ld", (unsigned)(st.st_mode & S_IFMT), (unsigned long long)st.st_dev,
-                  (unsigned long long)st.st_ino, (long long)st.st_size, (long long)st.st_mtim.tv_sec, st.st_mtim.tv_nsec,
-                  (long long)st.st_ctim.tv_sec, st.st_ctim.tv_nsec);
-    return;
-  case 'r':
-    snprintf(out, len, "%s", realpath(p, buf) ? buf : "!");
-    return;
-  case 'a':
-    if (access(p, mode) == 0) snprintf(out, len, "0");
-    else snprintf(out, len, "!%d", errno);
-    return;
-  case 'k':
-    n = readlink(p, buf, sizeof buf - 1);
-    if (n < 0) snprintf(out, len, "!");
-    else { buf[n] = 0; snprintf(out, len, "%s", buf); }
-    return;
-  default:
-    snprintf(out, len, "?");
-  }
 }
 
 /* The stage beside this launcher, the same file (not only the same path): an entry that names another is one another
@@ -254,7 +213,7 @@ static int check_entry(const unsigned char *body, size_t len, const unsigned cha
       break;
     case 'D':
       if (nf != 4 || f[0].len != 1 || !cstr(f[1], path, sizeof path) || !cstr(f[2], num, sizeof num) || !cstr(f[3], want, sizeof want)) return say("bad record"), -1;
-      state_of((char)f[0].p[0], path, atoi(num), have, sizeof have);
+      plan_cache_state((char)f[0].p[0], path, atoi(num), have, sizeof have);
       if (strcmp(have, want)) return say("miss: %s changed (%c: %s, was %s)", path, f[0].p[0], have, want), -1;
       break;
     case 'O': if (nf != 1) return -1; *said = f[0]; break;
@@ -267,20 +226,11 @@ static int check_entry(const unsigned char *body, size_t len, const unsigned cha
   return seen_key && seen_boot && stage->p && plan->p ? 0 : -1;
 }
 
-/* The key entries are signed with (macKey in lib/host/plan-cache.ts): /tmp/sandbox-UID/plan-key, the caller's,
- * 0600, 32 bytes, in the caller's directory closed to others. No key: no entry can be trusted. */
 static int read_secret(unsigned char secret[32]) {
   char dir[64];
-  snprintf(dir, sizeof dir, "/tmp/sandbox-%u", (unsigned)getuid());
-  int dfd = open_own_dir(AT_FDCWD, dir);
-  int fd = dfd < 0 ? -1 : openat(dfd, "plan-key", O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
-  if (dfd >= 0) close(dfd);
-  struct stat st;
-  int ok = fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_uid == getuid() && !(st.st_mode & 077) && st.st_size == 32 &&
-           pread(fd, secret, 32, 0) == 32;
-  if (fd >= 0) close(fd);
-  if (!ok) say("miss: no key in %s (a launch that keeps a plan makes it)", dir);
-  return ok ? 0 : -1;
+  if (plan_cache_secret(secret, dir, sizeof dir) == 0) return 0;
+  say("miss: no key in %s (a launch that keeps a plan makes it)", dir);
+  return -1;
 }
 
 /* One kept entry, opened: its plan runs when every check holds (this does not return then); else it returns, having
@@ -396,13 +346,13 @@ void plan_cache_launch(int argc, char **argv) {
    * without): each is tried in turn; Node fills a free slot or replaces the least recently used one */
   int any = 0;
   for (int slot = 0; dfd >= 0 && slot < CACHE_SLOTS; slot++) {
-    snprintf(entry, sizeof entry, "%08x.%d", checksum(key, keylen), slot);
+    snprintf(entry, sizeof entry, "%08x.%d", plan_cache_checksum(key, keylen), slot);
     int fd = openat(dfd, entry, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
     if (fd < 0 && errno == ENOENT) continue;
     any = 1;
     use_entry(fd, entry, key, keylen, secret); /* returns unless the entry's plan runs */
   }
-  if (!any) say("miss: no entry %08x", checksum(key, keylen));
+  if (!any) say("miss: no entry %08x", plan_cache_checksum(key, keylen));
   if (dfd >= 0) close(dfd);
   free(key);
 }

@@ -2,6 +2,7 @@
  * (sandbox-exec), creates the namespaces with its child, writes the id maps, and stays behind as the monitor: it
  * passes signals on, takes the init's error record, ends what is left, reports the cgroup's limits and restores the
  * terminal. Order of work: DESIGN.md section 4. Where each part lives: native/README.md. */
+#include "plan-cache-keep.h"
 #include "bwrap.h"
 #include "cgroup.h"
 #include "child.h"
@@ -123,13 +124,16 @@ int main(int argc, char **argv) {
                     : "usage: sandbox-stage --plan-fd N\n(the C stage of sandbox; it reads a plan written by `sandbox run`)\n");
     return 0;
   }
-  if (compiled ? argc < 2 : (argc != 3 || strcmp(argv[1], "--plan-fd"))) {
+  /* `--keep-fd N` after the plan's: a plan cache entry for the monitor to write (plan-cache-keep.c) */
+  int keeping = !compiled && argc == 5 && !strcmp(argv[3], "--keep-fd");
+  if (compiled ? argc < 2 : ((argc != 3 && !keeping) || strcmp(argv[1], "--plan-fd"))) {
     fprintf(stderr, compiled ? "usage: sandbox-exec PLAN [--] [COMMAND [ARGS...]]\n(runs a plan written by `sandbox compile`, without Node)\n"
                              : "usage: sandbox-stage --plan-fd N\n(the C stage of sandbox; it reads a plan written by `sandbox run`)\n");
     return 125;
   }
   int plan_fd = compiled ? open(argv[1], O_RDONLY | O_CLOEXEC) : parse_fd_arg(argv[2]);
   if (plan_fd < 0) die_errno(125, "%s", argv[1]);
+  if (keeping) plan_cache_keep_take(parse_fd_arg(argv[4]));
   if (compiled) check_plan_file(plan_fd, argv[1]);
   size_t len;
   unsigned char *buf = read_plan(plan_fd, &len);
@@ -218,6 +222,7 @@ int main(int argc, char **argv) {
     if (!member && !plan.share_pid && pipe2(done, O_CLOEXEC) < 0) die_errno(125, "pipe");
     debug("join %s: %s", plan.join_dir, member ? "entering a member's namespaces" : "first member");
     if (member && !plan.share_pid) { /* the first member's spawner runs it */
+      plan_cache_keep_write();
       int code = run_remote_member(&plan, ns_fds);
       restore_terminal(&terminal);
       registry_remove();
@@ -264,6 +269,7 @@ int main(int argc, char **argv) {
   if (!member && plan.bw.userns_fd < 0 && plan.bw.userns_block_fd < 0) write_id_maps((pid_t)pid, plan.uid, plan.gid);
   bwrap_monitor_started(&plan, (pid_t)pid); /* bwrap mode: --info-fd, --json-status-fd (while its namespaces surely exist) */
   if (!member && write(sync[1], "1", 1) != 1) die_errno(125, "release the sandbox");
+  plan_cache_keep_write(); /* while the child builds the sandbox */
   if (plan.join_dir && !member) {
     /* once its namespaces are complete, this sandbox is a member others may join; a failed start just ends */
     char r;

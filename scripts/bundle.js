@@ -44,8 +44,13 @@ const script = new vm.Script(wrapper(source), { filename: out });
 const mod = { exports: {} };
 script.runInThisContext()(mod.exports, require, mod, out, path.dirname(out));
 const sink = { out() {}, err() {} };
-for (const argv of [['--version'], ['run', '--print-plan', '--', 'true'], ['run', '--no-profile', '--ro-bind', '/', '/', '--print-plan', '--', 'true']]) {
+// `compile` serializes a plan as the hand-over does (a miss keeps one the same way, and every launch serializes)
+const warmPlan = path.join(fs.mkdtempSync(path.join(require('os').tmpdir(), 'sandbox-bundle-')), 'warm.plan');
+for (const argv of [['--version'], ['run', '--print-plan', '--', 'true'], ['run', '--no-profile', '--ro-bind', '/', '/', '--print-plan', '--', 'true'],
+  ['compile', '-o', warmPlan, '--', 'true']]) {
   try { mod.exports.main(argv, sink); } catch { /* a missing host feature only means less in the cache */ }
 }
+fs.rmSync(path.dirname(warmPlan), { recursive: true, force: true });
+try { mod.exports.warmKeep(); } catch { /* only less in the cache */ }
 fs.writeFileSync(out + '.cache', script.createCachedData());
 

@@ -86,7 +86,8 @@ function buildArch(arch, outDir, { withKoffi = true } = {}) {
     const build = path.join(scratch, 'build');
     const targets = PROGRAMS.map((p) => path.join(build, p));
     // NODE= : no build machine's node in the launcher; it looks on PATH (native/launch.c)
-    run('make', ['-s', '-C', NATIVE, `BUILD=${build}`, `CC=${cc}`, `CFLAGS=${CFLAGS}`, 'LDFLAGS=-s', 'NODE=', ...targets]);
+    // STATIC_PIE= : linked as the packages always were (native/Makefile links a local build statically)
+    run('make', ['-s', '-C', NATIVE, `BUILD=${build}`, `CC=${cc}`, `CFLAGS=${CFLAGS}`, 'LDFLAGS=-s', 'STATIC_PIE=', 'NODE=', ...targets]);
     fs.mkdirSync(outDir, { recursive: true });
     for (const p of PROGRAMS) install(path.join(build, p), path.join(outDir, p), 0o755);
     install(path.join(build, 'sandbox-stage'), path.join(outDir, 'sandbox-exec'), 0o755);
@@ -95,7 +96,7 @@ function buildArch(arch, outDir, { withKoffi = true } = {}) {
       const headers = kernelHeaders(arch, scratch);
       if (headers) {
         const sbuild = path.join(scratch, 'static');
-        run('make', ['-s', '-C', NATIVE, `BUILD=${sbuild}`, 'CC=musl-gcc', `CFLAGS=${CFLAGS} -include limits.h -isystem ${headers}`, 'LDFLAGS=-static -s', path.join(sbuild, 'sandbox-stage')]);
+        run('make', ['-s', '-C', NATIVE, `BUILD=${sbuild}`, 'CC=musl-gcc', `CFLAGS=${CFLAGS} -include limits.h -isystem ${headers}`, 'LDFLAGS=-static -s', 'STATIC_PIE=', path.join(sbuild, 'sandbox-stage')]);
         fs.mkdirSync(path.join(outDir, 'static'), { recursive: true });
         install(path.join(sbuild, 'sandbox-stage'), path.join(outDir, 'static', 'sandbox-exec'), 0o755);
         written.push('static/sandbox-exec');

@@ -174,3 +174,6 @@ export function entry(parentPid?: number): void {
     }
   }
 }
+
+/** The build's code cache warm-up of a miss's keeping (scripts/bundle.js). */
+export { warmKeep } from './plan-cache-run';

@@ -1,9 +1,8 @@
 // The plan cache around `sandbox run`: whether this launch uses it, and keeping the plan it made for the next one.
 // The launcher (native/plan-cache.c) looks entries up; lib/host/plan-cache.ts records what planning read.
-import * as fs from 'fs';
 import * as path from 'path';
 import { packageRoot, stagePath } from '../paths';
-import { cacheDir, encodeEntry, keyMaterial, macKey, stateOf, writeEntry, type Recorder } from '../host/plan-cache';
+import { cacheBase, cacheDir, chooseSlot, conditionsOf, encodeHandover, keptDeps, keyMaterial, macKey, stateOf, type Recorder } from '../host/plan-cache';
 import type { Planned } from './run';
 import { defaultName } from '../running/registry';
 import type { Plan } from '../plan/types';
@@ -45,22 +44,17 @@ function say(text: string): void {
   if (on(process.env.SANDBOX_CACHE_DEBUG)) process.stderr.write(`sandbox: plan cache: ${text}\n`);
 }
 
-/** Writes the entry for this launch, when it can be cached, and returns the kept plan's bytes (this launch runs them
- * too, so a miss and a hit hand the stage the same plan); null when nothing was kept. Never fails the launch. */
-export function keepPlan(rec: Recorder, r: Planned, said: string[], enter: boolean): Buffer | null {
+/** The entry for this launch, when it can be cached: the kept plan's bytes (this launch runs them too, so a miss and a
+ * hit hand the stage the same plan) and the entry for the monitor to write (encodeHandover): the states planning saw
+ * are looked at again and the file written there, after the sandbox is on its way, not on this launch's path. null
+ * when nothing is kept. Never fails the launch. */
+export function keepPlan(rec: Recorder, r: Planned, said: string[], enter: boolean): { plan: Buffer; handover: Buffer } | null {
   try {
     const why = uncacheable(r, rec);
     if (why) return say(`not kept: ${why}`), null;
-    const deps = rec.finalDeps();
-    if (typeof deps === 'string') return say(`not kept: ${deps}`), null;
+    const deps = keptDeps(rec);
     // what decides more than the plan: this code, and the stage it hands over to
     for (const p of [path.join(packageRoot(), 'dist', 'sandbox.js'), stagePath()]) deps.push({ kind: 'c', path: p, mode: 0, state: stateOf('c', p) });
-    let boot = '';
-    try {
-      boot = fs.readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
-    } catch {
-      return say('not kept: no boot id'), null;
-    }
     const { serializePlan } = require('../native/serialize') as typeof import('../native/serialize');
     const { compiledRecords } = require('./compile') as typeof import('./compile');
     const { launchRecords } = require('../plan/launch-vars') as typeof import('../plan/launch-vars');
@@ -89,12 +83,26 @@ export function keepPlan(rec: Recorder, r: Planned, said: string[], enter: boole
     const registry = { base, label: r.profileLabel, profileJson: JSON.stringify(r.profileLabel), commandJson: JSON.stringify(r.plan.argv), flags: (enter ? 'e' : '') + (r.plan.joinDir ? 'j' : '') };
     const secret = macKey(uid, true);
     if (!secret) return say(`not kept: no key to sign it (/tmp/sandbox-${uid}/plan-key: not a file of yours alone)`), null;
-    const entry = encodeEntry({ key, deps: kept, env, setVars, launch: entryLaunch, stderr: said.map((t) => (t.endsWith('\n') ? t : t + '\n')).join(''), stage: stagePath(), plan: bytes, boot, registry }, secret);
-    const name = writeEntry(cacheDir(process.env), key, entry, uid, secret);
-    say(`kept ${name}`);
-    return bytes;
+    const stderr = said.map((t) => (t.endsWith('\n') ? t : t + '\n')).join('');
+    const entry = { key, deps: kept, env, setVars, launch: entryLaunch, stderr, stage: stagePath(), plan: bytes, registry };
+    const slot = chooseSlot(cacheDir(process.env), key, conditionsOf(entry), uid, secret);
+    return { plan: bytes, handover: encodeHandover(cacheBase(process.env, uid), slot, entry) };
   } catch (e) {
     say(`not kept: ${(e as Error).message}`);
     return null;
   }
+}
+
+/** For the build's code cache (scripts/bundle.js): what a miss runs after planning, on a made-up launch, so that a
+ * miss runs it from the cache instead of compiling it first. Reads two states, writes nothing. */
+export function warmKeep(): void {
+  const { Recorder } = require('../host/plan-cache') as typeof import('../host/plan-cache');
+  const rec = new Recorder();
+  rec.deps.set('r0:/', { kind: 'r', path: '/', mode: 0, first: stateOf('r', '/') });
+  rec.deps.set('c0:/', { kind: 'c', path: '/', mode: 0, first: stateOf('c', '/') });
+  rec.created.push('/nonexistent');
+  const registry = { base: defaultName(['true'], () => '').slice(0, -1), label: 'x', profileJson: JSON.stringify('x'), commandJson: JSON.stringify(['true']), flags: 'e' };
+  const entry = { key: keyMaterial(['run'], 0, 0, '/'), deps: keptDeps(rec), env: new Map([['A', undefined], ['B', 'é']]), setVars: [{ name: 'C', set: true }], launch: [{ name: 'D', planned: '/d', guards: [{ relation: 'n', path: '/' }] }], stderr: 'x\n', stage: '/', plan: Buffer.alloc(8), registry };
+  conditionsOf(entry);
+  encodeHandover(cacheBase({}, 0), '00000000.0', entry);
 }

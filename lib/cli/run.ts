@@ -420,7 +420,7 @@ function runPlanned(argv: string[], io: RunIo, rec: Recorder | null, mode: { bwr
       // kept without the registry record: each launch from it claims a name of its own
       const kept = keepPlan(rec, r, said, enter);
       // the kept plan itself: its environment rules need this process's environment, as the launcher passes on a hit
-      if (kept) return execStage(addRegistry ? withRecords(kept, addRegistry) : kept, [], { withEnvironment: true, title });
+      if (kept) return execStage(addRegistry ? withRecords(kept.plan, addRegistry) : kept.plan, [], { withEnvironment: true, title, keep: kept.handover });
     }
     if (r.cgroup.setup) {
       const { createCgroupLeaf } = require('../cgroup/leaf') as typeof import('../cgroup/leaf');

@@ -70,7 +70,15 @@ export function stateOf(kind: Kind, p: string, mode = 0): string {
       case 's':
       case 'l':
       case 'c': {
-        const st = (kind === 'l' ? real.lstatSync : real.statSync)(p, { bigint: true });
+        if (kind !== 'c') {
+          // numbers where they are exact: a BigInt Stats costs several times a plain one, once per look-up
+          const st = (kind === 'l' ? real.lstatSync : real.statSync)(p, { throwIfNoEntry: false });
+          if (!st) return '!2';
+          if (Number.isSafeInteger(st.ino) && Number.isSafeInteger(st.dev)) return `${(st.mode & 0o170000).toString(8)} ${st.dev} ${st.ino} ${st.uid}`;
+        }
+        // ENOENT as undefined: most missing paths cost no exception (and its stack)
+        const st = (kind === 'l' ? real.lstatSync : real.statSync)(p, { bigint: true, throwIfNoEntry: false });
+        if (!st) return '!2';
         const id = `${(st.mode & 0o170000n).toString(8)} ${st.dev} ${st.ino}`;
         // the owner too: planning decides by it (a state directory is covered only when it is the caller's), and a
         // path removed and made again by another user may get the same inode number; a read file's ctime covers it.
@@ -91,6 +99,13 @@ export function stateOf(kind: Kind, p: string, mode = 0): string {
   }
 }
 
+/** A stat or lstat state (stateOf's `s` and `l`: type, device, inode, owner) from Stats already at hand; undefined where numbers aren't exact. */
+function idState(st: import('fs').Stats | import('fs').BigIntStats): string | undefined {
+  if (typeof st.ino === 'bigint') return `${((st.mode as bigint) & 0o170000n).toString(8)} ${st.dev} ${st.ino} ${st.uid}`;
+  if (!Number.isSafeInteger(st.ino) || !Number.isSafeInteger(st.dev as number)) return undefined;
+  return `${((st.mode as number) & 0o170000).toString(8)} ${st.dev} ${st.ino} ${st.uid}`;
+}
+
 interface Dep { kind: Kind; path: string; mode: number; first: string }
 
 /** Paths that say something of this process rather than of the host: never a dependency. */
@@ -108,7 +123,8 @@ export class Recorder {
   private restore: (() => void)[] = [];
   private rawEnv: NodeJS.ProcessEnv = process.env;
 
-  dep(kind: Kind, p: unknown, mode = 0): void {
+  /** known: the state as the caller's own look-up found it (statSync, lstatSync), so the path isn't looked at twice */
+  dep(kind: Kind, p: unknown, mode = 0, known?: string): void {
     if (this.paused) return;
     if (typeof p !== 'string' && !(p instanceof URL) && !Buffer.isBuffer(p)) return; // a descriptor: its path was recorded
     const s = typeof p === 'string' ? p : p instanceof URL ? p.pathname : p.toString();
@@ -121,7 +137,9 @@ export class Recorder {
     // a kernel file's contents change without a trace in its stat (/proc/net/unix): such a plan is made afresh each time
     if (kind === 'c' && /^\/(proc|sys)\//.test(s)) this.refused ??= `${s} was read`;
     const k = `${kind}${mode}:${s}`;
-    if (!this.deps.has(k)) this.deps.set(k, { kind, path: s, mode, first: stateOf(kind, s, mode) });
+    // a path whose contents were recorded: its stat state is part of that one
+    if (kind === 's' && this.deps.has(`c0:${s}`)) return;
+    if (!this.deps.has(k)) this.deps.set(k, { kind, path: s, mode, first: known ?? stateOf(kind, s, mode) });
   }
 
   readVar(name: string | symbol): void {
@@ -155,6 +173,22 @@ export class Recorder {
         this.dep(kind, a[0], modeArg && typeof a[1] === 'number' ? a[1] : kind === 'a' ? fs.constants.F_OK : 0);
         return orig(...a);
       };
+      if (name === 'statSync' || name === 'lstatSync') {
+        // the state from the caller's own Stats (or error): one stat and one Stats per look-up, not two
+        (fs as unknown as Record<string, unknown>)[name] = (...a: unknown[]) => {
+          let st: unknown;
+          try {
+            st = orig(...a);
+          } catch (e) {
+            this.dep(kind as Kind, a[0], 0, `!${errnoOf(e)}`);
+            throw e;
+          }
+          this.dep(kind as Kind, a[0], 0, st ? idState(st as import('fs').Stats | import('fs').BigIntStats) : '!2');
+          return st;
+        };
+        this.restore.push(() => { (fs as unknown as Record<string, unknown>)[name] = orig; });
+        return;
+      }
       if (name === 'realpathSync') (patched as unknown as { native: unknown }).native = (...a: unknown[]) => { this.dep('r', a[0]); return (orig as unknown as { native: (...x: unknown[]) => unknown }).native(...a); };
       (fs as unknown as Record<string, unknown>)[name] = patched;
       this.restore.push(() => { (fs as unknown as Record<string, unknown>)[name] = orig; });
@@ -198,6 +232,31 @@ export class Recorder {
   }
 }
 
+/** The dependencies with the states planning saw, for the monitor to look at again when it writes the entry
+ * (native/plan-cache-keep.c: one that changed in between and the entry isn't written). Those of directories this
+ * process made are taken as they are now, as finalDeps does; a stat state where the contents of the same path were
+ * recorded is left out (the contents' state holds it), and so are look-ups a longer realpath implies (below). */
+export function keptDeps(rec: Recorder): { kind: Kind; path: string; mode: number; state: string }[] {
+  const created = rec.created.map((c) => path.resolve(c));
+  const out = [];
+  for (const d of rec.deps.values()) {
+    if (d.kind === 's' && rec.deps.has(`c0:${d.path}`)) continue;
+    let state = d.first;
+    if (created.length) {
+      const abs = path.resolve(d.path);
+      if (created.some((c) => c === abs || c.startsWith(abs + '/') || abs.startsWith(c + '/'))) state = stateOf(d.kind, d.path, d.mode);
+    }
+    out.push({ kind: d.kind, path: d.path, mode: d.mode, state });
+  }
+  // A realpath that is the path itself says no component is a symlink, and each exists: so every shorter path's
+  // realpath is itself too, and a readlink of it or of the path fails. The launcher checks the longest such path
+  // at each hit; the others it implies are left out (the browser profile looks up each of its home's parents).
+  const plain = out.filter((d) => d.kind === 'r' && d.state === d.path).map((d) => d.path);
+  if (!plain.length) return out;
+  const within = (q: string, strictly: boolean) => plain.some((p) => (p === q ? !strictly : p.startsWith(q === '/' ? '/' : q + '/')));
+  return out.filter((d) => !((d.kind === 'r' && d.state === d.path && within(d.path, true)) || (d.kind === 'k' && d.state === '!' && within(d.path, false))));
+}
+
 let active: Recorder | null = null;
 
 /** A copy of the environment to change locally (the profile context's HOME): reads of it are still recorded. */
@@ -231,27 +290,61 @@ export function unrecorded<T>(fn: () => T): T {
   }
 }
 
-type Rec = [string, ...(Buffer | string)[]];
+const u32 = (n: number) => String.fromCharCode(n & 255, (n >>> 8) & 255, (n >>> 16) & 255, n >>> 24);
 
-/** The records, one buffer: a type byte, a field count, then each field as a 32-bit length and its bytes. */
-function records(recs: Rec[]): Buffer {
-  let size = 0;
-  for (const [, ...fields] of recs) {
-    size += 2;
-    for (const f of fields) size += 4 + (typeof f === 'string' ? Buffer.byteLength(f) : f.length);
+/** Records as bytes: a type byte, a field count, then each field as a 32-bit length and its bytes. In a process that
+ * just started this runs once, in the interpreter, where each call into C++ (a Buffer write per field), each array
+ * per record and each per-field check costs microseconds: the text between binary fields is built as one string,
+ * lengths taken as if it were ASCII, and one look at the whole says whether it was (else it is built again, each
+ * field measured). */
+class RecordWriter {
+  private chunks: (string | Buffer)[] = [];
+  private text = '';
+  constructor(private readonly measured: boolean) {}
+  record(type: string, fields: number): this {
+    this.text += type + String.fromCharCode(fields);
+    return this;
   }
-  const out = Buffer.allocUnsafe(size);
-  let o = 0;
-  for (const [type, ...fields] of recs) {
-    out[o++] = type.charCodeAt(0);
-    out[o++] = fields.length;
-    for (const f of fields) {
-      const n = typeof f === 'string' ? out.write(f, o + 4) : f.copy(out, o + 4);
-      out.writeUInt32LE(n, o);
-      o += 4 + n;
+  field(f: string | Buffer): this {
+    if (typeof f !== 'string') {
+      this.chunks.push(this.text + u32(f.length), f);
+      this.text = '';
+    } else if (!this.measured) this.text += u32(f.length) + f;
+    else {
+      const bytes = Buffer.from(f).toString('latin1');
+      this.text += u32(bytes.length) + bytes;
     }
+    return this;
   }
-  return out;
+  /** null when a field taken as ASCII was not */
+  done(): Buffer | null {
+    this.chunks.push(this.text);
+    // eslint-disable-next-line no-control-regex
+    if (!this.measured && this.chunks.some((c) => typeof c === 'string' && /[^\x00-\x7f]/.test(c))) return null;
+    return Buffer.concat(this.chunks.map((c) => (typeof c === 'string' ? Buffer.from(c, 'latin1') : c)));
+  }
+}
+
+function encodeRecords(write: (w: RecordWriter) => void): Buffer {
+  const fast = new RecordWriter(false);
+  write(fast);
+  const out = fast.done();
+  if (out) return out;
+  const measured = new RecordWriter(true);
+  write(measured);
+  return measured.done() as Buffer;
+}
+
+/** The records after the key and the boot, as both the entry and the hand-over have them. */
+function writeRest(w: RecordWriter, e: Omit<CacheEntry, 'boot' | 'key'>): void {
+  for (const [name, value] of e.env) w.record('E', 2).field(name).field(value === undefined ? '0' : '1' + value);
+  for (const v of e.setVars ?? []) w.record('S', 2).field(v.name).field(v.set ? '1' : '0');
+  for (const l of e.launch ?? []) w.record('V', 3).field(l.name).field(l.planned).field(l.guards.map((g) => `${g.relation} ${g.path}\n`).join(''));
+  for (const d of e.deps) w.record('D', 4).field(d.kind).field(d.path).field(String(d.mode)).field(d.state);
+  if (e.stderr) w.record('O', 1).field(e.stderr);
+  const r = e.registry;
+  if (r) w.record('R', 5).field(r.base).field(r.label).field(r.profileJson).field(r.commandJson).field(r.flags);
+  w.record('X', 1).field(e.stage).record('P', 1).field(e.plan);
 }
 
 export interface CacheEntry {
@@ -331,15 +424,7 @@ export function macKey(uid: number, make: boolean): Buffer | null {
 }
 
 export function encodeEntry(e: CacheEntry, macKey: Buffer): Buffer {
-  const recs: Rec[] = [['K', e.key], ['B', e.boot]];
-  for (const [name, value] of e.env) recs.push(['E', name, value === undefined ? '0' : '1' + value]);
-  for (const v of e.setVars ?? []) recs.push(['S', v.name, v.set ? '1' : '0']);
-  for (const l of e.launch ?? []) recs.push(['V', l.name, l.planned, l.guards.map((g) => `${g.relation} ${g.path}\n`).join('')]);
-  for (const d of e.deps) recs.push(['D', d.kind, d.path, String(d.mode), d.state]);
-  if (e.stderr) recs.push(['O', e.stderr]);
-  if (e.registry) recs.push(['R', e.registry.base, e.registry.label, e.registry.profileJson, e.registry.commandJson, e.registry.flags]);
-  recs.push(['X', e.stage], ['P', e.plan]);
-  const body = records(recs);
+  const body = encodeRecords((w) => writeRest(w.record('K', 1).field(e.key).record('B', 1).field(e.boot), e));
   const head = Buffer.alloc(HEADER);
   head.write(MAGIC, 0, 'latin1');
   head.writeUInt32LE(CACHE_VERSION, 8);
@@ -377,51 +462,52 @@ export function entryConditions(b: Buffer, macKey: Buffer): string | null {
   return out.join('\n');
 }
 
-/** Writes the entry in one of the key's slots: a new file renamed over the old one (a symlink there is replaced,
- * not followed). The slot: one holding no sound entry (damaged, foreign, a symlink) first, else the entry kept for
- * the same environment (stale now, or this launch would have used it), else a free one, else the least recently used
- * (the launcher touches an entry it runs). The directory is made 0700; one that is not ours or is open to others is
- * left alone. */
-export function writeEntry(dir: string, key: Buffer, bytes: Buffer, uid: number, macKey: Buffer): string {
-  ensureCacheDir(dir);
-  for (const d of [path.dirname(dir), dir]) {
-    const st = fs.lstatSync(d);
-    if (!st.isDirectory() || st.uid !== uid || st.mode & 0o022) throw new Error(`${d} is not a directory of uid ${uid} closed to others`);
-  }
+/** The name of the slot a new entry of `conditions` (conditionsOf) goes to: one holding no sound entry (damaged,
+ * foreign, a symlink) first, else the entry kept for the same environment (stale now, or this launch would have used
+ * it), else a free one, else the least recently used (the launcher touches an entry it runs). */
+export function chooseSlot(dir: string, key: Buffer, conditions: string, uid: number, macKey: Buffer): string {
   const base = checksum(key).toString(16).padStart(8, '0');
-  const mine = entryConditions(bytes, macKey);
   const slots = Array.from({ length: CACHE_SLOTS }, (_, i) => {
-    const file = path.join(dir, `${base}.${i}`);
-    let st: import('fs').Stats | null = null;
+    const name = `${base}.${i}`;
+    let st: import('fs').Stats | undefined;
     try {
-      st = fs.lstatSync(file);
+      st = fs.lstatSync(path.join(dir, name), { throwIfNoEntry: false });
     } catch {
-      return { file, rank: 2, mtime: 0 };
+      return { name, rank: 0, mtime: 0 };
     }
-    if (!st.isFile() || st.uid !== uid || st.mode & 0o022) return { file, rank: 0, mtime: 0 };
+    if (!st) return { name, rank: 2, mtime: 0 };
+    if (!st.isFile() || st.uid !== uid || st.mode & 0o022) return { name, rank: 0, mtime: 0 };
     let held: string | null = null;
     try {
-      held = entryConditions(fs.readFileSync(file), macKey);
+      held = entryConditions(fs.readFileSync(path.join(dir, name)), macKey);
     } catch {
       /* unreadable: replaced */
     }
-    return { file, rank: held === null ? 0 : held === mine ? 1 : 3, mtime: st.mtimeMs };
+    return { name, rank: held === null ? 0 : held === conditions ? 1 : 3, mtime: st.mtimeMs };
   });
-  const slot = slots.reduce((a, b) => (b.rank < a.rank || (b.rank === a.rank && b.mtime < a.mtime) ? b : a));
-  const tmp = path.join(dir, `.${base}.${process.pid}`);
-  const fd = fs.openSync(tmp, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL | fs.constants.O_NOFOLLOW, 0o600);
-  try {
-    fs.writeSync(fd, bytes);
-  } finally {
-    fs.closeSync(fd);
-  }
-  fs.renameSync(tmp, slot.file);
-  return path.basename(slot.file);
+  return slots.reduce((a, b) => (b.rank < a.rank || (b.rank === a.rank && b.mtime < a.mtime) ? b : a)).name;
+}
+
+/** An entry's conditions as entryConditions reads them back: its E, S and V records in the order they are written. */
+export function conditionsOf(e: Pick<CacheEntry, 'env' | 'setVars' | 'launch'>): string {
+  const out: string[] = [];
+  for (const [name, value] of e.env) out.push(`E${name}=${value === undefined ? '0' : '1' + value}`);
+  for (const v of e.setVars ?? []) out.push(`S${v.name}=${v.set ? '1' : '0'}`);
+  for (const l of e.launch ?? []) out.push(`V${l.name}`);
+  return Buffer.from(out.join('\n'), 'utf8').toString('latin1');
+}
+
+/** What a miss hands the stage (native/plan-cache-keep.c) to write once the sandbox is on its way: `W` (the cache
+ * base, where the monitor finds plans/, and the slot's name), then the entry's records less the boot's (the monitor
+ * adds it after the key), no header (the monitor counts the body and signs it with the user's key). */
+export function encodeHandover(base: string, slot: string, e: Omit<CacheEntry, 'boot'>): Buffer {
+  return encodeRecords((w) => writeRest(w.record('W', 2).field(base).field(slot).record('K', 1).field(e.key), e));
 }
 
 /** The directory made before planning, so the plan (which covers it in every sandbox that would show it) is the
  * one of a host where it exists, as at every later launch. */
 export function ensureCacheDir(dir: string): void {
+  if (fs.existsSync(dir)) return; // the common case: no mkdir and its EEXIST exception
   fs.mkdirSync(path.dirname(dir), { recursive: true, mode: 0o700 });
   try {
     fs.mkdirSync(dir, { mode: 0o700 });

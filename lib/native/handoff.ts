@@ -10,8 +10,9 @@ import { debugEnabled } from '../debug';
 
 const F_SETFD = 2;
 
-/** Never returns: on success this process is the C stage. title: its argv[0], what `ps` shows for the monitor. */
-export function execStage(planBytes: Buffer, keepFds: number[], opts: { withEnvironment?: boolean; title?: string } = {}): never {
+/** Never returns: on success this process is the C stage. title: its argv[0], what `ps` shows for the monitor. keep: a
+ * plan cache entry for the monitor to write (lib/cli/plan-cache-run.ts), handed over on a descriptor of its own. */
+export function execStage(planBytes: Buffer, keepFds: number[], opts: { withEnvironment?: boolean; title?: string; keep?: Buffer } = {}): never {
   const stage = stagePath();
   try {
     fs.accessSync(stage, fs.constants.X_OK);
@@ -30,7 +31,8 @@ export function execStage(planBytes: Buffer, keepFds: number[], opts: { withEnvi
     for (const [k, v] of Object.entries(process.env)) if (v !== undefined) env.push(`${k}=${v}`);
   } else if (debugEnabled()) env.push('SANDBOX_DEBUG=1');
   env.push(null);
-  c.execve(stage, [opts.title ?? stage, '--plan-fd', String(fd), null], env);
+  const keep = opts.keep ? ['--keep-fd', String(memfdWith('sandbox-keep', opts.keep))] : [];
+  c.execve(stage, [opts.title ?? stage, '--plan-fd', String(fd), ...keep, null], env);
   throw SandboxError.errno(`execve ${stage}`, c.errno());
 }
 

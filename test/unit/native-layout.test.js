@@ -7,7 +7,7 @@ const path = require('path');
 const { ROOT } = require('../lib/harness');
 
 const NATIVE = path.join(ROOT, 'native');
-const TOOLS = new Set(['launch', 'plan-cache', 'launch-registry', 'hmac-sha256', 'pulse-proxy', 'plan-check']); // programs of their own (plan-cache, launch-registry, hmac-sha256: the launcher's), not parts of the stage
+const TOOLS = new Set(['launch', 'plan-cache', 'launch-registry', 'pulse-proxy', 'plan-check']); // programs of their own (plan-cache, launch-registry: the launcher's), not parts of the stage
 const files = fs.readdirSync(NATIVE).filter((f) => /\.[ch]$/.test(f));
 const text = Object.fromEntries(files.map((f) => [f, fs.readFileSync(path.join(NATIVE, f), 'utf8')]));
 const mod = (f) => f.replace(/\.[ch]$/, '');

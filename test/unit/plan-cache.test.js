@@ -121,3 +121,65 @@ t.test('a file read through a descriptor, or a kernel file\'s contents: the plan
   t.equal(r.refused, null, 'the descriptor listing (lib/host/plan-facts) is no input');
   t.equal(r.deps.size, 0);
 });
+
+t.test('what a miss hands over: the states planning saw, less those another recorded state implies', async (t) => {
+  const dir = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'plan-cache-unit-')));
+  t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const deep = path.join(dir, 'a', 'b');
+  fs.mkdirSync(deep, { recursive: true });
+  const f = path.join(dir, 'f');
+  fs.writeFileSync(f, 'x');
+  fs.symlinkSync(dir, path.join(dir, 'link'));
+  const r = new pc.Recorder();
+  r.start();
+  try {
+    fs.readFileSync(f);
+    fs.statSync(f); // implied by the contents' state
+    fs.existsSync(f);
+    fs.realpathSync.native(path.join(dir, 'a')); // implied by the longer one
+    fs.realpathSync.native(deep);
+    for (const p of [dir, path.join(dir, 'a'), deep]) try { fs.readlinkSync(p); } catch { /* not a link */ }
+    fs.readlinkSync(path.join(dir, 'link')); // a link: kept
+    fs.realpathSync.native(path.join(dir, 'link')); // not itself: kept
+    fs.existsSync(path.join(dir, 'missing'));
+    fs.mkdirSync(path.join(dir, 'made'));
+    fs.statSync(path.join(dir, 'made'));
+    fs.lstatSync(path.join(dir, 'link'));
+    fs.statSync(path.join(dir, 'a'), { bigint: true });
+    fs.lstatSync(path.join(dir, 'gone'), { throwIfNoEntry: false });
+    try { fs.statSync(path.join(f, 'under-a-file')); } catch { /* ENOTDIR */ }
+  } finally {
+    r.stop();
+  }
+  const kept = pc.keptDeps(r);
+  const has = (kind, p) => kept.some((d) => d.kind === kind && d.path === p);
+  t.ok(has('c', f));
+  t.notOk(has('s', f), 'a stat state where the contents were recorded: left out');
+  t.ok(has('r', deep));
+  t.notOk(has('r', path.join(dir, 'a')), 'a realpath the longer one implies');
+  for (const p of [dir, path.join(dir, 'a'), deep]) t.notOk(has('k', p), `readlink of ${p}: implied`);
+  t.ok(has('k', path.join(dir, 'link')) && has('r', path.join(dir, 'link')), 'a symlink\'s own look-ups stay');
+  t.equal(kept.find((d) => d.path === path.join(dir, 'missing')).state, '!2', 'a missing path: ENOENT, without an exception');
+  t.match(kept.find((d) => d.kind === 's' && d.path === path.join(dir, 'made')).state, /^40000 /, 'a directory this process made: as it is now');
+  t.equal(kept.find((d) => d.kind === 'c' && d.path === f).state, pc.stateOf('c', f), 'states as the launcher will compare them');
+  // statSync and lstatSync: the state from the caller's own result, as stateOf prints it
+  for (const [kind, p] of [['l', path.join(dir, 'link')], ['s', path.join(dir, 'a')], ['l', path.join(dir, 'gone')], ['s', path.join(f, 'under-a-file')]]) {
+    t.equal(kept.find((d) => d.kind === kind && d.path === p).state, pc.stateOf(kind, p), `${kind} ${path.basename(p)}`);
+  }
+  t.match(kept.find((d) => d.kind === 'l' && d.path === path.join(dir, 'link')).state, /^120000 /);
+  t.equal(kept.find((d) => d.kind === 's' && d.path === path.join(f, 'under-a-file')).state, '!20', 'ENOTDIR');
+});
+
+t.test('the hand-over: W (the cache base and the slot) and the key first, no boot and no header; fields as UTF-8 bytes', async (t) => {
+  const e = { key: Buffer.from('k\0'), deps: [{ kind: 's', path: '/é', mode: 0, state: '!2' }], env: new Map([['V', 'ü']]), setVars: [{ name: 'N', set: true }],
+    launch: [{ name: 'P', planned: '/p', guards: [{ relation: 'n', path: '/' }] }], stderr: '', stage: '/s', plan: Buffer.from([0, 255]) };
+  const h = pc.encodeHandover('/run/user/7/sandbox', '0000abcd.2', e);
+  const field = (v) => { const b = Buffer.from(v); const n = Buffer.alloc(4); n.writeUInt32LE(b.length); return Buffer.concat([n, b]); };
+  const want = Buffer.concat([Buffer.from('W\x02'), field('/run/user/7/sandbox'), field('0000abcd.2'), Buffer.from('K\x01'), field('k\0'), Buffer.from('E\x02'), field('V'), field('1ü'),
+    Buffer.from('S\x02'), field('N'), field('1'), Buffer.from('V\x03'), field('P'), field('/p'), field('n /\n'),
+    Buffer.from('D\x04'), field('s'), field('/é'), field('0'), field('!2'), Buffer.from('X\x01'), field('/s'), Buffer.from('P\x01'), field(Buffer.from([0, 255]))]);
+  t.ok(h.equals(want), h.toString('hex'));
+  // the conditions a slot is chosen by are those the entry, written, reads back as
+  const written = pc.encodeEntry({ ...e, boot: 'b' }, SECRET);
+  t.equal(pc.entryConditions(written, SECRET), pc.conditionsOf(e));
+});
