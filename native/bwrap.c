@@ -13,15 +13,9 @@
 #include <sys/file.h>
 #include <sys/syscall.h>
 
-static void write_all(int fd, const char *s) {
-  size_t len = strlen(s);
-  while (len) {
-    ssize_t n = write(fd, s, len);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return; /* a reader that went away is not the sandbox's failure */
-    s += n;
-    len -= (size_t)n;
-  }
+/* a reader that went away is not the sandbox's failure */
+static void write_text(int fd, const char *s) {
+  if (write_all(fd, s, strlen(s)) < 0) {}
 }
 
 unsigned long long bwrap_monitor_enter(const struct plan *plan, unsigned long long flags) {
@@ -112,14 +106,14 @@ void bwrap_monitor_started(const struct plan *plan, pid_t child) {
     snprintf(buf, sizeof buf, "{\n    \"child-pid\": %d", (int)child);
     namespace_members(child, plan, buf, sizeof buf - 4, ",\n    ");
     strcat(buf, "\n}\n");
-    write_all(b->info_fd, buf);
+    write_text(b->info_fd, buf);
     close(b->info_fd);
   }
   if (b->json_status_fd >= 0) {
     snprintf(buf, sizeof buf, "{ \"child-pid\": %d", (int)child);
     namespace_members(child, plan, buf, sizeof buf - 4, ", ");
     strcat(buf, " }\n");
-    write_all(b->json_status_fd, buf);
+    write_text(b->json_status_fd, buf);
   }
 }
 
@@ -128,7 +122,7 @@ int bwrap_monitor_exit(const struct plan *plan, int code) {
   if (b->json_status_fd >= 0) {
     char buf[64];
     snprintf(buf, sizeof buf, "{ \"exit-code\": %d }\n", code);
-    write_all(b->json_status_fd, buf);
+    write_text(b->json_status_fd, buf);
     close(b->json_status_fd);
   }
   return code;

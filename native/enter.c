@@ -41,7 +41,8 @@ struct enter_request {
 static const int relayed[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH };
 #define N_RELAYED (sizeof relayed / sizeof relayed[0])
 
-static int write_all(int fd, const void *buf, size_t len) {
+/* send(2) rather than write: MSG_NOSIGNAL, a client gone is no SIGPIPE */
+static int send_all(int fd, const void *buf, size_t len) {
   for (size_t off = 0; off < len;) {
     ssize_t n = send(fd, (const char *)buf + off, len - off, MSG_NOSIGNAL);
     if (n < 0 && errno == EINTR) continue;
@@ -147,7 +148,7 @@ static __attribute__((noreturn)) void serve_one(const struct plan *plan, int c) 
   free(args);
   struct timeval none_tv = { 0, 0 };
   setsockopt(c, SOL_SOCKET, SO_RCVTIMEO, &none_tv, sizeof none_tv);
-  if (write_all(c, "S", 1) < 0) {}
+  if (send_all(c, "S", 1) < 0) {}
   int client = 1;
   for (;;) {
     struct pollfd p[2] = { { sfd, POLLIN, 0 }, { client ? c : -1, POLLIN, 0 } };
@@ -170,7 +171,7 @@ static __attribute__((noreturn)) void serve_one(const struct plan *plan, int c) 
       int status;
       if (waitpid(child, &status, WNOHANG) == child) {
         int32_t code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + (WIFSIGNALED(status) ? WTERMSIG(status) : 0);
-        if (client && write_all(c, &code, sizeof code) < 0) {}
+        if (client && send_all(c, &code, sizeof code) < 0) {}
         _exit(0);
       }
     }
@@ -285,7 +286,7 @@ int enter_client_main(int argc, char **argv) {
   memcpy(CMSG_DATA(c), fds, sizeof fds);
   ssize_t sent;
   do sent = sendmsg(s, &m, MSG_NOSIGNAL); while (sent < 0 && errno == EINTR);
-  int send_err = sent != (ssize_t)sizeof req || write_all(s, args, len) < 0 ? errno : 0;
+  int send_err = sent != (ssize_t)sizeof req || send_all(s, args, len) < 0 ? errno : 0;
   free(args);
   char ack = 0;
   /* a refusal may come before the request is taken: the monitor answers and closes at once */
@@ -319,7 +320,7 @@ int enter_client_main(int argc, char **argv) {
       struct signalfd_siginfo si;
       if (read(sfd, &si, sizeof si) == sizeof si) {
         unsigned char sig = (unsigned char)si.ssi_signo;
-        if (write_all(s, &sig, 1) < 0) {}
+        if (send_all(s, &sig, 1) < 0) {}
       }
     }
     if (p[1].revents) {

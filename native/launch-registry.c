@@ -2,6 +2,7 @@
  * default name claimed under the registry directory's lock, the entry NAME.json written through a new file renamed
  * into place. The kept plan carries no registry record (each launch has a name of its own): the launcher adds it. */
 #include "launch-registry.h"
+#include "util.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -71,17 +72,6 @@ static int own_start(char *out, size_t len) {
   if (!k || k >= len) return -1;
   memcpy(out, p, k);
   out[k] = 0;
-  return 0;
-}
-
-static int write_all(int fd, const char *p, size_t n) {
-  while (n) {
-    ssize_t w = write(fd, p, n);
-    if (w < 0 && errno == EINTR) continue;
-    if (w <= 0) return -1;
-    p += w;
-    n -= (size_t)w;
-  }
   return 0;
 }
 

@@ -6,6 +6,7 @@
 #include "plan-cache-keep.h"
 #include "hmac-sha256.h"
 #include "plan-cache-state.h"
+#include "util.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -23,17 +24,6 @@
 
 static unsigned char *kept;
 static size_t kept_len;
-
-static void say(const char *fmt, ...) {
-  const char *d = getenv("SANDBOX_CACHE_DEBUG");
-  if (!d || !*d || !strcmp(d, "0")) return;
-  va_list ap;
-  va_start(ap, fmt);
-  fputs("sandbox: plan cache: ", stderr);
-  vfprintf(stderr, fmt, ap);
-  fputc('\n', stderr);
-  va_end(ap);
-}
 
 void plan_cache_keep_take(int fd) {
   struct stat st;
@@ -92,17 +82,6 @@ static int own_dir(int at, const char *name) {
   return fd;
 }
 
-static int write_all(int fd, const unsigned char *p, size_t n) {
-  while (n) {
-    ssize_t w = write(fd, p, n);
-    if (w < 0 && errno == EINTR) continue;
-    if (w <= 0) return -1;
-    p += w;
-    n -= (size_t)w;
-  }
-  return 0;
-}
-
 static void keep(void) {
   char base[PATH_MAX], path[PATH_MAX], num[32], want[PATH_MAX + 128], have[PATH_MAX + 128], boot[64], name[24], tmp[64], dir[64];
   unsigned char secret[32];
@@ -113,30 +92,30 @@ static void keep(void) {
   /* W: the cache directory's base and the entry's name (the slot Node chose: 8 hex digits, a dot, a digit) */
   if (next_record(kept, kept_len, &off, &type, f, &nf) < 0 || type != 'W' || nf != 2 || field_str(f[0], base, sizeof base) < 0 || base[0] != '/' ||
       field_str(f[1], name, sizeof name) < 0 || strlen(name) != 10 || strspn(name, "0123456789abcdef") != 8 || name[8] != '.' || name[9] < '0' || name[9] > '9')
-    return say("not kept: a bad hand-over");
-  if (plan_cache_secret(secret, dir, sizeof dir) < 0) return say("not kept: no key in %s to sign it", dir);
+    return plan_cache_say("not kept: a bad hand-over");
+  if (plan_cache_secret(secret, dir, sizeof dir) < 0) return plan_cache_say("not kept: no key in %s to sign it", dir);
   rest = off;
   int have_key = 0;
   while (off < kept_len) {
-    if (next_record(kept, kept_len, &off, &type, f, &nf) < 0) return say("not kept: a bad hand-over");
+    if (next_record(kept, kept_len, &off, &type, f, &nf) < 0) return plan_cache_say("not kept: a bad hand-over");
     if (type == 'K' && nf == 1) {
       char want_name[16];
       snprintf(want_name, sizeof want_name, "%08x", plan_cache_checksum(f[0].p, f[0].len));
-      if (strncmp(want_name, name, 8)) return say("not kept: a bad hand-over");
+      if (strncmp(want_name, name, 8)) return plan_cache_say("not kept: a bad hand-over");
       have_key = 1;
     } else if (type == 'D') {
       if (nf != 4 || f[0].len != 1 || field_str(f[1], path, sizeof path) < 0 || field_str(f[2], num, sizeof num) < 0 ||
           field_str(f[3], want, sizeof want) < 0)
-        return say("not kept: a bad hand-over");
+        return plan_cache_say("not kept: a bad hand-over");
       plan_cache_state((char)f[0].p[0], path, atoi(num), have, sizeof have);
-      if (strcmp(have, want)) return say("not kept: %s changed while the plan was made", path);
+      if (strcmp(have, want)) return plan_cache_say("not kept: %s changed while the plan was made", path);
     }
   }
-  if (!have_key) return say("not kept: a bad hand-over");
-  if (plan_cache_boot_id(boot, sizeof boot) < 0) return say("not kept: no boot id");
+  if (!have_key) return plan_cache_say("not kept: a bad hand-over");
+  if (plan_cache_boot_id(boot, sizeof boot) < 0) return plan_cache_say("not kept: no boot id");
   /* header, the key's record first as Node wrote it, then the boot, then the rest */
   size_t keyrec = 0, after = rest;
-  if (next_record(kept, kept_len, &after, &type, f, &nf) < 0 || type != 'K') return say("not kept: a bad hand-over");
+  if (next_record(kept, kept_len, &after, &type, f, &nf) < 0 || type != 'K') return plan_cache_say("not kept: a bad hand-over");
   keyrec = after - rest;
   size_t bootlen = strlen(boot), body = (kept_len - rest) + 2 + 4 + bootlen;
   unsigned char *out = malloc(HEADER + body), *o = out + HEADER;
@@ -159,7 +138,7 @@ static void keep(void) {
   if (bfd >= 0) close(bfd);
   if (dfd < 0) {
     free(out);
-    return say("not kept: %s/plans is not a directory of yours alone", base);
+    return plan_cache_say("not kept: %s/plans is not a directory of yours alone", base);
   }
   snprintf(tmp, sizeof tmp, ".%s.%d", name, (int)getpid());
   int fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
@@ -170,8 +149,8 @@ static void keep(void) {
   if (!ok && fd >= 0) unlinkat(dfd, tmp, 0);
   close(dfd);
   free(out);
-  if (!ok) return say("not kept: %s", strerror(err));
-  say("kept %s", name);
+  if (!ok) return plan_cache_say("not kept: %s", strerror(err));
+  plan_cache_say("kept %s", name);
 }
 
 void plan_cache_keep_write(void) {

@@ -2,6 +2,8 @@
 #include "plan-cache-state.h"
 
 #include <errno.h>
+#include <stdarg.h>
+#include <string.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
@@ -73,4 +75,15 @@ int plan_cache_secret(unsigned char secret[32], char *dir, size_t dirlen) {
            pread(fd, secret, 32, 0) == 32;
   if (fd >= 0) close(fd);
   return ok ? 0 : -1;
+}
+
+void plan_cache_say(const char *fmt, ...) {
+  const char *d = getenv("SANDBOX_CACHE_DEBUG");
+  if (!d || !*d || !strcmp(d, "0")) return;
+  va_list ap;
+  va_start(ap, fmt);
+  fputs("sandbox: plan cache: ", stderr);
+  vfprintf(stderr, fmt, ap);
+  fputc('\n', stderr);
+  va_end(ap);
 }

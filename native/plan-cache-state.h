@@ -17,6 +17,9 @@ void plan_cache_state(char kind, const char *p, int mode, char *out, size_t len)
  * dir gets the directory's path. */
 int plan_cache_secret(unsigned char secret[32], char *dir, size_t dirlen);
 
+/* A line on stderr, "sandbox: plan cache: ...", when SANDBOX_CACHE_DEBUG is set (not 0). */
+__attribute__((format(printf, 1, 2))) void plan_cache_say(const char *fmt, ...);
+
 /* This boot's id, without its newline; -1 when it can't be read. */
 int plan_cache_boot_id(char *out, size_t len);
 

@@ -8,6 +8,7 @@
 #include "launch-paths.h"
 #include "launch-registry.h"
 #include "plan-cache-state.h"
+#include "util.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -25,18 +26,6 @@
 #define HEADER 64 /* magic, version, 0, body length, 0, HMAC-SHA-256 of the body */
 #define ENTRY_MAX (64u << 20)
 #define CACHE_SLOTS 4 /* kept plans per launch: CACHE_SLOTS in lib/host/plan-cache.ts */
-
-static int debug;
-
-static void say(const char *fmt, ...) {
-  if (!debug) return;
-  va_list ap;
-  va_start(ap, fmt);
-  fputs("sandbox: plan cache: ", stderr);
-  vfprintf(stderr, fmt, ap);
-  fputc('\n', stderr);
-  va_end(ap);
-}
 
 static int on(const char *v) { return v && *v && strcmp(v, "0"); }
 
@@ -65,7 +54,7 @@ static int open_own_dir(int at, const char *name) {
   struct stat st;
   if (fd < 0) return -1;
   if (fstat(fd, &st) < 0 || st.st_uid != getuid() || (st.st_mode & 022)) {
-    say("%s is not yours alone: not used", name);
+    plan_cache_say("%s is not yours alone: not used", name);
     close(fd);
     return -1;
   }
@@ -123,33 +112,23 @@ static unsigned char *key_material(int argc, char **argv, size_t *len) {
 static int check_launch_value(const char *name, const char *planned, struct field guards) {
   char buf[PATH_MAX], path[PATH_MAX], found[PATH_MAX];
   const char *value = launch_value(name, buf, sizeof buf);
-  if (!value) return say("miss: $%s unset", name), -1;
+  if (!value) return plan_cache_say("miss: $%s unset", name), -1;
   if (!strcmp(value, planned)) return 0;
   const char *slash = strrchr(value, '/'), *pslash = strrchr(planned, '/');
   if (!slash || !pslash || slash - value != pslash - planned || strncmp(value, planned, (size_t)(slash - value)))
-    return say("miss: $%s is in another directory", name), -1;
+    return plan_cache_say("miss: $%s is in another directory", name), -1;
   const char *problem = launch_value_problem(value);
-  if (problem) return say("miss: $%s is %s", name, problem), -1;
+  if (problem) return plan_cache_say("miss: $%s is %s", name, problem), -1;
   for (uint32_t off = 0; off < guards.len;) {
     const unsigned char *nl = memchr(guards.p + off, '\n', guards.len - off);
     size_t n = nl ? (size_t)(nl - guards.p - off) : 0;
-    if (!nl || n < 3 || n - 2 >= sizeof path || guards.p[off + 1] != ' ') return say("bad record"), -1;
+    if (!nl || n < 3 || n - 2 >= sizeof path || guards.p[off + 1] != ' ') return plan_cache_say("bad record"), -1;
     char rel = (char)guards.p[off];
     memcpy(path, guards.p + off + 2, n - 2);
     path[n - 2] = 0;
     off += (uint32_t)n + 1;
     if (rel == 'L' ? launch_list_names_plan_under(path, value, found, sizeof found) : !launch_relation_allowed(launch_relation(value, path), rel))
-      return say("miss: $%s stands otherwise to %s", name, path), -1;
-  }
-  return 0;
-}
-
-static int read_all(int fd, unsigned char *buf, size_t len) {
-  for (size_t off = 0; off < len;) {
-    ssize_t r = pread(fd, buf + off, len - off, (off_t)off);
-    if (r < 0 && errno == EINTR) continue;
-    if (r <= 0) return -1;
-    off += (size_t)r;
+      return plan_cache_say("miss: $%s stands otherwise to %s", name, path), -1;
   }
   return 0;
 }
@@ -167,21 +146,21 @@ static int check_entry(const unsigned char *body, size_t len, const unsigned cha
   char path[PATH_MAX], name[4096], want[PATH_MAX + 128], have[PATH_MAX + 128], num[32];
   int seen_key = 0, seen_boot = 0;
   for (size_t off = 0; off < len;) {
-    if (len - off < 2) return say("truncated record"), -1;
+    if (len - off < 2) return plan_cache_say("truncated record"), -1;
     char type = (char)body[off];
     unsigned nf = body[off + 1];
     off += 2;
     struct field f[5];
-    if (nf > 5) return say("bad record"), -1;
+    if (nf > 5) return plan_cache_say("bad record"), -1;
     for (unsigned i = 0; i < nf; i++) {
-      if (len - off < 4 || len - off - 4 < le32(body + off)) return say("truncated field"), -1;
+      if (len - off < 4 || len - off - 4 < le32(body + off)) return plan_cache_say("truncated field"), -1;
       f[i].len = le32(body + off);
       f[i].p = body + off + 4;
       off += 4 + f[i].len;
     }
     switch (type) {
     case 'K':
-      if (nf != 1 || f[0].len != keylen || memcmp(f[0].p, key, keylen)) return say("another launch's entry"), -1;
+      if (nf != 1 || f[0].len != keylen || memcmp(f[0].p, key, keylen)) return plan_cache_say("another launch's entry"), -1;
       seen_key = 1;
       break;
     case 'B': {
@@ -191,36 +170,36 @@ static int check_entry(const unsigned char *body, size_t len, const unsigned cha
       while (n > 0 && (have[n - 1] == '\n' || have[n - 1] == ' ')) n--;
       if (nf != 1 || n <= 0) return -1;
       have[n] = 0;
-      if (!same(f[0], have)) return say("written in another boot"), -1;
+      if (!same(f[0], have)) return plan_cache_say("written in another boot"), -1;
       seen_boot = 1;
       break;
     }
     case 'E': {
-      if (nf != 2 || !cstr(f[0], name, sizeof name) || f[1].len < 1) return say("bad record"), -1;
+      if (nf != 2 || !cstr(f[0], name, sizeof name) || f[1].len < 1) return plan_cache_say("bad record"), -1;
       const char *v = getenv(name);
       if (f[1].p[0] == '0' ? v != NULL : !v || f[1].len - 1 != strlen(v) || memcmp(f[1].p + 1, v, f[1].len - 1))
-        return say("miss: $%s changed", name), -1;
+        return plan_cache_say("miss: $%s changed", name), -1;
       break;
     }
     case 'S': { /* set or not decides (the join key's variables: the stage resolves their values) */
-      if (nf != 2 || !cstr(f[0], name, sizeof name) || f[1].len != 1) return say("bad record"), -1;
+      if (nf != 2 || !cstr(f[0], name, sizeof name) || f[1].len != 1) return plan_cache_say("bad record"), -1;
       const char *v = getenv(name);
-      if ((v && *v) != (f[1].p[0] == '1')) return say("miss: $%s %s", name, v && *v ? "set" : "unset"), -1;
+      if ((v && *v) != (f[1].p[0] == '1')) return plan_cache_say("miss: $%s %s", name, v && *v ? "set" : "unset"), -1;
       break;
     }
     case 'V': /* a path the kept plan takes from this launch (launch-var): the stage's checks, made here first */
       if (nf != 3 || !cstr(f[0], name, sizeof name) || !cstr(f[1], want, sizeof want) || check_launch_value(name, want, f[2]) < 0) return -1;
       break;
     case 'D':
-      if (nf != 4 || f[0].len != 1 || !cstr(f[1], path, sizeof path) || !cstr(f[2], num, sizeof num) || !cstr(f[3], want, sizeof want)) return say("bad record"), -1;
+      if (nf != 4 || f[0].len != 1 || !cstr(f[1], path, sizeof path) || !cstr(f[2], num, sizeof num) || !cstr(f[3], want, sizeof want)) return plan_cache_say("bad record"), -1;
       plan_cache_state((char)f[0].p[0], path, atoi(num), have, sizeof have);
-      if (strcmp(have, want)) return say("miss: %s changed (%c: %s, was %s)", path, f[0].p[0], have, want), -1;
+      if (strcmp(have, want)) return plan_cache_say("miss: %s changed (%c: %s, was %s)", path, f[0].p[0], have, want), -1;
       break;
     case 'O': if (nf != 1) return -1; *said = f[0]; break;
     case 'X': if (nf != 1) return -1; *stage = f[0]; break;
     case 'P': if (nf != 1) return -1; *plan = f[0]; break;
     case 'R': if (nf != 5) return -1; memcpy(reg, f, 5 * sizeof *f); break;
-    default: return say("unknown record"), -1;
+    default: return plan_cache_say("unknown record"), -1;
     }
   }
   return seen_key && seen_boot && stage->p && plan->p ? 0 : -1;
@@ -229,7 +208,7 @@ static int check_entry(const unsigned char *body, size_t len, const unsigned cha
 static int read_secret(unsigned char secret[32]) {
   char dir[64];
   if (plan_cache_secret(secret, dir, sizeof dir) == 0) return 0;
-  say("miss: no key in %s (a launch that keeps a plan makes it)", dir);
+  plan_cache_say("miss: no key in %s (a launch that keeps a plan makes it)", dir);
   return -1;
 }
 
@@ -239,9 +218,9 @@ static void use_entry(int fd, const char *entry, const unsigned char *key, size_
   char stage_path[PATH_MAX];
   struct stat st;
   unsigned char *buf = NULL;
-  if (fd < 0) { say("%s: %s: not used", entry, strerror(errno)); return; }
+  if (fd < 0) { plan_cache_say("%s: %s: not used", entry, strerror(errno)); return; }
   if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_uid != getuid() || (st.st_mode & 022) || st.st_size < HEADER || (uint64_t)st.st_size > ENTRY_MAX) {
-    say("%s is not a file of yours alone of a sane size: not used", entry);
+    plan_cache_say("%s is not a file of yours alone of a sane size: not used", entry);
     goto out;
   }
   buf = malloc((size_t)st.st_size);
@@ -251,14 +230,14 @@ static void use_entry(int fd, const char *entry, const unsigned char *key, size_
   unsigned char diff = 0;
   for (int i = 0; i < 32; i++) diff |= mac[i] ^ buf[32 + i];
   if (memcmp(buf, "SBXPLANC", 8) || le32(buf + 8) != CACHE_VERSION || le64(buf + 16) != (uint64_t)st.st_size - HEADER || diff) {
-    say("%s is damaged or not signed with your key (header, length or signature): not used", entry);
+    plan_cache_say("%s is damaged or not signed with your key (header, length or signature): not used", entry);
     goto out;
   }
   struct field stage = { 0 }, plan = { 0 }, said = { 0 }, reg[5] = { { 0 } };
   if (check_entry(buf + HEADER, (size_t)st.st_size - HEADER, key, keylen, &stage, &plan, &said, reg) < 0) goto out;
   if (!cstr(stage, stage_path, sizeof stage_path)) goto out;
   if (!own_stage(stage_path)) {
-    say("%s names a stage that is not this launcher's (%s): not used", entry, stage_path);
+    plan_cache_say("%s names a stage that is not this launcher's (%s): not used", entry, stage_path);
     goto out;
   }
   static const char end[] = "3:end,";
@@ -281,7 +260,7 @@ static void use_entry(int fd, const char *entry, const unsigned char *key, size_
     int c = launch_claim(&in, &claim);
     free(pjson);
     free(cjson);
-    if (c < 0) { say("no name could be claimed: planning in Node"); goto out; }
+    if (c < 0) { plan_cache_say("no name could be claimed: planning in Node"); goto out; }
     named = c == 0;
     if (named) snprintf(title, sizeof title, "sandbox: %s [%s]", claim.name, label);
   }
@@ -307,7 +286,7 @@ static void use_entry(int fd, const char *entry, const unsigned char *key, size_
     }
   futimens(fd, NULL); /* its mtime says when it was last used: Node replaces the least recently used */
   close(fd);
-  say("hit %s", entry);
+  plan_cache_say("hit %s", entry);
   if (said.len) fwrite(said.p, 1, said.len, stderr);
   if (claim.note[0]) fputs(claim.note, stderr); /* after planning's lines, as Node says it */
   fflush(stderr);
@@ -315,7 +294,7 @@ static void use_entry(int fd, const char *entry, const unsigned char *key, size_
   snprintf(fdarg, sizeof fdarg, "%d", pfd);
   char *args[] = { named ? title : stage_path, "--plan-fd", fdarg, NULL };
   execv(stage_path, args); /* the environment goes along: the stage builds the program's from it by the plan's rules */
-  say("cannot run %s: %s", stage_path, strerror(errno));
+  plan_cache_say("cannot run %s: %s", stage_path, strerror(errno));
   launch_unclaim(&claim);
   close(pfd);
   free(buf);
@@ -326,7 +305,6 @@ out:
 }
 
 void plan_cache_launch(int argc, char **argv) {
-  debug = on(getenv("SANDBOX_CACHE_DEBUG"));
   /* Node decides these as well (lib/cli/plan-cache-run.ts): debug output comes only from Node */
   const char *dbg = getenv("DEBUG");
   /* only as `sandbox`: another name (bwrap) is another command line language, and the key holds no argv[0] */
@@ -352,7 +330,7 @@ void plan_cache_launch(int argc, char **argv) {
     any = 1;
     use_entry(fd, entry, key, keylen, secret); /* returns unless the entry's plan runs */
   }
-  if (!any) say("miss: no entry %08x", plan_cache_checksum(key, keylen));
+  if (!any) plan_cache_say("miss: no entry %08x", plan_cache_checksum(key, keylen));
   if (dfd >= 0) close(dfd);
   free(key);
 }

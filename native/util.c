@@ -99,6 +99,16 @@ void signals_to_default(void) {
   sigprocmask(SIG_SETMASK, &none, NULL);
 }
 
+int write_all(int fd, const void *buf, size_t len) {
+  for (size_t put = 0; put < len;) {
+    ssize_t n = write(fd, (const char *)buf + put, len - put);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return -1;
+    put += (size_t)n;
+  }
+  return 0;
+}
+
 int read_all(int fd, void *buf, size_t len) {
   for (size_t got = 0; got < len;) {
     ssize_t n = read(fd, (char *)buf + got, len - got);
