@@ -2,7 +2,7 @@
 // The launcher (native/plan-cache.c) looks entries up; lib/host/plan-cache.ts records what planning read.
 import * as path from 'path';
 import { packageRoot, stagePath } from '../paths';
-import { cacheBase, cacheDir, chooseSlot, conditionsOf, encodeHandover, keptDeps, keyMaterial, macKey, stateOf, type Recorder } from '../host/plan-cache';
+import { cacheBase, cacheDir, chooseSlot, conditionsOf, encodeHandover, ensureMacKey, keptDeps, keyMaterial, macKey, stateOf, type Recorder } from '../host/plan-cache';
 import type { Planned } from './run';
 import { defaultName } from '../running/registry';
 import type { Plan } from '../plan/types';
@@ -81,11 +81,10 @@ export function keepPlan(rec: Recorder, r: Planned, said: string[], enter: boole
     // the entry's fields as claimName writes them (lib/running/registry.ts); the name is the launcher's to choose
     const base = defaultName(r.plan.argv, () => '').slice(0, -1);
     const registry = { base, label: r.profileLabel, profileJson: JSON.stringify(r.profileLabel), commandJson: JSON.stringify(r.plan.argv), flags: (enter ? 'e' : '') + (r.plan.joinDir ? 'j' : '') };
-    const secret = macKey(uid, true);
-    if (!secret) return say(`not kept: no key to sign it (/tmp/sandbox-${uid}/plan-key: not a file of yours alone)`), null;
+    if (!ensureMacKey(uid)) return say(`not kept: no key to sign it (/tmp/sandbox-${uid}/plan-key: not a file of yours alone)`), null;
     const stderr = said.map((t) => (t.endsWith('\n') ? t : t + '\n')).join('');
     const entry = { key, deps: kept, env, setVars, launch: entryLaunch, stderr, stage: stagePath(), plan: bytes, registry };
-    const slot = chooseSlot(cacheDir(process.env), key, conditionsOf(entry), uid, secret);
+    const slot = chooseSlot(cacheDir(process.env), key, conditionsOf(entry), uid, () => macKey(uid, false));
     return { plan: bytes, handover: encodeHandover(cacheBase(process.env, uid), slot, entry) };
   } catch (e) {
     say(`not kept: ${(e as Error).message}`);

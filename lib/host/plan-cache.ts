@@ -373,13 +373,22 @@ function mac(key: Buffer, body: Buffer): Buffer {
   return createHmac('sha256', key).update(body).digest();
 }
 
+const macKeyName = 'plan-key';
+
+/** Whether the key is there, made when it is not (keeping a plan): one look-up on a miss that finds it, since the
+ * monitor reads and checks it where it signs the entry. */
+export function ensureMacKey(uid: number): boolean {
+  const st = fs.lstatSync(path.join(`/tmp/sandbox-${uid}`, macKeyName), { throwIfNoEntry: false });
+  return st ? st.isFile() : macKey(uid, true) !== null;
+}
+
 /** The secret that signs this user's entries: /tmp/sandbox-UID/plan-key, 32 random bytes, 0600. It lies in the one
  * state directory every sandbox has covered whatever its environment (ownStateDirs), so no program in a sandbox can
  * read it, and an entry it wrote (wherever a later launch's XDG_RUNTIME_DIR or XDG_CACHE_HOME points) is never run.
  * make: create it when missing (keeping a plan); else null when it is missing or not sound. */
 export function macKey(uid: number, make: boolean): Buffer | null {
   const dir = `/tmp/sandbox-${uid}`;
-  const file = path.join(dir, 'plan-key');
+  const file = path.join(dir, macKeyName);
   const read = (): Buffer | null => {
     let fd: number;
     try {
@@ -465,26 +474,32 @@ export function entryConditions(b: Buffer, macKey: Buffer): string | null {
 /** The name of the slot a new entry of `conditions` (conditionsOf) goes to: one holding no sound entry (damaged,
  * foreign, a symlink) first, else the entry kept for the same environment (stale now, or this launch would have used
  * it), else a free one, else the least recently used (the launcher touches an entry it runs). */
-export function chooseSlot(dir: string, key: Buffer, conditions: string, uid: number, macKey: Buffer): string {
+export function chooseSlot(dir: string, key: Buffer, conditions: string, uid: number, secret: () => Buffer | null): string {
   const base = checksum(key).toString(16).padStart(8, '0');
-  const slots = Array.from({ length: CACHE_SLOTS }, (_, i) => {
+  const slots: { name: string; rank: number; mtime: number }[] = [];
+  // slots fill from the first: the first free one ends the look (a miss has no more to read than it needs)
+  for (let i = 0; i < CACHE_SLOTS && !slots.some((s) => s.rank === 2); i++) {
     const name = `${base}.${i}`;
     let st: import('fs').Stats | undefined;
     try {
       st = fs.lstatSync(path.join(dir, name), { throwIfNoEntry: false });
     } catch {
-      return { name, rank: 0, mtime: 0 };
+      slots.push({ name, rank: 0, mtime: 0 });
+      continue;
     }
-    if (!st) return { name, rank: 2, mtime: 0 };
-    if (!st.isFile() || st.uid !== uid || st.mode & 0o022) return { name, rank: 0, mtime: 0 };
-    let held: string | null = null;
-    try {
-      held = entryConditions(fs.readFileSync(path.join(dir, name)), macKey);
-    } catch {
-      /* unreadable: replaced */
+    if (!st) slots.push({ name, rank: 2, mtime: 0 });
+    else if (!st.isFile() || st.uid !== uid || st.mode & 0o022) slots.push({ name, rank: 0, mtime: 0 });
+    else {
+      let held: string | null = null;
+      try {
+        const k = secret();
+        held = k && entryConditions(fs.readFileSync(path.join(dir, name)), k);
+      } catch {
+        /* unreadable: replaced */
+      }
+      slots.push({ name, rank: held === null ? 0 : held === conditions ? 1 : 3, mtime: st.mtimeMs });
     }
-    return { name, rank: held === null ? 0 : held === conditions ? 1 : 3, mtime: st.mtimeMs };
-  });
+  }
   return slots.reduce((a, b) => (b.rank < a.rank || (b.rank === a.rank && b.mtime < a.mtime) ? b : a)).name;
 }
 

@@ -102,3 +102,13 @@ t.test('values that Node would plan otherwise are not taken from a kept plan', a
   });
   t.match(h.stdout, 'read-only', 'the home as the session directory: read-only, as planned by Node');
 });
+
+t.test('one command line in a job and outside it: a kept plan for each, both used', async (t) => {
+  const inJob = { PMIX_SERVER_TMPDIR: step(20), PMIX_NAMESPACE: 'slurm.pmix.9.0' };
+  const rounds = [inJob, {}, inJob, {}, inJob];
+  const hits = rounds.map((env) => launch(env, 'echo "[${PMIX_NAMESPACE-none}]"'));
+  t.same(hits.map((r) => r.stdout), ['[slurm.pmix.9.0]\n', '[none]\n', '[slurm.pmix.9.0]\n', '[none]\n', '[slurm.pmix.9.0]\n'], 'each launch runs as planned for it');
+  t.same(hits.map((r) => r.hit), [false, false, true, true, true], `after one of each, both are hits (${hits.map((r) => r.cache).join(' / ')})`);
+  const names = fs.readdirSync(path.join(home, '.cache', 'sandbox', 'plans')).filter((n) => !n.startsWith('.'));
+  t.ok(names.some((n) => n.endsWith('.0')) && names.some((n) => n.endsWith('.1')), `two slots of one launch: ${names.join(' ')}`);
+});
