@@ -185,7 +185,31 @@ static const char *policy_with(const char *policy, const char *name, const char 
   return out;
 }
 
-void apply_launch_vars(struct plan *plan, const char *file) {
+/* The plan file being run, in the launch's directory: the guards name where it was compiled, but a plan moved or
+ * hard-linked since (or a symlink to it) may lie inside the directory this launch binds, where its program could
+ * rewrite what the user runs next outside any sandbox. Another name of the file could be anywhere: refused too. */
+static const char *plan_file_inside(int fd, const char *file, const char *value, char *found, size_t len) {
+  char real[PATH_MAX], dir[PATH_MAX];
+  struct stat st;
+  if (fstat(fd, &st) < 0) return "can't be looked at";
+  if (st.st_nlink != 1) {
+    snprintf(found, len, "%s", file);
+    return "has other names (hard links) that could be inside it";
+  }
+  const char *slash = strrchr(file, '/');
+  const char *base = slash ? slash + 1 : file;
+  if (slash) snprintf(real, sizeof real, "%.*s", (int)(slash == file ? 1 : slash - file), file);
+  else snprintf(real, sizeof real, ".");
+  if (!realpath(real, dir)) return "can't be looked at";
+  if ((size_t)snprintf(found, len, "%s%s%s", dir, strcmp(dir, "/") ? "/" : "", base) >= len) return "can't be looked at";
+  if (launch_relation(found, value) != 'd') return "is inside it";
+  if (!realpath(file, real)) return "can't be looked at";
+  snprintf(found, len, "%s", real);
+  if (launch_relation(found, value) != 'd') return "is inside it";
+  return NULL;
+}
+
+void apply_launch_vars(struct plan *plan, const char *file, int plan_fd) {
   const char *where = file ? file : "sandbox";
   char *drop = plan->n_ops ? calloc(plan->n_ops, 1) : NULL;
   if (plan->n_ops && !drop) die(125, "out of memory");
@@ -227,6 +251,8 @@ void apply_launch_vars(struct plan *plan, const char *file) {
             file ? "compile a plan for it (sandbox compile there) or use sandbox run" : "planned again");
       }
     }
+    const char *inside = file && binds ? plan_file_inside(plan_fd, file, value, found, sizeof found) : NULL;
+    if (inside) die(125, "%s: %s: %s %s: the plan file %s %s, and the plan binds it writable: launch from another directory", where, l->origin, what, value, found, inside);
     size_t pl = strlen(l->planned);
     for (size_t k = 0; k < plan->n_launch_ops; k++) {
       const struct launch_op *o = &plan->launch_ops[k];

@@ -14,5 +14,5 @@ void check_plan_file(int fd, const char *file);
 void check_inputs(const struct plan *plan, const char *file);
 /* launch-var: each path the plan took from a variable gets this launch's value, once the value stands to every
  * launch-guard path as the planned one did; refused in one line otherwise. file: the plan file (NULL: sandbox run). */
-void apply_launch_vars(struct plan *plan, const char *file);
+void apply_launch_vars(struct plan *plan, const char *file, int plan_fd);
 #endif

@@ -157,7 +157,7 @@ int main(int argc, char **argv) {
     if (plan.n_argv == 0) die(125, "%s: no command (the plan has none: sandbox-exec PLAN -- COMMAND)", argv[1]);
     check_inputs(&plan, argv[1]);
   }
-  if (plan.n_launch_vars) apply_launch_vars(&plan, compiled ? argv[1] : NULL); /* the cwd, $PMIX_SERVER_TMPDIR: this launch's */
+  if (plan.n_launch_vars) apply_launch_vars(&plan, compiled ? argv[1] : NULL, plan_fd); /* the cwd, $PMIX_SERVER_TMPDIR: this launch's */
   if (plan.join_key_text) plan.join_dir = join_dir_at_launch(&plan); /* compiled: the launch's job is the one joined */
   /* a compiled plan, or one the launcher kept (native/plan-cache.c): the environment is this launch's, by the rules */
   if (plan.env_launch) {
