@@ -1,6 +1,7 @@
 /* What sandbox-exec does before a compiled plan (sandbox compile) launches: the plan file must be the caller's and
  * unwritable by others, its inputs unchanged, and the environment is built from the launch's own by the plan's rules. */
 #include "compiled.h"
+#include "hmac-sha256.h"
 #include "launch-paths.h"
 #include "util.h"
 
@@ -153,6 +154,29 @@ void check_plan_file(int fd, const char *file) {
   if (!S_ISREG(st.st_mode)) die(125, "%s: not a regular file", file);
   if (st.st_uid != getuid()) die(125, "%s: owned by uid %u, not by you (uid %u): a plan runs only for the user who compiled it", file, (unsigned)st.st_uid, (unsigned)getuid());
   if (st.st_mode & 022) die(125, "%s: writable by others (mode %03o): chmod go-w it, or compile it again", file, (unsigned)(st.st_mode & 0777));
+}
+
+/* The list of compiled plans records each plan's digest when it was written (lib/host/own-files.ts planDigest): the
+ * file at a listed path runs only with those bytes. A sandbox sees a listed plan covered read-only, but it could rename
+ * the directory holding it; the next sandbox, which no longer found the plan at its path to cover it, could then
+ * rewrite it, and the user would run the attacker's plan outside any sandbox. A plan not on the list (moved, or
+ * listed under another XDG_CONFIG_HOME) is not checked. */
+void check_plan_digest(const unsigned char *buf, size_t len, const char *file) {
+  const char *config = getenv("XDG_CONFIG_HOME"), *home = getenv("HOME");
+  char *list, real[PATH_MAX], want[65], have[65];
+  int r;
+  if (config && config[0] == '/') r = asprintf(&list, "%s/sandbox/compiled-plans", config);
+  else if (home && home[0] == '/') r = asprintf(&list, "%s/.config/sandbox/compiled-plans", home);
+  else return;
+  if (r < 0) die(125, "out of memory");
+  if (realpath(file, real) && launch_list_digest_of(list, real, want)) {
+    unsigned char mac[32];
+    static const char key[] = "sandbox compiled plan";
+    hmac_sha256((const unsigned char *)key, sizeof key - 1, buf, len, mac);
+    for (int i = 0; i < 32; i++) snprintf(have + 2 * i, 3, "%02x", mac[i]);
+    if (strcmp(have, want)) die(125, "%s: changed since sandbox compile wrote it (its digest in %s differs): not run; compile it again", file, list);
+  }
+  free(list);
 }
 
 static char *joined(const char *value, const char *rest) {

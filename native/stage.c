@@ -137,6 +137,7 @@ int main(int argc, char **argv) {
   if (compiled) check_plan_file(plan_fd, argv[1]);
   size_t len;
   unsigned char *buf = read_plan(plan_fd, &len);
+  if (compiled) check_plan_digest(buf, len, argv[1]);
   size_t skip = 0;
   if (compiled && len > 2 && buf[0] == '#' && buf[1] == '!') { /* the plan file may be executable: #!.../sandbox-exec */
     while (skip < len && buf[skip] != '\n') skip++;

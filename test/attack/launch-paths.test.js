@@ -59,3 +59,71 @@ for (const how of ['moved', 'hard-linked', 'symlinked', 'hard-linked-elsewhere']
     }
   });
 }
+
+// The plan cache: a kept hpc plan takes $PMIX_SERVER_TMPDIR from each launch (a sibling of the planned directory).
+// A sibling that holds a plan compiled after the entry was kept must not be bound writable by the kept plan where
+// Node (SANDBOX_NO_CACHE=1) would have protected it.
+t.test('kept plan: a step directory holding a plan compiled after the entry was kept', async (t) => {
+  const { cachedRun } = require('../lib/plan-cache-entry');
+  const spool = path.join(base, 'spool');
+  const job = path.join(base, 'job');
+  mk(spool, job);
+  const step = (n) => {
+    const d = path.join(spool, `pmix.7.${n}`);
+    mk(d);
+    return d;
+  };
+  const cacheEnv = { ...env, XDG_CACHE_HOME: path.join(home, '.cache') };
+  const run = (dir, extra = {}) => cachedRun(['--profile', 'hpc', '--', 'sh', '-c', 'for f in "$PMIX_SERVER_TMPDIR"/*; do printf x >> "$f" 2>/dev/null && echo "rewrote ${f##*/}"; done; true'], { env: { ...cacheEnv, PMIX_SERVER_TMPDIR: dir, PMIX_NAMESPACE: 'n30', ...extra }, cwd: job });
+  run(step(30));
+  const again = run(step(30));
+  t.ok(again.hit, `kept (${again.cache})`);
+  const later = path.join(step(31), 'later.plan');
+  const c = sandboxCli(['compile', '--profile', 'minimal', '-o', later], { cwd: job, env: cacheEnv });
+  t.equal(c.status, 0, c.stderr);
+  const before = fs.readFileSync(later);
+  const r = run(step(31));
+  t.notMatch(r.stdout, /rewrote later\.plan/, `the kept plan did not let the program rewrite it (${r.cache})`);
+  t.same(fs.readFileSync(later), before, 'the plan compiled later is unchanged');
+  const n = run(step(31), { SANDBOX_NO_CACHE: '1' });
+  t.same([r.status, r.stdout], [n.status, n.stdout], 'as Node plans it');
+});
+
+// A sandbox whose cwd holds the directory of a compiled plan sees the plan covered read-only, but may rename the
+// directory holding it. The user's next launch there no longer finds the plan where the list says it is, so nothing
+// covers it: its program writes its own plan over it and renames the directory back. The user then ran the attacker's
+// plan outside any sandbox; now the list records each plan's digest and sandbox-exec refuses other bytes.
+for (const how of ['sandbox run', 'compiled plan']) {
+  t.test(`${how}: a listed plan moved aside by one sandbox and rewritten by the next is not run`, async (t) => {
+    const proj = path.join(base, `proj-${how.replace(' ', '-')}`);
+    const plansDir = path.join(proj, 'plans');
+    mk(proj, plansDir);
+    const victim = path.join(plansDir, 'victim.plan');
+    const c = sandboxCli(['compile', '--profile', 'minimal', '-o', victim, '--', 'echo', 'victim-ran'], { cwd: job1, env });
+    t.equal(c.status, 0, c.stderr);
+    // the attacker's plan: any plan file will do (here one compiled elsewhere, then copied where the program sees it)
+    const evil = path.join(plans, `evil-${how.replace(' ', '-')}.plan`);
+    const e = sandboxCli(['compile', '--no-profile', '--ro-bind', '/', '/', '-o', evil, '--', 'sh', '-c', 'echo attacker-ran'], { cwd: job1, env });
+    t.equal(e.status, 0, e.stderr);
+    fs.copyFileSync(evil, path.join(proj, 'evil.bytes'));
+    let driver = null;
+    if (how === 'compiled plan') {
+      driver = path.join(plans, `driver-${how.replace(' ', '-')}.plan`);
+      const d = sandboxCli(['compile', '--profile', 'default', '-o', driver], { cwd: proj, env });
+      t.equal(d.status, 0, d.stderr);
+    }
+    const inSandbox = (script) => (driver ? launch(driver, proj, ['sh', '-c', script]) : sandboxCli(['run', '--profile', 'default', '--', 'sh', '-c', script], { cwd: proj, env }));
+    const a = inSandbox('cat evil.bytes > plans/victim.plan 2>/dev/null && echo A-wrote; mv plans aside && echo moved; true');
+    t.notMatch(a.stdout, /A-wrote/, 'the first sandbox can not write the plan');
+    const b = inSandbox('[ -f aside/victim.plan ] && cat evil.bytes > aside/victim.plan && echo B-wrote; [ -d aside ] && mv aside plans; true');
+    t.comment(`first sandbox: ${a.stdout.trim() || '-'}; next: ${b.stdout.trim() || '-'}`);
+    if (!fs.existsSync(victim)) asUserSh(`mv "${path.join(proj, 'aside')}" "${plansDir}"`, base);
+    const v = launch(victim, job1, []);
+    t.notMatch(v.stdout, /attacker-ran/, 'the attacker\'s plan did not run');
+    if (v.stdout !== 'victim-ran\n') {
+      t.equal(v.status, 125, 'the rewritten plan is refused: exit 125');
+      t.equal(v.stderr.trim().split('\n').length, 1, 'in one line');
+      t.match(v.stderr, /victim\.plan: changed since sandbox compile wrote it/, 'naming the plan');
+    }
+  });
+}
