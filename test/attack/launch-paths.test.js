@@ -127,3 +127,26 @@ for (const how of ['sandbox run', 'compiled plan']) {
     }
   });
 }
+
+// The list of compiled plans is JSON lines read by a small C parser (native/launch-paths.c): names with a quote, a
+// backslash, a newline or bytes above 0x7f must be read as Node wrote them, both for the guard and for the digest.
+t.test('odd names in the list: a plan in a directory named with " \\ newline and UTF-8 is found', async (t) => {
+  const odd = path.join(base, 'odd "q" \\ b\nline é');
+  mk(odd);
+  // the driver first: the odd plan, compiled after it, is found by reading the list at launch (guard L)
+  const plan = path.join(plans, 'odd-driver.plan');
+  const d = sandboxCli(['compile', '--profile', 'default', '-o', plan], { cwd: job1, env });
+  t.equal(d.status, 0, d.stderr);
+  const inOdd = path.join(odd, 'p.plan');
+  const c = sandboxCli(['compile', '--profile', 'minimal', '-o', inOdd, '--', 'echo', 'odd-ran'], { cwd: job1, env });
+  t.equal(c.status, 0, c.stderr);
+  const r = launch(plan, odd, rewrite);
+  t.equal(r.status, 125, `refused where it holds the listed plan (${r.stderr.trim()})`);
+  t.match(r.stderr, /holds the compiled plan/);
+  const ok = launch(inOdd, job1, []);
+  t.equal(ok.stdout, 'odd-ran\n', `its digest is found and matches (${ok.stderr.trim()})`);
+  fs.appendFileSync(inOdd, ' ');
+  const changed = launch(inOdd, job1, []);
+  t.equal(changed.status, 125, 'changed: refused');
+  t.match(changed.stderr, /changed since sandbox compile wrote it/);
+});
