@@ -233,6 +233,26 @@ static const char *plan_file_inside(int fd, const char *file, const char *value,
   return NULL;
 }
 
+/* A plan file inside one of its own read-write binds (sandbox compile refuses to write one there; moved or copied
+ * there since, or the launch's directory): its program could rewrite what the user runs next outside any sandbox. */
+void check_plan_outside_binds(const struct plan *plan, const char *file) {
+  char name[PATH_MAX], real[PATH_MAX], dir[PATH_MAX];
+  const char *slash = strrchr(file, '/');
+  const char *base = slash ? slash + 1 : file;
+  if (slash) snprintf(real, sizeof real, "%.*s", (int)(slash == file ? 1 : slash - file), file);
+  else snprintf(real, sizeof real, ".");
+  if (!realpath(real, dir) || (size_t)snprintf(name, sizeof name, "%s%s%s", dir, strcmp(dir, "/") ? "/" : "", base) >= sizeof name || !realpath(file, real))
+    die(125, "%s: can't find where the plan file is", file);
+  for (size_t i = 0; i < plan->n_ops; i++) {
+    const struct op *m = &plan->ops[i];
+    if (m->kind != MOUNT_BIND || m->v[F_BIND_READ_ONLY].n) continue;
+    const char *src = m->v[F_BIND_SRC].s;
+    char a = launch_relation(name, src), b = launch_relation(real, src);
+    if (a == 'b' || a == 'e' || b == 'b' || b == 'e')
+      die(125, "%s: %s: the plan file %s is inside %s, which the plan binds read-write: its program could rewrite the plan; move the plan elsewhere", file, m->origin, a == 'b' || a == 'e' ? name : real, src);
+  }
+}
+
 void apply_launch_vars(struct plan *plan, const char *file, int plan_fd) {
   const char *where = file ? file : "sandbox";
   char *drop = plan->n_ops ? calloc(plan->n_ops, 1) : NULL;

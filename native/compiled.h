@@ -11,6 +11,7 @@ const char *join_dir_at_launch(const struct plan *plan);
 /* A plan file runs outside any sandbox: refused unless the caller's and unwritable by others. */
 void check_plan_file(int fd, const char *file);
 /* Refused when the list of compiled plans records other bytes for this file (buf: the whole file). */
+void check_plan_outside_binds(const struct plan *plan, const char *file);
 void check_plan_digest(const unsigned char *buf, size_t len, const char *file);
 /* Refused when what the plan was built from changed since (profile files, bound paths). */
 void check_inputs(const struct plan *plan, const char *file);

@@ -159,6 +159,7 @@ int main(int argc, char **argv) {
     check_inputs(&plan, argv[1]);
   }
   if (plan.n_launch_vars) apply_launch_vars(&plan, compiled ? argv[1] : NULL, plan_fd); /* the cwd, $PMIX_SERVER_TMPDIR: this launch's */
+  if (compiled) check_plan_outside_binds(&plan, argv[1]);
   if (plan.join_key_text) plan.join_dir = join_dir_at_launch(&plan); /* compiled: the launch's job is the one joined */
   /* a compiled plan, or one the launcher kept (native/plan-cache.c): the environment is this launch's, by the rules */
   if (plan.env_launch) {

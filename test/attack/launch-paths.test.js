@@ -150,3 +150,26 @@ t.test('odd names in the list: a plan in a directory named with " \\ newline and
   t.equal(changed.status, 125, 'changed: refused');
   t.match(changed.stderr, /changed since sandbox compile wrote it/);
 });
+
+// The same without a launch variable: a plan moved into one of its own read-write binds (the directory it was compiled
+// in, or a --bind), launched where it was planned. sandbox compile refuses -o there; a move since is no better.
+for (const how of ['the compile directory', 'a literal --bind']) {
+  t.test(`a plan moved into ${how}, which it binds read-write, is not run`, async (t) => {
+    const dir = path.join(base, `own-${how.replace(/\W+/g, '-')}`);
+    const cwd = how === 'the compile directory' ? dir : job1;
+    mk(dir);
+    const plan = path.join(plans, `own-${how.replace(/\W+/g, '-')}.plan`);
+    const extra = how === 'a literal --bind' ? ['--bind', dir, dir] : [];
+    const c = sandboxCli(['compile', '--profile', 'default', ...extra, '-o', plan], { cwd, env });
+    t.equal(c.status, 0, c.stderr);
+    const there = path.join(dir, 'p.plan');
+    t.equal(asUserSh(`mv "${plan}" "${there}"`, base).status, 0);
+    const before = fs.readFileSync(there);
+    const r = launch(there, cwd, ['sh', '-c', `printf x >> "${there}" && echo rewrote; true`]);
+    t.notMatch(r.stdout, /rewrote/, 'the program could not rewrite the plan');
+    t.same(fs.readFileSync(there), before, 'unchanged');
+    t.equal(r.status, 125, 'refused: exit 125');
+    t.equal(r.stderr.trim().split('\n').length, 1, 'in one line');
+    t.match(r.stderr, /p\.plan is inside .*binds read-write/, r.stderr.trim());
+  });
+}
