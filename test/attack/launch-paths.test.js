@@ -173,3 +173,17 @@ for (const how of ['the compile directory', 'a literal --bind']) {
     t.match(r.stderr, /p\.plan is inside .*binds read-write/, r.stderr.trim());
   });
 }
+
+// A working directory that is gone (removed by a program in a sandbox while the user's shell sits in it), or longer
+// than PATH_MAX: the launch has no value for ${CWD}; it is refused in one line, nothing runs.
+t.test('a deleted working directory: refused in one line', async (t) => {
+  const plan = path.join(plans, 'gone.plan');
+  const c = sandboxCli(['compile', '--profile', 'default', '-o', plan], { cwd: job1, env });
+  t.equal(c.status, 0, c.stderr);
+  const gone = path.join(base, 'gone');
+  mk(gone);
+  const r = spawnSync(...asUser('sh', ['-c', `cd "${gone}" && rmdir "${gone}" && exec "$0" "$1" -- sh -c 'echo ran; pwd'`, EXEC, plan]), { env, encoding: 'utf8' });
+  t.equal(r.stdout, '', 'nothing ran');
+  t.equal(r.status, 125, 'exit 125');
+  t.equal(r.stderr.trim().split('\n').length, 1, `one line: ${r.stderr.trim()}`);
+});
