@@ -1,6 +1,7 @@
 /* What sandbox-exec does before a compiled plan (sandbox compile) launches: the plan file must be the caller's and
  * unwritable by others, its inputs unchanged, and the environment is built from the launch's own by the plan's rules. */
 #include "compiled.h"
+#include "hmac-sha256.h"
 #include "launch-paths.h"
 #include "util.h"
 
@@ -155,6 +156,29 @@ void check_plan_file(int fd, const char *file) {
   if (st.st_mode & 022) die(125, "%s: writable by others (mode %03o): chmod go-w it, or compile it again", file, (unsigned)(st.st_mode & 0777));
 }
 
+/* The list of compiled plans records each plan's digest when it was written (lib/host/own-files.ts planDigest): the
+ * file at a listed path runs only with those bytes. A sandbox sees a listed plan covered read-only, but it could rename
+ * the directory holding it; the next sandbox, which no longer found the plan at its path to cover it, could then
+ * rewrite it, and the user would run the attacker's plan outside any sandbox. A plan not on the list (moved, or
+ * listed under another XDG_CONFIG_HOME) is not checked. */
+void check_plan_digest(const unsigned char *buf, size_t len, const char *file) {
+  const char *config = getenv("XDG_CONFIG_HOME"), *home = getenv("HOME");
+  char *list, real[PATH_MAX], want[65], have[65];
+  int r;
+  if (config && config[0] == '/') r = asprintf(&list, "%s/sandbox/compiled-plans", config);
+  else if (home && home[0] == '/') r = asprintf(&list, "%s/.config/sandbox/compiled-plans", home);
+  else return;
+  if (r < 0) die(125, "out of memory");
+  if (realpath(file, real) && launch_list_digest_of(list, real, want)) {
+    unsigned char mac[32];
+    static const char key[] = "sandbox compiled plan";
+    hmac_sha256((const unsigned char *)key, sizeof key - 1, buf, len, mac);
+    for (int i = 0; i < 32; i++) snprintf(have + 2 * i, 3, "%02x", mac[i]);
+    if (strcmp(have, want)) die(125, "%s: changed since sandbox compile wrote it (its digest in %s differs): not run; compile it again", file, list);
+  }
+  free(list);
+}
+
 static char *joined(const char *value, const char *rest) {
   char *s;
   if (asprintf(&s, "%s%s", value, rest) < 0) die(125, "out of memory");
@@ -185,7 +209,51 @@ static const char *policy_with(const char *policy, const char *name, const char 
   return out;
 }
 
-void apply_launch_vars(struct plan *plan, const char *file) {
+/* The plan file being run, in the launch's directory: the guards name where it was compiled, but a plan moved or
+ * hard-linked since (or a symlink to it) may lie inside the directory this launch binds, where its program could
+ * rewrite what the user runs next outside any sandbox. Another name of the file could be anywhere: refused too. */
+static const char *plan_file_inside(int fd, const char *file, const char *value, char *found, size_t len) {
+  char real[PATH_MAX], dir[PATH_MAX];
+  struct stat st;
+  if (fstat(fd, &st) < 0) return "can't be looked at";
+  if (st.st_nlink != 1) {
+    snprintf(found, len, "%s", file);
+    return "has other names (hard links) that could be inside it";
+  }
+  const char *slash = strrchr(file, '/');
+  const char *base = slash ? slash + 1 : file;
+  if (slash) snprintf(real, sizeof real, "%.*s", (int)(slash == file ? 1 : slash - file), file);
+  else snprintf(real, sizeof real, ".");
+  if (!realpath(real, dir)) return "can't be looked at";
+  if ((size_t)snprintf(found, len, "%s%s%s", dir, strcmp(dir, "/") ? "/" : "", base) >= len) return "can't be looked at";
+  if (launch_relation(found, value) != 'd') return "is inside it";
+  if (!realpath(file, real)) return "can't be looked at";
+  snprintf(found, len, "%s", real);
+  if (launch_relation(found, value) != 'd') return "is inside it";
+  return NULL;
+}
+
+/* A plan file inside one of its own read-write binds (sandbox compile refuses to write one there; moved or copied
+ * there since, or the launch's directory): its program could rewrite what the user runs next outside any sandbox. */
+void check_plan_outside_binds(const struct plan *plan, const char *file) {
+  char name[PATH_MAX], real[PATH_MAX], dir[PATH_MAX];
+  const char *slash = strrchr(file, '/');
+  const char *base = slash ? slash + 1 : file;
+  if (slash) snprintf(real, sizeof real, "%.*s", (int)(slash == file ? 1 : slash - file), file);
+  else snprintf(real, sizeof real, ".");
+  if (!realpath(real, dir) || (size_t)snprintf(name, sizeof name, "%s%s%s", dir, strcmp(dir, "/") ? "/" : "", base) >= sizeof name || !realpath(file, real))
+    die(125, "%s: can't find where the plan file is", file);
+  for (size_t i = 0; i < plan->n_ops; i++) {
+    const struct op *m = &plan->ops[i];
+    if (m->kind != MOUNT_BIND || m->v[F_BIND_READ_ONLY].n) continue;
+    const char *src = m->v[F_BIND_SRC].s;
+    char a = launch_relation(name, src), b = launch_relation(real, src);
+    if (a == 'b' || a == 'e' || b == 'b' || b == 'e')
+      die(125, "%s: %s: the plan file %s is inside %s, which the plan binds read-write: its program could rewrite the plan; move the plan elsewhere", file, m->origin, a == 'b' || a == 'e' ? name : real, src);
+  }
+}
+
+void apply_launch_vars(struct plan *plan, const char *file, int plan_fd) {
   const char *where = file ? file : "sandbox";
   char *drop = plan->n_ops ? calloc(plan->n_ops, 1) : NULL;
   if (plan->n_ops && !drop) die(125, "out of memory");
@@ -227,6 +295,8 @@ void apply_launch_vars(struct plan *plan, const char *file) {
             file ? "compile a plan for it (sandbox compile there) or use sandbox run" : "planned again");
       }
     }
+    const char *inside = file && binds ? plan_file_inside(plan_fd, file, value, found, sizeof found) : NULL;
+    if (inside) die(125, "%s: %s: %s %s: the plan file %s %s, and the plan binds it writable: launch from another directory", where, l->origin, what, value, found, inside);
     size_t pl = strlen(l->planned);
     for (size_t k = 0; k < plan->n_launch_ops; k++) {
       const struct launch_op *o = &plan->launch_ops[k];

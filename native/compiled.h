@@ -10,9 +10,12 @@ const char **build_env(const struct plan *plan);
 const char *join_dir_at_launch(const struct plan *plan);
 /* A plan file runs outside any sandbox: refused unless the caller's and unwritable by others. */
 void check_plan_file(int fd, const char *file);
+/* Refused when the list of compiled plans records other bytes for this file (buf: the whole file). */
+void check_plan_outside_binds(const struct plan *plan, const char *file);
+void check_plan_digest(const unsigned char *buf, size_t len, const char *file);
 /* Refused when what the plan was built from changed since (profile files, bound paths). */
 void check_inputs(const struct plan *plan, const char *file);
 /* launch-var: each path the plan took from a variable gets this launch's value, once the value stands to every
  * launch-guard path as the planned one did; refused in one line otherwise. file: the plan file (NULL: sandbox run). */
-void apply_launch_vars(struct plan *plan, const char *file);
+void apply_launch_vars(struct plan *plan, const char *file, int plan_fd);
 #endif

@@ -103,6 +103,35 @@ int launch_list_names_plan_under(const char *list, const char *value, char *foun
   return hit;
 }
 
+int launch_list_digest_of(const char *list, const char *path, char hex[65]) {
+  int fd = open(list, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+  if (fd < 0) return 0;
+  struct stat st;
+  if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size > (1 << 22)) { close(fd); return 0; }
+  char *text = malloc((size_t)st.st_size + 1);
+  ssize_t got = text ? read(fd, text, (size_t)st.st_size) : -1;
+  close(fd);
+  if (got < 0) { free(text); return 0; }
+  text[got] = 0;
+  int hit = 0;
+  for (char *line = text; line && *line; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL) {
+    char *eol = strchr(line, '\n');
+    if (eol) *eol = 0;
+    const char *key = strstr(line, "\"plan\":\"");
+    const char *d = strstr(line, "\"digest\":\"");
+    char plan[PATH_MAX];
+    /* the last line for a path wins, as the plan builder reads the list */
+    if (key && d && json_string(key + 8, plan, sizeof plan) == 0 && !strcmp(plan, path) && strspn(d + 10, "0123456789abcdef") == 64 && d[74] == '"') {
+      memcpy(hex, d + 10, 64);
+      hex[64] = 0;
+      hit = 1;
+    }
+    if (eol) *eol = '\n';
+  }
+  free(text);
+  return hit;
+}
+
 const char *launch_value(const char *name, char *buf, size_t len) {
   const char *v;
   if (!strcmp(name, "CWD")) {

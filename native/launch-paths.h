@@ -15,6 +15,8 @@ const char *launch_value_problem(const char *value);
 /* 1 when the list of compiled plans at list (one JSON object a line, {"plan":"PATH",...}) names a plan under
  * value, its path then in found; 0 when none is (or there is no list). */
 int launch_list_names_plan_under(const char *list, const char *value, char *found, size_t len);
+/* The digest the list records for the plan at path (64 hex digits and a NUL in hex): 1 when it records one. */
+int launch_list_digest_of(const char *list, const char *path, char hex[65]);
 /* The value of launch variable name: the working directory for CWD, else the environment's (NULL: unset or
  * empty), trailing slashes dropped as the plan builder drops them. buf holds it. */
 const char *launch_value(const char *name, char *buf, size_t len);

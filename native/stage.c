@@ -137,6 +137,7 @@ int main(int argc, char **argv) {
   if (compiled) check_plan_file(plan_fd, argv[1]);
   size_t len;
   unsigned char *buf = read_plan(plan_fd, &len);
+  if (compiled) check_plan_digest(buf, len, argv[1]);
   size_t skip = 0;
   if (compiled && len > 2 && buf[0] == '#' && buf[1] == '!') { /* the plan file may be executable: #!.../sandbox-exec */
     while (skip < len && buf[skip] != '\n') skip++;
@@ -157,7 +158,8 @@ int main(int argc, char **argv) {
     if (plan.n_argv == 0) die(125, "%s: no command (the plan has none: sandbox-exec PLAN -- COMMAND)", argv[1]);
     check_inputs(&plan, argv[1]);
   }
-  if (plan.n_launch_vars) apply_launch_vars(&plan, compiled ? argv[1] : NULL); /* the cwd, $PMIX_SERVER_TMPDIR: this launch's */
+  if (plan.n_launch_vars) apply_launch_vars(&plan, compiled ? argv[1] : NULL, plan_fd); /* the cwd, $PMIX_SERVER_TMPDIR: this launch's */
+  if (compiled) check_plan_outside_binds(&plan, argv[1]);
   if (plan.join_key_text) plan.join_dir = join_dir_at_launch(&plan); /* compiled: the launch's job is the one joined */
   /* a compiled plan, or one the launcher kept (native/plan-cache.c): the environment is this launch's, by the rules */
   if (plan.env_launch) {

@@ -7,7 +7,7 @@ import * as path from 'path';
 import { SandboxError } from '../errors';
 import { planFor, type RunIo } from './run';
 import { stagePath } from '../paths';
-import { listedPlanShowing, readCompiledPlans, recordCompiledPlan, sandboxConfigDir } from '../host/own-files';
+import { listedPlanShowing, readCompiledPlans, recordCompiledPlan, sandboxConfigDir, planDigest } from '../host/own-files';
 import { serializePlan, type PlanWriter } from '../native/serialize';
 import { compileEnvPattern } from '../plan/env-pattern';
 import { DEFAULT_PATH } from '../plan/build';
@@ -185,9 +185,10 @@ export function runCompileCommand(args: string[], io: RunIo): number {
   if (other) throw new SandboxError(`${option} ${output}: ${real} is inside ${other.dir}, which the compiled plan ${other.plan} binds read-write: its program could rewrite this plan; write it elsewhere`);
   // listed first: a plan on the list is protected in every later sandbox, even if writing it fails half way
   const rw = plan.mounts.flatMap((m) => (m.op === 'bind' && !m.readOnly ? [m.src] : []));
-  recordCompiledPlan(process.env, real, process.getuid ? process.getuid() : 0, rw);
+  const whole = Buffer.concat([Buffer.from(`#!${exec}\n`), bytes]);
+  recordCompiledPlan(process.env, real, process.getuid ? process.getuid() : 0, rw, planDigest(whole));
   try {
-    fs.writeFileSync(file, Buffer.concat([Buffer.from(`#!${exec}\n`), bytes]), { mode: 0o755 });
+    fs.writeFileSync(file, whole, { mode: 0o755 });
     fs.chmodSync(file, 0o755);
   } catch (e) {
     throw SandboxError.wrap(`${option} ${output}`, e);

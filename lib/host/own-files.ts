@@ -49,6 +49,17 @@ export function writableBindShowing(mounts: MountOp[], p: string, realpath: (q: 
 export interface ListedPlan {
   plan: string;
   rw: string[];
+  /** HMAC-SHA-256 of the file's bytes keyed with PLAN_DIGEST_KEY (a plain digest: the list is protected, not secret):
+   * sandbox-exec runs the file at this path only with these bytes (a sandbox that could rename the directory holding
+   * it had the next one, which no longer found it there to cover, rewrite it) */
+  digest?: string;
+}
+
+export const PLAN_DIGEST_KEY = 'sandbox compiled plan';
+
+export function planDigest(bytes: Buffer): string {
+  const { createHmac } = require('crypto') as typeof import('crypto');
+  return createHmac('sha256', PLAN_DIGEST_KEY).update(bytes).digest('hex');
 }
 
 /** One JSON object a line; lines that are not one, or name a relative path, are left out. */
@@ -61,10 +72,11 @@ export function parseCompiledPlans(text: string): ListedPlan[] {
     } catch {
       continue;
     }
-    const o = v as { plan?: unknown; rw?: unknown };
+    const o = v as { plan?: unknown; rw?: unknown; digest?: unknown };
     if (typeof o?.plan !== 'string' || !o.plan.startsWith('/')) continue;
     const rw = Array.isArray(o.rw) ? o.rw.filter((r): r is string => typeof r === 'string' && r.startsWith('/')) : [];
-    out.set(path.posix.normalize(o.plan), { plan: path.posix.normalize(o.plan), rw });
+    const digest = typeof o.digest === 'string' && /^[0-9a-f]{64}$/.test(o.digest) ? { digest: o.digest } : {};
+    out.set(path.posix.normalize(o.plan), { plan: path.posix.normalize(o.plan), rw, ...digest });
   }
   return [...out.values()];
 }
@@ -111,14 +123,14 @@ function checkedDir(dir: string, uid: number): void {
 }
 
 /** Adds a compiled plan to the list (plans that no longer exist are dropped), written whole and renamed into place. */
-export function recordCompiledPlan(env: Record<string, string | undefined>, file: string, uid: number, rw: string[] = []): void {
+export function recordCompiledPlan(env: Record<string, string | undefined>, file: string, uid: number, rw: string[] = [], digest?: string): void {
   const dir = sandboxConfigDir(env);
   const list = compiledPlansList(env);
   try {
     fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
     checkedDir(dir, uid);
     const plans = readCompiledPlans(env).filter((p) => p.plan !== file && fs.existsSync(p.plan));
-    plans.push({ plan: file, rw });
+    plans.push({ plan: file, rw, ...(digest ? { digest } : {}) });
     const tmp = `${list}.${process.pid}.new`;
     const fd = fs.openSync(tmp, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL | fs.constants.O_NOFOLLOW, 0o600);
     try {

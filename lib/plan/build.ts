@@ -173,20 +173,31 @@ export function hideOwnState(mounts: MountOp[], stateDirs: PlanHostFacts['stateD
   for (const [host, st] of Object.entries(stateDirs)) {
     if (st && (!st.isDir || st.uid !== uid)) continue;
     mounts.forEach((m, i) => {
-      if (m.op !== 'bind' || !under(host, m.src)) return;
-      if (!st && m.readOnly) return;
-      const rel = m.src === '/' ? host : host.slice(m.src.length);
-      const inside = m.dst === '/' ? rel || '/' : m.dst + rel;
-      if (mounts.slice(i + 1).some((later) => later.op !== 'chmod' && later.op !== 'symlink' && under(inside, dstOf(later)))) return;
-      if (extra.some((e) => e.op === 'tmpfs' && e.dst === inside)) return;
-      const origin = `hidden ${host} (sandbox's own state)`;
-      if (!st) extra.push({ op: 'dir', dst: inside, mode: 0o700, origin });
-      extra.push({ op: 'tmpfs', dst: inside, size: 4096, mode: 0o500, origin }, { op: 'remount-ro', dst: inside, origin });
+      // an overlay shows each of its layers at its dst as a bind would (a lower read-only, the upper writable)
+      const shown = m.op === 'bind' ? [{ src: m.src, readOnly: m.readOnly }]
+        : m.op === 'overlay' ? [...m.lower.map((l) => ({ src: l, readOnly: true })), ...(m.upper ? [{ src: m.upper, readOnly: m.readOnly }] : [])]
+        : [];
+      const at = m.op === 'bind' || m.op === 'overlay' ? m.dst : '/';
+      for (const { src, readOnly } of shown) {
+        if (!under(host, src)) continue;
+        if (!st && readOnly) continue;
+        const rel = src === '/' ? host : host.slice(src.length);
+        const inside = at === '/' ? rel || '/' : at + rel;
+        if (mounts.slice(i + 1).some((later) => later.op !== 'chmod' && later.op !== 'symlink' && under(inside, dstOf(later)))) continue;
+        if (extra.some((e) => e.op === 'tmpfs' && e.dst === inside)) continue;
+        const origin = `hidden ${host} (sandbox's own state)`;
+        if (!st) extra.push({ op: 'dir', dst: inside, mode: 0o700, origin });
+        extra.push({ op: 'tmpfs', dst: inside, size: 4096, mode: 0o500, origin }, { op: 'remount-ro', dst: inside, origin });
+      }
     });
     // A bind of a directory inside the state (the registry bound in by hand) shows it where it was asked to,
     // but read-only: a program that could write there could forge an entry `sandbox stop` or `enter` acts on.
     if (!st) continue;
     mounts.forEach((m) => {
+      if (m.op === 'overlay' && !m.readOnly && m.upper && under(m.upper, host) && m.upper !== host) {
+        extra.push({ op: 'remount-ro', dst: m.dst, origin: `${m.origin}: read-only, as ${host} is sandbox's own state` });
+        return;
+      }
       if (m.op !== 'bind' || m.readOnly || m.src === host || !under(m.src, host)) return;
       extra.push({ op: 'remount-ro', dst: m.dst, origin: `${m.origin}: read-only, as ${host} is sandbox's own state` });
     });

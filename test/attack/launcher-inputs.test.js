@@ -133,7 +133,7 @@ t.test('item 4: compiled plans', async (t) => {
   const c = cli(w, ['compile', '--no-profile', '--ro-bind', '/', '/', '--dev', '/dev', '--proc', '/proc', '-o', plan, '--', 'true']);
   t.equal(c.status, 0, c.stderr);
   const list = path.join(w.home, '.config', 'sandbox', 'compiled-plans');
-  t.match(fs.existsSync(list) ? fs.readFileSync(list, 'utf8') : '', `{"plan":"${plan}","rw":[]}\n`, 'listed in sandbox\'s own state');
+  t.match(fs.existsSync(list) ? fs.readFileSync(list, 'utf8') : '', new RegExp(`^\\{"plan":"${plan}","rw":\\[\\],"digest":"[0-9a-f]{64}"\\}\\n$`), 'listed in sandbox\'s own state, with its digest');
   const before = hash(plan);
   const rewrite = [
     'printf "#!/bin/sh\\ntouch /tmp/pwned\\n" > job.plan 2>/dev/null; echo replace $?',
