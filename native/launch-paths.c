@@ -75,61 +75,75 @@ static int json_string(const char *p, char *out, size_t len) {
   return 0;
 }
 
-int launch_list_names_plan_under(const char *list, const char *value, char *found, size_t len) {
+/* The list of compiled plans, whole and NUL-terminated; NULL when there is none or it is not one this reader takes (a
+ * regular file of at most 4 MiB). */
+static char *read_list(const char *list) {
   int fd = open(list, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-  if (fd < 0) return 0;
+  if (fd < 0) return NULL;
   struct stat st;
-  /* the user's own list, as the plan builder reads it; a list that can't be read as one names no plan here */
-  if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size > (1 << 22)) { close(fd); return 0; }
+  if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size > (1 << 22)) { close(fd); return NULL; }
   char *text = malloc((size_t)st.st_size + 1);
   ssize_t got = text ? read(fd, text, (size_t)st.st_size) : -1;
   close(fd);
-  if (got < 0) { free(text); return 0; }
+  if (got < 0) { free(text); return NULL; }
   text[got] = 0;
-  int hit = 0;
-  for (char *line = text; line && *line && !hit; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL) {
+  return text;
+}
+
+/* Each line of the list with the plan it names (one JSON object a line, {"plan":"PATH",...}), in order: the line is
+ * NUL-terminated while f looks at it. Stops at the first f that returns nonzero, and returns that. */
+static int each_listed(char *text, int (*f)(const char *line, const char *plan, void *arg), void *arg) {
+  int r = 0;
+  for (char *line = text; line && *line && !r;) {
+    char *eol = strchr(line, '\n');
+    if (eol) *eol = 0;
     const char *key = strstr(line, "\"plan\":\"");
-    const char *eol = strchr(line, '\n');
-    if (!key || (eol && key > eol)) continue;
     char plan[PATH_MAX];
-    if (json_string(key + 8, plan, sizeof plan) < 0) continue;
-    /* the list holds real paths; the value is one (no symlink on it) */
-    if (under(plan, value)) {
-      snprintf(found, len, "%s", plan);
-      hit = 1;
-    }
+    if (key && json_string(key + 8, plan, sizeof plan) == 0) r = f(line, plan, arg);
+    if (eol) *eol = '\n';
+    line = eol ? eol + 1 : NULL;
   }
+  return r;
+}
+
+struct under_arg { const char *value; char *found; size_t len; };
+
+static int plan_under(const char *line, const char *plan, void *arg) {
+  struct under_arg *u = arg;
+  /* the list holds real paths; the value is one (no symlink on it) */
+  if (!under(plan, u->value)) return 0;
+  snprintf(u->found, u->len, "%s", plan);
+  return 1;
+}
+
+int launch_list_names_plan_under(const char *list, const char *value, char *found, size_t len) {
+  char *text = read_list(list);
+  struct under_arg u = { value, found, len };
+  int hit = text ? each_listed(text, plan_under, &u) : 0;
   free(text);
   return hit;
 }
 
-int launch_list_digest_of(const char *list, const char *path, char hex[65]) {
-  int fd = open(list, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-  if (fd < 0) return 0;
-  struct stat st;
-  if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size > (1 << 22)) { close(fd); return 0; }
-  char *text = malloc((size_t)st.st_size + 1);
-  ssize_t got = text ? read(fd, text, (size_t)st.st_size) : -1;
-  close(fd);
-  if (got < 0) { free(text); return 0; }
-  text[got] = 0;
-  int hit = 0;
-  for (char *line = text; line && *line; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL) {
-    char *eol = strchr(line, '\n');
-    if (eol) *eol = 0;
-    const char *key = strstr(line, "\"plan\":\"");
-    const char *d = strstr(line, "\"digest\":\"");
-    char plan[PATH_MAX];
-    /* the last line for a path wins, as the plan builder reads the list */
-    if (key && d && json_string(key + 8, plan, sizeof plan) == 0 && !strcmp(plan, path) && strspn(d + 10, "0123456789abcdef") == 64 && d[74] == '"') {
-      memcpy(hex, d + 10, 64);
-      hex[64] = 0;
-      hit = 1;
-    }
-    if (eol) *eol = '\n';
+struct digest_arg { const char *path; char *hex; int hit; };
+
+static int digest_of(const char *line, const char *plan, void *arg) {
+  struct digest_arg *d = arg;
+  const char *at = strstr(line, "\"digest\":\"");
+  /* the last line for a path wins, as the plan builder reads the list */
+  if (at && !strcmp(plan, d->path) && strspn(at + 10, "0123456789abcdef") == 64 && at[74] == '"') {
+    memcpy(d->hex, at + 10, 64);
+    d->hex[64] = 0;
+    d->hit = 1;
   }
+  return 0;
+}
+
+int launch_list_digest_of(const char *list, const char *path, char hex[65]) {
+  char *text = read_list(list);
+  struct digest_arg d = { path, hex, 0 };
+  if (text) each_listed(text, digest_of, &d);
   free(text);
-  return hit;
+  return d.hit;
 }
 
 const char *launch_value(const char *name, char *buf, size_t len) {
