@@ -7,7 +7,7 @@ import { SandboxError, errnoText } from '../errors';
 import type { Plan, MountOp, CgroupPlan } from './types';
 import type { SandboxSpec, EnvSpec } from './spec';
 import { capabilityNumber } from './capabilities';
-import { envPatternRegExp } from './env-pattern';
+import { envPatternMatcher } from './env-pattern';
 
 export interface CallerContext {
   uid: number;
@@ -54,13 +54,13 @@ export const DEFAULT_PATH = 'PATH=/usr/local/bin:/usr/bin:/bin';
 
 export function buildEnv(spec: EnvSpec, host: Record<string, string | undefined>): string[] {
   const out = new Map<string, string>();
-  const keep = spec.keep.map(envPatternRegExp);
+  const keep = spec.keep.map(envPatternMatcher);
   for (const [k, v] of Object.entries(host)) {
     if (v === undefined) continue;
     if (spec.clear && !keep.some((re) => re.test(k))) continue;
     out.set(k, v);
   }
-  const unset = spec.unset.map(envPatternRegExp);
+  const unset = spec.unset.map(envPatternMatcher);
   for (const k of [...out.keys()]) if (unset.some((re) => re.test(k))) out.delete(k);
   for (const [k, v] of Object.entries(spec.set)) out.set(k, v);
   if (!out.has('PATH')) out.set('PATH', DEFAULT_PATH.slice(5));

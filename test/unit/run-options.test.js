@@ -132,3 +132,10 @@ t.test('--clearenv drops what an earlier --setenv set; a second --chdir warns (b
   t.equal(r.spec.cwd, '/b');
   t.same(r.warnings, ['Only the last --chdir option will take effect']);
 });
+
+t.test('an environment pattern of any length is matched, without a RegExp V8 finds too large', async (t) => {
+  const { buildEnv } = require('../../dist/lib/plan/build');
+  const long = 'x/'.repeat(200000);
+  const env = buildEnv({ clear: false, keep: [], set: {}, unset: [long, 'A*?'] }, { [long]: '1', AB: '2', A: '3', KEEP: '4' });
+  t.same(env.filter((e) => !e.startsWith('PATH=')), ['A=3', 'KEEP=4'], 'the long name and A?* (AB) unset; A (no character for ?) kept');
+});
