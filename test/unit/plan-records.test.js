@@ -19,7 +19,11 @@ const { landlockHandledRights, landlockPathRights } = dist('plan/landlock.js');
 
 const CHECK = path.join(ROOT, 'native', 'build', 'plan-check');
 const built = have('make') ? spawnSync('make', ['-s', '-C', path.join(ROOT, 'native'), 'build/plan-check'], { encoding: 'utf8' }) : null;
-const checkWhy = !built ? 'make is missing' : built.status !== 0 ? `native/build/plan-check did not build: ${built.stderr.trim().split('\n').pop()}` : null;
+// make there and the tool not built is a failure of the build, not a reason to skip what it checks
+const checkWhy = !built ? 'make is missing' : null;
+t.test('native/build/plan-check builds', { skip: checkWhy }, async (t) => {
+  t.equal(built.status, 0, `make build/plan-check: ${built.stderr.trim().split('\n').slice(-3).join(' | ')}`);
+});
 
 /** The C reader's view of a plan: its lines, and the environment it builds (with env-launch). */
 function cRead(bytes, env = {}) {
