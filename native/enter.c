@@ -118,11 +118,7 @@ static int take_connection(int hfd) {
 /* One client, in a helper the init forked for it (outside any Landlock domain, not dumpable, no filter, like the
  * init): read the request, fork the entered process, pass signals on, send back its exit status. */
 static __attribute__((noreturn)) void serve_one(const struct plan *plan, int c) {
-  sigset_t mask;
-  sigemptyset(&mask);
-  sigaddset(&mask, SIGCHLD);
-  sigprocmask(SIG_BLOCK, &mask, NULL);
-  int sfd = signalfd(-1, &mask, SFD_CLOEXEC);
+  int sfd = sigchld_fd();
   if (sfd < 0) _exit(125);
   struct ucred cr;
   socklen_t cl = sizeof cr;

@@ -130,11 +130,7 @@ static __attribute__((noreturn)) void spawned_member(const struct spawn_header *
 static __attribute__((noreturn)) void spawner_main(int lfd) {
   prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
   prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
-  sigset_t mask;
-  sigemptyset(&mask);
-  sigaddset(&mask, SIGCHLD);
-  sigprocmask(SIG_BLOCK, &mask, NULL);
-  int sfd = signalfd(-1, &mask, SFD_CLOEXEC);
+  int sfd = sigchld_fd();
   if (sfd < 0) _exit(125);
   struct spawn_conn conns[256];
   size_t n_conns = 0;

@@ -3,6 +3,7 @@
 #include "util.h"
 
 #include <signal.h>
+#include <sys/signalfd.h>
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -97,6 +98,14 @@ void signals_to_default(void) {
   sigset_t none;
   sigemptyset(&none);
   sigprocmask(SIG_SETMASK, &none, NULL);
+}
+
+int sigchld_fd(void) {
+  sigset_t mask;
+  sigemptyset(&mask);
+  sigaddset(&mask, SIGCHLD);
+  sigprocmask(SIG_BLOCK, &mask, NULL);
+  return signalfd(-1, &mask, SFD_CLOEXEC);
 }
 
 int write_all(int fd, const void *buf, size_t len) {

@@ -105,6 +105,8 @@ void signals_to_default(void);
 int received_fds(struct msghdr *m, int *fds, int max);
 /* Exactly len bytes, retrying on EINTR: 0, or -1 at an error or the end of the stream. */
 int read_all(int fd, void *buf, size_t len);
+/* SIGCHLD blocked and read from the descriptor returned (-1: none): a helper's wait for its children. */
+int sigchld_fd(void);
 /* All len bytes written (EINTR retried); -1 on an error or a zero-length write. */
 int write_all(int fd, const void *buf, size_t len);
 

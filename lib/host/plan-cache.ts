@@ -215,26 +215,11 @@ export class Recorder {
     this.restore = [];
     if (active === this) active = null;
   }
-
-  /** The dependencies as they are now; a state that changed while planning, other than by a directory this
-   * process made, means the plan may come from a host in between: not cached. */
-  finalDeps(): { kind: Kind; path: string; mode: number; state: string }[] | string {
-    const out = [];
-    for (const d of this.deps.values()) {
-      const now = stateOf(d.kind, d.path, d.mode);
-      if (now !== d.first) {
-        const abs = path.resolve(d.path);
-        if (!this.created.some((c) => c === abs || c.startsWith(abs + '/') || abs.startsWith(c + '/'))) return `${d.path} changed while the plan was made`;
-      }
-      out.push({ kind: d.kind, path: d.path, mode: d.mode, state: now });
-    }
-    return out;
-  }
 }
 
 /** The dependencies with the states planning saw, for the monitor to look at again when it writes the entry
  * (native/plan-cache-keep.c: one that changed in between and the entry isn't written). Those of directories this
- * process made are taken as they are now, as finalDeps does; a stat state where the contents of the same path were
+ * process made are taken as they are now; a stat state where the contents of the same path were
  * recorded is left out (the contents' state holds it), and so are look-ups a longer realpath implies (below). */
 export function keptDeps(rec: Recorder): { kind: Kind; path: string; mode: number; state: string }[] {
   const created = rec.created.map((c) => path.resolve(c));

@@ -7,7 +7,7 @@ const t = require('tap');
 const fs = require('fs');
 const path = require('path');
 const { spawnSync } = require('child_process');
-const { sandboxCli, userTmpdir, cannotLaunch, asUser, ROOT, TEST_UID, TEST_GID, IS_ROOT } = require('../lib/harness');
+const { sandboxCli, userTmpdir, userDirs, cannotLaunch, asUser, ROOT, TEST_UID, TEST_GID, IS_ROOT } = require('../lib/harness');
 
 const why = cannotLaunch();
 if (why) {
@@ -19,12 +19,7 @@ const EXEC = path.join(ROOT, 'native', 'build', 'sandbox-exec');
 const base = userTmpdir('sbx-cwd-');
 t.teardown(() => fs.rmSync(base, { recursive: true, force: true }));
 const home = path.join(base, 'home');
-const mk = (...dirs) => {
-  for (const d of dirs) {
-    fs.mkdirSync(d, { recursive: true });
-    if (IS_ROOT) fs.chownSync(d, TEST_UID, TEST_GID);
-  }
-};
+const mk = userDirs;
 const p1 = path.join(base, 'job1');
 const p2 = path.join(base, 'job2');
 const plans = path.join(base, 'plans');

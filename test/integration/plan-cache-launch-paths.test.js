@@ -6,7 +6,7 @@
 const t = require('tap');
 const fs = require('fs');
 const path = require('path');
-const { sandbox, sandboxAsync, userTmpdir, cleanEnv, cannotLaunch, IS_ROOT, TEST_UID, TEST_GID } = require('../lib/harness');
+const { sandbox, sandboxAsync, userTmpdir, userDirs, cleanEnv, cannotLaunch, IS_ROOT, TEST_UID, TEST_GID } = require('../lib/harness');
 const { cachedRun } = require('../lib/plan-cache-entry');
 
 const why = cannotLaunch();
@@ -21,11 +21,7 @@ const home = path.join(base, 'home');
 const job = path.join(base, 'job');
 const spool = path.join(base, 'spool');
 const other = path.join(base, 'elsewhere');
-const mk = (d) => {
-  fs.mkdirSync(d, { recursive: true });
-  if (IS_ROOT) fs.chownSync(d, TEST_UID, TEST_GID);
-  return d;
-};
+const mk = userDirs;
 for (const d of [home, job, spool, other]) mk(d);
 const step = (n) => mk(path.join(spool, `pmix.7.${n}`));
 

@@ -49,6 +49,15 @@ function userTmpdir(prefix = 'sbx-test-') {
   return d;
 }
 
+/** Directories (with their parents) made for the test user, as userTmpdir's; returns the last. */
+function userDirs(...dirs) {
+  for (const d of dirs) {
+    fs.mkdirSync(d, { recursive: true });
+    if (IS_ROOT) fs.chownSync(d, TEST_UID, TEST_GID);
+  }
+  return dirs[dirs.length - 1];
+}
+
 function cleanEnv(extra = {}) {
   return { PATH: '/usr/local/bin:/usr/bin:/bin', HOME: os.tmpdir(), LANG: 'C.UTF-8', ...extra };
 }
@@ -95,4 +104,4 @@ function have(program) {
   return spawnSync('sh', ['-c', `command -v ${program}`], { encoding: 'utf8' }).status === 0;
 }
 
-module.exports = { ROOT, SANDBOX, BASE, sandboxCli, TEST_UID, TEST_GID, RUN_UID, RUN_GID, RUN_USER, IS_ROOT, asUser, sandbox, sandboxAsync, userTmpdir, cleanEnv, cannotLaunch, have, ensureCheckoutReachable };
+module.exports = { ROOT, SANDBOX, BASE, sandboxCli, TEST_UID, TEST_GID, RUN_UID, RUN_GID, RUN_USER, IS_ROOT, asUser, sandbox, sandboxAsync, userTmpdir, userDirs, cleanEnv, cannotLaunch, have, ensureCheckoutReachable };
