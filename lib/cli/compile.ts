@@ -7,7 +7,7 @@ import * as path from 'path';
 import { SandboxError } from '../errors';
 import { planFor, type RunIo } from './run';
 import { stagePath } from '../paths';
-import { listedPlanShowing, readCompiledPlans, recordCompiledPlan, sandboxConfigDir, planDigest } from '../host/own-files';
+import { compiledPlansList, listedPlanShowing, readCompiledPlans, recordCompiledPlan, sandboxConfigDir, planDigest } from '../host/own-files';
 import { serializePlan, type PlanWriter } from '../native/serialize';
 import { compileEnvPattern } from '../plan/env-pattern';
 import { DEFAULT_PATH } from '../plan/build';
@@ -15,7 +15,6 @@ import type { Plan } from '../plan/types';
 import type { SandboxSpec } from '../plan/spec';
 import { launchRecords, LAUNCH_VARIABLES, type LaunchRecords } from '../plan/launch-vars';
 import { launchFacts } from '../host/launch-facts';
-import { compiledPlansList } from '../host/own-files';
 
 export const COMPILE_USAGE = 'usage: sandbox compile [RUN OPTIONS] -o FILE [--] [COMMAND [ARGS...]]';
 

@@ -40,6 +40,15 @@ export interface LaunchFacts {
   compiledList?: string;
 }
 
+/** The paths a value must stand to as the planned one did, each once: `n` (neither it nor above it) the shared
+ * directories and the home, `d` (neither inside nor above) sandbox's own files, state and the plan file. */
+function guardPaths(facts: LaunchFacts): { relation: 'n' | 'd'; path: string }[] {
+  const out = new Map<string, 'n' | 'd'>();
+  for (const p of [...NEUTRAL, ...facts.homes]) if (!out.has(p)) out.set(p, 'n');
+  for (const p of [...facts.own, ...(facts.planFile ? [facts.planFile] : [])]) if (!out.has(p)) out.set(p, 'd');
+  return [...out].map(([path, relation]) => ({ relation, path }));
+}
+
 export interface LaunchRecords {
   vars: { origin: string; name: string; planned: string }[];
   guards: { name: string; relation: 'n' | 'd' | 'L'; path: string }[];
@@ -69,17 +78,7 @@ export function launchRecords(plan: Plan, names: string[], cwdVar: { name: strin
     for (const { m, index } of marked) records.ops.push({ name, index, dst: !!m.launchVar!.dst && beginsWith(m.dst, value) });
     if (cwdMarked) records.cwd = name;
     if (!marked.length) continue; // the cwd alone decided nothing else
-    const seen = new Set<string>();
-    for (const p of [...NEUTRAL, ...facts.homes]) {
-      if (seen.has(p)) continue;
-      seen.add(p);
-      records.guards.push({ name, relation: 'n', path: p });
-    }
-    for (const p of [...facts.own, ...(facts.planFile ? [facts.planFile] : [])]) {
-      if (seen.has(p)) continue;
-      seen.add(p);
-      records.guards.push({ name, relation: 'd', path: p });
-    }
+    for (const g of guardPaths(facts)) records.guards.push({ name, ...g });
     if (facts.compiledList) records.guards.push({ name, relation: 'L', path: facts.compiledList });
   }
   return { records, kept };
@@ -118,13 +117,9 @@ function fixedBecause(plan: Plan, name: string, values: Set<string>, indices: nu
   if (other !== undefined) return `${other} is planned inside ${value}`;
   const env = plan.env.find((e) => e.includes(value));
   if (env) return `the environment names it (${env.split('=')[0]})`;
-  for (const p of [...NEUTRAL, ...facts.homes]) {
-    const r = relation(value, p);
-    if (r === 'e' || r === 'a') return `it ${r === 'e' ? 'is' : 'holds'} ${p}`;
-  }
-  for (const p of [...facts.own, ...(facts.planFile ? [facts.planFile] : [])]) {
-    const r = relation(value, p);
-    if (r !== 'd') return `it ${r === 'e' ? 'is' : r === 'a' ? 'holds' : 'is inside'} ${p}, sandbox's own`;
+  for (const g of guardPaths(facts)) {
+    const r = relation(value, g.path);
+    if (g.relation === 'n' ? r === 'e' || r === 'a' : r !== 'd') return `it ${r === 'e' ? 'is' : r === 'a' ? 'holds' : 'is inside'} ${g.path}${g.relation === 'd' ? ", sandbox's own" : ''}`;
   }
   return null;
 }
