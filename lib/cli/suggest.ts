@@ -22,7 +22,9 @@ export function closest(word: string, known: Iterable<string>): string | undefin
   let best: string | undefined;
   let bestDistance = Infinity;
   for (const k of known) {
-    if (k === word) continue;
+    // the distance is at least the difference in length: a word that far off is never a typo of it (and a 64 kB
+    // argument costs no table of 64 k rows per known word)
+    if (k === word || Math.abs(k.length - word.length) > limit) continue;
     const dist = editDistance(word, k);
     if (dist < bestDistance) { best = k; bestDistance = dist; }
   }
