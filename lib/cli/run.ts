@@ -216,7 +216,8 @@ function profileLabel(p: string | null | undefined): string {
 export function planFor(argv: string[], io: RunIo, opts: { compiled?: boolean; bwrap?: boolean; launchVars?: string[] } = {}): Planned | { help: true; version?: boolean } {
   const req = opts.bwrap ? parseBwrapArgs(argv, process.cwd()) : parseRunArgs(argv, process.cwd());
   if (req.help) return { help: true, version: req.bwrapVersion };
-  for (const w of req.warnings) io.err(diagnostic(4, w));
+  // warnings wait until the plan is made: a launch refused later says one line, its error
+  const warnings = req.warnings.map((w) => diagnostic(4, w));
   if (opts.compiled && req.fileArgs) throw new SandboxError(`${req.fileArgs.origin}: file arguments can't be compiled into a plan (each launch names its own files): use sandbox run`);
   const chosen = chooseProfile(req, io);
   const resolved = resolveSpec(chosen, req.spec, req.command, req.rootfs);
@@ -240,7 +241,7 @@ export function planFor(argv: string[], io: RunIo, opts: { compiled?: boolean; b
   if (pulse && !req.printPlan) spec = mergeSpecs(spec, pulse.spec);
   // The sandbox id names the monitor (this pid: the launcher execs it), so a later run can tell a stale leaf.
   const cgroup = planCgroup(spec.limits, newSandboxId(process.pid), spec.limits ? readCgroupHost() : emptyHost());
-  for (const w of cgroup.warnings) io.err(diagnostic(4, w));
+  warnings.push(...cgroup.warnings.map((w) => diagnostic(4, w)));
   if (req.bwrap) {
     // bwrap mode: the base filter less its namespaces item, bubblewrap's words for a missing source
     const policy = bwrapSeccompPolicy(req.bwrap);
@@ -271,6 +272,7 @@ export function planFor(argv: string[], io: RunIo, opts: { compiled?: boolean; b
   if (dbus && req.printPlan) dbus.describe(plan);
   if (pulse && req.printPlan) pulse.describe(plan);
   log('plan: %d mounts, argv %o', plan.mounts.length, plan.argv);
+  for (const w of warnings) io.err(w);
   // --join is not here: the stage does all of it (native/join.c) from the plan's join-dir and join-policy.
   // A launch without --name is kept without its registry record: the launcher claims a fresh name at each hit.
   const perLaunch = req.bwrap ? 'bwrap mode' : req.noCache ? '--no-cache' : req.name !== undefined ? '--name' : req.fileArgs ? req.fileArgs.origin : req.rootfs ? req.rootfs.origin : dbus ? 'the D-Bus proxy' : pulse ? 'the audio proxy' : cgroup.setup ? 'the cgroup leaf for limits' : null;

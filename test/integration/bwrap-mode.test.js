@@ -75,6 +75,13 @@ t.test('a second --chdir warns; the last one counts and PWD follows it', async (
   t.equal(r.stderr, 'bwrap: Only the last --chdir option will take effect\n');
 });
 
+t.test('a launch refused after a warning says one line, its error (the fuzz test, seed 722939395)', async (t) => {
+  const r = sandboxCli(['run', '--chdir', '/usr', '--chdir', '/tmp', '--profile', '/nonexistent/p.json5', '--', 'true']);
+  t.equal(r.status, 125);
+  t.equal(lines(r.stderr).length, 1, r.stderr);
+  t.match(r.stderr, /^sandbox: .*\/nonexistent\/p\.json5/);
+});
+
 t.test('--clearenv leaves only PWD and what later --setenv sets; no PATH is made up', async (t) => {
   const r = bwrap([...ROOT_RO, '--setenv', 'EARLY', '1', '--clearenv', '--setenv', 'LATE', '2', '--', '/usr/bin/env'], { env: { ...cleanEnv(), PWD: '/tmp', KEEP_OUT: 'x' } });
   t.equal(r.status, 0, r.stderr);
