@@ -97,7 +97,7 @@ t.test('session bus through the notify proxy: the bus driver\'s methods that run
   t.teardown(() => { bus.stop(); [rt, home].forEach((d) => fs.rmSync(d, { recursive: true, force: true })); });
   const env = cleanEnv({ HOME: home, XDG_RUNTIME_DIR: rt });
   const call = (name, dest, obj, method, ...args) =>
-    `dbus-send --session --print-reply --reply-timeout=3000 --dest=${dest} ${obj} ${method} ${args.join(' ')} >/tmp/o 2>&1; echo "${name} $? $(grep -o 'org.freedesktop.DBus.Error.[A-Za-z]*' /tmp/o | head -1)"`;
+    `dbus-send --session --print-reply --reply-timeout=3000 --dest=${dest} ${obj} ${method} ${args.join(' ')} >"\${TMPDIR:-/tmp}/o" 2>&1; echo "${name} $? $(grep -o 'org.freedesktop.DBus.Error.[A-Za-z]*' "\${TMPDIR:-/tmp}/o" | head -1)"`;
   const D = ['org.freedesktop.DBus', '/org/freedesktop/DBus'];
   const script = [
     // sets variables (LD_PRELOAD) for every service the bus starts later, outside: code outside
@@ -112,7 +112,7 @@ t.test('session bus through the notify proxy: the bus driver\'s methods that run
   ].join('; ');
   // control: the same calls on the bus itself, as a sandbox with "dbus-session": true would make them
   const [c, a] = asUser('sh', ['-c', script]);
-  const raw = spawnSync(c, a, { env: { ...env, DBUS_SESSION_BUS_ADDRESS: bus.address }, encoding: 'utf8' }).stdout;
+  const raw = spawnSync(c, a, { env: { ...env, DBUS_SESSION_BUS_ADDRESS: bus.address, TMPDIR: home }, encoding: 'utf8' }).stdout;
   t.match(raw, /^update-activation-environment 0 $/m, 'control: on the raw bus UpdateActivationEnvironment is accepted');
   const r = sandbox(['--profile', 'notify', '--', 'sh', '-c', script], { env, cwd: home });
   const got = Object.fromEntries(r.stdout.trim().split('\n').map((l) => { const [k, code, err] = l.split(' '); return [k, `${code} ${err ?? ''}`.trim()]; }));

@@ -41,9 +41,27 @@ function ensureCheckoutReachable() {
   }
 }
 
-/** A scratch directory owned by the test user. */
+const scratch = [];
+/** Removes dir and what is in it, making the test user's read-only directories writable first (never through a
+ *  symlink: lstat decides). Best effort: a scratch directory never fails a test. */
+function removeScratch(dir) {
+  try { fs.rmSync(dir, { recursive: true, force: true }); return; } catch { /* read-only directories inside */ }
+  const open = (d) => {
+    let st;
+    try { st = fs.lstatSync(d); } catch { return; }
+    if (!st.isDirectory()) return;
+    try { fs.chmodSync(d, (st.mode & 0o7777) | 0o700); } catch { return; }
+    for (const e of fs.readdirSync(d)) open(path.join(d, e));
+  };
+  open(dir);
+  try { fs.rmSync(dir, { recursive: true, force: true }); } catch { /* left for the machine's tmp cleaner */ }
+}
+process.on('exit', () => { for (const d of scratch) removeScratch(d); });
+
+/** A scratch directory owned by the test user, removed when the test file's process ends. */
 function userTmpdir(prefix = 'sbx-test-') {
   const d = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  scratch.push(d);
   fs.chmodSync(d, 0o755);
   if (IS_ROOT) fs.chownSync(d, TEST_UID, TEST_GID);
   return d;
