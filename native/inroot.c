@@ -8,21 +8,32 @@
 #include <string.h>
 #include <sys/stat.h>
 
+/* The new root, opened once and again only after a mount was attached (a bind onto "/", or through a symlink that
+ * leads there, stacks a mount over the tmpfs we started with; one below it changes nothing for this descriptor). */
+static int root_cache = -1;
+
+void newroot_forget(void) {
+  if (root_cache >= 0) close(root_cache);
+  root_cache = -1;
+}
+
+static int root_fd(void) {
+  if (root_cache < 0) {
+    root_cache = open(NEWROOT, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (root_cache < 0) die_errno(125, "open new root");
+  }
+  return root_cache;
+}
+
 int newroot_fd(void) {
-  /* Reopened for each operation: a bind onto "/" stacks a mount over the tmpfs we started with. */
-  int fd = open(NEWROOT, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  int fd = fcntl(root_fd(), F_DUPFD_CLOEXEC, 0);
   if (fd < 0) die_errno(125, "open new root");
   return fd;
 }
 
 int open_in_root(const char *path, int flags) {
-  int root = newroot_fd();
   const char *rel = path + strspn(path, "/");
-  int fd = sys_openat2(root, *rel ? rel : ".", (uint64_t)flags | O_CLOEXEC, 0, RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS);
-  int saved = errno;
-  close(root);
-  errno = saved;
-  return fd;
+  return sys_openat2(root_fd(), *rel ? rel : ".", (uint64_t)flags | O_CLOEXEC, 0, RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS);
 }
 
 /* Parents made on the way to a destination (bwrap(1)): 0755, less the group and other bits that the
@@ -34,17 +45,16 @@ unsigned parent_mode_for(unsigned mode) {
   return m;
 }
 
-/* The mode of a directory this operation made, exactly: mkdir's mode is cut by the caller's umask. */
+/* The mode of a directory this operation made, exactly: mkdir's mode is cut by the caller's umask, and a directory
+ * made in a set-group-ID one (a bound host directory) inherits that bit. Changed only where it differs; dirfd may be
+ * an O_PATH descriptor. */
 int set_made_mode(int dirfd, const char *name, unsigned mode) {
-  char p[64];
-  snprintf(p, sizeof p, "/proc/self/fd/%d", dirfd);
-  int d = open(p, O_DIRECTORY | O_RDONLY | O_CLOEXEC);
-  if (d < 0) return -1;
-  int rc = fchmodat(d, name, mode, AT_SYMLINK_NOFOLLOW);
-  if (rc < 0 && errno == EOPNOTSUPP) rc = fchmodat(d, name, mode, 0); /* glibc without fchmodat2: a fresh dir is no link */
-  int s = errno;
-  close(d);
-  errno = s;
+  struct stat st;
+  if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0) return -1;
+  if (!S_ISDIR(st.st_mode)) { errno = ENOTDIR; return -1; }
+  if ((st.st_mode & 07777) == (mode & 07777)) return 0;
+  int rc = fchmodat(dirfd, name, mode, AT_SYMLINK_NOFOLLOW);
+  if (rc < 0 && errno == EOPNOTSUPP) rc = fchmodat(dirfd, name, mode, 0); /* glibc without fchmodat2: a fresh dir is no link */
   return rc;
 }
 
@@ -73,11 +83,19 @@ int mkdir_modes(const char *path, unsigned parent_mode, unsigned leaf_mode) {
     } else if (errno != EEXIST) {
       int s = errno; close(cur); errno = s; return -1;
     }
-    memcpy(prefix, path, (size_t)(e - path));
-    prefix[e - path] = 0;
+    /* the next directory from this one when it is no symlink (the usual case); else resolved from the root again,
+     * as a symlink inside the new root leads (RESOLVE_IN_ROOT) */
+    int next = sys_openat2(cur, name, O_PATH | O_DIRECTORY | O_CLOEXEC, 0, RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS);
+    if (next < 0 && (errno == ELOOP || errno == EXDEV)) {
+      memcpy(prefix, path, (size_t)(e - path));
+      prefix[e - path] = 0;
+      next = open_in_root(prefix, O_PATH | O_DIRECTORY);
+    }
+    int s = errno;
     close(cur);
-    cur = open_in_root(prefix, O_PATH | O_DIRECTORY);
-    if (cur < 0) return -1;
+    errno = s;
+    if (next < 0) return -1;
+    cur = next;
     c = e;
   }
   return cur;
@@ -113,17 +131,12 @@ int make_dest_modes(const char *dst, int want_dir, unsigned mode, unsigned paren
   char name[NAME_MAX + 1];
   int parent = parent_in_root_mode(dst, name, sizeof name, parent_mode);
   if (parent < 0) return -1;
-  /* O_PATH parent: create through its /proc/self/fd link, still resolved without following name */
-  char p[64];
-  snprintf(p, sizeof p, "/proc/self/fd/%d", parent);
-  int dfd = open(p, O_DIRECTORY | O_RDONLY | O_CLOEXEC);
-  close(parent);
-  if (dfd < 0) return -1;
-  int f = openat(dfd, name, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, mode);
-  if (f >= 0 && fchmod(f, mode) < 0) { int s = errno; close(f); close(dfd); errno = s; return -1; }
-  if (f < 0 && errno != EEXIST) { int s = errno; close(dfd); errno = s; return -1; }
+  /* created from the O_PATH parent (a directory descriptor for *at calls), without following name */
+  int f = openat(parent, name, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, mode);
+  if (f >= 0 && fchmod(f, mode) < 0) { int s = errno; close(f); close(parent); errno = s; return -1; }
+  if (f < 0 && errno != EEXIST) { int s = errno; close(parent); errno = s; return -1; }
   if (f >= 0) close(f);
-  close(dfd);
+  close(parent);
   return open_in_root(dst, O_PATH);
 }
 

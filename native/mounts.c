@@ -19,6 +19,7 @@
 static void attach(int tree, int dstfd, const char *origin, const char *dst) {
   if (sys_move_mount(tree, "", dstfd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
     die_errno(125, "%s: mount on %s", origin, dst);
+  newroot_forget();
 }
 
 static int new_fs(const char *fstype, const char *origin, const char *const *opts) {
@@ -361,18 +362,14 @@ void build_root(const struct plan *plan) {
       close(d);
       break;
     case MOUNT_SYMLINK: {
-      char name[NAME_MAX + 1], p[64], buf[PATH_MAX];
-      int parent = parent_in_root(o->v[F_SYMLINK_DST].s, name, sizeof name);
+      char name[NAME_MAX + 1], buf[PATH_MAX];
+      int parent = parent_in_root(o->v[F_SYMLINK_DST].s, name, sizeof name); /* O_PATH: a directory for *at calls */
       if (parent < 0) die_errno(125, "%s", o->origin);
-      snprintf(p, sizeof p, "/proc/self/fd/%d", parent);
-      int dfd = open(p, O_DIRECTORY | O_RDONLY | O_CLOEXEC);
-      if (dfd < 0) die_errno(125, "%s", o->origin);
-      if (symlinkat(o->v[F_SYMLINK_TARGET].s, dfd, name) < 0) {
-        ssize_t n = errno == EEXIST ? readlinkat(dfd, name, buf, sizeof buf - 1) : -1;
+      if (symlinkat(o->v[F_SYMLINK_TARGET].s, parent, name) < 0) {
+        ssize_t n = errno == EEXIST ? readlinkat(parent, name, buf, sizeof buf - 1) : -1;
         if (n < 0 || (size_t)n != strlen(o->v[F_SYMLINK_TARGET].s) || memcmp(buf, o->v[F_SYMLINK_TARGET].s, (size_t)n))
           die_errno(125, "%s", o->origin);
       }
-      close(dfd);
       close(parent);
       break;
     }
@@ -398,18 +395,14 @@ void build_root(const struct plan *plan) {
         close(tree);
         close(d);
       } else {
-        char name[NAME_MAX + 1], p[64];
-        int parent = parent_in_root_mode(dd->dst, name, sizeof name, dd->parent_mode);
+        char name[NAME_MAX + 1];
+        int parent = parent_in_root_mode(dd->dst, name, sizeof name, dd->parent_mode); /* O_PATH, for openat */
         if (parent < 0) die_errno(125, "%s", o->origin);
-        snprintf(p, sizeof p, "/proc/self/fd/%d", parent);
-        int dfd = open(p, O_DIRECTORY | O_RDONLY | O_CLOEXEC);
-        if (dfd < 0) die_errno(125, "%s", o->origin);
-        int f = openat(dfd, name, O_CREAT | O_TRUNC | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, dd->mode);
+        int f = openat(parent, name, O_CREAT | O_TRUNC | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, dd->mode);
         if (f < 0) die_errno(125, "%s: create %s", o->origin, dd->dst);
         write_data_file(f, dd->fd, o->origin);
         if (fchmod(f, dd->mode) < 0) die_errno(125, "%s: chmod", o->origin);
         close(f);
-        close(dfd);
         close(parent);
       }
       close(dd->fd); /* consumed, a standard descriptor too (--file 0 DST), as bwrap does */
@@ -451,6 +444,7 @@ void build_root(const struct plan *plan) {
   set_attrs(root_mount, MOUNT_ATTR_RDONLY, 0, "new root", "/");
   close(root_mount);
 
+  newroot_forget();
   /* Phase 4: pivot into the new root and drop the old one. */
   if (chdir(NEWROOT) < 0) die_errno(125, "chdir to the new root");
   if (syscall(SYS_pivot_root, ".", ".") < 0) die_errno(125, "pivot_root");

@@ -1,6 +1,7 @@
 /* Overlays (bwrap's --overlay, --tmp-overlay, --ro-overlay): overlayfs in the sandbox's user namespace; see
  * overlay.h. */
 #include "overlay.h"
+#include "inroot.h"
 #include "util.h"
 
 #include <limits.h>
@@ -66,6 +67,7 @@ void overlay_mount(const struct op *o, struct overlay_layers *l, int dstfd, cons
   close(fs);
   if (sys_move_mount(mnt, "", dstfd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
     die_errno(125, "%s: mount on %s", o->origin, o->v[F_OVERLAY_DST].s);
+  newroot_forget();
   close(mnt);
   for (size_t i = 0; i < l->n; i++) close(l->fds[i]);
   free(l->fds);

@@ -56,6 +56,7 @@
 #define RESOLVE_NO_MAGICLINKS 0x02
 #define RESOLVE_IN_ROOT 0x10
 #define RESOLVE_NO_SYMLINKS 0x04
+#define RESOLVE_BENEATH 0x08
 
 struct sb_open_how { uint64_t flags, mode, resolve; };
 struct sb_mount_attr { uint64_t attr_set, attr_clr, propagation, userns_fd; };
