@@ -42,6 +42,7 @@ if [ "$measure" = cpu ] && ! perf stat -x, -e task-clock true >/dev/null 2>&1; t
   exit 1
 fi
 S=$PWD/bin/sandbox
+direct=$PWD/native/build/sandbox
 base=${SANDBOX_BENCH_BASELINE:-}
 [ -n "$base" ] && base=$(cd "$base" && pwd)/bin/sandbox
 [ -n "$base" ] && unset SANDBOX_BENCH_BASELINE
@@ -98,6 +99,8 @@ for ((i = 0; i < runs; i++)); do
       "$x" cache clear >/dev/null 2>&1
       launch "$b $p cold" "$x" run --profile "$p" -- true
       launch "$b $p warm" "$x" run --profile "$p" -- true
+      # the same kept plan, the launcher started directly: what bin/sandbox's sh costs before it (about 1 ms)
+      if [ "$b" = this ] && [ "$p" = default ] && [ -x "$direct" ]; then launch "$b $p direct" "$direct" run --profile "$p" -- true; fi
       launch "$b $p nocache" env SANDBOX_NO_CACHE=1 "$x" run --profile "$p" -- true
     done
   done
@@ -121,6 +124,7 @@ if [ -n "${t[firejail]:-}" ]; then row "firejail --quiet --noprofile true" firej
 for p in "${profiles[@]}"; do
   for b in "${builds[@]}"; do
     for w in cold nocache warm; do row "$([ "$b" = baseline ] && echo 'baseline ')sandbox run --profile $p -- true, $w" "$b $p $w"; done
+    if [ -n "${t["$b $p direct"]:-}" ]; then row "  warm, native/build/sandbox without bin/sandbox's sh" "$b $p direct"; fi
   done
   for b in "${builds[@]}"; do
     awk -v c="$(stats "$b $p cold" | cut -d' ' -f1)" -v n="$(stats "$b $p nocache" | cut -d' ' -f1)" -v l="$([ "$b" = baseline ] && echo 'baseline ')$p: a miss costs (cold - nocache)" \
