@@ -7,7 +7,7 @@ const t = require('tap');
 const fs = require('fs');
 const path = require('path');
 const { spawnSync } = require('child_process');
-const { sandboxCli, asUser, userTmpdir, cannotLaunch, have, ensureCheckoutReachable } = require('../lib/harness');
+const { sandboxCli, asUser, userTmpdir, cannotLaunch, have, ensureCheckoutReachable, RUN_UID } = require('../lib/harness');
 
 const why = cannotLaunch() || (!have('bwrap') && 'bwrap (bubblewrap) is not installed');
 if (why) {
@@ -60,7 +60,15 @@ function same(t, name, args, opts = {}) {
 }
 
 t.test('a small system: ids, environment, mounts, capabilities', async (t) => {
-  same(t, 'basic', [...SYSTEM, '--tmpfs', '/tmp', '--', 'sh', '-c', report(['/', '/tmp', '/dev', '/dev/pts', '/proc'])]);
+  same(t, 'basic', [...SYSTEM, '--tmpfs', '/tmp', '--', 'sh', '-c', report(['/', '/tmp', '/dev', '/proc'])]);
+  // The devpts root belongs to the mounting user namespace's uid 0: bubblewrap's inner namespace maps it to the
+  // caller, sandbox's one-level namespace does not (README, "bwrap mode"). Run as uid 65534 the two look alike, so
+  // only a real user's uid shows this.
+  const pts = both([...SYSTEM, '--', 'sh', '-c', 'stat -c "%a %F" /dev/pts; stat -c %u /dev/pts; stat -c "%u %a" /dev/pts/ptmx']);
+  const [ours, theirs] = [pts.ours.out.split('\n'), pts.theirs.out.split('\n')];
+  t.same([ours[0], ours[2]], [theirs[0], theirs[2]], `/dev/pts: mode and type, and ptmx, as bubblewrap's (${pts.ours.err.trim()})`);
+  t.equal(ours[1], '65534', '/dev/pts is owned by the overflow id');
+  t.equal(theirs[1], String(RUN_UID), 'bubblewrap: by the caller');
 });
 
 t.test('namespaces and names: --unshare-all, --hostname, --uid/--gid', async (t) => {

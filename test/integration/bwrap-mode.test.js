@@ -83,7 +83,7 @@ t.test('a launch refused after a warning says one line, its error (the fuzz test
 });
 
 t.test('--clearenv leaves only PWD and what later --setenv sets; no PATH is made up', async (t) => {
-  const r = bwrap([...ROOT_RO, '--setenv', 'EARLY', '1', '--clearenv', '--setenv', 'LATE', '2', '--', '/usr/bin/env'], { env: { ...cleanEnv(), PWD: '/tmp', KEEP_OUT: 'x' } });
+  const r = bwrap([...ROOT_RO, '--setenv', 'EARLY', '1', '--clearenv', '--setenv', 'LATE', '2', '--', '/usr/bin/env'], { env: { ...cleanEnv(), PWD: '/tmp', KEEP_OUT: 'x' }, cwd: '/tmp' });
   t.equal(r.status, 0, r.stderr);
   t.same(lines(r.stdout).sort(), ['LATE=2', 'PWD=/tmp'], 'not even tap\'s variables');
   const plain = bwrap([...ROOT_RO, '--', '/usr/bin/env'], { env: { FOO: 'bar' } });

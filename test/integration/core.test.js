@@ -5,7 +5,7 @@ const fs = require('fs');
 const os = require('os');
 const path = require('path');
 const { spawnSync } = require('child_process');
-const { sandbox, sandboxAsync, BASE, TEST_UID, TEST_GID, IS_ROOT, userTmpdir, cannotLaunch, asUser } = require('../lib/harness');
+const { sandbox, sandboxAsync, BASE, TEST_UID, TEST_GID, IS_ROOT, userTmpdir, testHome, cannotLaunch, asUser } = require('../lib/harness');
 
 const why = cannotLaunch();
 if (why) {
@@ -190,7 +190,7 @@ t.test('hostname, working directory and environment', async (t) => {
   t.equal(missing.status, 125);
   t.match(missing.stderr, /^sandbox: --chdir \/nonexistent: No such file or directory\n$/);
   const env = sh('echo "$A|${B-unset}|${HOME-unset}"', ['--setenv', 'A', 'one', '--setenv', 'B', 'two', '--unsetenv', 'B']);
-  t.equal(env.stdout.trim(), 'one|unset|' + os.tmpdir());
+  t.equal(env.stdout.trim(), 'one|unset|' + testHome());
   const clear = sandbox([...BASE, '--clearenv', '--setenv', 'X', '1', '--', '/usr/bin/env']);
   t.same(lines(clear.stdout).sort(), ['PATH=/usr/local/bin:/usr/bin:/bin', 'X=1'].sort());
   const path1 = sandbox([...BASE, '--setenv', 'PATH', '/usr/sbin:/usr/bin', '--', 'true']);

@@ -76,8 +76,18 @@ function userDirs(...dirs) {
   return dirs[dirs.length - 1];
 }
 
+let home = null;
+/** The test user's home for this test file, and the working directory of its launches unless a test names one: a
+ * scratch directory of its own. HOME=/tmp shared ~/.config (the compiled plans' list), the PulseAudio cookie and the
+ * rest with every other user of the machine: run by an ordinary user after a run as root, compiling a plan failed on
+ * /tmp/.config, which uid 65534 had made. */
+function testHome() {
+  if (!home) home = userTmpdir('sbx-home-');
+  return home;
+}
+
 function cleanEnv(extra = {}) {
-  return { PATH: '/usr/local/bin:/usr/bin:/bin', HOME: os.tmpdir(), LANG: 'C.UTF-8', ...extra };
+  return { PATH: '/usr/local/bin:/usr/bin:/bin', HOME: testHome(), LANG: 'C.UTF-8', ...extra };
 }
 
 /** Run `sandbox run ARGS` as the test user; returns {status, signal, stdout, stderr}. */
@@ -90,7 +100,7 @@ function sandboxCli(args, opts = {}) {
   ensureCheckoutReachable();
   const [cmd, argv] = asUser(SANDBOX, args);
   const r = spawnSync(cmd, argv, {
-    cwd: opts.cwd ?? os.tmpdir(),
+    cwd: opts.cwd ?? testHome(),
     env: opts.env ?? cleanEnv(),
     input: opts.input,
     stdio: opts.stdio,
@@ -105,7 +115,7 @@ function sandboxCli(args, opts = {}) {
 function sandboxAsync(args, opts = {}) {
   ensureCheckoutReachable();
   const [cmd, argv] = asUser(SANDBOX, ['run', ...args]);
-  return spawn(cmd, argv, { cwd: opts.cwd ?? os.tmpdir(), env: opts.env ?? cleanEnv(), stdio: opts.stdio ?? ['ignore', 'pipe', 'pipe'], detached: opts.detached });
+  return spawn(cmd, argv, { cwd: opts.cwd ?? testHome(), env: opts.env ?? cleanEnv(), stdio: opts.stdio ?? ['ignore', 'pipe', 'pipe'], detached: opts.detached });
 }
 
 /** Why sandboxes can't run here, or null when they can. */
@@ -122,4 +132,4 @@ function have(program) {
   return spawnSync('sh', ['-c', `command -v ${program}`], { encoding: 'utf8' }).status === 0;
 }
 
-module.exports = { ROOT, SANDBOX, BASE, sandboxCli, TEST_UID, TEST_GID, RUN_UID, RUN_GID, RUN_USER, IS_ROOT, asUser, sandbox, sandboxAsync, userTmpdir, userDirs, cleanEnv, cannotLaunch, have, ensureCheckoutReachable };
+module.exports = { ROOT, SANDBOX, BASE, sandboxCli, TEST_UID, TEST_GID, RUN_UID, RUN_GID, RUN_USER, IS_ROOT, asUser, sandbox, sandboxAsync, userTmpdir, userDirs, testHome, cleanEnv, cannotLaunch, have, ensureCheckoutReachable };
