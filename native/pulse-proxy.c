@@ -304,9 +304,27 @@ static ssize_t read_side(int fd, unsigned char *data, size_t size) {
   return r;
 }
 
-static int flush(int fd, struct buf *b) {
+/* Bytes to the server up to the AUTH reply go with our credentials (SCM_CREDENTIALS), as libpulse sends its AUTH: the kernel adds
+ * them by itself only where the server had turned SO_PASSCRED on before we wrote, and PulseAudio does that after
+ * accepting. Without them (our AUTH written before then) the server falls back to the client's cookie, which a
+ * sandbox doesn't have: an intermittent "Access denied" for a legitimate player. */
+static ssize_t send_with_creds(int fd, const void *p, size_t n) {
+  struct ucred cred = { .pid = getpid(), .uid = getuid(), .gid = getgid() };
+  union { struct cmsghdr h; char buf[CMSG_SPACE(sizeof cred)]; } ctl;
+  memset(&ctl, 0, sizeof ctl);
+  struct iovec iov = { .iov_base = (void *)p, .iov_len = n };
+  struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.buf, .msg_controllen = sizeof ctl.buf };
+  struct cmsghdr *h = CMSG_FIRSTHDR(&m);
+  h->cmsg_level = SOL_SOCKET;
+  h->cmsg_type = SCM_CREDENTIALS;
+  h->cmsg_len = CMSG_LEN(sizeof cred);
+  memcpy(CMSG_DATA(h), &cred, sizeof cred);
+  return sendmsg(fd, &m, MSG_NOSIGNAL | MSG_DONTWAIT);
+}
+
+static int flush(int fd, struct buf *b, int creds) {
   while (buf_pending(b)) {
-    ssize_t w = send(fd, b->p + b->off, buf_pending(b), MSG_NOSIGNAL | MSG_DONTWAIT);
+    ssize_t w = creds ? send_with_creds(fd, b->p + b->off, buf_pending(b)) : send(fd, b->p + b->off, buf_pending(b), MSG_NOSIGNAL | MSG_DONTWAIT);
     if (w < 0) return errno == EAGAIN || errno == EINTR ? 0 : -1;
     b->off += (size_t)w;
   }
@@ -457,7 +475,7 @@ int main(int argc, char **argv) {
         if (r == 0 || (r < 0 && errno != EAGAIN && errno != EINTR)) c->server_eof = 1;
         else if (r > 0 && feed(c, 0, chunk, (size_t)r) < 0) fail = 1;
       }
-      if (!fail && (flush(c->sfd, &c->to_server) < 0 || flush(c->cfd, &c->to_client) < 0)) fail = 1;
+      if (!fail && (flush(c->sfd, &c->to_server, !c->authed || c->auth_reply_due) < 0 || flush(c->cfd, &c->to_client, 0) < 0)) fail = 1;
       /* one side gone: what is left toward the other is delivered, then both close */
       if (c->client_eof && !buf_pending(&c->to_server)) fail = 1;
       if (c->server_eof && !buf_pending(&c->to_client)) fail = 1;

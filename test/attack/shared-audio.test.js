@@ -147,7 +147,7 @@ for (const profile of PROFILES) {
     t.teardown(() => killGroup(run.child));
     await waitFor(() => /^holding$/m.test(run.out.stdout) || run.child.exitCode !== null, 15000, 'the client\'s stream');
     const volumes = hostPactl('list', 'sink-inputs').stdout;
-    await new Promise((r) => run.child.once('close', r));
+    t.ok(await run.ended(20000), `the client ended (it holds its stream for 1 s): ${run.out.stderr.trim().split('\n').slice(-1)[0] || ''}`);
     const out = run.out.stdout;
     t.match(out, /^create 2 \[\d+, \d+/m, `the stream was created (${run.out.stderr.trim().split('\n').slice(-1)[0]})`);
     t.match(out, /^own-volume 2 \[\]$/m, 'its own volume: REPLY');

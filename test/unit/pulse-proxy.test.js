@@ -365,3 +365,44 @@ t.test('bad command lines are one line and exit 2', async (t) => {
     t.match(r.stderr, /^sandbox-pulse-proxy: [^\n]+\n$/);
   }
 });
+
+// PulseAudio turns SO_PASSCRED on for a connection after accepting it, and lets a client in by its credentials
+// (same uid) before it looks at the cookie. Credentials the kernel adds by itself reach the server only where that
+// option was on when the bytes were written: an AUTH written before then arrived with none (pid 0 and the overflow
+// uid 65534, which passed for the test user uid 65534 and failed as "Access denied", now and then, for a real uid).
+const PY_SERVER = `
+import json, os, socket, struct, sys, time
+srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+srv.bind(sys.argv[1]); srv.listen(1)
+print('ready', flush=True)
+c, _ = srv.accept()
+time.sleep(0.5)  # the proxy writes the client's AUTH meanwhile
+c.setsockopt(socket.SOL_SOCKET, socket.SO_PASSCRED, 1)
+data, anc, _, _ = c.recvmsg(4096, socket.CMSG_SPACE(12))
+creds = [struct.unpack('iII', d[:12]) for (lvl, typ, d) in anc if lvl == socket.SOL_SOCKET and typ == socket.SCM_CREDENTIALS]
+print(json.dumps({'bytes': len(data), 'creds': creds}), flush=True)
+`;
+t.test('the AUTH reaches the server with the proxy\'s credentials, also where the server turns SO_PASSCRED on late', { skip: spawnSync('python3', ['-c', '1']).status === 0 ? false : 'python3 is missing' }, async (t) => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sbx-pxcred-'));
+  t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const upstream = path.join(dir, 'server');
+  const listen = path.join(dir, 'proxy');
+  const server = spawn('python3', ['-c', PY_SERVER, upstream], { stdio: ['ignore', 'pipe', 'pipe'] });
+  t.teardown(() => { try { server.kill('SIGKILL'); } catch { /* gone */ } });
+  let out = '';
+  server.stdout.on('data', (d) => { out += d; });
+  await waitUntil(() => out.startsWith('ready'), 'the python server');
+  const child = spawn(PROXY, R.pulseProxyArgs({ listen, upstream, fd: 3 }), { stdio: ['ignore', 'ignore', 'pipe', 'pipe'] });
+  t.teardown(() => { try { child.kill('SIGKILL'); } catch { /* gone */ } });
+  await new Promise((resolve) => { child.stdio[3].once('data', resolve); child.once('exit', resolve); });
+  const sock = net.createConnection(listen);
+  t.teardown(() => sock.destroy());
+  await new Promise((r) => sock.once('connect', r));
+  sock.write(auth(1, 35));
+  await waitUntil(() => out.includes('{'), 'the server\'s report', 5000);
+  const seen = JSON.parse(out.slice(out.indexOf('{'))); t.comment(JSON.stringify(seen));
+  t.equal(seen.bytes, 20 + 10 + 5 + 5 + 256, 'the whole AUTH frame');
+  t.equal(seen.creds.length, 1, 'with credentials');
+  const [pid, uid, gid] = seen.creds[0] ?? [];
+  t.same([pid, uid, gid], [child.pid, process.getuid(), process.getgid()], 'the proxy\'s own: its pid, uid and gid');
+});

@@ -65,7 +65,11 @@ function sandboxStart(args, { env, cwd } = {}) {
   const out = { stdout: '', stderr: '' };
   child.stdout.on('data', (d) => { out.stdout += d; });
   child.stderr.on('data', (d) => { out.stderr += d; });
-  return { child, out };
+  // from the start: a listener added after the sandbox ended would wait for good
+  const closed = new Promise((resolve) => child.once('close', (status, signal) => resolve({ status, signal })));
+  /** The end, or null after ms (the caller kills the group in its teardown). */
+  const ended = (ms) => Promise.race([closed, new Promise((resolve) => setTimeout(() => resolve(null), ms).unref())]);
+  return { child, out, closed, ended };
 }
 
 /**
