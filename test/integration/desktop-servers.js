@@ -7,7 +7,7 @@ const os = require('os');
 const path = require('path');
 const crypto = require('crypto');
 const { spawn, spawnSync } = require('child_process');
-const { asUser, ensureCheckoutReachable, userTmpdir, IS_ROOT, TEST_UID, TEST_GID } = require('../lib/harness');
+const { asUser, ensureCheckoutReachable, userTmpdir, killOnExit, IS_ROOT, TEST_UID, TEST_GID } = require('../lib/harness');
 const { killGroup, pickDisplay } = require('./apps/run');
 const { encodeXauthority, FAMILY_LOCAL } = require('../../dist/lib/profile/xauth');
 
@@ -18,7 +18,7 @@ function chownUser(p) {
 function startAsUser(cmd, args, env) {
   ensureCheckoutReachable();
   const [c, argv] = asUser(cmd, args);
-  const child = spawn(c, argv, { stdio: ['ignore', 'pipe', 'pipe'], detached: true, env });
+  const child = killOnExit(spawn(c, argv, { stdio: ['ignore', 'pipe', 'pipe'], detached: true, env }));
   const log = { text: '' };
   child.stdout.on('data', (d) => { log.text += d; });
   child.stderr.on('data', (d) => { log.text += d; });

@@ -56,7 +56,26 @@ function removeScratch(dir) {
   open(dir);
   try { fs.rmSync(dir, { recursive: true, force: true }); } catch { /* left for the machine's tmp cleaner */ }
 }
-process.on('exit', () => { for (const d of scratch) removeScratch(d); });
+const detached = new Set();
+/** A child started in a process group of its own (detached: servers, sandboxes left running): killed with its group
+ * when this test file's process ends first, as it does when tap times the file out without running its teardowns. */
+function killOnExit(child) {
+  detached.add(child);
+  child.once('exit', () => detached.delete(child));
+  return child;
+}
+function killDetached() {
+  for (const c of detached) {
+    try { process.kill(-c.pid, 'SIGKILL'); } catch { /* gone already */ }
+  }
+  detached.clear();
+}
+process.on('exit', () => {
+  killDetached();
+  for (const d of scratch) removeScratch(d);
+});
+// tap's timeout: SIGALRM, then SIGKILL from the runner half a second later, with no 'exit' in between
+process.on('SIGALRM', killDetached);
 
 /** A scratch directory owned by the test user, removed when the test file's process ends. */
 function userTmpdir(prefix = 'sbx-test-') {
@@ -115,7 +134,8 @@ function sandboxCli(args, opts = {}) {
 function sandboxAsync(args, opts = {}) {
   ensureCheckoutReachable();
   const [cmd, argv] = asUser(SANDBOX, ['run', ...args]);
-  return spawn(cmd, argv, { cwd: opts.cwd ?? testHome(), env: opts.env ?? cleanEnv(), stdio: opts.stdio ?? ['ignore', 'pipe', 'pipe'], detached: opts.detached });
+  const child = spawn(cmd, argv, { cwd: opts.cwd ?? testHome(), env: opts.env ?? cleanEnv(), stdio: opts.stdio ?? ['ignore', 'pipe', 'pipe'], detached: opts.detached });
+  return opts.detached ? killOnExit(child) : child;
 }
 
 /** Why sandboxes can't run here, or null when they can. */
@@ -132,4 +152,4 @@ function have(program) {
   return spawnSync('sh', ['-c', `command -v ${program}`], { encoding: 'utf8' }).status === 0;
 }
 
-module.exports = { ROOT, SANDBOX, BASE, sandboxCli, TEST_UID, TEST_GID, RUN_UID, RUN_GID, RUN_USER, IS_ROOT, asUser, sandbox, sandboxAsync, userTmpdir, userDirs, testHome, cleanEnv, cannotLaunch, have, ensureCheckoutReachable };
+module.exports = { ROOT, SANDBOX, BASE, sandboxCli, TEST_UID, TEST_GID, RUN_UID, RUN_GID, RUN_USER, IS_ROOT, asUser, sandbox, sandboxAsync, userTmpdir, userDirs, testHome, killOnExit, cleanEnv, cannotLaunch, have, ensureCheckoutReachable };
