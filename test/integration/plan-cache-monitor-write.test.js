@@ -17,38 +17,7 @@ if (why) {
 }
 
 const STAGE = path.join(ROOT, 'native', 'build', 'sandbox-stage');
-const { HEADER } = require('../../dist/lib/host/plan-cache');
-
-function records(body) {
-  const out = [];
-  for (let o = 0; o < body.length;) {
-    const type = String.fromCharCode(body[o]);
-    const n = body[o + 1];
-    o += 2;
-    const fields = [];
-    for (let i = 0; i < n; i++) {
-      const len = body.readUInt32LE(o);
-      fields.push(body.subarray(o + 4, o + 4 + len));
-      o += 4 + len;
-    }
-    out.push([type, fields]);
-  }
-  return out;
-}
-
-function encode(recs) {
-  const parts = [];
-  for (const [type, fields] of recs) {
-    parts.push(Buffer.from([type.charCodeAt(0), fields.length]));
-    for (const f of fields) {
-      const b = Buffer.isBuffer(f) ? f : Buffer.from(f);
-      const n = Buffer.alloc(4);
-      n.writeUInt32LE(b.length);
-      parts.push(n, b);
-    }
-  }
-  return Buffer.concat(parts);
-}
+const { decodeEntry, encodeRecords } = require('../lib/plan-cache-entry');
 
 /** A home whose cache holds the entry of one real launch; returns it with that entry's bytes. */
 function kept(t) {
@@ -77,7 +46,7 @@ function kept(t) {
 /** The stage run by hand on the entry's plan with this hand-over; the cache emptied first. */
 function handOver(k, handover) {
   for (const n of fs.readdirSync(k.plans)) fs.unlinkSync(path.join(k.plans, n));
-  const plan = records(k.entry.subarray(HEADER)).find(([type]) => type === 'P')[1][0];
+  const plan = decodeEntry(k.entry).find((r) => r.type === 'P').fields[0];
   const planFile = path.join(k.home, 'plan');
   const keepFile = path.join(k.home, 'keep');
   fs.writeFileSync(planFile, plan);
@@ -89,15 +58,15 @@ function handOver(k, handover) {
 
 /** The hand-over Node makes for that entry: W (the cache base and the slot), the records less the boot's, no header. */
 function handoverOf(k, change = (recs) => recs) {
-  const recs = records(k.entry.subarray(HEADER)).filter(([type]) => type !== 'B');
-  return encode([['W', [k.base, k.name]], ...change(recs)]);
+  const recs = decodeEntry(k.entry).filter((r) => r.type !== 'B');
+  return encodeRecords([{ type: 'W', fields: [k.base, k.name] }, ...change(recs)]);
 }
 
 t.test('the monitor writes what the launcher reads: header, signature and the boot after the key, byte for byte', async (t) => {
   const k = kept(t);
-  const recs = records(k.entry.subarray(HEADER));
-  t.same(recs.slice(0, 2).map(([type]) => type), ['K', 'B'], 'the key first, then the boot');
-  t.equal(recs[1][1][0].toString(), fs.readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim());
+  const recs = decodeEntry(k.entry);
+  t.same(recs.slice(0, 2).map((r) => r.type), ['K', 'B'], 'the key first, then the boot');
+  t.equal(recs[1].fields[0].toString(), fs.readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim());
   const r = handOver(k, handoverOf(k));
   t.equal(r.status, 0, r.stderr);
   t.equal(r.stdout, 'ran\n');
@@ -110,9 +79,9 @@ t.test('a state that differs from the one planning saw: nothing is kept, the lau
   const k = kept(t);
   let changed = '';
   const r = handOver(k, handoverOf(k, (recs) => {
-    const dep = recs.find(([type, f]) => type === 'D' && f[0].toString() === 'c' && /^\d/.test(f[3].toString()));
-    changed = dep[1][1].toString();
-    dep[1][3] = Buffer.from(dep[1][3].toString().replace(/ (\d+) /, (_, n) => ` ${Number(n) + 1} `));
+    const dep = recs.find(({ type, fields: f }) => type === 'D' && f[0].toString() === 'c' && /^\d/.test(f[3].toString()));
+    changed = dep.fields[1].toString();
+    dep.fields[3] = Buffer.from(dep.fields[3].toString().replace(/ (\d+) /, (_, n) => ` ${Number(n) + 1} `));
     return recs;
   }));
   t.equal(r.status, 0, r.stderr);
@@ -134,7 +103,7 @@ t.test('a cache directory that is a symlink, or open to others, gets no entry', 
   const handover = handoverOf(k);
   const planFile = path.join(k.home, 'plan');
   const keepFile = path.join(k.home, 'keep');
-  fs.writeFileSync(planFile, records(k.entry.subarray(HEADER)).find(([type]) => type === 'P')[1][0]);
+  fs.writeFileSync(planFile, decodeEntry(k.entry).find((r) => r.type === 'P').fields[0]);
   fs.writeFileSync(keepFile, handover);
   if (IS_ROOT) for (const f of [planFile, keepFile]) fs.chownSync(f, TEST_UID, TEST_GID);
   const [cmd, args] = asUser('/bin/sh', ['-c', `exec "$0" --plan-fd 3 --keep-fd 4 3<"$1" 4<"$2"`, STAGE, planFile, keepFile]);
@@ -158,7 +127,7 @@ t.test('a cache directory that is a symlink, or open to others, gets no entry', 
 
 t.test('a bad hand-over is dropped: the launch runs, nothing is kept', async (t) => {
   const k = kept(t);
-  for (const bad of [Buffer.alloc(0), Buffer.from('junk'), handoverOf(k).subarray(0, 40), encode([['W', ['relative', k.name]], ...records(k.entry.subarray(HEADER))]), encode([['W', [k.base, '../x.0']], ...records(k.entry.subarray(HEADER))]), encode([['W', [k.base]], ...records(k.entry.subarray(HEADER))])]) {
+  for (const bad of [Buffer.alloc(0), Buffer.from('junk'), handoverOf(k).subarray(0, 40), ...[['relative', k.name], [k.base, '../x.0'], [k.base]].map((w) => encodeRecords([{ type: 'W', fields: w }, ...decodeEntry(k.entry)]))]) {
     const r = handOver(k, bad);
     t.equal(r.status, 0, r.stderr);
     t.equal(r.stdout, 'ran\n');

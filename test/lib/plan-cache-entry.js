@@ -6,25 +6,46 @@ const fs = require('fs');
 const crypto = require('crypto');
 const { encodeEntry, keyMaterial, checksum, HEADER } = require('../../dist/lib/host/plan-cache');
 
-/** An entry's records: [{ type, fields: [Buffer] }], after checking its header. */
-function decodeEntry(bytes) {
-  if (bytes.subarray(0, 8).toString('latin1') !== 'SBXPLANC') throw new Error('not an entry');
-  const len = Number(bytes.readBigUInt64LE(16));
-  if (len !== bytes.length - HEADER) throw new Error('truncated entry');
+/** Records in their wire form (a type byte, a field count, each field as u32le length and bytes), taken apart:
+ * [{ type, fields: [Buffer] }]. */
+function decodeRecords(body) {
   const recs = [];
-  for (let o = HEADER; o < bytes.length;) {
-    const type = String.fromCharCode(bytes[o]);
-    const n = bytes[o + 1];
+  for (let o = 0; o < body.length;) {
+    const type = String.fromCharCode(body[o]);
+    const n = body[o + 1];
     o += 2;
     const fields = [];
     for (let i = 0; i < n; i++) {
-      const l = bytes.readUInt32LE(o);
-      fields.push(bytes.subarray(o + 4, o + 4 + l));
+      const l = body.readUInt32LE(o);
+      fields.push(body.subarray(o + 4, o + 4 + l));
       o += 4 + l;
     }
     recs.push({ type, fields });
   }
   return recs;
+}
+
+/** decodeRecords backwards: fields may be Buffers or strings. */
+function encodeRecords(recs) {
+  const parts = [];
+  for (const { type, fields } of recs) {
+    parts.push(Buffer.from([type.charCodeAt(0), fields.length]));
+    for (const f of fields) {
+      const b = Buffer.isBuffer(f) ? f : Buffer.from(f);
+      const n = Buffer.alloc(4);
+      n.writeUInt32LE(b.length);
+      parts.push(n, b);
+    }
+  }
+  return Buffer.concat(parts);
+}
+
+/** An entry's records, after checking its header. */
+function decodeEntry(bytes) {
+  if (bytes.subarray(0, 8).toString('latin1') !== 'SBXPLANC') throw new Error('not an entry');
+  const len = Number(bytes.readBigUInt64LE(16));
+  if (len !== bytes.length - HEADER) throw new Error('truncated entry');
+  return decodeRecords(bytes.subarray(HEADER));
 }
 
 /** The plan an entry keeps (its P record). */
@@ -88,4 +109,4 @@ function cachedRun(args, { env, cwd }) {
   };
 }
 
-module.exports = { decodeEntry, keptPlan, planTokens, forgeEntry, bootId, cachedRun, userKey };
+module.exports = { decodeRecords, encodeRecords, decodeEntry, keptPlan, planTokens, forgeEntry, bootId, cachedRun, userKey };

@@ -69,7 +69,7 @@ function sandboxStart(args, { env, cwd } = {}) {
   const closed = new Promise((resolve) => child.once('close', (status, signal) => resolve({ status, signal })));
   /** The end, or null after ms (the caller kills the group in its teardown). */
   const ended = (ms) => Promise.race([closed, new Promise((resolve) => setTimeout(() => resolve(null), ms).unref())]);
-  return { child, out, closed, ended };
+  return { child, out, ended };
 }
 
 /**
